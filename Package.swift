@@ -1,0 +1,62 @@
+// swift-tools-version:6.0
+// hallq: queue tickets and display boards for a public service hall.
+// Module split (see docs/ARCHITECTURE.md): a pure core, the wire protocol, the SQLite store,
+// device drivers at the edge, the socket server, and two executables.
+import PackageDescription
+
+let package = Package(
+    name: "hallq",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "hallqd", targets: ["hallqd"]),
+        .executable(name: "hallqctl", targets: ["hallqctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // Queue engine, config model, business hours, estimates, statistics, sign texts. No I/O.
+        .target(name: "HallqCore"),
+        // JSON-lines messages, error tokens, role table. No I/O.
+        .target(name: "HallqProtocol", dependencies: ["HallqCore"]),
+        // SQLite through GRDB: migrations, the event log, ticket rows, rebuild, statistics rows.
+        .target(name: "HallqStore", dependencies: [
+            "HallqCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // Device seams and the virtual printer / signs.
+        .target(name: "HallqDevices", dependencies: [
+            "HallqCore",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Config file loading, the hall coordinator, Unix-socket listeners, services.
+        .target(name: "HallqServer", dependencies: [
+            "HallqCore", "HallqProtocol", "HallqStore", "HallqDevices",
+            .product(name: "TOMLKit", package: "TOMLKit"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "hallqd", dependencies: [
+            "HallqServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "hallqctl", dependencies: [
+            "HallqProtocol",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "HallqCoreTests", dependencies: ["HallqCore"]),
+        .testTarget(name: "HallqProtocolTests", dependencies: ["HallqProtocol", "HallqCore"]),
+        .testTarget(name: "HallqStoreTests", dependencies: ["HallqStore", "HallqCore"]),
+        .testTarget(name: "HallqdTests", dependencies: ["HallqServer", "HallqCore", "hallqd", "hallqctl"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,54 @@
+/// Everything that changes the queue. Reads (status, history, stats) are not commands.
+public enum Command: Sendable, Equatable {
+    case take(service: String, key: String?)
+    case call(window: Int, ticket: String?)
+    case recall(window: Int)
+    case noshow(window: Int)
+    case start(window: Int)
+    case finish(window: Int, outcome: Leg.Outcome)
+    case transfer(window: Int, toService: String?, toWindow: Int?)
+    case pause(window: Int)
+    case resume(window: Int)
+    case signin(window: Int, clerk: String)
+    case signout(window: Int)
+    case rate(window: Int, score: Int)
+    case hall(HallMode)
+    /// The printer's verdict on a ticket's paper (sent by the device layer, or `reprint`).
+    case printed(ticketId: Int64, status: PrintStatus, error: String?)
+}
+
+/// What a command did: the reply's subject, and everything the store must write in one transaction.
+public struct Outcome: Sendable, Equatable {
+    public enum Subject: Sendable, Equatable {
+        case none
+        /// A ticket, with how many are ahead of it and the estimated wait (take).
+        case issued(Ticket, ahead: Int, etaMinutes: Int, duplicate: Bool)
+        case ticket(Ticket)
+        case window(WindowState)
+        case hall(HallMode)
+    }
+    public var subject: Subject = .none
+    public var events: [HallEvent] = []
+    /// Full rows to upsert.
+    public var tickets: [Ticket] = []
+    public var legs: [Leg] = []
+    public var windows: [WindowState] = []
+    public var hallMode: HallMode?
+    /// Print-status changes, written to the print columns only.
+    public var prints: [PrintUpdate] = []
+
+    public struct PrintUpdate: Sendable, Equatable {
+        public var ticketId: Int64
+        public var status: PrintStatus
+        public var error: String?
+    }
+
+    public init() {}
+
+    mutating func touch(_ t: Ticket) {
+        if let i = tickets.firstIndex(where: { $0.id == t.id }) { tickets[i] = t } else { tickets.append(t) }
+    }
+    mutating func touch(_ w: WindowState) {
+        if let i = windows.firstIndex(where: { $0.number == w.number }) { windows[i] = w } else { windows.append(w) }
+    }
+}

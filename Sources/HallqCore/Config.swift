@@ -1,0 +1,142 @@
+/// The hall as configured (docs/CONFIG.md). A plain value: the TOML loader in HallqServer builds
+/// it and validates it, so the engine can trust every reference in it.
+public struct HallConfig: Sendable, Equatable {
+    public var name: String
+    public var timeZone: String
+    public var hours: BusinessHours?
+    public var queue: QueueRules
+    public var services: [ServiceConfig]
+    public var windows: [WindowConfig]
+    public var printer: PrinterConfig
+    public var buses: [BusConfig]
+    public var lobby: LobbyConfig?
+    public var texts: Texts
+
+    public init(name: String = "政务服务大厅", timeZone: String = "Asia/Shanghai", hours: BusinessHours? = nil,
+                queue: QueueRules = .init(), services: [ServiceConfig], windows: [WindowConfig],
+                printer: PrinterConfig = .init(), buses: [BusConfig] = [], lobby: LobbyConfig? = nil,
+                texts: Texts = .init()) {
+        self.name = name; self.timeZone = timeZone; self.hours = hours; self.queue = queue
+        self.services = services; self.windows = windows; self.printer = printer
+        self.buses = buses; self.lobby = lobby; self.texts = texts
+    }
+
+    public func service(_ id: String) -> ServiceConfig? { services.first { $0.id == id } }
+    public func window(_ n: Int) -> WindowConfig? { windows.first { $0.number == n } }
+}
+
+public struct ServiceConfig: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var first: Int
+    public var last: Int
+    public var width: Int
+
+    public init(id: String, name: String, first: Int = 1, last: Int = 999, width: Int = 3) {
+        self.id = id; self.name = name; self.first = first; self.last = last; self.width = width
+    }
+
+    /// "A012": the prefix and the zero-padded number.
+    public func label(_ number: Int) -> String {
+        let digits = String(number)
+        return id + String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+}
+
+public struct WindowConfig: Sendable, Equatable {
+    public var number: Int
+    /// In the order this window prefers them (used by the `service-order` call policy).
+    public var services: [String]
+    public var scope: String
+    public var sign: SignAddress?
+
+    public init(number: Int, services: [String], scope: String = "", sign: SignAddress? = nil) {
+        self.number = number; self.services = services; self.scope = scope; self.sign = sign
+    }
+}
+
+public struct SignAddress: Sendable, Equatable {
+    public var bus: String
+    public var address: Int
+    public init(bus: String, address: Int) { self.bus = bus; self.address = address }
+}
+
+public struct QueueRules: Sendable, Equatable {
+    public enum CallPolicy: String, Sendable, Equatable, CaseIterable {
+        /// The window's first listed service with anyone waiting, oldest ticket in it.
+        case serviceOrder = "service-order"
+        /// The oldest ticket across all of the window's services.
+        case oldestFirst = "oldest-first"
+    }
+    public enum NoshowRequeue: String, Sendable, Equatable, CaseIterable {
+        /// A no-show leaves the queue for good.
+        case none
+        /// A first no-show goes back to the end of its queue; a second one is final.
+        case end
+    }
+    public var policy: CallPolicy = .serviceOrder
+    public var noshowRequeue: NoshowRequeue = .none
+    /// A second `take` with the same key within this many seconds returns the first ticket.
+    public var idempotencySeconds: Int = 10
+    /// The keypad may rate the last ticket a window finished within this many seconds.
+    public var ratingSeconds: Int = 300
+    /// Assumed service time for estimates until the service has finished tickets of its own.
+    public var defaultServiceSeconds: Int = 300
+    /// A ticket may be issued while the printer is down (halls that call by screen only).
+    public var issueWithoutPrinter: Bool = false
+
+    public init() {}
+}
+
+public struct PrinterConfig: Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable, CaseIterable { case usb, usblp, virtual, none }
+    public var kind: Kind = .virtual
+    public var vendor: Int?
+    public var product: Int?
+    public var profile: String = "80mm"
+    public var path: String?
+    public init() {}
+}
+
+public struct BusConfig: Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable, CaseIterable { case serial, virtual }
+    public var name: String
+    public var kind: Kind
+    public var path: String
+    public var baud: Int
+    public var proto: String
+    public init(name: String, kind: Kind = .virtual, path: String = "", baud: Int = 9600, proto: String = "plain") {
+        self.name = name; self.kind = kind; self.path = path; self.baud = baud; self.proto = proto
+    }
+}
+
+public struct LobbyConfig: Sendable, Equatable {
+    public var bus: String
+    public var address: Int
+    public var recent: Int
+    public var scroll: String
+    public init(bus: String, address: Int, recent: Int = 5, scroll: String = "") {
+        self.bus = bus; self.address = address; self.recent = recent; self.scroll = scroll
+    }
+}
+
+/// Texts shown to the public. Chinese by default; every one can be replaced in `[texts]`.
+/// Placeholders: {ticket} {window} {service} {n} {min} {hall}.
+public struct Texts: Sendable, Equatable {
+    public var call = "请{ticket}号到{window}号窗口"
+    public var serving = "正在办理 {ticket}"
+    public var paused = "暂停服务"
+    public var closed = "暂停取号"
+    public var ahead = "前面还有 {n} 人等候"
+    public var eta = "预计等候约 {min} 分钟"
+    public var lobbyCall = "{ticket} → {window}号窗口"
+    public var lobbyWaiting = "{service} 等候 {n} 人"
+    public init() {}
+
+    /// Fills `{name}` placeholders; unknown placeholders stay as written so a typo shows on the sign.
+    public static func fill(_ template: String, _ values: [String: String]) -> String {
+        var out = template
+        for (k, v) in values { out = out.replacingOccurrences(of: "{\(k)}", with: v) }
+        return out
+    }
+}

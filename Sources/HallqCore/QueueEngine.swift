@@ -1,0 +1,452 @@
+/// The queue: pure state and rules, no I/O, no clock.
+///
+/// `apply` mutates a value; the server applies each command to a *copy*, has the store commit the
+/// returned `Outcome`, and only then keeps the copy. So a failed commit leaves the live queue as
+/// it was, and an acknowledged operation is always one the store has.
+public struct QueueEngine: Sendable {
+    public private(set) var config: HallConfig
+    public let calendar: HallCalendar
+    /// Tickets not yet done: waiting, called or serving.
+    public private(set) var live: [Int64: Ticket]
+    public private(set) var windows: [Int: WindowState]
+    public private(set) var hallMode: HallMode
+    /// Last number issued per "day|service".
+    private var counters: [String: Int]
+    private var keys: [String: (ticketId: Int64, at: Millis, ticket: Ticket)]
+    /// The last ticket each window finished, for the satisfaction keypad.
+    private var lastFinished: [Int: Ticket]
+    /// Recent service times in seconds per service, newest last, for estimates.
+    private var durations: [String: [Double]]
+    private var lastId: Int64
+
+    static let durationsKept = 20
+
+    public init(config: HallConfig, snapshot: Snapshot = .init()) {
+        self.config = config
+        self.calendar = HallCalendar(timeZone: .init(identifier: config.timeZone) ?? .current)
+        self.live = Dictionary(uniqueKeysWithValues: snapshot.live.map { ($0.id, $0) })
+        var ws: [Int: WindowState] = [:]
+        for w in config.windows { ws[w.number] = WindowState(number: w.number) }
+        for w in snapshot.windows where ws[w.number] != nil { ws[w.number] = w }
+        self.windows = ws
+        self.hallMode = snapshot.hallMode
+        self.counters = snapshot.counters
+        self.keys = [:]
+        for t in snapshot.keyed { if let k = t.key { keys[k] = (t.id, t.issuedAt, t) } }
+        self.lastFinished = snapshot.lastFinished
+        self.durations = snapshot.durations
+        self.lastId = snapshot.lastTicketId
+    }
+
+    /// What the store hands back on start to rebuild the live queue exactly.
+    public struct Snapshot: Sendable, Equatable {
+        public var live: [Ticket] = []
+        public var windows: [WindowState] = []
+        public var hallMode: HallMode = .auto
+        public var counters: [String: Int] = [:]
+        /// Tickets issued with an idempotency key recently enough to matter.
+        public var keyed: [Ticket] = []
+        public var lastFinished: [Int: Ticket] = [:]
+        public var durations: [String: [Double]] = [:]
+        public var lastTicketId: Int64 = 0
+        public init() {}
+    }
+
+    public static func counterKey(day: String, service: String) -> String { "\(day)|\(service)" }
+
+    // MARK: - Reads
+
+    /// Waiting tickets in call order for a service queue.
+    public func waiting(service: String) -> [Ticket] {
+        live.values.filter { $0.state == .waiting && $0.service == service && $0.targetWindow == nil }
+            .sorted(by: Self.queueOrder)
+    }
+
+    public func waitingCount(service: String) -> Int {
+        live.values.reduce(0) { $0 + ($1.state == .waiting && $1.service == service ? 1 : 0) }
+    }
+
+    public func ticket(id: Int64) -> Ticket? { live[id] }
+
+    /// Whether the kiosk may issue tickets now: the admin's override, else the opening hours.
+    public func dispensing(at now: Millis) -> Bool {
+        switch hallMode {
+        case .open: return true
+        case .closed: return false
+        case .auto:
+            guard let hours = config.hours else { return true }
+            let (wd, m) = calendar.weekdayAndMinute(now)
+            return hours.dispensing(weekday: wd, minute: m)
+        }
+    }
+
+    /// Waiting tickets ahead of `t` in its queue.
+    public func ahead(of t: Ticket) -> Int {
+        live.values.filter {
+            $0.state == .waiting && $0.id != t.id && $0.service == t.service && $0.targetWindow == t.targetWindow
+                && Self.queueOrder($0, t)
+        }.count
+    }
+
+    /// Estimated minutes until a ticket with `ahead` people before it is called: mean recent service
+    /// time × people ahead ÷ windows serving that service now (signed in, not paused; if none are,
+    /// all windows configured for it). Rounded up to whole minutes, because people plan in minutes.
+    public func etaMinutes(service: String, ahead: Int) -> Int {
+        let recent = durations[service] ?? []
+        let mean = recent.isEmpty ? Double(config.queue.defaultServiceSeconds) : recent.reduce(0, +) / Double(recent.count)
+        let serving = config.windows.filter { $0.services.contains(service) }
+        let open = serving.filter { w in windows[w.number].map { $0.clerk != nil && !$0.paused } ?? false }.count
+        let n = max(1, open > 0 ? open : serving.count)
+        return Int((Double(ahead) * mean / Double(n) / 60).rounded(.up))
+    }
+
+    static func queueOrder(_ a: Ticket, _ b: Ticket) -> Bool {
+        if a.priority != b.priority { return a.priority }
+        if a.queuedAt != b.queuedAt { return a.queuedAt < b.queuedAt }
+        return a.id < b.id
+    }
+
+    // MARK: - Commands
+
+    public mutating func apply(_ command: Command, at now: Millis) throws(HallError) -> Outcome {
+        var out = Outcome()
+        switch command {
+        case let .take(service, key): try take(service: service, key: key, now: now, &out)
+        case let .call(w, label): try call(window: w, label: label, now: now, &out)
+        case let .recall(w): try recall(window: w, now: now, &out)
+        case let .noshow(w): try noshow(window: w, now: now, &out)
+        case let .start(w): try start(window: w, now: now, &out)
+        case let .finish(w, outcome): try finish(window: w, outcome: outcome, now: now, &out)
+        case let .transfer(w, s, tw): try transfer(window: w, toService: s, toWindow: tw, now: now, &out)
+        case let .pause(w): try setPaused(true, window: w, now: now, &out)
+        case let .resume(w): try setPaused(false, window: w, now: now, &out)
+        case let .signin(w, clerk): try signin(window: w, clerk: clerk, now: now, &out)
+        case let .signout(w): try signout(window: w, now: now, &out)
+        case let .rate(w, score): try rate(window: w, score: score, now: now, &out)
+        case let .hall(mode): setHall(mode, now: now, &out)
+        case let .printed(id, status, error): try printed(id: id, status: status, error: error, now: now, &out)
+        }
+        return out
+    }
+
+    private func event(_ type: String, _ now: Millis, _ t: Ticket? = nil, window: Int? = nil, clerk: String? = nil,
+                       _ details: [String: String] = [:]) -> HallEvent {
+        HallEvent(type: type, at: now, day: calendar.day(now), ticket: t, window: window, clerk: clerk, details: details)
+    }
+
+    private func windowState(_ n: Int) throws(HallError) -> WindowState {
+        guard let w = windows[n] else { throw .unknownWindow(n) }
+        return w
+    }
+
+    /// A window that is about to act on the queue: it must exist and have a clerk (every step
+    /// names who handled it).
+    private func staffed(_ n: Int) throws(HallError) -> (WindowState, String) {
+        let w = try windowState(n)
+        guard let clerk = w.clerk else { throw .notSignedIn(n) }
+        return (w, clerk)
+    }
+
+    private func inHand(_ n: Int) throws(HallError) -> (WindowState, String, Ticket) {
+        let (w, clerk) = try staffed(n)
+        guard let id = w.current, let t = live[id] else { throw .noActiveTicket(n) }
+        return (w, clerk, t)
+    }
+
+    private mutating func take(service: String, key: String?, now: Millis, _ out: inout Outcome) throws(HallError) {
+        guard let svc = config.service(service) else { throw .unknownService(service) }
+        let window = Millis(config.queue.idempotencySeconds) * 1000
+        keys = keys.filter { now - $0.value.at < window }
+        if let key, let prior = keys[key] {
+            let t = live[prior.ticketId] ?? prior.ticket
+            let ahead = t.state == .waiting ? self.ahead(of: t) : 0
+            out.subject = .issued(t, ahead: ahead, etaMinutes: etaMinutes(service: t.service, ahead: ahead), duplicate: true)
+            return
+        }
+        guard dispensing(at: now) else { throw HallError("HALL-CLOSED", "tickets are not being issued now") }
+        let day = calendar.day(now)
+        let ck = Self.counterKey(day: day, service: service)
+        let number = (counters[ck] ?? (svc.first - 1)) + 1
+        guard number <= svc.last else {
+            throw HallError("RANGE-EXHAUSTED", "service \(service) has issued all numbers up to \(svc.label(svc.last)) today")
+        }
+        counters[ck] = number
+        lastId += 1
+        let t = Ticket(id: lastId, day: day, service: service, issuedService: service, number: number,
+                       label: svc.label(number), key: key, issuedAt: now, queuedAt: now, state: .waiting,
+                       priority: false, recalls: 0, transfers: 0, noshows: 0,
+                       printStatus: config.printer.kind == .none ? .notPrinted : .pending)
+        live[t.id] = t
+        if let key { keys[key] = (t.id, now, t) }
+        let ahead = self.ahead(of: t)
+        let eta = etaMinutes(service: service, ahead: ahead)
+        out.touch(t)
+        out.events.append(event("take", now, t, ["ahead": String(ahead), "eta_min": String(eta)]))
+        out.subject = .issued(t, ahead: ahead, etaMinutes: eta, duplicate: false)
+    }
+
+    /// The next ticket this window should call, by the configured policy.
+    public func next(for n: Int) -> Ticket? {
+        guard let wc = config.window(n) else { return nil }
+        let candidates = live.values.filter {
+            $0.state == .waiting && ($0.targetWindow == n || ($0.targetWindow == nil && wc.services.contains($0.service)))
+        }
+        func rank(_ t: Ticket) -> (Int, Int) {
+            let targeted = t.targetWindow == n ? 0 : 1
+            let svc = config.queue.policy == .serviceOrder ? (wc.services.firstIndex(of: t.service) ?? Int.max) : 0
+            return (targeted, svc)
+        }
+        return candidates.min { a, b in
+            let ra = rank(a), rb = rank(b)
+            if ra != rb { return ra < rb }
+            return Self.queueOrder(a, b)
+        }
+    }
+
+    private mutating func call(window n: Int, label: String?, now: Millis, _ out: inout Outcome) throws(HallError) {
+        var (w, clerk) = try staffed(n)
+        guard !w.paused else { throw HallError("WINDOW-PAUSED", "window \(n) is paused") }
+        var chosen: Ticket
+        if let label {
+            let matches = live.values.filter { $0.label == label && $0.state == .waiting }
+            guard let t = matches.max(by: { $0.issuedAt < $1.issuedAt }) else {
+                if live.values.contains(where: { $0.label == label }) {
+                    throw HallError("NOT-WAITING", "ticket \(label) is already in hand at a window")
+                }
+                throw .unknownTicket(label)
+            }
+            chosen = t
+        } else {
+            // Checked before finishing the current ticket so an empty queue changes nothing.
+            guard let t = next(for: n) else { throw HallError("QUEUE-EMPTY", "no ticket is waiting for window \(n)") }
+            chosen = t
+        }
+        if let cur = w.current, live[cur] != nil {
+            try finishCurrent(window: &w, clerk: clerk, outcome: .served, now: now, &out)
+        }
+        chosen.state = .called
+        chosen.window = n
+        chosen.clerk = clerk
+        chosen.targetWindow = nil
+        chosen.firstCalledAt = chosen.firstCalledAt ?? now
+        chosen.lastCalledAt = now
+        chosen.callAt = now
+        live[chosen.id] = chosen
+        w.current = chosen.id
+        windows[n] = w
+        out.touch(chosen)
+        out.touch(w)
+        out.events.append(event("call", now, chosen, window: n, clerk: clerk,
+                                ["waited_s": seconds(now - chosen.queuedAt)]))
+        out.subject = .ticket(chosen)
+    }
+
+    private mutating func recall(window n: Int, now: Millis, _ out: inout Outcome) throws(HallError) {
+        var (_, clerk, t) = try inHand(n)
+        t.recalls += 1
+        t.lastCalledAt = now
+        live[t.id] = t
+        out.touch(t)
+        out.events.append(event("recall", now, t, window: n, clerk: clerk, ["recalls": String(t.recalls)]))
+        out.subject = .ticket(t)
+    }
+
+    private mutating func noshow(window n: Int, now: Millis, _ out: inout Outcome) throws(HallError) {
+        var (w, clerk, t) = try inHand(n)
+        out.legs.append(leg(t, window: n, clerk: clerk, end: now, outcome: .noshow))
+        t.noshows += 1
+        w.current = nil
+        windows[n] = w
+        out.touch(w)
+        out.events.append(event("noshow", now, t, window: n, clerk: clerk, ["noshows": String(t.noshows)]))
+        if config.queue.noshowRequeue == .end && t.noshows == 1 {
+            t.state = .waiting
+            t.queuedAt = now
+            t.callAt = nil
+            t.startedAt = nil
+            live[t.id] = t
+            out.events.append(event("requeue", now, t, window: n, clerk: clerk))
+        } else {
+            t.state = .done
+            t.outcome = Leg.Outcome.noshow.rawValue
+            t.finishedAt = now
+            live[t.id] = nil
+        }
+        out.touch(t)
+        out.subject = .ticket(t)
+    }
+
+    private mutating func start(window n: Int, now: Millis, _ out: inout Outcome) throws(HallError) {
+        var (_, clerk, t) = try inHand(n)
+        guard t.state == .called else { throw HallError("ALREADY-STARTED", "ticket \(t.label) is already being served") }
+        t.state = .serving
+        t.startedAt = now
+        live[t.id] = t
+        out.touch(t)
+        out.events.append(event("start", now, t, window: n, clerk: clerk))
+        out.subject = .ticket(t)
+    }
+
+    private mutating func finish(window n: Int, outcome: Leg.Outcome, now: Millis, _ out: inout Outcome) throws(HallError) {
+        guard outcome != .transferred, outcome != .noshow else {
+            throw .badRequest("outcome \(outcome.rawValue) has its own op")
+        }
+        var (w, clerk, _) = try inHand(n)
+        let t = try finishCurrent(window: &w, clerk: clerk, outcome: outcome, now: now, &out)
+        windows[n] = w
+        out.touch(w)
+        out.subject = .ticket(t)
+    }
+
+    @discardableResult
+    private mutating func finishCurrent(window w: inout WindowState, clerk: String, outcome: Leg.Outcome, now: Millis,
+                                        _ out: inout Outcome) throws(HallError) -> Ticket {
+        guard let id = w.current, var t = live[id] else { throw .noActiveTicket(w.number) }
+        let l = leg(t, window: w.number, clerk: clerk, end: now, outcome: outcome)
+        out.legs.append(l)
+        t.state = .done
+        t.finishedAt = now
+        t.outcome = outcome.rawValue
+        live[id] = nil
+        w.current = nil
+        lastFinished[w.number] = t
+        if outcome == .served {
+            var d = durations[t.service] ?? []
+            d.append(l.serviceSeconds)
+            durations[t.service] = Array(d.suffix(Self.durationsKept))
+        }
+        out.touch(t)
+        out.events.append(event("finish", now, t, window: w.number, clerk: clerk,
+                                ["outcome": outcome.rawValue, "service_s": seconds(now - l.calledAt)]))
+        return t
+    }
+
+    private func leg(_ t: Ticket, window: Int, clerk: String, end: Millis, outcome: Leg.Outcome) -> Leg {
+        Leg(ticketId: t.id, day: t.day, label: t.label, service: t.service, window: window, clerk: clerk,
+            queuedAt: t.queuedAt, calledAt: t.callAt ?? end, endedAt: end, outcome: outcome)
+    }
+
+    private mutating func transfer(window n: Int, toService: String?, toWindow: Int?, now: Millis,
+                                   _ out: inout Outcome) throws(HallError) {
+        guard (toService == nil) != (toWindow == nil) else {
+            throw .badRequest("transfer needs exactly one of service or to_window")
+        }
+        if let s = toService, config.service(s) == nil { throw .unknownService(s) }
+        if let tw = toWindow {
+            guard config.window(tw) != nil else { throw .unknownWindow(tw) }
+            guard tw != n else { throw .badRequest("a ticket cannot be transferred to its own window") }
+        }
+        var (w, clerk, t) = try inHand(n)
+        out.legs.append(leg(t, window: n, clerk: clerk, end: now, outcome: .transferred))
+        let from = t.service
+        if let s = toService { t.service = s; t.targetWindow = nil }
+        if let tw = toWindow { t.targetWindow = tw }
+        t.state = .waiting
+        t.queuedAt = now
+        t.callAt = nil
+        t.startedAt = nil
+        t.priority = true
+        t.transfers += 1
+        live[t.id] = t
+        w.current = nil
+        windows[n] = w
+        out.touch(t)
+        out.touch(w)
+        var d = ["from_service": from, "to_service": t.service]
+        if let tw = toWindow { d["to_window"] = String(tw) }
+        out.events.append(event("transfer", now, t, window: n, clerk: clerk, d))
+        out.subject = .ticket(t)
+    }
+
+    private mutating func setPaused(_ paused: Bool, window n: Int, now: Millis, _ out: inout Outcome) throws(HallError) {
+        var w = try windowState(n)
+        w.paused = paused
+        windows[n] = w
+        out.touch(w)
+        out.events.append(event(paused ? "pause" : "resume", now, window: n, clerk: w.clerk))
+        out.subject = .window(w)
+    }
+
+    private mutating func signin(window n: Int, clerk: String, now: Millis, _ out: inout Outcome) throws(HallError) {
+        var w = try windowState(n)
+        let name = clerk.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty, name.count <= 64 else { throw .badRequest("clerk must be 1 to 64 characters") }
+        if let other = windows.values.first(where: { $0.clerk == name && $0.number != n }) {
+            throw HallError("CLERK-ELSEWHERE", "clerk \(name) is signed in at window \(other.number)")
+        }
+        if let cur = w.clerk, cur != name, w.current != nil {
+            throw HallError("TICKET-OPEN", "window \(n) has a ticket in hand; finish or transfer it before changing clerk")
+        }
+        w.clerk = name
+        windows[n] = w
+        out.touch(w)
+        out.events.append(event("signin", now, window: n, clerk: name))
+        out.subject = .window(w)
+    }
+
+    private mutating func signout(window n: Int, now: Millis, _ out: inout Outcome) throws(HallError) {
+        var w = try windowState(n)
+        guard let clerk = w.clerk else { throw .notSignedIn(n) }
+        guard w.current == nil else {
+            throw HallError("TICKET-OPEN", "window \(n) has a ticket in hand; finish or transfer it before signing out")
+        }
+        w.clerk = nil
+        windows[n] = w
+        out.touch(w)
+        out.events.append(event("signout", now, window: n, clerk: clerk))
+        out.subject = .window(w)
+    }
+
+    private mutating func rate(window n: Int, score: Int, now: Millis, _ out: inout Outcome) throws(HallError) {
+        _ = try windowState(n)
+        guard (1...5).contains(score) else { throw .badRequest("score must be 1 to 5") }
+        guard var t = lastFinished[n], let f = t.finishedAt, now - f <= Millis(config.queue.ratingSeconds) * 1000 else {
+            throw HallError("NOTHING-TO-RATE", "window \(n) finished no ticket in the last \(config.queue.ratingSeconds) s")
+        }
+        guard t.rating == nil else { throw HallError("ALREADY-RATED", "ticket \(t.label) is already rated") }
+        t.rating = score
+        lastFinished[n] = t
+        out.touch(t)
+        out.events.append(event("rate", now, t, window: n, clerk: t.clerk, ["score": String(score)]))
+        out.subject = .ticket(t)
+    }
+
+    private mutating func setHall(_ mode: HallMode, now: Millis, _ out: inout Outcome) {
+        hallMode = mode
+        out.hallMode = mode
+        out.events.append(event("hall", now, nil, ["mode": mode.rawValue]))
+        out.subject = .hall(mode)
+    }
+
+    /// Print status changes only the print columns of the row: the ticket may have been called,
+    /// finished or transferred since the job was handed over, and that must not be undone.
+    private mutating func printed(id: Int64, status: PrintStatus, error: String?, now: Millis,
+                                  _ out: inout Outcome) throws(HallError) {
+        guard id > 0, id <= lastId else { throw HallError("UNKNOWN-TICKET", "ticket #\(id) was never issued") }
+        var ref: Ticket?
+        if var t = live[id] {
+            t.printStatus = status; t.printError = error; live[id] = t; ref = t
+        }
+        for (w, var t) in lastFinished where t.id == id {
+            t.printStatus = status; t.printError = error; lastFinished[w] = t; ref = t
+        }
+        out.prints.append(.init(ticketId: id, status: status, error: error))
+        var d = ["status": status.rawValue, "ticket_id": String(id)]
+        if let error { d["error"] = error }
+        out.events.append(event("print", now, ref, d))
+    }
+
+    /// Replaces the config (reload). Windows that disappeared keep nothing; new windows start idle.
+    public mutating func reconfigure(_ c: HallConfig) {
+        config = c
+        var ws: [Int: WindowState] = [:]
+        for w in c.windows { ws[w.number] = windows[w.number] ?? WindowState(number: w.number) }
+        windows = ws
+    }
+}
+
+func seconds(_ ms: Millis) -> String {
+    String(format: "%.3f", Double(ms) / 1000)
+}
+
+import Foundation

@@ -1,0 +1,98 @@
+/// One ticket, from issue to its end. The store keeps one row per ticket with these fields, so the
+/// ticket is also the unit that statistics and `history` read.
+public struct Ticket: Sendable, Equatable, Codable {
+    public enum State: String, Sendable, Codable, CaseIterable {
+        case waiting, called, serving, done
+    }
+
+    public var id: Int64
+    /// Local business day of issue; (day, label) names a ticket for people.
+    public var day: String
+    /// The service whose queue the ticket is in now (changes on transfer).
+    public var service: String
+    /// The service the ticket was issued for: its prefix and number never change.
+    public var issuedService: String
+    public var number: Int
+    public var label: String
+    public var key: String?
+    public var issuedAt: Millis
+    /// When the ticket entered the queue it is in now (issue, transfer or requeue).
+    public var queuedAt: Millis
+    public var state: State
+    /// The window that has it in hand (called/serving), or that last had it.
+    public var window: Int?
+    /// Only this window may call it: set by a transfer to a window.
+    public var targetWindow: Int?
+    /// Transferred tickets go ahead of ordinary ones in their new queue: they already waited once.
+    public var priority: Bool
+    public var clerk: String?
+    public var firstCalledAt: Millis?
+    public var lastCalledAt: Millis?
+    /// The call at the current window (recalls do not move it); the start of the service time.
+    public var callAt: Millis?
+    public var startedAt: Millis?
+    public var finishedAt: Millis?
+    public var outcome: String?
+    public var recalls: Int
+    public var transfers: Int
+    public var noshows: Int
+    public var printStatus: PrintStatus
+    public var printError: String?
+    public var rating: Int?
+
+    /// Seconds from entering the final queue to the call that led to service.
+    public var waitSeconds: Double? {
+        guard let c = callAt, outcome == "served" || state != .done else { return nil }
+        return Double(c - queuedAt) / 1000
+    }
+}
+
+/// What became of a ticket's paper. *Stable* strings on the wire and in the store.
+public enum PrintStatus: String, Sendable, Codable, CaseIterable {
+    /// Handed to the printer, outcome not known yet.
+    case pending
+    case printed
+    case failed
+    /// No printer is configured, or the hall issues without one.
+    case notPrinted = "not-printed"
+}
+
+/// One visit of a ticket to a window: from the call to its end there. A ticket transferred once
+/// has two legs; statistics per window and clerk are made of legs, so transfers lose no time.
+public struct Leg: Sendable, Equatable, Codable {
+    public enum Outcome: String, Sendable, Codable, CaseIterable {
+        case served, transferred, noshow
+        case incomplete, referred, cancelled
+    }
+    public var ticketId: Int64
+    public var day: String
+    public var label: String
+    public var service: String
+    public var window: Int
+    public var clerk: String?
+    public var queuedAt: Millis
+    public var calledAt: Millis
+    public var endedAt: Millis
+    public var outcome: Outcome
+
+    public var waitSeconds: Double { Double(calledAt - queuedAt) / 1000 }
+    public var serviceSeconds: Double { Double(endedAt - calledAt) / 1000 }
+}
+
+/// A window's live state. Rebuilt from the store on start.
+public struct WindowState: Sendable, Equatable, Codable {
+    public var number: Int
+    public var clerk: String?
+    public var paused: Bool
+    /// The ticket in hand (called or serving).
+    public var current: Int64?
+
+    public init(number: Int, clerk: String? = nil, paused: Bool = false, current: Int64? = nil) {
+        self.number = number; self.clerk = clerk; self.paused = paused; self.current = current
+    }
+}
+
+/// The admin's override of the opening hours. *Stable* strings.
+public enum HallMode: String, Sendable, Codable, CaseIterable {
+    case auto, open, closed
+}

@@ -1,0 +1,45 @@
+import HallqCore
+
+/// Domain values as they appear on the wire (*stable* field names, docs/PROTOCOL.md).
+public enum Render {
+    public static func ticket(_ t: Ticket) -> JSONValue {
+        [
+            "label": .string(t.label), "service": .string(t.service), "issued_service": .string(t.issuedService),
+            "number": .int(Int64(t.number)), "day": .string(t.day), "issued_at": .string(isoUTC(t.issuedAt)),
+            "queued_at": .string(isoUTC(t.queuedAt)), "state": .string(t.state.rawValue),
+            "window": .from(t.window), "target_window": .from(t.targetWindow), "clerk": .from(t.clerk),
+            "called_at": .from(t.callAt.map(isoUTC)), "started_at": .from(t.startedAt.map(isoUTC)),
+            "finished_at": .from(t.finishedAt.map(isoUTC)), "outcome": .from(t.outcome),
+            "recalls": .int(Int64(t.recalls)), "transfers": .int(Int64(t.transfers)), "noshows": .int(Int64(t.noshows)),
+            "print": .string(t.printStatus.rawValue), "print_error": .from(t.printError), "rating": .from(t.rating),
+        ]
+    }
+
+    public static func window(_ w: WindowState, current: Ticket?) -> JSONValue {
+        ["window": .int(Int64(w.number)), "clerk": .from(w.clerk), "paused": .bool(w.paused),
+         "ticket": .from(current?.label), "ticket_state": .from(current?.state.rawValue)]
+    }
+
+    public static func event(_ e: HallEvent, role: String? = nil, uid: Int? = nil) -> JSONValue {
+        var o: [String: JSONValue] = [
+            "type": "event", "event": .string(e.type), "at": .string(isoUTC(e.at)), "day": .string(e.day),
+            "ticket": .from(e.label), "service": .from(e.service), "window": .from(e.window), "clerk": .from(e.clerk),
+        ]
+        if !e.details.isEmpty { o["details"] = .object(e.details.mapValues { .string($0) }) }
+        if let role { o["role"] = .string(role) }
+        if let uid { o["uid"] = .int(Int64(uid)) }
+        return .object(o)
+    }
+
+    public static func summary(_ d: DurationSummary) -> JSONValue {
+        ["count": .int(Int64(d.count)), "mean_s": .from(d.mean), "median_s": .from(d.median), "p90_s": .from(d.p90),
+         "max_s": .from(d.max)]
+    }
+
+    public static func stats(_ r: StatsRow) -> JSONValue {
+        ["key": .string(r.key), "issued": .int(Int64(r.issued)), "served": .int(Int64(r.served)),
+         "noshows": .int(Int64(r.noshows)), "transferred": .int(Int64(r.transferred)), "other_ends": .int(Int64(r.otherEnds)),
+         "wait": summary(r.wait), "service": summary(r.service), "ratings": .int(Int64(r.ratings)),
+         "rating_mean": .from(r.ratingMean)]
+    }
+}

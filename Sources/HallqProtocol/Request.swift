@@ -1,0 +1,180 @@
+import HallqCore
+
+/// The three sockets, one per role. The kernel decides who may connect to which (file mode and
+/// group, or the socket units); the server decides which ops each may send.
+public enum Role: String, Sendable, CaseIterable {
+    case kiosk, clerk, admin
+
+    /// *Stable*: which ops each role may send (docs/PROTOCOL.md).
+    public var ops: Set<String> {
+        switch self {
+        case .kiosk: return ["take", "services", "status"]
+        case .clerk: return ["signin", "signout", "call", "recall", "noshow", "start", "finish", "transfer",
+                             "pause", "resume", "rate", "status", "services", "watch"]
+        case .admin: return Role.clerk.ops.union(Role.kiosk.ops)
+            .union(["stats", "history", "export", "reprint", "devices", "hall", "reload"])
+        }
+    }
+
+    public static var allOps: Set<String> { Role.admin.ops }
+}
+
+/// A parsed request: a queue command, or a read.
+public enum Request: Sendable, Equatable {
+    case command(Command)
+    case services
+    case status
+    case watch
+    case stats(from: String, to: String, by: StatsDimension)
+    case history(ticket: String, day: String?)
+    case export(from: String, to: String)
+    case reprint(ticket: String, day: String?)
+    case devices
+    case reload
+}
+
+public enum Wire {
+    public static let serverName = "hallqd"
+    public static let version = "0.1.0"
+    public static let protoMajor = 1
+    public static let protoMinor = 0
+    /// Longest request line in bytes, newline excluded; longer gets TOO-LONG and a close.
+    public static let maxLineBytes = 4096
+
+    public static func hello(role: Role) -> JSONValue {
+        ["type": "hello", "server": .string(serverName), "version": .string(version),
+         "proto": ["major": .int(Int64(protoMajor)), "minor": .int(Int64(protoMinor))], "role": .string(role.rawValue)]
+    }
+
+    /// Parses one request line for a role. Returns the `id` to echo (when one could be read)
+    /// and the request or the error to reply with. Never throws, never traps: any bytes are fine.
+    public static func parse(_ line: some Collection<UInt8>, role: Role) -> (id: JSONValue?, result: Result<Request, HallError>) {
+        guard let json = JSONValue.parse(line) else {
+            return (nil, .failure(.badRequest("the line is not valid JSON")))
+        }
+        guard case let .object(o) = json else { return (nil, .failure(.badRequest("a request is a JSON object"))) }
+        let id = o["id"]
+        if let id, !Self.validID(id) { return (nil, .failure(.badRequest("id must be a number or a string of at most 64 characters"))) }
+        guard let opValue = o["op"] else { return (id, .failure(.badRequest("missing field: op"))) }
+        guard let op = opValue.stringValue else { return (id, .failure(.badRequest("op must be a string"))) }
+        guard Role.allOps.contains(op) else { return (id, .failure(.init("UNKNOWN-OP", "unknown op \"\(op.prefix(40))\""))) }
+        guard role.ops.contains(op) else {
+            return (id, .failure(.init("NOT-ALLOWED", "op \(op) is not allowed on the \(role.rawValue) socket")))
+        }
+        do {
+            return (id, .success(try request(op: op, Fields(o))))
+        } catch {
+            return (id, .failure(error))
+        }
+    }
+
+    static func validID(_ v: JSONValue) -> Bool {
+        switch v {
+        case .int: return true
+        case let .string(s): return s.count <= 64
+        default: return false
+        }
+    }
+
+    private static func request(op: String, _ f: Fields) throws(HallError) -> Request {
+        switch op {
+        case "take": return .command(.take(service: try f.string("service"), key: try f.optionalString("key", max: 64)))
+        case "services": return .services
+        case "status": return .status
+        case "watch": return .watch
+        case "call": return .command(.call(window: try f.window(), ticket: try f.optionalString("ticket", max: 16)))
+        case "recall": return .command(.recall(window: try f.window()))
+        case "noshow": return .command(.noshow(window: try f.window()))
+        case "start": return .command(.start(window: try f.window()))
+        case "finish":
+            let w = try f.window()
+            let name = try f.optionalString("outcome", max: 16) ?? "served"
+            let allowed: [Leg.Outcome] = [.served, .incomplete, .referred, .cancelled]
+            guard let o = Leg.Outcome(rawValue: name), allowed.contains(o) else {
+                throw .badRequest("outcome must be one of \(allowed.map(\.rawValue).joined(separator: ", "))")
+            }
+            return .command(.finish(window: w, outcome: o))
+        case "transfer":
+            return .command(.transfer(window: try f.window(), toService: try f.optionalString("service", max: 16),
+                                      toWindow: try f.optionalInt("to_window")))
+        case "pause": return .command(.pause(window: try f.window()))
+        case "resume": return .command(.resume(window: try f.window()))
+        case "signin": return .command(.signin(window: try f.window(), clerk: try f.string("clerk", max: 64)))
+        case "signout": return .command(.signout(window: try f.window()))
+        case "rate":
+            let w = try f.window()
+            guard let score = try f.optionalInt("score") else { throw .badRequest("missing field: score") }
+            return .command(.rate(window: w, score: score))
+        case "stats":
+            let by = try f.optionalString("by", max: 16) ?? "service"
+            guard let dim = StatsDimension(rawValue: by) else {
+                throw .badRequest("by must be one of \(StatsDimension.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return .stats(from: try f.day("from"), to: try f.day("to"), by: dim)
+        case "history": return .history(ticket: try f.string("ticket", max: 16), day: try f.optionalDay("day"))
+        case "export": return .export(from: try f.day("from"), to: try f.day("to"))
+        case "reprint": return .reprint(ticket: try f.string("ticket", max: 16), day: try f.optionalDay("day"))
+        case "devices": return .devices
+        case "hall":
+            let m = try f.string("mode", max: 8)
+            let mode: HallMode? = m == "close" ? .closed : HallMode(rawValue: m)
+            guard let mode else { throw .badRequest("mode must be open, close or auto") }
+            return .command(.hall(mode))
+        case "reload": return .reload
+        default: throw HallError("UNKNOWN-OP", "unknown op \"\(op)\"")
+        }
+    }
+
+    /// Typed access to request fields with messages that name the field.
+    struct Fields {
+        let o: [String: JSONValue]
+        init(_ o: [String: JSONValue]) { self.o = o }
+
+        func optionalString(_ k: String, max: Int = 256) throws(HallError) -> String? {
+            guard let v = o[k], v != .null else { return nil }
+            guard let s = v.stringValue else { throw .badRequest("\(k) must be a string") }
+            guard !s.isEmpty, s.count <= max else { throw .badRequest("\(k) must be 1 to \(max) characters") }
+            return s
+        }
+        func string(_ k: String, max: Int = 256) throws(HallError) -> String {
+            guard let s = try optionalString(k, max: max) else { throw .badRequest("missing field: \(k)") }
+            return s
+        }
+        func optionalInt(_ k: String) throws(HallError) -> Int? {
+            guard let v = o[k], v != .null else { return nil }
+            guard let i = v.intValue, let n = Int(exactly: i), abs(n) < 1_000_000 else { throw .badRequest("\(k) must be an integer") }
+            return n
+        }
+        func window() throws(HallError) -> Int {
+            guard let w = try optionalInt("window") else { throw .badRequest("missing field: window") }
+            return w
+        }
+        func optionalDay(_ k: String) throws(HallError) -> String? {
+            guard let s = try optionalString(k, max: 10) else { return nil }
+            let p = s.split(separator: "-", omittingEmptySubsequences: false)
+            guard s.count == 10, p.count == 3, p.allSatisfy({ $0.allSatisfy(\.isNumber) }) else {
+                throw .badRequest("\(k) must be a date YYYY-MM-DD")
+            }
+            return s
+        }
+        func day(_ k: String) throws(HallError) -> String {
+            guard let d = try optionalDay(k) else { throw .badRequest("missing field: \(k)") }
+            return d
+        }
+    }
+
+    // MARK: - Replies
+
+    public static func ok(id: JSONValue?, _ fields: [String: JSONValue] = [:]) -> JSONValue {
+        var o = fields
+        o["ok"] = true
+        if let id { o["id"] = id }
+        return .object(o)
+    }
+
+    public static func error(id: JSONValue?, _ e: HallError) -> JSONValue {
+        var o: [String: JSONValue] = ["ok": false, "error": .string(e.token), "message": .string(e.message)]
+        if let id { o["id"] = id }
+        return .object(o)
+    }
+}

@@ -1,0 +1,220 @@
+import Foundation
+import HallqCore
+import TOMLKit
+
+/// A config problem, naming the key: "service[2].last: must be at least first (1)".
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public var key: String
+    public var message: String
+    public var description: String { "\(key): \(message)" }
+}
+
+/// Reads the TOML config (docs/CONFIG.md) into a validated `HallConfig`. Unknown keys are errors:
+/// a misspelt key silently ignored is a hall that opens at the wrong time.
+public enum ConfigLoader {
+    public static func load(path: String) throws(ConfigError) -> HallConfig {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(key: path, message: "cannot read the file (missing, unreadable or not UTF-8)")
+        }
+        return try parse(text)
+    }
+
+    public static func parse(_ text: String) throws(ConfigError) -> HallConfig {
+        let root: TOMLTable
+        do { root = try TOMLTable(string: text) } catch let e as TOMLParseError {
+            throw ConfigError(key: "line \(e.source.begin.line)", message: "TOML syntax: \(e.description)")
+        } catch {
+            throw ConfigError(key: "file", message: "TOML syntax: \(error)")
+        }
+        let r = Reader(root, "")
+        try r.only(["hall", "hours", "queue", "service", "window", "printer", "bus", "lobby", "texts"])
+
+        var c = HallConfig(services: [], windows: [])
+        if let h = try r.table("hall") {
+            try h.only(["name", "timezone"])
+            c.name = try h.string("name") ?? c.name
+            c.timeZone = try h.string("timezone") ?? c.timeZone
+            guard TimeZone(identifier: c.timeZone) != nil else {
+                throw ConfigError(key: "hall.timezone", message: "unknown time zone \"\(c.timeZone)\" (use a name like Asia/Shanghai)")
+            }
+        }
+        if let h = try r.table("hours") {
+            try h.only(BusinessHours.weekdayKeys + ["dispense_cutoff_min"])
+            var days: [ClosedRange<Int>?] = Array(repeating: nil, count: 7)
+            for (i, k) in BusinessHours.weekdayKeys.enumerated() {
+                guard let s = try h.string(k) else { continue }
+                guard let parsed = BusinessHours.parseRange(s) else {
+                    throw ConfigError(key: "hours.\(k)", message: "\"\(s)\" is not HH:MM-HH:MM (opening before closing) or \"\"")
+                }
+                days[i] = parsed
+            }
+            let cutoff = try h.int("dispense_cutoff_min", in: 0...600) ?? 0
+            c.hours = BusinessHours(days: days, dispenseCutoffMinutes: cutoff)
+        }
+        if let q = try r.table("queue") {
+            try q.only(["policy", "noshow_requeue", "idempotency_s", "rating_s", "default_service_s", "issue_without_printer"])
+            c.queue.policy = try q.choice("policy", QueueRules.CallPolicy.self) ?? c.queue.policy
+            c.queue.noshowRequeue = try q.choice("noshow_requeue", QueueRules.NoshowRequeue.self) ?? c.queue.noshowRequeue
+            c.queue.idempotencySeconds = try q.int("idempotency_s", in: 0...3600) ?? c.queue.idempotencySeconds
+            c.queue.ratingSeconds = try q.int("rating_s", in: 0...86400) ?? c.queue.ratingSeconds
+            c.queue.defaultServiceSeconds = try q.int("default_service_s", in: 1...86400) ?? c.queue.defaultServiceSeconds
+            c.queue.issueWithoutPrinter = try q.bool("issue_without_printer") ?? c.queue.issueWithoutPrinter
+        }
+        for (i, s) in try r.tables("service").enumerated() {
+            try s.only(["id", "name", "first", "last", "width"])
+            guard let id = try s.string("id") else { throw s.missing("id") }
+            guard (1...4).contains(id.count), id.allSatisfy({ $0.isASCII && ($0.isUppercase || $0.isNumber) }) else {
+                throw ConfigError(key: "service[\(i)].id", message: "\"\(id)\" must be 1 to 4 capital letters or digits (it is printed before the number)")
+            }
+            guard !c.services.contains(where: { $0.id == id }) else {
+                throw ConfigError(key: "service[\(i)].id", message: "\"\(id)\" is configured twice")
+            }
+            guard let name = try s.string("name"), !name.isEmpty else { throw s.missing("name") }
+            let first = try s.int("first", in: 0...999_999) ?? 1
+            let last = try s.int("last", in: 0...999_999) ?? 999
+            guard last >= first else { throw ConfigError(key: "service[\(i)].last", message: "must be at least first (\(first))") }
+            let width = try s.int("width", in: 1...6) ?? 3
+            c.services.append(ServiceConfig(id: id, name: name, first: first, last: last, width: width))
+        }
+        guard !c.services.isEmpty else { throw ConfigError(key: "service", message: "at least one [[service]] is needed") }
+        if let b = try r.tables("bus").nonEmpty {
+            for (i, t) in b.enumerated() {
+                try t.only(["name", "kind", "path", "baud", "protocol"])
+                guard let name = try t.string("name") else { throw t.missing("name") }
+                guard !c.buses.contains(where: { $0.name == name }) else {
+                    throw ConfigError(key: "bus[\(i)].name", message: "\"\(name)\" is configured twice")
+                }
+                let kind = try t.choice("kind", BusConfig.Kind.self) ?? .serial
+                let path = try t.string("path") ?? ""
+                if kind == .serial, path.isEmpty { throw t.missing("path") }
+                let baud = try t.int("baud", in: 300...4_000_000) ?? 9600
+                let proto = try t.string("protocol") ?? "plain"
+                guard ["onbon", "alpha", "plain"].contains(proto) else {
+                    throw ConfigError(key: "bus[\(i)].protocol", message: "\"\(proto)\" is not one of onbon, alpha, plain")
+                }
+                c.buses.append(BusConfig(name: name, kind: kind, path: path, baud: baud, proto: proto))
+            }
+        }
+        for (i, w) in try r.tables("window").enumerated() {
+            try w.only(["number", "services", "scope", "sign"])
+            guard let n = try w.int("number", in: 1...999) else { throw w.missing("number") }
+            guard !c.windows.contains(where: { $0.number == n }) else {
+                throw ConfigError(key: "window[\(i)].number", message: "window \(n) is configured twice")
+            }
+            let services = try w.strings("services")
+            guard !services.isEmpty else { throw w.missing("services") }
+            for s in services where c.service(s) == nil {
+                throw ConfigError(key: "window[\(i)].services", message: "service \"\(s)\" is not configured")
+            }
+            var sign: SignAddress?
+            if let st = try w.table("sign") {
+                try st.only(["bus", "address"])
+                guard let bus = try st.string("bus") else { throw st.missing("bus") }
+                guard c.buses.contains(where: { $0.name == bus }) else {
+                    throw ConfigError(key: "window[\(i)].sign.bus", message: "bus \"\(bus)\" is not configured")
+                }
+                guard let a = try st.int("address", in: 0...65535) else { throw st.missing("address") }
+                sign = SignAddress(bus: bus, address: a)
+            }
+            c.windows.append(WindowConfig(number: n, services: services, scope: try w.string("scope") ?? "", sign: sign))
+        }
+        guard !c.windows.isEmpty else { throw ConfigError(key: "window", message: "at least one [[window]] is needed") }
+        if let p = try r.table("printer") {
+            try p.only(["kind", "vendor", "product", "profile", "path"])
+            c.printer.kind = try p.choice("kind", PrinterConfig.Kind.self) ?? c.printer.kind
+            c.printer.vendor = try p.int("vendor", in: 0...0xFFFF)
+            c.printer.product = try p.int("product", in: 0...0xFFFF)
+            c.printer.profile = try p.string("profile") ?? c.printer.profile
+            c.printer.path = try p.string("path")
+        }
+        if let l = try r.table("lobby") {
+            try l.only(["bus", "address", "recent", "scroll"])
+            guard let bus = try l.string("bus") else { throw l.missing("bus") }
+            guard c.buses.contains(where: { $0.name == bus }) else {
+                throw ConfigError(key: "lobby.bus", message: "bus \"\(bus)\" is not configured")
+            }
+            guard let a = try l.int("address", in: 0...65535) else { throw l.missing("address") }
+            c.lobby = LobbyConfig(bus: bus, address: a, recent: try l.int("recent", in: 1...20) ?? 5, scroll: try l.string("scroll") ?? "")
+        }
+        if let t = try r.table("texts") {
+            let keys: [(String, WritableKeyPath<Texts, String>)] = [
+                ("call", \.call), ("serving", \.serving), ("paused", \.paused), ("closed", \.closed),
+                ("ahead", \.ahead), ("eta", \.eta), ("lobby_call", \.lobbyCall), ("lobby_waiting", \.lobbyWaiting),
+            ]
+            try t.only(keys.map(\.0))
+            for (k, path) in keys { if let v = try t.string(k) { c.texts[keyPath: path] = v } }
+        }
+        return c
+    }
+
+    /// Typed, key-naming access to one TOML table.
+    struct Reader {
+        let table: TOMLTable
+        let path: String
+        init(_ t: TOMLTable, _ path: String) { table = t; self.path = path }
+
+        func key(_ k: String) -> String { path.isEmpty ? k : "\(path).\(k)" }
+        func missing(_ k: String) -> ConfigError { ConfigError(key: key(k), message: "is required") }
+        func wrong(_ k: String, _ what: String) -> ConfigError {
+            ConfigError(key: key(k), message: "must be \(what), found \(table[k]!.type)")
+        }
+
+        func only(_ allowed: [String]) throws(ConfigError) {
+            for k in table.keys where !allowed.contains(k) {
+                throw ConfigError(key: key(k), message: "unknown key (known here: \(allowed.joined(separator: ", ")))")
+            }
+        }
+        func string(_ k: String) throws(ConfigError) -> String? {
+            guard let v = table[k] else { return nil }
+            guard let s = v.string else { throw wrong(k, "a string") }
+            return s
+        }
+        func int(_ k: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int? {
+            guard let v = table[k] else { return nil }
+            guard let i = v.int else { throw wrong(k, "an integer") }
+            guard range.contains(i) else { throw ConfigError(key: key(k), message: "\(i) is outside \(range.lowerBound)...\(range.upperBound)") }
+            return i
+        }
+        func bool(_ k: String) throws(ConfigError) -> Bool? {
+            guard let v = table[k] else { return nil }
+            guard let b = v.bool else { throw wrong(k, "true or false") }
+            return b
+        }
+        func choice<E: RawRepresentable & CaseIterable>(_ k: String, _: E.Type) throws(ConfigError) -> E? where E.RawValue == String {
+            guard let s = try string(k) else { return nil }
+            guard let e = E(rawValue: s) else {
+                throw ConfigError(key: key(k), message: "\"\(s)\" is not one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return e
+        }
+        func strings(_ k: String) throws(ConfigError) -> [String] {
+            guard let v = table[k] else { return [] }
+            guard let a = v.array else { throw wrong(k, "an array of strings") }
+            var out: [String] = []
+            for e in a {
+                guard let s = e.string else { throw ConfigError(key: key(k), message: "must be an array of strings") }
+                out.append(s)
+            }
+            return out
+        }
+        func table(_ k: String) throws(ConfigError) -> Reader? {
+            guard let v = table[k] else { return nil }
+            guard let t = v.table else { throw wrong(k, "a table") }
+            return Reader(t, key(k))
+        }
+        func tables(_ k: String) throws(ConfigError) -> [Reader] {
+            guard let v = table[k] else { return [] }
+            guard let a = v.array else { throw wrong(k, "an array of tables ([[\(k)]])") }
+            var out: [Reader] = []
+            for (i, e) in a.enumerated() {
+                guard let t = e.table else { throw ConfigError(key: "\(key(k))[\(i)]", message: "must be a table") }
+                out.append(Reader(t, "\(key(k))[\(i)]"))
+            }
+            return out
+        }
+    }
+}
+
+extension Array {
+    var nonEmpty: Self? { isEmpty ? nil : self }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import HallqCore
+import HallqProtocol
+import HallqStore
+import Logging
+import NIOPosix
+import ServiceLifecycle
+
+/// Wires the parts together: store → hall → devices → sockets, in one ServiceGroup.
+public struct Daemon {
+    let hall: Hall
+    let devices: DeviceHub
+    let server: SocketServer
+    let logger: Logger
+    let notifier: SystemdNotifier
+
+    public init(config: HallConfig, configPath: String, stateDir: URL, runtimeDir: URL, logger: Logger,
+                environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        self.logger = logger
+        try FileManager.default.createDirectory(at: stateDir, withIntermediateDirectories: true)
+        let store = try HallStore(path: stateDir.appendingPathComponent("hallq.sqlite").path)
+        let hall = try Hall(config: config, store: store, logger: logger)
+        let devices = try DeviceHub(hall: hall, config: config, stateDir: stateDir, logger: logger)
+        let notifier = SystemdNotifier(environment: environment, logger: logger)
+
+        let reload: @Sendable () async -> Result<Void, HallError> = {
+            do {
+                let fresh = try ConfigLoader.load(path: configPath)
+                await hall.reconfigure(fresh)
+                await devices.reconfigure(fresh)
+                logger.notice("config reloaded", metadata: ["path": .string(configPath)])
+                return .success(())
+            } catch {
+                logger.error("config reload refused; keeping the running config", metadata: ["error": .string("\(error)")])
+                return .failure(HallError("BAD-CONFIG", "reload refused, the running config stays: \(error)"))
+            }
+        }
+        let dispatcher = Dispatcher(hall: hall, devices: devices, reload: reload)
+
+        let activated = SocketActivation.listeners(environment: environment)
+        var listeners: [(Role, ListenerSource)] = []
+        for role in Role.allCases {
+            if let fd = activated[role.rawValue] {
+                listeners.append((role, .descriptor(fd)))
+            } else {
+                try FileManager.default.createDirectory(at: runtimeDir, withIntermediateDirectories: true)
+                listeners.append((role, .path(runtimeDir.appendingPathComponent("\(role.rawValue).sock").path)))
+            }
+        }
+        let waiting = { @Sendable in
+            let s = hall.snapshotEngine()
+            return s.live.values.filter { $0.state == .waiting }.count
+        }
+        self.server = SocketServer(listeners: listeners, dispatcher: dispatcher, hall: hall, logger: logger, ready: {
+            notifier.send("READY=1\nSTATUS=serving; \(waiting()) waiting")
+            logger.notice("hallqd ready", metadata: ["waiting": .stringConvertible(waiting())])
+        })
+        self.hall = hall
+        self.devices = devices
+        self.notifier = notifier
+        self.reloadAction = reload
+    }
+
+    let reloadAction: @Sendable () async -> Result<Void, HallError>
+
+    public func run() async throws {
+        let watchdog = WatchdogService(hall: hall, notifier: notifier, logger: logger)
+        let hangup = ReloadOnHangup(reload: reloadAction, notifier: notifier)
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: devices),
+                .init(service: server),
+                .init(service: watchdog),
+                .init(service: hangup),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+        notifier.send("STATUS=stopped")
+        logger.notice("hallqd stopped")
+    }
+}

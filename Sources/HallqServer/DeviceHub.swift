@@ -1,0 +1,210 @@
+import Foundation
+import HallqCore
+import HallqDevices
+import HallqProtocol
+import HallqStore
+import Logging
+import ServiceLifecycle
+
+/// Drives the devices from committed queue changes: prints tickets, keeps every sign showing the
+/// current state. It only ever *follows* the queue: a slow or dead device never holds up a command.
+public actor DeviceHub: Service {
+    let hall: Hall
+    let printer: (any TicketPrinter)?
+    let buses: [String: any SignBus]
+    let logger: Logger
+    private var config: HallConfig
+    private var recentCalls: [(label: String, window: Int)] = []
+    private var lastPrinterHealth: PrinterHealth?
+    private let commits: AsyncStream<Committed>
+    private let commitSink: AsyncStream<Committed>.Continuation
+    private let jobs: AsyncStream<PrintJob>
+    private let jobSink: AsyncStream<PrintJob>.Continuation
+    /// How long a fresh call flashes before the sign says what is being served.
+    let callHold: Duration
+
+    struct PrintJob: Sendable { var ticketId: Int64; var layout: TicketLayout }
+
+    public init(hall: Hall, config: HallConfig, stateDir: URL, logger: Logger, callHold: Duration = .seconds(10)) throws {
+        self.hall = hall
+        self.config = config
+        self.logger = logger
+        self.callHold = callHold
+        switch config.printer.kind {
+        case .virtual: printer = try VirtualPrinter(directory: stateDir.appendingPathComponent("printer"), logger: logger)
+        case .none: printer = nil
+        case .usb, .usblp:
+            // Real transports arrive with the USB printer work; until then say so loudly.
+            logger.error("printer kind \(config.printer.kind.rawValue) is not built into this hallqd; tickets will not print")
+            printer = nil
+        }
+        var b: [String: any SignBus] = [:]
+        for bus in config.buses {
+            switch bus.kind {
+            case .virtual:
+                b[bus.name] = try VirtualSignBus(name: bus.name, directory: stateDir.appendingPathComponent("signs"), logger: logger)
+            case .serial:
+                logger.error("serial bus \(bus.name) is not built into this hallqd; its signs stay dark")
+            }
+        }
+        buses = b
+        (commits, commitSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        (jobs, jobSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+    }
+
+    public func run() async throws {
+        recentCalls = (try? hall.store.recentCalls(limit: config.lobby?.recent ?? 5)) ?? []
+        let sink = commitSink
+        let sub = hall.subscribe { sink.yield($0) }
+        defer { hall.unsubscribe(sub) }
+        await refreshAll(hall.read { $0 })
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.printLoop() }
+            group.addTask { await self.healthLoop() }
+            group.addTask {
+                for await c in self.commits { await self.follow(c) }
+            }
+            await withGracefulShutdownHandler {
+                await group.next()
+            } onGracefulShutdown: {
+                self.commitSink.finish()
+                self.jobSink.finish()
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// New texts, scopes and windows after a reload. Printer and buses stay as they were opened.
+    public func reconfigure(_ c: HallConfig) async {
+        config = c
+        await refreshAll(hall.read { $0 })
+    }
+
+    // MARK: - Printer
+
+    /// Why `take` must be refused right now, or nil. Asked before issuing, so a kiosk with no
+    /// paper issues no number that could never be printed.
+    public func printerRefusal() async -> HallError? {
+        guard let printer, !config.queue.issueWithoutPrinter else { return nil }
+        return await printer.health().refusal
+    }
+
+    private func printLoop() async {
+        for await job in jobs {
+            await printNow(job)
+        }
+    }
+
+    @discardableResult
+    private func printNow(_ job: PrintJob) async -> Result<Void, PrintFailure> {
+        guard let printer else { return .failure(PrintFailure("no printer")) }
+        let result: Result<Void, PrintFailure>
+        do throws(PrintFailure) {
+            try await printer.print(job.layout)
+            result = .success(())
+        } catch {
+            logger.warning("ticket did not print", metadata: ["ticket": .string(job.layout.label), "reason": .string(error.reason)])
+            result = .failure(error)
+        }
+        let cmd: Command = switch result {
+        case .success: .printed(ticketId: job.ticketId, status: .printed, error: nil)
+        case let .failure(f): .printed(ticketId: job.ticketId, status: .failed, error: f.reason)
+        }
+        if case let .failure(e) = await hall.submit(cmd, origin: .system) {
+            logger.error("print status not saved", metadata: ["ticket": .string(job.layout.label), "error": .string("\(e)")])
+        }
+        return result
+    }
+
+    /// Prints a stored ticket again (admin `reprint`). Waits for the printer's answer.
+    public func reprint(_ t: Ticket) async -> Result<Void, HallError> {
+        guard printer != nil else { return .failure(HallError("PRINTER-OFFLINE", "no printer is configured")) }
+        let engine = await hall.read { $0 }
+        let ahead = t.state == .waiting ? engine.ahead(of: t) : 0
+        let layout = TicketLayout.make(ticket: t, ahead: ahead, etaMinutes: engine.etaMinutes(service: t.service, ahead: ahead),
+                                       config: config, calendar: engine.calendar)
+        switch await printNow(PrintJob(ticketId: t.id, layout: layout)) {
+        case .success: return .success(())
+        case let .failure(f): return .failure(HallError("PRINTER-OFFLINE", "reprint failed: \(f.reason)"))
+        }
+    }
+
+    private func healthLoop() async {
+        while !Task.isCancelled {
+            if let printer {
+                let h = await printer.health()
+                if h != lastPrinterHealth {
+                    if lastPrinterHealth != nil || h != .online {
+                        logger.notice("printer health changed", metadata: ["health": .string(h.rawValue)])
+                    }
+                    lastPrinterHealth = h
+                }
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    public func devices() async -> JSONValue {
+        var printerJSON: JSONValue = ["kind": .string(config.printer.kind.rawValue), "health": "none"]
+        if let printer {
+            printerJSON = ["kind": .string(printer.kind), "health": .string(await printer.health().rawValue)]
+        }
+        var busList: [JSONValue] = []
+        for b in config.buses {
+            let health = await buses[b.name]?.health() ?? "not-driven"
+            busList.append(["name": .string(b.name), "kind": .string(b.kind.rawValue), "protocol": .string(b.proto),
+                            "path": .string(b.path), "health": .string(health)])
+        }
+        return ["printer": printerJSON, "buses": .array(busList)]
+    }
+
+    // MARK: - Signs
+
+    private func follow(_ c: Committed) async {
+        for e in c.outcome.events {
+            if e.type == "take", case let .issued(t, ahead, eta, false) = c.outcome.subject, printer != nil {
+                jobSink.yield(PrintJob(ticketId: t.id, layout: TicketLayout.make(
+                    ticket: t, ahead: ahead, etaMinutes: eta, config: config, calendar: c.engine.calendar)))
+            }
+            if (e.type == "call" || e.type == "recall"), let label = e.label, let w = e.window {
+                recentCalls.insert((label, w), at: 0)
+                recentCalls = Array(recentCalls.prefix(config.lobby?.recent ?? 5))
+            }
+        }
+        let windowsTouched = Set(c.outcome.events.compactMap(\.window))
+        let fresh = Set(c.outcome.events.filter { $0.type == "call" || $0.type == "recall" }.compactMap(\.window))
+        for n in windowsTouched.sorted() {
+            await showWindow(n, engine: c.engine, freshCall: fresh.contains(n))
+            if fresh.contains(n), let current = c.engine.windows[n]?.current {
+                let hold = callHold
+                Task {
+                    try? await Task.sleep(for: hold)
+                    await self.endHold(window: n, ticket: current)
+                }
+            }
+        }
+        await showLobby(c.engine)
+    }
+
+    private func endHold(window n: Int, ticket: Int64) async {
+        let engine = await hall.read { $0 }
+        guard engine.windows[n]?.current == ticket else { return }
+        await showWindow(n, engine: engine, freshCall: false)
+    }
+
+    private func showWindow(_ n: Int, engine: QueueEngine, freshCall: Bool) async {
+        guard let wc = config.window(n), let sign = wc.sign, let bus = buses[sign.bus], let w = engine.windows[n] else { return }
+        let content = SignText.window(w, ticket: w.current.flatMap { engine.live[$0] }, freshCall: freshCall, config: config)
+        await bus.show(content, address: sign.address)
+    }
+
+    private func showLobby(_ engine: QueueEngine) async {
+        guard let lobby = config.lobby, let bus = buses[lobby.bus] else { return }
+        await bus.show(SignText.lobby(recent: recentCalls, engine: engine, config: config), address: lobby.address)
+    }
+
+    private func refreshAll(_ engine: QueueEngine) async {
+        for w in config.windows { await showWindow(w.number, engine: engine, freshCall: false) }
+        await showLobby(engine)
+    }
+}

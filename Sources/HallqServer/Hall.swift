@@ -1,0 +1,99 @@
+import Dispatch
+import Foundation
+import HallqCore
+import HallqStore
+import Logging
+
+/// A command that was committed, as subscribers (watch streams, signs, systemd status) see it.
+public struct Committed: Sendable {
+    public var outcome: Outcome
+    public var origin: Origin
+    /// The engine right after the command: what signs and status pages should show now.
+    public var engine: QueueEngine
+}
+
+/// Owns the live queue. Every command runs on one serial queue: the engine is applied to a copy,
+/// the store commits the outcome (fsync included), and only then does the copy become the live
+/// queue and the caller hear back. One writer means two windows calling at the same instant are
+/// simply one after the other, and a failed commit changes nothing.
+public final class Hall: @unchecked Sendable {
+    // Invariant: `engine` and `subscribers` are touched only on `queue`.
+    private let queue = DispatchQueue(label: "hallq.engine")
+    private var engine: QueueEngine
+    private var subscribers: [UUID: @Sendable (Committed) -> Void] = [:]
+    public let store: HallStore
+    public let clock: @Sendable () -> Millis
+    let logger: Logger
+
+    public init(config: HallConfig, store: HallStore, clock: @escaping @Sendable () -> Millis = Hall.systemClock,
+                logger: Logger) throws {
+        self.store = store
+        self.clock = clock
+        self.logger = logger
+        let calendar = HallCalendar(timeZone: TimeZone(identifier: config.timeZone) ?? .current)
+        let snapshot = try store.snapshot(now: clock(), calendar: calendar, rules: config.queue)
+        self.engine = QueueEngine(config: config, snapshot: snapshot)
+    }
+
+    public static let systemClock: @Sendable () -> Millis = { Millis((Date().timeIntervalSince1970 * 1000).rounded()) }
+
+    /// Applies a command and returns its outcome once it is durable.
+    public func submit(_ command: Command, origin: Origin) async -> Result<Committed, HallError> {
+        await withCheckedContinuation { cont in
+            queue.async {
+                cont.resume(returning: self.applyOnQueue(command, origin: origin))
+            }
+        }
+    }
+
+    private func applyOnQueue(_ command: Command, origin: Origin) -> Result<Committed, HallError> {
+        var next = engine
+        let outcome: Outcome
+        do {
+            outcome = try next.apply(command, at: clock())
+        } catch {
+            return .failure(error)
+        }
+        if !outcome.events.isEmpty || !outcome.tickets.isEmpty {
+            do {
+                try store.commit(outcome, origin: origin)
+            } catch {
+                logger.error("store commit failed; the operation is refused", metadata: ["error": .string("\(error)")])
+                return .failure(HallError("STORAGE-FAILED", "the operation could not be saved and did not happen"))
+            }
+        }
+        engine = next
+        let committed = Committed(outcome: outcome, origin: origin, engine: next)
+        for s in subscribers.values { s(committed) }
+        return .success(committed)
+    }
+
+    /// A consistent look at the live queue.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (QueueEngine) -> T) async -> T {
+        await withCheckedContinuation { cont in
+            queue.async { cont.resume(returning: body(self.engine)) }
+        }
+    }
+
+    /// Synchronous variant for start-up and tests.
+    public func snapshotEngine() -> QueueEngine { queue.sync { engine } }
+
+    /// Swaps the config without touching the queue (reload).
+    public func reconfigure(_ config: HallConfig) async {
+        await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
+            queue.async { self.engine.reconfigure(config); cont.resume() }
+        }
+    }
+
+    /// Calls `handler` on the engine queue after every commit. Handlers must only hand the value
+    /// on (yield into a stream): they run inside the single writer.
+    public func subscribe(_ handler: @escaping @Sendable (Committed) -> Void) -> UUID {
+        let id = UUID()
+        queue.sync { subscribers[id] = handler }
+        return id
+    }
+
+    public func unsubscribe(_ id: UUID) {
+        queue.async { self.subscribers[id] = nil }
+    }
+}

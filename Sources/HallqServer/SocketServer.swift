@@ -1,0 +1,199 @@
+import Foundation
+import HallqCore
+import HallqProtocol
+import HallqStore
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where a role's listening socket comes from: a path we bind, or a descriptor systemd passed.
+public enum ListenerSource: Sendable, Equatable {
+    case path(String)
+    case descriptor(Int32)
+}
+
+/// The three role sockets: JSON lines in, JSON lines out (docs/PROTOCOL.md). Each connection is
+/// its own task that reads a line, answers it and only then reads the next; a client that stops
+/// reading therefore stalls only its own task, never the engine or anyone else.
+public struct SocketServer: Service {
+    let listeners: [(Role, ListenerSource)]
+    let dispatcher: Dispatcher
+    let hall: Hall
+    let logger: Logger
+    let group: MultiThreadedEventLoopGroup
+    /// Watchers that fall this many events behind are disconnected rather than buffered forever.
+    static let watchBacklog = 1000
+    let ready: @Sendable () -> Void
+
+    public init(listeners: [(Role, ListenerSource)], dispatcher: Dispatcher, hall: Hall, logger: Logger,
+                group: MultiThreadedEventLoopGroup = .singleton, ready: @escaping @Sendable () -> Void = {}) {
+        self.listeners = listeners
+        self.dispatcher = dispatcher
+        self.hall = hall
+        self.logger = logger
+        self.group = group
+        self.ready = ready
+    }
+
+    typealias Connection = NIOAsyncChannel<Frame, ByteBuffer>
+
+    public func run() async throws {
+        var bound: [(Role, NIOAsyncChannel<Connection, Never>)] = []
+        for (role, source) in listeners {
+            bound.append((role, try await bind(role: role, source: source)))
+        }
+        let servers = bound
+        ready()
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for (role, server) in servers {
+                    group.addTask {
+                        do {
+                            try await server.executeThenClose { inbound in
+                                try await withThrowingDiscardingTaskGroup { conns in
+                                    for try await conn in inbound {
+                                        conns.addTask { await self.serve(conn, role: role) }
+                                    }
+                                }
+                            }
+                        } catch {
+                            logger.error("listener stopped", metadata: ["role": .string(role.rawValue), "error": .string("\(error)")])
+                        }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            // Stop accepting: closing the listeners ends the accept loops; connections in
+            // flight finish their current request.
+            for (_, s) in servers { s.channel.close(promise: nil) }
+        }
+    }
+
+    private func bind(role: Role, source: ListenerSource) async throws -> NIOAsyncChannel<Connection, Never> {
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 64)
+        let initializer: @Sendable (Channel) -> EventLoopFuture<Connection> = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder(maxLength: Wire.maxLineBytes)))
+                return try Connection(wrappingChannelSynchronously: channel)
+            }
+        }
+        switch source {
+        case let .path(path):
+            let server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true,
+                                                  childChannelInitializer: initializer)
+            // Owner and group may connect; the group is how a hall grants clerks and kiosks access.
+            chmod(path, 0o660)
+            logger.info("listening", metadata: ["role": .string(role.rawValue), "path": .string(path)])
+            return server
+        case let .descriptor(fd):
+            logger.info("listening on inherited socket", metadata: ["role": .string(role.rawValue), "fd": .stringConvertible(fd)])
+            return try await bootstrap.bind(fd, childChannelInitializer: initializer)
+        }
+    }
+
+    private func peerUID(_ channel: Channel) async -> Int? {
+        guard let provider = channel as? SocketOptionProvider else { return nil }
+        let cred: PeerCredentials? = try? await provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET),
+                                                                        name: SocketOptionName(SO_PEERCRED)).get()
+        return cred.map { Int($0.uid) }
+    }
+
+    private func serve(_ conn: Connection, role: Role) async {
+        let uid = await peerUID(conn.channel)
+        let origin = Origin(role: role.rawValue, uid: uid)
+        do {
+            try await conn.executeThenClose { inbound, outbound in
+                try await outbound.write(Self.line(Wire.hello(role: role)))
+                var lines = inbound.makeAsyncIterator()
+                while let frame = try await lines.next() {
+                    switch frame {
+                    case .tooLong:
+                        try await outbound.write(Self.line(Wire.error(id: nil, HallError(
+                            "TOO-LONG", "a request line may be at most \(Wire.maxLineBytes) bytes; closing"))))
+                        return
+                    case let .line(buffer):
+                        let bytes = buffer.readableBytesView
+                        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+                        let (id, parsed) = Wire.parse(bytes, role: role)
+                        switch parsed {
+                        case let .failure(e):
+                            try await outbound.write(Self.line(Wire.error(id: id, e)))
+                        case .success(.watch):
+                            try await outbound.write(Self.line(Wire.ok(id: id, ["watching": true])))
+                            // The writer streams events; this task keeps reading so that a hang-up
+                            // ends the watch. Lines sent after `watch` are ignored.
+                            let channel = conn.channel
+                            let writer = Task {
+                                try? await watch(outbound: outbound)
+                                channel.close(promise: nil)
+                            }
+                            defer { writer.cancel() }
+                            while try await lines.next() != nil {}
+                            return
+                        case let .success(request):
+                            try await outbound.write(Self.line(await dispatcher.reply(to: request, id: id, origin: origin)))
+                        }
+                    }
+                }
+            }
+        } catch {
+            logger.debug("connection ended", metadata: ["role": .string(role.rawValue), "error": .string("\(error)")])
+        }
+    }
+
+    /// Streams committed events until the client hangs up or falls too far behind.
+    private func watch(outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
+        let (events, sink) = AsyncStream<JSONValue?>.makeStream(bufferingPolicy: .unbounded)
+        let backlog = Backlog(limit: Self.watchBacklog)
+        let sub = hall.subscribe { c in
+            for e in c.outcome.events {
+                // nil tells the writer the client fell behind; then it is fed no more.
+                if backlog.add() {
+                    sink.yield(Render.event(e, role: c.origin.role, uid: c.origin.uid))
+                } else {
+                    sink.yield(nil)
+                    sink.finish()
+                }
+            }
+        }
+        defer { hall.unsubscribe(sub); sink.finish() }
+        for await e in events {
+            guard let e else {
+                try await outbound.write(Self.line(Wire.error(id: nil, HallError(
+                    "TOO-SLOW", "watcher fell \(Self.watchBacklog) events behind; closing"))))
+                return
+            }
+            try await outbound.write(Self.line(e))
+            backlog.done()
+        }
+    }
+
+    static func line(_ v: JSONValue) -> ByteBuffer {
+        var b = ByteBuffer(string: v.text)
+        b.writeInteger(UInt8(ascii: "\n"))
+        return b
+    }
+}
+
+/// Counts events handed to a watcher and not yet written.
+final class Backlog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pending = 0
+    private let limit: Int
+    init(limit: Int) { self.limit = limit }
+    func add() -> Bool { lock.lock(); defer { lock.unlock() }; pending += 1; return pending <= limit }
+    func done() { lock.lock(); pending -= 1; lock.unlock() }
+}
+
+/// Linux `struct ucred` (glibc hides it behind _GNU_SOURCE): what SO_PEERCRED returns.
+struct PeerCredentials: Sendable {
+    var pid: Int32 = 0
+    var uid: UInt32 = 0
+    var gid: UInt32 = 0
+}

@@ -1,0 +1,277 @@
+import Foundation
+import GRDB
+import HallqCore
+
+/// Who asked for an operation: stored on every event so the log answers "who did this" even
+/// for steps that have no clerk (a kiosk press, an admin forcing the hall closed).
+public struct Origin: Sendable, Equatable {
+    public var role: String
+    public var uid: Int?
+    public init(role: String, uid: Int? = nil) { self.role = role; self.uid = uid }
+    public static let system = Origin(role: "system")
+}
+
+/// One row of the event log as read back.
+public struct StoredEvent: Sendable, Equatable {
+    public var seq: Int64
+    public var event: HallEvent
+    public var role: String?
+    public var uid: Int?
+}
+
+/// The hall's database: an append-only event log, one row per ticket, one per window visit
+/// ("leg"), window states and settings. Intent methods only; SQL stays in this module.
+///
+/// Durability: WAL with `synchronous = FULL`, so a commit is on disk before `commit` returns and
+/// before the client hears "ok" (power loss included, not just a crash). bench/ measures its cost.
+public final class HallStore: Sendable {
+    public let pool: DatabasePool
+    public let path: String
+
+    public init(path: String) throws {
+        self.path = path
+        var c = Configuration()
+        c.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        c.busyMode = .timeout(5)
+        pool = try DatabasePool(path: path, configuration: c)
+        try Self.migrator.migrate(pool)
+    }
+
+    /// Named migrations, applied in order; never edit one that has shipped, add the next.
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-log-tickets-legs-windows") { db in
+            try db.execute(sql: """
+                CREATE TABLE events (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at_ms INTEGER NOT NULL,
+                    at TEXT NOT NULL,
+                    day TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    ticket_id INTEGER,
+                    ticket TEXT,
+                    service TEXT,
+                    window INTEGER,
+                    clerk TEXT,
+                    role TEXT,
+                    peer_uid INTEGER,
+                    details TEXT NOT NULL DEFAULT '{}'
+                );
+                CREATE INDEX events_ticket ON events(ticket_id);
+                CREATE INDEX events_day ON events(day);
+                CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+                    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+                CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+                    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+
+                CREATE TABLE tickets (
+                    id INTEGER PRIMARY KEY,
+                    day TEXT NOT NULL,
+                    service TEXT NOT NULL,
+                    issued_service TEXT NOT NULL,
+                    number INTEGER NOT NULL,
+                    label TEXT NOT NULL,
+                    key TEXT,
+                    issued_at INTEGER NOT NULL,
+                    queued_at INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    window INTEGER,
+                    target_window INTEGER,
+                    priority INTEGER NOT NULL,
+                    clerk TEXT,
+                    first_called_at INTEGER,
+                    last_called_at INTEGER,
+                    call_at INTEGER,
+                    started_at INTEGER,
+                    finished_at INTEGER,
+                    outcome TEXT,
+                    recalls INTEGER NOT NULL,
+                    transfers INTEGER NOT NULL,
+                    noshows INTEGER NOT NULL,
+                    print_status TEXT NOT NULL,
+                    print_error TEXT,
+                    rating INTEGER,
+                    UNIQUE (day, issued_service, number)
+                );
+                CREATE INDEX tickets_label ON tickets(label, day);
+                CREATE INDEX tickets_state ON tickets(state);
+
+                CREATE TABLE legs (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+                    day TEXT NOT NULL,
+                    label TEXT NOT NULL,
+                    service TEXT NOT NULL,
+                    window INTEGER NOT NULL,
+                    clerk TEXT,
+                    queued_at INTEGER NOT NULL,
+                    called_at INTEGER NOT NULL,
+                    ended_at INTEGER NOT NULL,
+                    outcome TEXT NOT NULL
+                );
+                CREATE INDEX legs_called ON legs(called_at);
+
+                CREATE TABLE windows (
+                    number INTEGER PRIMARY KEY,
+                    clerk TEXT,
+                    paused INTEGER NOT NULL,
+                    current INTEGER
+                );
+
+                CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                """)
+        }
+        return m
+    }
+
+    public func migrationsApplied() throws -> [String] {
+        try pool.read { db in try Self.migrator.appliedMigrations(db) }
+    }
+
+    // MARK: - Writes
+
+    /// Writes everything one command did in one transaction. Returns only after it is on disk.
+    public func commit(_ o: Outcome, origin: Origin) throws {
+        try pool.write { db in
+            for t in o.tickets { try t.save(db) }
+            for l in o.legs { try l.insert(db) }
+            for w in o.windows { try w.save(db) }
+            for p in o.prints {
+                try db.execute(sql: "UPDATE tickets SET print_status = ?, print_error = ? WHERE id = ?",
+                               arguments: [p.status.rawValue, p.error, p.ticketId])
+            }
+            if let m = o.hallMode {
+                try db.execute(sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('hall_mode', ?)", arguments: [m.rawValue])
+            }
+            for e in o.events { try Self.append(e, origin: origin, db) }
+        }
+    }
+
+    static func append(_ e: HallEvent, origin: Origin, _ db: Database) throws {
+        let details = (try? String(data: JSONSerialization.data(withJSONObject: e.details, options: [.sortedKeys]), encoding: .utf8)) ?? "{}"
+        try db.execute(sql: """
+            INSERT INTO events(at_ms, at, day, type, ticket_id, ticket, service, window, clerk, role, peer_uid, details)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [e.at, isoUTC(e.at), e.day, e.type, e.ticketId, e.label, e.service, e.window, e.clerk,
+                             origin.role, origin.uid, details])
+    }
+
+    // MARK: - Rebuild
+
+    /// Everything the engine needs to continue exactly where the last acknowledged operation left it.
+    public func snapshot(now: Millis, calendar: HallCalendar, rules: QueueRules) throws -> QueueEngine.Snapshot {
+        try pool.read { db in
+            var s = QueueEngine.Snapshot()
+            s.live = try Ticket.filter(sql: "state != 'done'").fetchAll(db)
+            s.windows = try WindowState.fetchAll(db)
+            if let m = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'hall_mode'") {
+                s.hallMode = HallMode(rawValue: m) ?? .auto
+            }
+            let yesterday = calendar.day(now - 86_400_000)
+            for row in try Row.fetchAll(db, sql: """
+                SELECT day, issued_service, MAX(number) AS n FROM tickets WHERE day >= ? GROUP BY day, issued_service
+                """, arguments: [yesterday]) {
+                s.counters[QueueEngine.counterKey(day: row["day"], service: row["issued_service"])] = row["n"]
+            }
+            s.keyed = try Ticket.filter(sql: "key IS NOT NULL AND issued_at > ?",
+                                        arguments: [now - Millis(rules.idempotencySeconds) * 1000]).fetchAll(db)
+            for t in try Ticket.filter(sql: "state = 'done' AND outcome != 'noshow' AND finished_at > ? AND window IS NOT NULL",
+                                       arguments: [now - Millis(rules.ratingSeconds) * 1000])
+                .order(sql: "finished_at").fetchAll(db) {
+                s.lastFinished[t.window!] = t
+            }
+            for row in try Row.fetchAll(db, sql: """
+                SELECT service, ended_at - called_at AS ms FROM (
+                    SELECT *, ROW_NUMBER() OVER (PARTITION BY service ORDER BY id DESC) AS rn
+                    FROM legs WHERE outcome = 'served') WHERE rn <= 20 ORDER BY id
+                """) {
+                s.durations[row["service"], default: []].append(Double(row["ms"] as Int64) / 1000)
+            }
+            s.lastTicketId = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM tickets") ?? 0
+            return s
+        }
+    }
+
+    // MARK: - Reads for people
+
+    /// A ticket by label: on `day` if given, else the most recently issued one with that label.
+    public func ticket(label: String, day: String?) throws -> Ticket? {
+        try pool.read { db in
+            if let day {
+                return try Ticket.filter(sql: "label = ? AND day = ?", arguments: [label, day]).order(sql: "id DESC").fetchOne(db)
+            }
+            return try Ticket.filter(sql: "label = ?", arguments: [label]).order(sql: "id DESC").fetchOne(db)
+        }
+    }
+
+    public func ticket(id: Int64) throws -> Ticket? {
+        try pool.read { db in try Ticket.fetchOne(db, key: id) }
+    }
+
+    /// The whole timeline of one ticket, oldest first.
+    public func events(ticketId: Int64) throws -> [StoredEvent] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE ticket_id = ? ORDER BY seq", arguments: [ticketId]).map(Self.storedEvent)
+        }
+    }
+
+    public func eventCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0 }
+    }
+
+    static func storedEvent(_ row: Row) -> StoredEvent {
+        var details: [String: String] = [:]
+        if let text: String = row["details"], let data = text.data(using: .utf8),
+           let obj = try? JSONSerialization.jsonObject(with: data) as? [String: String] {
+            details = obj
+        }
+        var e = HallEvent(type: row["type"], at: row["at_ms"], day: row["day"], window: row["window"], clerk: row["clerk"],
+                          details: details)
+        e.ticketId = row["ticket_id"]
+        e.label = row["ticket"]
+        e.service = row["service"]
+        return StoredEvent(seq: row["seq"], event: e, role: row["role"], uid: row["peer_uid"])
+    }
+
+    /// Tickets issued on local days from...to (inclusive).
+    public func tickets(fromDay: String, toDay: String) throws -> [Ticket] {
+        try pool.read { db in
+            try Ticket.filter(sql: "day >= ? AND day <= ?", arguments: [fromDay, toDay]).order(sql: "id").fetchAll(db)
+        }
+    }
+
+    /// Legs called between two instants (UTC ms, half open).
+    public func legs(from: Millis, to: Millis) throws -> [Leg] {
+        try pool.read { db in
+            try Leg.filter(sql: "called_at >= ? AND called_at < ?", arguments: [from, to]).order(sql: "id").fetchAll(db)
+        }
+    }
+
+    /// The latest calls, newest first, for the lobby screen.
+    public func recentCalls(limit: Int) throws -> [(label: String, window: Int)] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT ticket, window FROM events WHERE type IN ('call', 'recall') ORDER BY seq DESC LIMIT ?",
+                             arguments: [limit]).map { ($0["ticket"], $0["window"]) }
+        }
+    }
+}
+
+// Records: column names are the snake_case of the Swift properties.
+
+extension Ticket: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "tickets"
+    public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
+    public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
+}
+
+extension Leg: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "legs"
+    public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
+    public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
+}
+
+extension WindowState: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "windows"
+}

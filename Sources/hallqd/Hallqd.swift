@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import HallqCore
+import HallqServer
+import HallqStore
+import Logging
+import ServiceLifecycle
+
+/// The queue daemon: one process, one ServiceGroup (devices → sockets), logs to stderr.
+@main
+struct Hallqd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hallqd",
+        abstract: "Queue tickets and display boards for a service hall.",
+        discussion: "Under systemd the defaults come from $STATE_DIRECTORY and $RUNTIME_DIRECTORY, and sockets may be passed in (LISTEN_FDNAMES kiosk, clerk, admin).")
+
+    @Option(help: "Config file (TOML).")
+    var config: String = ProcessInfo.processInfo.environment["HALLQ_CONFIG"] ?? "/etc/hallq/hallq.toml"
+
+    @Option(help: "Directory for hallq.sqlite and the virtual devices' files.")
+    var stateDir: String = ProcessInfo.processInfo.environment["STATE_DIRECTORY"]?.split(separator: ":").first.map(String.init) ?? "/var/lib/hallq"
+
+    @Option(help: "Directory for kiosk.sock, clerk.sock and admin.sock when not socket-activated.")
+    var runtimeDir: String = ProcessInfo.processInfo.environment["RUNTIME_DIRECTORY"]?.split(separator: ":").first.map(String.init) ?? "/run/hallq"
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    @Flag(help: "Load and check the config, print a summary, and exit.")
+    var checkConfig = false
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "hallqd")
+
+        let hallConfig: HallConfig
+        do {
+            hallConfig = try ConfigLoader.load(path: config)
+        } catch {
+            FileHandle.standardError.write(Data("hallqd: config \(config): \(error)\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG: systemd will not restart-loop on a broken config (RestartPreventExitStatus)
+        }
+        if checkConfig {
+            print("config ok: \(hallConfig.name), \(hallConfig.services.count) services, \(hallConfig.windows.count) windows, printer \(hallConfig.printer.kind.rawValue), \(hallConfig.buses.count) buses")
+            return
+        }
+
+        let daemon = try Daemon(config: hallConfig, configPath: config, stateDir: URL(fileURLWithPath: stateDir),
+                                runtimeDir: URL(fileURLWithPath: runtimeDir), logger: logger)
+        try await daemon.run()
+    }
+}
