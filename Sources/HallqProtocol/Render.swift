@@ -20,12 +20,14 @@ public enum Render {
          "ticket": .from(current?.label), "ticket_state": .from(current?.state.rawValue)]
     }
 
-    public static func event(_ e: HallEvent, role: String? = nil, uid: Int? = nil) -> JSONValue {
+    /// With a calendar, `local` carries the hall's wall-clock time next to the UTC `at`.
+    public static func event(_ e: HallEvent, role: String? = nil, uid: Int? = nil, calendar: HallCalendar? = nil) -> JSONValue {
         var o: [String: JSONValue] = [
             "type": "event", "event": .string(e.type), "at": .string(isoUTC(e.at)), "day": .string(e.day),
             "ticket": .from(e.label), "service": .from(e.service), "window": .from(e.window), "clerk": .from(e.clerk),
         ]
         if !e.details.isEmpty { o["details"] = .object(e.details.mapValues { .string($0) }) }
+        if let calendar { o["local"] = .string(calendar.localTimestamp(e.at)) }
         if let role { o["role"] = .string(role) }
         if let uid { o["uid"] = .int(Int64(uid)) }
         return .object(o)

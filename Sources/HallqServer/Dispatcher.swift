@@ -53,8 +53,7 @@ public struct Dispatcher: Sendable {
             guard let t = try hall.store.ticket(label: label, day: day) else { throw HallError.unknownTicket(label) }
             let cal = await hall.read { $0.calendar }
             let events = try hall.store.events(ticketId: t.id).map { se -> JSONValue in
-                guard case var .object(o) = Render.event(se.event, role: se.role, uid: se.uid) else { return .null }
-                o["local"] = .string(cal.localTimestamp(se.event.at))
+                guard case var .object(o) = Render.event(se.event, role: se.role, uid: se.uid, calendar: cal) else { return .null }
                 o["seq"] = .int(se.seq)
                 return .object(o)
             }

@@ -155,7 +155,7 @@ public struct SocketServer: Service {
             for e in c.outcome.events {
                 // nil tells the writer the client fell behind; then it is fed no more.
                 if backlog.add() {
-                    sink.yield(Render.event(e, role: c.origin.role, uid: c.origin.uid))
+                    sink.yield(Render.event(e, role: c.origin.role, uid: c.origin.uid, calendar: c.engine.calendar))
                 } else {
                     sink.yield(nil)
                     sink.finish()

@@ -1,0 +1,262 @@
+import ArgumentParser
+import Foundation
+import HallqProtocol
+
+struct Take: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Issue a ticket (as the kiosk button does).")
+    @OptionGroup var g: Global
+    @Argument(help: "Service id, e.g. A.") var service: String
+    @Option(help: "Idempotency key: the same key within 10 s returns the same ticket.") var key: String?
+    func run() throws {
+        var f: [String: JSONValue] = ["service": .string(service)]
+        if let key { f["key"] = .string(key) }
+        g.output(try g.send("take", f), Format.ticket)
+    }
+}
+
+struct Call: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Call the next ticket (or a given one) to a window.")
+    @OptionGroup var g: Global
+    @Argument var window: Int
+    @Option(help: "Call this ticket instead of the next, e.g. A012.") var ticket: String?
+    func run() throws {
+        var f: [String: JSONValue] = ["window": .int(Int64(window))]
+        if let ticket { f["ticket"] = .string(ticket) }
+        g.output(try g.send("call", f), Format.ticket)
+    }
+}
+
+/// The one-window commands that differ only by op.
+protocol WindowCommand: ParsableCommand {
+    static var op: String { get }
+    var g: Global { get }
+    var window: Int { get }
+}
+
+extension WindowCommand {
+    func run() throws {
+        let r = try g.send(Self.op, ["window": .int(Int64(window))])
+        g.output(r) { _ in r["ticket"] != nil ? Format.ticket(r) : Format.window(r) }
+    }
+}
+
+struct Recall: WindowCommand {
+    static let configuration = CommandConfiguration(abstract: "Announce the window's ticket again.")
+    static let op = "recall"
+    @OptionGroup var g: Global
+    @Argument var window: Int
+}
+
+struct Noshow: WindowCommand {
+    static let configuration = CommandConfiguration(abstract: "The called customer did not come.")
+    static let op = "noshow"
+    @OptionGroup var g: Global
+    @Argument var window: Int
+}
+
+struct Start: WindowCommand {
+    static let configuration = CommandConfiguration(abstract: "The customer arrived at the window.")
+    static let op = "start"
+    @OptionGroup var g: Global
+    @Argument var window: Int
+}
+
+struct Pause: WindowCommand {
+    static let configuration = CommandConfiguration(abstract: "Window on break: nothing is routed to it.")
+    static let op = "pause"
+    @OptionGroup var g: Global
+    @Argument var window: Int
+}
+
+struct Resume: WindowCommand {
+    static let configuration = CommandConfiguration(abstract: "End the window's break.")
+    static let op = "resume"
+    @OptionGroup var g: Global
+    @Argument var window: Int
+}
+
+struct Signout: WindowCommand {
+    static let configuration = CommandConfiguration(abstract: "Sign the clerk out of a window.")
+    static let op = "signout"
+    @OptionGroup var g: Global
+    @Argument var window: Int
+}
+
+struct Finish: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Finish the window's ticket.")
+    @OptionGroup var g: Global
+    @Argument var window: Int
+    @Option(help: "served (default), incomplete, referred or cancelled.") var outcome: String?
+    func run() throws {
+        var f: [String: JSONValue] = ["window": .int(Int64(window))]
+        if let outcome { f["outcome"] = .string(outcome) }
+        g.output(try g.send("finish", f), Format.ticket)
+    }
+}
+
+struct Transfer: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Send the window's ticket to another service or window.")
+    @OptionGroup var g: Global
+    @Argument var window: Int
+    @Option(help: "Target service id.") var service: String?
+    @Option(help: "Target window number.") var toWindow: Int?
+    func validate() throws {
+        guard (service == nil) != (toWindow == nil) else { throw ValidationError("give exactly one of --service or --to-window") }
+    }
+    func run() throws {
+        var f: [String: JSONValue] = ["window": .int(Int64(window))]
+        if let service { f["service"] = .string(service) }
+        if let toWindow { f["to_window"] = .int(Int64(toWindow)) }
+        g.output(try g.send("transfer", f), Format.ticket)
+    }
+}
+
+struct Signin: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Sign a clerk in at a window.")
+    @OptionGroup var g: Global
+    @Argument var window: Int
+    @Argument var clerk: String
+    func run() throws {
+        g.output(try g.send("signin", ["window": .int(Int64(window)), "clerk": .string(clerk)]), Format.window)
+    }
+}
+
+struct Rate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Rate the window's last finished ticket, 1 to 5.")
+    @OptionGroup var g: Global
+    @Argument var window: Int
+    @Argument var score: Int
+    func run() throws {
+        g.output(try g.send("rate", ["window": .int(Int64(window)), "score": .int(Int64(score))]), Format.ticket)
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Queues, windows and devices.")
+    @OptionGroup var g: Global
+    func run() throws { g.output(try g.send("status"), Format.status) }
+}
+
+struct Services: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Configured services and their queues.")
+    @OptionGroup var g: Global
+    func run() throws {
+        g.output(try g.send("services")) { r in
+            var t = Table(["service", "name", "waiting", "windows"])
+            for s in r["services"]?.arrayValue ?? [] {
+                t.add([Format.s(s["id"]), Format.s(s["name"]), Format.s(s["waiting"]),
+                       (s["windows"]?.arrayValue ?? []).map { Format.s($0) }.joined(separator: ",")])
+            }
+            return t.text
+        }
+    }
+}
+
+struct History: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Every step of one ticket: time, window, clerk.")
+    @OptionGroup var g: Global
+    @Argument(help: "Ticket label, e.g. A012.") var ticket: String
+    @Option(help: "Business day YYYY-MM-DD (default: the latest ticket with that label).") var day: String?
+    func run() throws {
+        var f: [String: JSONValue] = ["ticket": .string(ticket)]
+        if let day { f["day"] = .string(day) }
+        g.output(try g.send("history", f), Format.history)
+    }
+}
+
+/// Date range options shared by stats and export; both default to the hall's today.
+struct Range: ParsableArguments {
+    @Option(help: "First business day, YYYY-MM-DD (default: today in the hall's time zone).") var from: String?
+    @Option(help: "Last business day, YYYY-MM-DD (default: same as --from).") var to: String?
+
+    func resolved(_ g: Global) throws -> (String, String) {
+        let today = try from ?? g.send("status")["hall"]?["day"]?.stringValue ?? ""
+        return (from ?? today, to ?? from ?? today)
+    }
+}
+
+struct Stats: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Wait and service times in seconds: count, mean, median, p90, max.")
+    @OptionGroup var g: Global
+    @OptionGroup var range: Range
+    @Option(help: "service, window, clerk, hour, day, month or total.") var by: String = "service"
+    func run() throws {
+        let (from, to) = try range.resolved(g)
+        g.output(try g.send("stats", ["from": .string(from), "to": .string(to), "by": .string(by)]), Format.stats)
+    }
+}
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Tickets of a date range as CSV (UTF-8).")
+    @OptionGroup var g: Global
+    @OptionGroup var range: Range
+    @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
+    func run() throws {
+        let (from, to) = try range.resolved(g)
+        let r = try g.send("export", ["from": .string(from), "to": .string(to)])
+        if g.json { print(r.text); return }
+        let csv = r["csv"]?.stringValue ?? ""
+        if let output {
+            try Data(csv.utf8).write(to: URL(fileURLWithPath: output))
+            FileHandle.standardError.write(Data("hallqctl: \(Format.s(r["count"])) tickets written to \(output)\n".utf8))
+        } else {
+            FileHandle.standardOutput.write(Data(csv.utf8))
+        }
+    }
+}
+
+struct Watch: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print events as they happen (Ctrl-C to stop).")
+    @OptionGroup var g: Global
+    func run() throws {
+        let role = try g.socketRole(for: "watch")
+        let client: Client
+        do { client = try Client(path: "\(g.directory)/\(role.rawValue).sock") } catch {
+            FileHandle.standardError.write(Data("hallqctl: \(error)\n".utf8))
+            throw ExitCode(69)
+        }
+        let first = try client.request(["op": "watch", "id": 1])
+        guard first["ok"]?.boolValue == true else {
+            FileHandle.standardError.write(Data("hallqctl: \(Format.s(first["error"])): \(Format.s(first["message"]))\n".utf8))
+            throw ExitCode(1)
+        }
+        // Written unbuffered, so `hallqctl watch | grep` shows each event as it happens.
+        while let line = try client.readLine() {
+            let text = g.json ? line : JSONValue.parse(Array(line.utf8)).map(Format.event) ?? line
+            FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        }
+    }
+}
+
+struct Reprint: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a ticket again.")
+    @OptionGroup var g: Global
+    @Argument var ticket: String
+    @Option(help: "Business day YYYY-MM-DD.") var day: String?
+    func run() throws {
+        var f: [String: JSONValue] = ["ticket": .string(ticket)]
+        if let day { f["day"] = .string(day) }
+        g.output(try g.send("reprint", f), Format.ticket)
+    }
+}
+
+struct Devices: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Printer and sign buses and their health.")
+    @OptionGroup var g: Global
+    func run() throws { g.output(try g.send("devices"), Format.devices) }
+}
+
+struct HallMode: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "hall", abstract: "Force ticket issuing open or closed, or follow the hours (auto).")
+    @OptionGroup var g: Global
+    @Argument(help: "open, close or auto.") var mode: String
+    func run() throws {
+        g.output(try g.send("hall", ["mode": .string(mode)])) { "hall \(Format.s($0["hall"]))" }
+    }
+}
+
+struct Reload: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Reload the config file; the queue stays.")
+    @OptionGroup var g: Global
+    func run() throws { g.output(try g.send("reload")) { _ in "reloaded" } }
+}

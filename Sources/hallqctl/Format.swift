@@ -1,0 +1,105 @@
+import Foundation
+import HallqProtocol
+
+/// Human renderings of replies. Times are shown in the hall's local time, durations in seconds.
+enum Format {
+    static func s(_ v: JSONValue?) -> String {
+        switch v {
+        case nil, .null?: return "-"
+        case let .string(x)?: return x
+        case let .int(i)?: return String(i)
+        case let .double(d)?: return String(format: "%.1f", d)
+        case let .bool(b)?: return b ? "yes" : "no"
+        default: return v!.text
+        }
+    }
+
+    /// The hall's wall-clock time from a `local` field: "2026-11-30T09:02:03+08:00" → "2026-11-30 09:02:03".
+    static func local(_ v: JSONValue?) -> String {
+        guard let str = v?.stringValue, str.count >= 19 else { return s(v) }
+        return String(str.prefix(19)).replacingOccurrences(of: "T", with: " ")
+    }
+
+    static func ticket(_ r: JSONValue) -> String {
+        guard let t = r["ticket"] else { return "ok" }
+        var lines = ["ticket \(s(t["label"]))  service \(s(t["service"]))  state \(s(t["state"]))"]
+        if let ahead = t["ahead"] {
+            lines.append("ahead \(s(ahead))  estimated wait \(s(t["eta_min"])) min  print \(s(t["print"]))"
+                + (t["duplicate"]?.boolValue == true ? "  (same ticket as the press just before)" : ""))
+        }
+        if let w = t["window"], w != .null {
+            lines.append("window \(s(w))  clerk \(s(t["clerk"]))")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func window(_ r: JSONValue) -> String {
+        guard let w = r["window"] else { return "ok" }
+        return "window \(s(w["window"]))  clerk \(s(w["clerk"]))  paused \(s(w["paused"]))  ticket \(s(w["ticket"]))"
+    }
+
+    static func status(_ r: JSONValue) -> String {
+        let h = r["hall"]
+        var out = ["\(s(h?["name"]))  \(s(h?["time"]))  mode \(s(h?["mode"]))  issuing \(s(h?["dispensing"]))", ""]
+        var t = Table(["service", "name", "waiting", "next"])
+        for x in r["services"]?.arrayValue ?? [] { t.add([s(x["id"]), s(x["name"]), s(x["waiting"]), s(x["next"])]) }
+        out.append(t.text)
+        out.append("")
+        var w = Table(["window", "services", "clerk", "paused", "ticket", "state"])
+        for x in r["windows"]?.arrayValue ?? [] {
+            let svcs = (x["services"]?.arrayValue ?? []).map { s($0) }.joined(separator: ",")
+            w.add([s(x["window"]), svcs, s(x["clerk"]), s(x["paused"]), s(x["ticket"]), s(x["ticket_state"])])
+        }
+        out.append(w.text)
+        if let d = r["devices"] {
+            out.append("")
+            out.append(devices(["devices": d]))
+        }
+        return out.joined(separator: "\n")
+    }
+
+    static func devices(_ r: JSONValue) -> String {
+        let d = r["devices"]
+        var t = Table(["device", "kind", "health", "detail"])
+        t.add(["printer", s(d?["printer"]?["kind"]), s(d?["printer"]?["health"]), ""])
+        for b in d?["buses"]?.arrayValue ?? [] {
+            t.add(["bus \(s(b["name"]))", s(b["kind"]), s(b["health"]), "\(s(b["protocol"])) \(s(b["path"]))"])
+        }
+        return t.text
+    }
+
+    static func history(_ r: JSONValue) -> String {
+        let t = r["ticket"]
+        var out = ["ticket \(s(t?["label"])) of \(s(t?["day"]))  service \(s(t?["issued_service"]))→\(s(t?["service"]))  state \(s(t?["state"]))  outcome \(s(t?["outcome"]))  print \(s(t?["print"]))  rating \(s(t?["rating"]))", ""]
+        var tab = Table(["time", "step", "window", "clerk", "by", "details"])
+        for e in r["events"]?.arrayValue ?? [] {
+            let details = (e["details"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\(s($0.value))" }.joined(separator: " ")
+            let by = s(e["role"]) + (e["uid"].map { " uid \(s($0))" } ?? "")
+            tab.add([local(e["local"]), s(e["event"]), s(e["window"]), s(e["clerk"]), by, details])
+        }
+        out.append(tab.text)
+        return out.joined(separator: "\n")
+    }
+
+    static func stats(_ r: JSONValue) -> String {
+        var out = ["\(s(r["from"])) … \(s(r["to"])) by \(s(r["by"]))  (wait and service in seconds)", ""]
+        var t = Table(["key", "issued", "served", "noshow", "transf", "wait mean", "median", "p90", "max",
+                       "service mean", "median", "p90", "max", "rating"])
+        func n(_ v: JSONValue?) -> String { v?.doubleValue.map { String(format: "%.1f", $0) } ?? "-" }
+        for x in r["rows"]?.arrayValue ?? [] {
+            let w = x["wait"], sv = x["service"]
+            t.add([s(x["key"]), s(x["issued"]), s(x["served"]), s(x["noshows"]), s(x["transferred"]),
+                   n(w?["mean_s"]), n(w?["median_s"]), n(w?["p90_s"]), n(w?["max_s"]),
+                   n(sv?["mean_s"]), n(sv?["median_s"]), n(sv?["p90_s"]), n(sv?["max_s"]),
+                   x["rating_mean"].flatMap { $0.doubleValue.map { String(format: "%.2f (%d)", $0, Int(x["ratings"]?.intValue ?? 0)) } } ?? "-"])
+        }
+        out.append(t.text)
+        return out.joined(separator: "\n")
+    }
+
+    static func event(_ e: JSONValue) -> String {
+        let details = (e["details"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\(s($0.value))" }.joined(separator: " ")
+        return [local(e["local"]), s(e["event"]), s(e["ticket"]), e["window"].map { $0 == .null ? "" : "window \(s($0))" } ?? "",
+                e["clerk"].map { $0 == .null ? "" : s($0) } ?? "", details].filter { !$0.isEmpty }.joined(separator: "  ")
+    }
+}

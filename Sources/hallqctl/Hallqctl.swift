@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import HallqProtocol
+
+/// hallqctl: the command-line client. Each command sends one request on the least-privileged
+/// socket that allows it (kiosk, clerk, admin), unless --as says otherwise, and prints a table,
+/// or the raw reply with --json. Exit status: 0 ok, 1 the server refused (token on stderr),
+/// 69 the daemon could not be reached.
+@main
+struct Hallqctl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hallqctl",
+        abstract: "Control and query hallqd.",
+        subcommands: [Take.self, Call.self, Recall.self, Noshow.self, Start.self, Finish.self, Transfer.self,
+                      Pause.self, Resume.self, Signin.self, Signout.self, Rate.self, Status.self, Services.self,
+                      History.self, Stats.self, Export.self, Watch.self, Reprint.self, Devices.self, HallMode.self,
+                      Reload.self])
+}
+
+struct Global: ParsableArguments {
+    @Option(help: "Directory holding kiosk.sock, clerk.sock, admin.sock (default $HALLQ_RUNTIME_DIR or /run/hallq).")
+    var runtimeDir: String?
+
+    @Flag(help: "Print the server's JSON reply instead of a table.")
+    var json = false
+
+    @Option(name: .customLong("as"), help: "Socket to use: kiosk, clerk or admin (default: the least privileged that allows the command).")
+    var role: String?
+
+    var directory: String {
+        runtimeDir ?? ProcessInfo.processInfo.environment["HALLQ_RUNTIME_DIR"] ?? "/run/hallq"
+    }
+
+    /// Sends one request and returns the reply, or exits with the right status.
+    func send(_ op: String, _ fields: [String: JSONValue] = [:]) throws -> JSONValue {
+        let role = try socketRole(for: op)
+        let client: Client
+        do {
+            client = try Client(path: "\(directory)/\(role.rawValue).sock")
+        } catch {
+            FileHandle.standardError.write(Data("hallqctl: \(error)\n".utf8))
+            throw ExitCode(69)
+        }
+        var req = fields
+        req["op"] = .string(op)
+        req["id"] = 1
+        let reply: JSONValue
+        do {
+            reply = try client.request(.object(req))
+        } catch {
+            FileHandle.standardError.write(Data("hallqctl: \(error)\n".utf8))
+            throw ExitCode(69)
+        }
+        if reply["ok"]?.boolValue != true {
+            if json { print(reply.text) }
+            let token = reply["error"]?.stringValue ?? "ERROR"
+            let message = reply["message"]?.stringValue ?? ""
+            FileHandle.standardError.write(Data("hallqctl: \(token): \(message)\n".utf8))
+            throw ExitCode(1)
+        }
+        return reply
+    }
+
+    func socketRole(for op: String) throws -> Role {
+        if let role {
+            guard let r = Role(rawValue: role) else { throw ValidationError("--as must be kiosk, clerk or admin") }
+            return r
+        }
+        return Role.allCases.first { $0.ops.contains(op) } ?? .admin
+    }
+
+    /// Prints the reply as JSON with --json, else runs the human formatter.
+    func output(_ reply: JSONValue, _ human: (JSONValue) -> String) {
+        print(json ? reply.text : human(reply))
+    }
+}
