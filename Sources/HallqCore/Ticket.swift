@@ -75,6 +75,12 @@ public struct Leg: Sendable, Equatable, Codable {
     public var endedAt: Millis
     public var outcome: Outcome
 
+    public init(ticketId: Int64, day: String, label: String, service: String, window: Int, clerk: String?,
+                queuedAt: Millis, calledAt: Millis, endedAt: Millis, outcome: Outcome) {
+        self.ticketId = ticketId; self.day = day; self.label = label; self.service = service; self.window = window
+        self.clerk = clerk; self.queuedAt = queuedAt; self.calledAt = calledAt; self.endedAt = endedAt; self.outcome = outcome
+    }
+
     public var waitSeconds: Double { Double(calledAt - queuedAt) / 1000 }
     public var serviceSeconds: Double { Double(endedAt - calledAt) / 1000 }
 }

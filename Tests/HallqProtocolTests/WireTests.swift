@@ -1,0 +1,105 @@
+import Testing
+import HallqCore
+@testable import HallqProtocol
+
+@Suite("Wire protocol")
+struct WireTests {
+    func parse(_ s: String, _ role: Role = .admin) -> (id: JSONValue?, result: Result<Request, HallError>) {
+        Wire.parse(Array(s.utf8), role: role)
+    }
+
+    func token(_ s: String, _ role: Role = .admin) -> String? {
+        if case let .failure(e) = parse(s, role).result { return e.token }
+        return nil
+    }
+
+    @Test("golden requests", arguments: [
+        (#"{"id":1,"op":"take","service":"A","key":"kiosk-1-000731"}"#, Request.command(.take(service: "A", key: "kiosk-1-000731"))),
+        (#"{"op":"call","window":3}"#, .command(.call(window: 3, ticket: nil))),
+        (#"{"op":"call","window":3,"ticket":"A012"}"#, .command(.call(window: 3, ticket: "A012"))),
+        (#"{"op":"finish","window":2}"#, .command(.finish(window: 2, outcome: .served))),
+        (#"{"op":"finish","window":2,"outcome":"incomplete"}"#, .command(.finish(window: 2, outcome: .incomplete))),
+        (#"{"op":"transfer","window":2,"service":"B"}"#, .command(.transfer(window: 2, toService: "B", toWindow: nil))),
+        (#"{"op":"transfer","window":2,"to_window":5}"#, .command(.transfer(window: 2, toService: nil, toWindow: 5))),
+        (#"{"op":"signin","window":1,"clerk":"张三"}"#, .command(.signin(window: 1, clerk: "张三"))),
+        (#"{"op":"rate","window":1,"score":5}"#, .command(.rate(window: 1, score: 5))),
+        (#"{"op":"hall","mode":"close"}"#, .command(.hall(.closed))),
+        (#"{"op":"stats","from":"2026-11-01","to":"2026-11-30","by":"clerk"}"#, .stats(from: "2026-11-01", to: "2026-11-30", by: .clerk)),
+        (#"{"op":"history","ticket":"A012","day":"2026-11-30"}"#, .history(ticket: "A012", day: "2026-11-30")),
+        (#"{"op":"export","from":"2026-11-01","to":"2026-11-30"}"#, .export(from: "2026-11-01", to: "2026-11-30")),
+        (#"  {"op":"status"}  "#, .status),
+    ])
+    func golden(line: String, expected: Request) throws {
+        #expect(try parse(line).result.get() == expected)
+    }
+
+    @Test("the id is echoed as given")
+    func idEcho() {
+        #expect(parse(#"{"id":"abc","op":"status"}"#).id == .string("abc"))
+        #expect(parse(#"{"id":7,"op":"nope"}"#).id == .int(7))
+        #expect(token(#"{"id":{"x":1},"op":"status"}"#) == "BAD-REQUEST")
+    }
+
+    @Test("bad requests get BAD-REQUEST with a message naming the field", arguments: [
+        ("not json", "not valid JSON"),
+        ("[1,2]", "JSON object"),
+        (#"{"id":1}"#, "missing field: op"),
+        (#"{"op":5}"#, "op must be a string"),
+        (#"{"op":"call"}"#, "missing field: window"),
+        (#"{"op":"call","window":"3"}"#, "window must be an integer"),
+        (#"{"op":"call","window":1.5}"#, "window must be an integer"),
+        (#"{"op":"take","service":7}"#, "service must be a string"),
+        (#"{"op":"take","service":""}"#, "service must be 1 to"),
+        (#"{"op":"finish","window":1,"outcome":"noshow"}"#, "outcome must be one of"),
+        (#"{"op":"stats","from":"2026-11-01","to":"yesterday"}"#, "to must be a date"),
+        (#"{"op":"stats","from":"2026-11-01","to":"2026-11-02","by":"weather"}"#, "by must be one of"),
+        (#"{"op":"hall","mode":"sometimes"}"#, "mode must be"),
+        (#"{"op":"rate","window":1}"#, "missing field: score"),
+        ("{\"op\":\"take\",\"service\":\"A\",\"key\":\"" + String(repeating: "k", count: 65) + "\"}", "key must be 1 to 64"),
+    ])
+    func badRequests(line: String, fragment: String) {
+        guard case let .failure(e) = parse(line).result else { Issue.record("accepted: \(line)"); return }
+        #expect(e.token == "BAD-REQUEST")
+        #expect(e.message.contains(fragment), "\(e.message)")
+    }
+
+    @Test("unknown ops are UNKNOWN-OP on every socket")
+    func unknownOp() {
+        for role in Role.allCases { #expect(token(#"{"op":"format-disk"}"#, role) == "UNKNOWN-OP") }
+    }
+
+    @Test("each socket accepts only its role's ops")
+    func roles() {
+        #expect(token(#"{"op":"call","window":1}"#, .kiosk) == "NOT-ALLOWED")
+        #expect(token(#"{"op":"stats","from":"2026-11-01","to":"2026-11-02"}"#, .clerk) == "NOT-ALLOWED")
+        #expect(token(#"{"op":"take","service":"A"}"#, .clerk) == "NOT-ALLOWED")
+        #expect(token(#"{"op":"hall","mode":"open"}"#, .clerk) == "NOT-ALLOWED")
+        #expect(token(#"{"op":"take","service":"A"}"#, .kiosk) == nil)
+        #expect(token(#"{"op":"call","window":1}"#, .clerk) == nil)
+        for op in Role.allOps { #expect(Role.admin.ops.contains(op)) }
+        #expect(Role.kiosk.ops == ["take", "services", "status"])
+    }
+
+    @Test("malformed bytes never trap", arguments: [[0xFF, 0xFE, 0x00], [0x7B], [0x22], Array("{\"op\":\"\u{0}\"}".utf8), []])
+    func garbage(bytes: [UInt8]) {
+        if case .success = Wire.parse(bytes, role: .admin).result { Issue.record("garbage accepted") }
+    }
+
+    @Test("golden replies: sorted keys, UTF-8 text, escapes")
+    func replies() {
+        #expect(Wire.hello(role: .clerk).text
+            == #"{"proto":{"major":1,"minor":0},"role":"clerk","server":"hallqd","type":"hello","version":"0.1.0"}"#)
+        #expect(Wire.error(id: 2, HallError("QUEUE-EMPTY", "no ticket is waiting for window 3")).text
+            == #"{"error":"QUEUE-EMPTY","id":2,"message":"no ticket is waiting for window 3","ok":false}"#)
+        #expect(Wire.ok(id: nil, ["text": "请A012号到3号窗口\n\"x\""]).text
+            == #"{"ok":true,"text":"请A012号到3号窗口\n\"x\""}"#)
+        #expect(JSONValue.from(1.23456).text == "1.235")
+        #expect(JSONValue.double(5).text == "5.0")
+    }
+
+    @Test("replies parse back to what was sent")
+    func roundTrip() {
+        let v: JSONValue = ["a": [1, "二", true, nil], "b": ["c": .double(0.5)]]
+        #expect(JSONValue.parse(Array(v.text.utf8)) == v)
+    }
+}
