@@ -49,14 +49,19 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // A blocking JSON-lines client: hallqctl and the integration tests.
+        .target(name: "HallqClient", dependencies: ["HallqProtocol"]),
         .executableTarget(name: "hallqctl", dependencies: [
-            "HallqProtocol",
+            "HallqProtocol", "HallqClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "HallqCoreTests", dependencies: ["HallqCore"]),
         .testTarget(name: "HallqProtocolTests", dependencies: ["HallqProtocol", "HallqCore"]),
         .testTarget(name: "HallqStoreTests", dependencies: ["HallqStore", "HallqCore"]),
-        .testTarget(name: "HallqdTests", dependencies: ["HallqServer", "HallqCore", "hallqd", "hallqctl"]),
+        .testTarget(name: "HallqdTests", dependencies: [
+            "HallqServer", "HallqCore", "HallqStore", "HallqClient", "HallqProtocol", "hallqd", "hallqctl",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -167,6 +167,8 @@ public actor DeviceHub: Service {
                     ticket: t, ahead: ahead, etaMinutes: eta, config: config, calendar: c.engine.calendar)))
             }
             if (e.type == "call" || e.type == "recall"), let label = e.label, let w = e.window {
+                // A recall moves the call to the top rather than listing it twice.
+                recentCalls.removeAll { $0.label == label && $0.window == w }
                 recentCalls.insert((label, w), at: 0)
                 recentCalls = Array(recentCalls.prefix(config.lobby?.recent ?? 5))
             }

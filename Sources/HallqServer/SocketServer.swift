@@ -29,6 +29,7 @@ public struct SocketServer: Service {
     /// Watchers that fall this many events behind are disconnected rather than buffered forever.
     static let watchBacklog = 1000
     let ready: @Sendable () -> Void
+    let open = OpenConnections()
 
     public init(listeners: [(Role, ListenerSource)], dispatcher: Dispatcher, hall: Hall, logger: Logger,
                 group: MultiThreadedEventLoopGroup = .singleton, ready: @escaping @Sendable () -> Void = {}) {
@@ -68,9 +69,10 @@ public struct SocketServer: Service {
                 }
             }
         } onGracefulShutdown: {
-            // Stop accepting: closing the listeners ends the accept loops; connections in
-            // flight finish their current request.
+            // Stop accepting: closing the listeners ends the accept loops. Open connections stop
+            // reading, so each finishes the request in hand, writes its reply and closes.
             for (_, s) in servers { s.channel.close(promise: nil) }
+            open.stopReading()
         }
     }
 
@@ -107,6 +109,8 @@ public struct SocketServer: Service {
     private func serve(_ conn: Connection, role: Role) async {
         let uid = await peerUID(conn.channel)
         let origin = Origin(role: role.rawValue, uid: uid)
+        let token = open.add(conn.channel)
+        defer { open.remove(token) }
         do {
             try await conn.executeThenClose { inbound, outbound in
                 try await outbound.write(Self.line(Wire.hello(role: role)))
@@ -178,6 +182,36 @@ public struct SocketServer: Service {
         var b = ByteBuffer(string: v.text)
         b.writeInteger(UInt8(ascii: "\n"))
         return b
+    }
+}
+
+/// The connections being served, so a graceful shutdown can tell them to stop reading.
+final class OpenConnections: @unchecked Sendable {
+    private let lock = NSLock()
+    private var channels: [Int: Channel] = [:]
+    private var next = 0
+    private var stopping = false
+
+    func add(_ c: Channel) -> Int {
+        lock.lock(); defer { lock.unlock() }
+        next += 1
+        channels[next] = c
+        if stopping { Self.stopReading(c) }
+        return next
+    }
+
+    func remove(_ token: Int) { lock.lock(); channels[token] = nil; lock.unlock() }
+
+    func stopReading() {
+        lock.lock(); defer { lock.unlock() }
+        stopping = true
+        for c in channels.values { Self.stopReading(c) }
+    }
+
+    /// Half-closes the input: the line loop sees the end of the stream after the lines already
+    /// read, replies to them and closes. Where half-close is refused, close outright.
+    private static func stopReading(_ c: Channel) {
+        c.close(mode: .input).whenFailure { _ in c.close(promise: nil) }
     }
 }
 

@@ -96,7 +96,7 @@ struct WatchdogService: Service {
                     notifier.send("WATCHDOG=1")
                     sinceWatchdog = .zero
                 }
-                try? await Task.sleep(for: tick)
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: tick) }
             }
         } onGracefulShutdown: {
             notifier.send("STOPPING=1\nSTATUS=draining")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HallqProtocol
+import HallqClient
 
 struct Take: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Issue a ticket (as the kiosk button does).")
@@ -210,8 +211,8 @@ struct Watch: ParsableCommand {
     @OptionGroup var g: Global
     func run() throws {
         let role = try g.socketRole(for: "watch")
-        let client: Client
-        do { client = try Client(path: "\(g.directory)/\(role.rawValue).sock") } catch {
+        let client: LineClient
+        do { client = try LineClient(path: "\(g.directory)/\(role.rawValue).sock") } catch {
             FileHandle.standardError.write(Data("hallqctl: \(error)\n".utf8))
             throw ExitCode(69)
         }

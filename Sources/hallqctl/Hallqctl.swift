@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HallqProtocol
+import HallqClient
 
 /// hallqctl: the command-line client. Each command sends one request on the least-privileged
 /// socket that allows it (kiosk, clerk, admin), unless --as says otherwise, and prints a table,
@@ -34,9 +35,9 @@ struct Global: ParsableArguments {
     /// Sends one request and returns the reply, or exits with the right status.
     func send(_ op: String, _ fields: [String: JSONValue] = [:]) throws -> JSONValue {
         let role = try socketRole(for: op)
-        let client: Client
+        let client: LineClient
         do {
-            client = try Client(path: "\(directory)/\(role.rawValue).sock")
+            client = try LineClient(path: "\(directory)/\(role.rawValue).sock")
         } catch {
             FileHandle.standardError.write(Data("hallqctl: \(error)\n".utf8))
             throw ExitCode(69)

@@ -5,18 +5,21 @@ import HallqProtocol
 import Glibc
 #endif
 
-/// A blocking JSON-lines client for one role socket. hallqctl sends one request per process,
-/// so plain POSIX calls are all it needs.
-final class Client {
+/// A blocking JSON-lines client for one role socket. hallqctl sends one request per process and
+/// the integration tests drive the daemon with it, so plain POSIX calls are all it needs.
+/// Use from one thread at a time; it may be handed from one thread to another.
+public final class LineClient: @unchecked Sendable {
     private let fd: Int32
     private var buffer: [UInt8] = []
-    private(set) var hello: JSONValue = .null
+    public private(set) var hello: JSONValue = .null
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+        public var errno: Int32 = 0
     }
 
-    init(path: String) throws {
+    /// - timeout: seconds a read may block (0 = forever); a test must not hang on a dead daemon.
+    public init(path: String, timeout: Int = 0) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
         var addr = sockaddr_un()
@@ -31,9 +34,15 @@ final class Client {
             p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard rc == 0 else {
-            let msg = String(cString: strerror(errno))
+            let e = errno
+            let msg = String(cString: strerror(e))
             close(fd)
-            throw Failure(description: "cannot connect to \(path): \(msg) (is hallqd running? see --runtime-dir / HALLQ_RUNTIME_DIR)")
+            throw Failure(description: "cannot connect to \(path): \(msg) (is hallqd running? see --runtime-dir / HALLQ_RUNTIME_DIR)",
+                          errno: e)
+        }
+        if timeout > 0 {
+            var tv = timeval(tv_sec: timeout, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         }
         guard let line = try readLine(), let h = JSONValue.parse(Array(line.utf8)) else {
             throw Failure(description: "no greeting from \(path)")
@@ -43,18 +52,22 @@ final class Client {
 
     deinit { close(fd) }
 
-    func send(_ request: JSONValue) throws {
-        let bytes = Array((request.text + "\n").utf8)
+    public func send(_ request: JSONValue) throws {
+        try sendRaw(Array((request.text + "\n").utf8))
+    }
+
+    /// Sends raw bytes as they are (tests of malformed input).
+    public func sendRaw(_ bytes: [UInt8]) throws {
         var off = 0
         while off < bytes.count {
-            let n = bytes[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            let n = bytes[off...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             guard n > 0 else { throw Failure(description: "write: \(String(cString: strerror(errno)))") }
             off += n
         }
     }
 
     /// The next line from the server, or nil at end of stream.
-    func readLine() throws -> String? {
+    public func readLine() throws -> String? {
         while true {
             if let nl = buffer.firstIndex(of: 0x0A) {
                 let line = String(decoding: buffer[..<nl], as: UTF8.self)
@@ -69,7 +82,7 @@ final class Client {
         }
     }
 
-    func request(_ request: JSONValue) throws -> JSONValue {
+    public func request(_ request: JSONValue) throws -> JSONValue {
         try send(request)
         guard let line = try readLine() else { throw Failure(description: "the server closed the connection") }
         guard let reply = JSONValue.parse(Array(line.utf8)) else { throw Failure(description: "unreadable reply: \(line)") }

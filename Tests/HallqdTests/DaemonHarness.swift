@@ -1,0 +1,152 @@
+import Foundation
+import HallqClient
+import HallqProtocol
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real hallqd binary on a temporary directory: the integration tests drive it only through
+/// its sockets and read its SQLite file back, as a hall's software would.
+final class DaemonHarness: @unchecked Sendable {
+    let root: URL
+    let stateDir: URL
+    let runtimeDir: URL
+    let configURL: URL
+    private(set) var process: Process?
+
+    static var binDir: URL {
+        if let p = ProcessInfo.processInfo.environment["HALLQ_BIN_DIR"] { return URL(fileURLWithPath: p) }
+        return Bundle.main.executableURL!.deletingLastPathComponent()
+    }
+
+    init(config: String = DaemonHarness.demoConfig) throws {
+        // Short paths: a Unix socket path must fit in 108 bytes.
+        root = URL(fileURLWithPath: "/tmp/hq-\(UUID().uuidString.prefix(8))")
+        stateDir = root.appendingPathComponent("state")
+        runtimeDir = root.appendingPathComponent("run")
+        configURL = root.appendingPathComponent("hallq.toml")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try Data(config.utf8).write(to: configURL)
+    }
+
+    deinit {
+        if let p = process, p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    var logURL: URL { root.appendingPathComponent("hallqd.log") }
+    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    /// Starts hallqd and waits until the admin socket answers.
+    func start(extraEnv: [String: String] = [:]) throws {
+        let p = Process()
+        p.executableURL = Self.binDir.appendingPathComponent("hallqd")
+        p.arguments = ["--config", configURL.path, "--state-dir", stateDir.path, "--runtime-dir", runtimeDir.path, "--log-level", "debug"]
+        var env = ProcessInfo.processInfo.environment
+        for k in ["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WATCHDOG_USEC"] { env[k] = nil }
+        env.merge(extraEnv) { _, b in b }
+        p.environment = env
+        if !FileManager.default.fileExists(atPath: logURL.path) { FileManager.default.createFile(atPath: logURL.path, contents: nil) }
+        let fh = try FileHandle(forWritingTo: logURL)
+        try fh.seekToEnd()
+        p.standardError = fh
+        p.standardOutput = fh
+        try p.run()
+        process = p
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if let c = try? LineClient(path: path(.admin), timeout: 5), c.hello["type"]?.stringValue == "hello" { return }
+            guard p.isRunning else { throw HarnessError("hallqd exited with \(p.terminationStatus):\n\(log)") }
+            usleep(50_000)
+        }
+        throw HarnessError("hallqd did not come up:\n\(log)")
+    }
+
+    func path(_ role: Role) -> String { runtimeDir.appendingPathComponent("\(role.rawValue).sock").path }
+
+    func client(_ role: Role) throws -> LineClient { try LineClient(path: path(role), timeout: 10) }
+
+    /// One request on a fresh connection; the reply.
+    func ask(_ role: Role, _ request: JSONValue) throws -> JSONValue { try client(role).request(request) }
+
+    func kill9() {
+        guard let p = process else { return }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        process = nil
+    }
+
+    /// SIGTERM and wait; the exit status.
+    @discardableResult
+    func stop() -> Int32 {
+        guard let p = process else { return -1 }
+        p.terminate()
+        p.waitUntilExit()
+        process = nil
+        return p.terminationStatus
+    }
+
+    static let demoConfig = """
+        [hall]
+        name = "测试大厅"
+        timezone = "Asia/Shanghai"
+
+        [queue]
+        noshow_requeue = "none"
+
+        [[service]]
+        id = "A"
+        name = "检验检测机构资质认定"
+
+        [[service]]
+        id = "B"
+        name = "计量授权"
+
+        [[service]]
+        id = "C"
+        name = "特种设备许可"
+
+        [[window]]
+        number = 1
+        services = ["A", "B"]
+        scope = "受理：资质认定"
+        sign = { bus = "signs", address = 1 }
+
+        [[window]]
+        number = 2
+        services = ["B", "A"]
+        sign = { bus = "signs", address = 2 }
+
+        [[window]]
+        number = 3
+        services = ["A", "B", "C"]
+        sign = { bus = "signs", address = 3 }
+
+        [[window]]
+        number = 4
+        services = ["C", "A"]
+
+        [printer]
+        kind = "virtual"
+
+        [[bus]]
+        name = "signs"
+        kind = "virtual"
+
+        [lobby]
+        bus = "signs"
+        address = 20
+        scroll = "办理流程与收费标准"
+        """
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+extension JSONValue {
+    var ok: Bool { self["ok"]?.boolValue == true }
+    var token: String? { self["error"]?.stringValue }
+}
