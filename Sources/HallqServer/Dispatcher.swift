@@ -117,8 +117,9 @@ public struct Dispatcher: Sendable {
             o["services"] = .array(wc.services.map { .string($0) })
             return .object(o)
         }
+        let dispensing = e.dispensing(at: now)
         return ["hall": ["name": .string(e.config.name), "mode": .string(e.hallMode.rawValue),
-                         "dispensing": .bool(e.dispensing(at: now)), "day": .string(e.calendar.day(now)),
+                         "dispensing": .bool(dispensing), "notice": dispensing ? .null : .string(e.config.texts.closed), "day": .string(e.calendar.day(now)),
                          "time": .string(e.calendar.localTimestamp(now))],
                 "services": .array(services), "windows": .array(windows)]
     }

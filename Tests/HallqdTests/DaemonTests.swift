@@ -147,6 +147,15 @@ struct DaemonTests {
         try FileManager.default.removeItem(at: status)
         let t = try d.ask(.kiosk, ["op": "take", "service": "A"])
         #expect(t["ticket"]?["label"] == "A001", "refused presses issued no number")
+        #expect(t["ticket"]?["print"] == "pending", "the reply does not wait for the paper")
+        // The print outcome arrives on the ticket's row shortly after.
+        var printStatus: JSONValue?
+        for _ in 0..<100 {
+            printStatus = try d.ask(.admin, ["op": "history", "ticket": "A001"])["ticket"]?["print"]
+            if printStatus == "printed" { break }
+            usleep(20_000)
+        }
+        #expect(printStatus == "printed")
         let printed = try String(contentsOf: d.stateDir.appendingPathComponent("printer/tickets.txt"), encoding: .utf8)
         #expect(printed.contains("A001") && printed.contains("前面还有 0 人等候"))
         let devices = try d.ask(.admin, ["op": "devices"])
