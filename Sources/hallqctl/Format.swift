@@ -40,7 +40,7 @@ enum Format {
 
     static func status(_ r: JSONValue) -> String {
         let h = r["hall"]
-        var out = ["\(s(h?["name"]))  \(s(h?["time"]))  mode \(s(h?["mode"]))  issuing \(s(h?["dispensing"]))", ""]
+        var out = ["\(s(h?["name"]))  \(local(h?["time"]))  mode \(s(h?["mode"]))  issuing \(s(h?["dispensing"]))", ""]
         var t = Table(["service", "name", "waiting", "next"])
         for x in r["services"]?.arrayValue ?? [] { t.add([s(x["id"]), s(x["name"]), s(x["waiting"]), s(x["next"])]) }
         out.append(t.text)

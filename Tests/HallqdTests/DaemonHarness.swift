@@ -38,11 +38,19 @@ final class DaemonHarness: @unchecked Sendable {
     var logURL: URL { root.appendingPathComponent("hallqd.log") }
     var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
-    /// Starts hallqd and waits until the admin socket answers.
-    func start(extraEnv: [String: String] = [:]) throws {
+    /// Starts hallqd and waits until the admin socket answers. `launcher` runs in front of it
+    /// (e.g. systemd-socket-activate and its options), exec'ing hallqd in the same process.
+    func start(launcher: [String] = [], extraEnv: [String: String] = [:], waitFor socket: String? = nil) throws {
         let p = Process()
-        p.executableURL = Self.binDir.appendingPathComponent("hallqd")
-        p.arguments = ["--config", configURL.path, "--state-dir", stateDir.path, "--runtime-dir", runtimeDir.path, "--log-level", "debug"]
+        let hallqd = Self.binDir.appendingPathComponent("hallqd").path
+        let args = ["--config", configURL.path, "--state-dir", stateDir.path, "--runtime-dir", runtimeDir.path, "--log-level", "debug"]
+        if let tool = launcher.first {
+            p.executableURL = URL(fileURLWithPath: tool)
+            p.arguments = Array(launcher.dropFirst()) + [hallqd] + args
+        } else {
+            p.executableURL = URL(fileURLWithPath: hallqd)
+            p.arguments = args
+        }
         var env = ProcessInfo.processInfo.environment
         for k in ["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WATCHDOG_USEC"] { env[k] = nil }
         env.merge(extraEnv) { _, b in b }
@@ -56,7 +64,7 @@ final class DaemonHarness: @unchecked Sendable {
         process = p
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
-            if let c = try? LineClient(path: path(.admin), timeout: 5), c.hello["type"]?.stringValue == "hello" { return }
+            if let c = try? LineClient(path: socket ?? path(.admin), timeout: 5), c.hello["type"]?.stringValue == "hello" { return }
             guard p.isRunning else { throw HarnessError("hallqd exited with \(p.terminationStatus):\n\(log)") }
             usleep(50_000)
         }
@@ -77,11 +85,11 @@ final class DaemonHarness: @unchecked Sendable {
         process = nil
     }
 
-    /// SIGTERM and wait; the exit status.
+    /// SIGTERM (unless sent already) and wait; the exit status.
     @discardableResult
     func stop() -> Int32 {
         guard let p = process else { return -1 }
-        p.terminate()
+        if p.isRunning { p.terminate() }
         p.waitUntilExit()
         process = nil
         return p.terminationStatus
