@@ -64,7 +64,9 @@ public struct Daemon {
     let reloadAction: @Sendable () async -> Result<Void, HallError>
 
     public func run() async throws {
-        let watchdog = WatchdogService(hall: hall, notifier: notifier, logger: logger)
+        let devices = self.devices
+        let watchdog = WatchdogService(hall: hall, notifier: notifier, logger: logger,
+                                       deviceProblems: { await devices.problems() })
         let hangup = ReloadOnHangup(reload: reloadAction, notifier: notifier)
         let group = ServiceGroup(configuration: .init(
             services: [

@@ -144,6 +144,20 @@ public actor DeviceHub: Service {
         }
     }
 
+    /// Devices that are not fine, in a few words each ("printer paper-out", "bus signs: …").
+    public func problems() async -> [String] {
+        var out: [String] = []
+        if let printer {
+            let h = await printer.health()
+            if h != .online { out.append("printer \(h.rawValue)") }
+        }
+        for b in config.buses {
+            let health = await buses[b.name]?.health() ?? "not-driven"
+            if health != "ok" { out.append("bus \(b.name) \(health)") }
+        }
+        return out
+    }
+
     public func devices() async -> JSONValue {
         var printerJSON: JSONValue = ["kind": .string(config.printer.kind.rawValue), "health": "none"]
         if let printer {

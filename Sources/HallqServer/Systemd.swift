@@ -70,6 +70,8 @@ struct WatchdogService: Service {
     let hall: Hall
     let notifier: SystemdNotifier
     let logger: Logger
+    /// Device trouble worth showing in `systemctl status`, e.g. "printer paper-out".
+    let deviceProblems: @Sendable () async -> [String]
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -86,7 +88,8 @@ struct WatchdogService: Service {
         await withGracefulShutdownHandler {
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let waiting = await hall.read { e in e.live.values.reduce(0) { $0 + ($1.state == .waiting ? 1 : 0) } }
-                let status = "serving; \(waiting) waiting"
+                let problems = await deviceProblems()
+                let status = "serving; \(waiting) waiting" + (problems.isEmpty ? "" : "; " + problems.joined(separator: ", "))
                 if status != lastStatus {
                     notifier.send("STATUS=\(status)")
                     lastStatus = status

@@ -127,7 +127,24 @@ struct SystemdTests {
         #expect(try d.ask(.kiosk, ["op": "take", "service": "A"]).ok)
         let status = listener.collect(seconds: 5) { $0.contains("STATUS=serving; 1 waiting") }
         #expect(status.contains("STATUS=serving; 1 waiting"))
+        // Device trouble shows in the status line.
+        try Data("paper-out".utf8).write(to: d.stateDir.appendingPathComponent("printer/status"))
+        let trouble = listener.collect(seconds: 5) { $0.contains { $0.contains("printer paper-out") } }
+        #expect(trouble.contains("STATUS=serving; 1 waiting; printer paper-out"))
+        // SIGHUP reloads the config; the queue stays.
+        let more = DaemonHarness.demoConfig + "\n[[service]]\nid = \"Z\"\nname = \"新业务\"\n"
+        try Data(more.utf8).write(to: d.configURL)
         let p = try #require(d.process)
+        kill(p.processIdentifier, SIGHUP)
+        let reload = listener.collect(seconds: 5) { $0.contains("RELOADING=1") && $0.contains("READY=1") }
+        #expect(reload.contains("RELOADING=1"))
+        let services = try d.ask(.kiosk, ["op": "services"])["services"]?.arrayValue ?? []
+        #expect(services.contains { $0["id"] == "Z" })
+        #expect(services.first { $0["id"] == "A" }?["waiting"] == 1, "the queue survived the reload")
+        // A broken config is refused by `reload`, and the running one stays.
+        try Data("[hall]\ntimezone = 5\n".utf8).write(to: d.configURL)
+        #expect(try d.ask(.admin, ["op": "reload"]).token == "BAD-CONFIG")
+        #expect(try d.ask(.kiosk, ["op": "take", "service": "Z"]).token == "PRINTER-PAPER-OUT")
         kill(p.processIdentifier, SIGTERM)
         let last = listener.collect(seconds: 10) { $0.contains("STOPPING=1") }
         #expect(last.contains("STOPPING=1"))
