@@ -29,14 +29,18 @@ let package = Package(
             "HallqCore",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        // Device seams and the virtual printer / signs.
+        // Pure byte encoders for the devices: sign protocols (Onbon, Alpha, plain), GB text.
+        .target(name: "HallqEncoders", dependencies: ["HallqCore"]),
+        // libserialport, the system's (Debian: libserialport-dev).
+        .systemLibrary(name: "CSerialPort", pkgConfig: "libserialport", providers: [.apt(["libserialport-dev"])]),
+        // Device seams and drivers: virtual printer and signs, serial sign buses.
         .target(name: "HallqDevices", dependencies: [
-            "HallqCore",
+            "HallqCore", "HallqEncoders", "CSerialPort",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Config file loading, the hall coordinator, Unix-socket listeners, services.
         .target(name: "HallqServer", dependencies: [
-            "HallqCore", "HallqProtocol", "HallqStore", "HallqDevices",
+            "HallqCore", "HallqProtocol", "HallqStore", "HallqDevices", "HallqEncoders",
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -56,6 +60,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "HallqCoreTests", dependencies: ["HallqCore"]),
+        .testTarget(name: "HallqEncodersTests", dependencies: ["HallqEncoders", "HallqCore"]),
         .testTarget(name: "HallqProtocolTests", dependencies: ["HallqProtocol", "HallqCore"]),
         .testTarget(name: "HallqStoreTests", dependencies: ["HallqStore", "HallqCore"]),
         .testTarget(name: "HallqdTests", dependencies: [

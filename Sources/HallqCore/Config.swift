@@ -11,6 +11,8 @@ public struct HallConfig: Sendable, Equatable {
     public var buses: [BusConfig]
     public var lobby: LobbyConfig?
     public var texts: Texts
+    /// How long a fresh call flashes on the window sign before it says what is being served.
+    public var callHoldSeconds: Int = 10
 
     public init(name: String = "政务服务大厅", timeZone: String = "Asia/Shanghai", hours: BusinessHours? = nil,
                 queue: QueueRules = .init(), services: [ServiceConfig], windows: [WindowConfig],
@@ -58,7 +60,12 @@ public struct WindowConfig: Sendable, Equatable {
 public struct SignAddress: Sendable, Equatable {
     public var bus: String
     public var address: Int
-    public init(bus: String, address: Int) { self.bus = bus; self.address = address }
+    /// Panel size in pixels (Onbon needs it for the text area): a one-line strip by default.
+    public var width: Int
+    public var height: Int
+    public init(bus: String, address: Int, width: Int = 128, height: Int = 16) {
+        self.bus = bus; self.address = address; self.width = width; self.height = height
+    }
 }
 
 public struct QueueRules: Sendable, Equatable {
@@ -105,6 +112,14 @@ public struct BusConfig: Sendable, Equatable {
     public var path: String
     public var baud: Int
     public var proto: String
+    public var dataBits = 8
+    /// "none", "even" or "odd".
+    public var parity = "none"
+    public var stopBits = 1
+    /// Quiet time between frames on the bus, for controllers that need it.
+    public var gapMs = 20
+    /// Every sign's content is sent again this often: signs forget it on power loss.
+    public var refreshSeconds = 60
     public init(name: String, kind: Kind = .virtual, path: String = "", baud: Int = 9600, proto: String = "plain") {
         self.name = name; self.kind = kind; self.path = path; self.baud = baud; self.proto = proto
     }
@@ -115,8 +130,11 @@ public struct LobbyConfig: Sendable, Equatable {
     public var address: Int
     public var recent: Int
     public var scroll: String
-    public init(bus: String, address: Int, recent: Int = 5, scroll: String = "") {
+    public var width: Int
+    public var height: Int
+    public init(bus: String, address: Int, recent: Int = 5, scroll: String = "", width: Int = 256, height: Int = 64) {
         self.bus = bus; self.address = address; self.recent = recent; self.scroll = scroll
+        self.width = width; self.height = height
     }
 }
 

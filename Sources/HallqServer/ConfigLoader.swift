@@ -1,5 +1,6 @@
 import Foundation
 import HallqCore
+import HallqEncoders
 import TOMLKit
 
 /// A config problem, naming the key: "service[2].last: must be at least first (1)".
@@ -27,7 +28,7 @@ public enum ConfigLoader {
             throw ConfigError(key: "file", message: "TOML syntax: \(error)")
         }
         let r = Reader(root, "")
-        try r.only(["hall", "hours", "queue", "service", "window", "printer", "bus", "lobby", "texts"])
+        try r.only(["hall", "hours", "queue", "service", "window", "printer", "bus", "lobby", "texts", "signs"])
 
         var c = HallConfig(services: [], windows: [])
         if let h = try r.table("hall") {
@@ -79,7 +80,7 @@ public enum ConfigLoader {
         guard !c.services.isEmpty else { throw ConfigError(key: "service", message: "at least one [[service]] is needed") }
         if let b = try r.tables("bus").nonEmpty {
             for (i, t) in b.enumerated() {
-                try t.only(["name", "kind", "path", "baud", "protocol"])
+                try t.only(["name", "kind", "path", "baud", "protocol", "data_bits", "parity", "stop_bits", "gap_ms", "refresh_s"])
                 guard let name = try t.string("name") else { throw t.missing("name") }
                 guard !c.buses.contains(where: { $0.name == name }) else {
                     throw ConfigError(key: "bus[\(i)].name", message: "\"\(name)\" is configured twice")
@@ -92,7 +93,16 @@ public enum ConfigLoader {
                 guard ["onbon", "alpha", "plain"].contains(proto) else {
                     throw ConfigError(key: "bus[\(i)].protocol", message: "\"\(proto)\" is not one of onbon, alpha, plain")
                 }
-                c.buses.append(BusConfig(name: name, kind: kind, path: path, baud: baud, proto: proto))
+                var bus = BusConfig(name: name, kind: kind, path: path, baud: baud, proto: proto)
+                bus.dataBits = try t.int("data_bits", in: 5...8) ?? 8
+                bus.parity = try t.string("parity") ?? "none"
+                guard ["none", "even", "odd"].contains(bus.parity) else {
+                    throw ConfigError(key: "bus[\(i)].parity", message: "\"\(bus.parity)\" is not one of none, even, odd")
+                }
+                bus.stopBits = try t.int("stop_bits", in: 1...2) ?? 1
+                bus.gapMs = try t.int("gap_ms", in: 0...1000) ?? 20
+                bus.refreshSeconds = try t.int("refresh_s", in: 1...3600) ?? 60
+                c.buses.append(bus)
             }
         }
         for (i, w) in try r.tables("window").enumerated() {
@@ -108,13 +118,14 @@ public enum ConfigLoader {
             }
             var sign: SignAddress?
             if let st = try w.table("sign") {
-                try st.only(["bus", "address"])
+                try st.only(["bus", "address", "width", "height"])
                 guard let bus = try st.string("bus") else { throw st.missing("bus") }
                 guard c.buses.contains(where: { $0.name == bus }) else {
                     throw ConfigError(key: "window[\(i)].sign.bus", message: "bus \"\(bus)\" is not configured")
                 }
                 guard let a = try st.int("address", in: 0...65535) else { throw st.missing("address") }
-                sign = SignAddress(bus: bus, address: a)
+                sign = SignAddress(bus: bus, address: a, width: try st.int("width", in: 8...4096) ?? 128,
+                                   height: try st.int("height", in: 8...1024) ?? 16)
             }
             c.windows.append(WindowConfig(number: n, services: services, scope: try w.string("scope") ?? "", sign: sign))
         }
@@ -128,13 +139,14 @@ public enum ConfigLoader {
             c.printer.path = try p.string("path")
         }
         if let l = try r.table("lobby") {
-            try l.only(["bus", "address", "recent", "scroll"])
+            try l.only(["bus", "address", "recent", "scroll", "width", "height"])
             guard let bus = try l.string("bus") else { throw l.missing("bus") }
             guard c.buses.contains(where: { $0.name == bus }) else {
                 throw ConfigError(key: "lobby.bus", message: "bus \"\(bus)\" is not configured")
             }
             guard let a = try l.int("address", in: 0...65535) else { throw l.missing("address") }
-            c.lobby = LobbyConfig(bus: bus, address: a, recent: try l.int("recent", in: 1...20) ?? 5, scroll: try l.string("scroll") ?? "")
+            c.lobby = LobbyConfig(bus: bus, address: a, recent: try l.int("recent", in: 1...20) ?? 5, scroll: try l.string("scroll") ?? "",
+                                  width: try l.int("width", in: 8...4096) ?? 256, height: try l.int("height", in: 8...1024) ?? 64)
         }
         if let t = try r.table("texts") {
             let keys: [(String, WritableKeyPath<Texts, String>)] = [
@@ -144,7 +156,32 @@ public enum ConfigLoader {
             try t.only(keys.map(\.0))
             for (k, path) in keys { if let v = try t.string(k) { c.texts[keyPath: path] = v } }
         }
+        if let sg = try r.table("signs") {
+            try sg.only(["call_hold_s"])
+            c.callHoldSeconds = try sg.int("call_hold_s", in: 0...600) ?? c.callHoldSeconds
+        }
+        try checkSignTexts(c)
         return c
+    }
+
+    /// Every text a sign may show must be showable by that sign's protocol (GB2312 for Onbon and
+    /// plain, ASCII for Alpha): found here, not on the sign in front of the public.
+    static func checkSignTexts(_ c: HallConfig) throws(ConfigError) {
+        let templates = [("texts.call", c.texts.call), ("texts.serving", c.texts.serving), ("texts.paused", c.texts.paused)]
+        for (i, w) in c.windows.enumerated() {
+            guard let sign = w.sign, let bus = c.buses.first(where: { $0.name == sign.bus }),
+                  let enc = SignEncoders.named(bus.proto) else { continue }
+            for (key, text) in [("window[\(i)].scope", w.scope)] + templates {
+                if let p = enc.problem(with: text) { throw ConfigError(key: key, message: "\"\(text)\" \(p) (bus \(bus.name))") }
+            }
+        }
+        if let l = c.lobby, let bus = c.buses.first(where: { $0.name == l.bus }), let enc = SignEncoders.named(bus.proto) {
+            let texts = [("lobby.scroll", l.scroll), ("texts.lobby_call", c.texts.lobbyCall), ("texts.lobby_waiting", c.texts.lobbyWaiting)]
+                + c.services.enumerated().map { ("service[\($0.offset)].name", $0.element.name) }
+            for (key, text) in texts {
+                if let p = enc.problem(with: text) { throw ConfigError(key: key, message: "\"\(text)\" \(p) (bus \(bus.name))") }
+            }
+        }
     }
 
     /// Typed, key-naming access to one TOML table.

@@ -1,6 +1,7 @@
 import Foundation
 import HallqCore
 import HallqDevices
+import HallqEncoders
 import HallqProtocol
 import HallqStore
 import Logging
@@ -25,11 +26,11 @@ public actor DeviceHub: Service {
 
     struct PrintJob: Sendable { var ticketId: Int64; var layout: TicketLayout }
 
-    public init(hall: Hall, config: HallConfig, stateDir: URL, logger: Logger, callHold: Duration = .seconds(10)) throws {
+    public init(hall: Hall, config: HallConfig, stateDir: URL, logger: Logger) throws {
         self.hall = hall
         self.config = config
         self.logger = logger
-        self.callHold = callHold
+        self.callHold = .seconds(config.callHoldSeconds)
         switch config.printer.kind {
         case .virtual: printer = try VirtualPrinter(directory: stateDir.appendingPathComponent("printer"), logger: logger)
         case .none: printer = nil
@@ -44,7 +45,11 @@ public actor DeviceHub: Service {
             case .virtual:
                 b[bus.name] = try VirtualSignBus(name: bus.name, directory: stateDir.appendingPathComponent("signs"), logger: logger)
             case .serial:
-                logger.error("serial bus \(bus.name) is not built into this hallqd; its signs stay dark")
+                guard let encoder = SignEncoders.named(bus.proto) else { continue }
+                var geometry: [Int: SignGeometry] = [:]
+                for w in config.windows { if let s = w.sign, s.bus == bus.name { geometry[s.address] = SignGeometry(width: s.width, height: s.height) } }
+                if let l = config.lobby, l.bus == bus.name { geometry[l.address] = SignGeometry(width: l.width, height: l.height) }
+                b[bus.name] = SerialSignBus(config: bus, encoder: encoder, geometry: geometry, logger: logger)
             }
         }
         buses = b

@@ -1,0 +1,2 @@
+// libserialport, Debian package libserialport-dev.
+#include <libserialport.h>

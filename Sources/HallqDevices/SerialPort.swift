@@ -1,0 +1,86 @@
+import CSerialPort
+import Foundation
+
+/// One open serial port through libserialport. Blocking calls: only ever used from the bus's
+/// own writer thread, never from the cooperative pool.
+final class SerialPort {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    enum Parity: String, CaseIterable { case none, even, odd }
+
+    struct Settings: Equatable {
+        var baud: Int
+        var dataBits: Int
+        var parity: Parity
+        var stopBits: Int
+    }
+
+    private let port: OpaquePointer
+    /// The device node behind the configured path (which may be a by-id or udev symlink).
+    let device: String
+
+    init(path: String, settings s: Settings) throws(Failure) {
+        // Stable names (/dev/serial/by-id/…, /dev/hallq/…) are symlinks; libserialport looks the
+        // port up in sysfs by its kernel name, so hand it the node the link points at.
+        device = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)).map {
+            $0.hasPrefix("/") ? $0 : URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent($0).standardized.path
+        } ?? path
+        var p: OpaquePointer?
+        try Self.check(sp_get_port_by_name(device, &p), "find \(path)")
+        guard let p else { throw Failure(description: "find \(path): no such port") }
+        port = p
+        do {
+            try Self.check(sp_open(port, SP_MODE_WRITE), "open \(path)")
+            try Self.check(sp_set_baudrate(port, Int32(s.baud)), "set baud \(s.baud)")
+            try Self.check(sp_set_bits(port, Int32(s.dataBits)), "set \(s.dataBits) data bits")
+            let parity: sp_parity = switch s.parity {
+            case .none: SP_PARITY_NONE
+            case .even: SP_PARITY_EVEN
+            case .odd: SP_PARITY_ODD
+            }
+            try Self.check(sp_set_parity(port, parity), "set parity \(s.parity)")
+            try Self.check(sp_set_stopbits(port, Int32(s.stopBits)), "set \(s.stopBits) stop bits")
+            try Self.check(sp_set_flowcontrol(port, SP_FLOWCONTROL_NONE), "disable flow control")
+        } catch {
+            sp_close(port)
+            sp_free_port(port)
+            throw error
+        }
+    }
+
+    deinit {
+        sp_close(port)
+        sp_free_port(port)
+    }
+
+    /// Writes all bytes or fails; a partial write within the timeout is a failure.
+    func write(_ bytes: [UInt8], timeoutMs: UInt32) throws(Failure) {
+        let n = bytes.withUnsafeBytes { sp_blocking_write(port, $0.baseAddress, $0.count, timeoutMs) }
+        if n.rawValue < 0 { throw Failure(description: "write: \(Self.message(n))") }
+        if Int(n.rawValue) < bytes.count {
+            throw Failure(description: "write timed out after \(n.rawValue) of \(bytes.count) bytes")
+        }
+    }
+
+    /// Whether the device node is still there: a USB adapter that was pulled loses its node
+    /// even while our descriptor stays open.
+    var present: Bool { FileManager.default.fileExists(atPath: device) }
+
+    private static func check(_ r: sp_return, _ what: String) throws(Failure) {
+        if r.rawValue < 0 { throw Failure(description: "\(what): \(message(r))") }
+    }
+
+    private static func message(_ r: sp_return) -> String {
+        switch r {
+        case SP_ERR_ARG: return "invalid argument"
+        case SP_ERR_MEM: return "out of memory"
+        case SP_ERR_SUPP: return "not supported"
+        default:
+            guard let m = sp_last_error_message() else { return "error \(r.rawValue)" }
+            defer { sp_free_error_message(m) }
+            return String(cString: m)
+        }
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import HallqCore
+import HallqEncoders
+import Logging
+
+/// One RS-485 bus of addressed signs behind a USB serial adapter.
+///
+/// One writer thread per bus (the bus is half duplex: one talker), frames one after another with
+/// a gap. Only each sign's *latest* content is kept, so a burst of updates for one sign sends
+/// one frame, not a backlog of stale ones. Fresh calls (flashing) go before idle texts, and every
+/// sign is re-sent periodically because signs forget their text on power loss. A vanished or
+/// failing adapter is reopened with backoff, and then every sign is brought back to its current
+/// content. Nothing here ever blocks the queue: `show` only records the wish and wakes the thread.
+public final class SerialSignBus: SignBus, @unchecked Sendable {
+    public let name: String
+    let path: String
+    let settings: SerialPort.Settings
+    let encoder: any SignEncoder
+    let geometry: [Int: SignGeometry]
+    let gap: TimeInterval
+    let refresh: TimeInterval
+    let logger: Logger
+
+    // Guarded by `cond`.
+    private let cond = NSCondition()
+    private var wanted: [Int: SignContent] = [:]
+    private var urgent: [Int] = []
+    private var routine: [Int] = []
+    private var lastSent: [Int: Date] = [:]
+    private var healthText = "starting"
+    private var stopped = false
+    private var framesSent = 0
+
+    /// Called after each frame leaves (benchmarks, tests): address and bytes.
+    let onSent: (@Sendable (Int, [UInt8]) -> Void)?
+
+    public init(config: BusConfig, encoder: any SignEncoder, geometry: [Int: SignGeometry], logger: Logger,
+                onSent: (@Sendable (Int, [UInt8]) -> Void)? = nil) {
+        name = config.name
+        path = config.path
+        settings = .init(baud: config.baud, dataBits: config.dataBits,
+                         parity: SerialPort.Parity(rawValue: config.parity) ?? .none, stopBits: config.stopBits)
+        self.encoder = encoder
+        self.geometry = geometry
+        gap = Double(config.gapMs) / 1000
+        refresh = Double(config.refreshSeconds)
+        self.logger = logger
+        self.onSent = onSent
+        let t = Thread { [unowned self] in self.writerLoop() }
+        t.name = "hallq-bus-\(config.name)"
+        t.start()
+    }
+
+    public func stop() {
+        cond.lock(); stopped = true; cond.broadcast(); cond.unlock()
+    }
+
+    public func show(_ content: SignContent, address: Int) async { record(content, address: address) }
+
+    public func health() async -> String { currentHealth() }
+
+    /// What `show` does; synchronous because the lock must not be held across a suspension.
+    func record(_ content: SignContent, address: Int) {
+        cond.lock()
+        defer { cond.unlock() }
+        guard wanted[address] != content else { return }
+        wanted[address] = content
+        // A fresh call jumps the line; anything else keeps its place if already waiting.
+        if content.effect == .flash {
+            routine.removeAll { $0 == address }
+            if !urgent.contains(address) { urgent.append(address) }
+        } else if !urgent.contains(address) && !routine.contains(address) {
+            routine.append(address)
+        }
+        cond.signal()
+    }
+
+    func currentHealth() -> String {
+        cond.lock(); defer { cond.unlock() }
+        return healthText
+    }
+
+    private func setHealth(_ h: String) {
+        cond.lock()
+        let changed = h != healthText
+        healthText = h
+        cond.unlock()
+        if changed {
+            if h == "ok" { logger.notice("sign bus up", metadata: ["bus": .string(name), "path": .string(path)]) }
+            else { logger.warning("sign bus down", metadata: ["bus": .string(name), "path": .string(path), "error": .string(h)]) }
+        }
+    }
+
+    /// The next sign to write and its content, or nil after waiting until `deadline`.
+    private func next(until deadline: Date) -> (Int, SignContent)? {
+        cond.lock()
+        defer { cond.unlock() }
+        while !stopped {
+            if let a = urgent.first { urgent.removeFirst(); return (a, wanted[a]!) }
+            if let a = routine.first { routine.removeFirst(); return (a, wanted[a]!) }
+            // Periodic refresh: the sign that was written longest ago, once it is due.
+            let now = Date()
+            if let (a, at) = lastSent.filter({ wanted[$0.key] != nil }).min(by: { $0.value < $1.value }),
+               now.timeIntervalSince(at) >= refresh {
+                return (a, wanted[a]!)
+            }
+            if now >= deadline { return nil }
+            let due = lastSent.values.min().map { $0.addingTimeInterval(refresh) } ?? deadline
+            cond.wait(until: min(deadline, due))
+        }
+        return nil
+    }
+
+    private func requeue(_ address: Int) {
+        cond.lock()
+        if !urgent.contains(address) && !routine.contains(address) { urgent.insert(address, at: 0) }
+        cond.unlock()
+    }
+
+    private func markAllDirty() {
+        cond.lock()
+        for a in wanted.keys.sorted() where !urgent.contains(a) && !routine.contains(a) { routine.append(a) }
+        cond.unlock()
+    }
+
+    private var isStopped: Bool { cond.lock(); defer { cond.unlock() }; return stopped }
+
+    private func pause(_ seconds: TimeInterval) {
+        cond.lock()
+        if !stopped { cond.wait(until: Date().addingTimeInterval(seconds)) }
+        cond.unlock()
+    }
+
+    private func writerLoop() {
+        var port: SerialPort?
+        var backoff: TimeInterval = 0.25
+        while !isStopped {
+            if port == nil {
+                do {
+                    port = try SerialPort(path: path, settings: settings)
+                    backoff = 0.25
+                    setHealth("ok")
+                    markAllDirty()  // the signs may have lost power with the adapter
+                } catch {
+                    setHealth("down: \(error.description)")
+                    pause(backoff)
+                    backoff = min(backoff * 2, 4)
+                    continue
+                }
+            }
+            guard let open = port else { continue }
+            // Check for a vanished adapter at least every half second, even while idle.
+            guard let (address, content) = next(until: Date().addingTimeInterval(0.5)) else {
+                if !open.present { port = nil; setHealth("down: \(path) vanished") }
+                continue
+            }
+            guard open.present else {
+                requeue(address)
+                port = nil
+                setHealth("down: \(path) vanished")
+                continue
+            }
+            let frames = encoder.frames(for: content, address: address, geometry: geometry[address] ?? SignGeometry(width: 128, height: 16))
+            do {
+                for f in frames {
+                    // Generous timeout: twice the line time plus slack; a dead bus fails fast enough.
+                    let lineMs = Double(f.count * 10 * 1000) / Double(settings.baud)
+                    try open.write(f, timeoutMs: UInt32(lineMs * 2 + 500))
+                    onSent?(address, f)
+                    if gap > 0 { Thread.sleep(forTimeInterval: gap) }
+                }
+                cond.lock(); lastSent[address] = Date(); framesSent += frames.count; cond.unlock()
+            } catch {
+                requeue(address)
+                port = nil
+                setHealth("down: \(error.description)")
+            }
+        }
+    }
+}
