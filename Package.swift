@@ -63,8 +63,14 @@ let package = Package(
         .testTarget(name: "HallqEncodersTests", dependencies: ["HallqEncoders", "HallqCore"]),
         .testTarget(name: "HallqProtocolTests", dependencies: ["HallqProtocol", "HallqCore"]),
         .testTarget(name: "HallqStoreTests", dependencies: ["HallqStore", "HallqCore"]),
+        // umockdev (Debian: libumockdev-dev) and a helper that owns an emulated USB serial
+        // adapter under the real libserialport, for the device tests only.
+        .systemLibrary(name: "CUMockdev", path: "Tests/Support/CUMockdev", pkgConfig: "umockdev-1.0",
+                       providers: [.apt(["libumockdev-dev"])]),
+        .executableTarget(name: "hq-serial-bed", dependencies: ["CUMockdev"], path: "Tests/Support/SerialBed"),
         .testTarget(name: "HallqdTests", dependencies: [
-            "HallqServer", "HallqCore", "HallqStore", "HallqClient", "HallqProtocol", "hallqd", "hallqctl",
+            "HallqServer", "HallqCore", "HallqStore", "HallqClient", "HallqProtocol", "HallqEncoders",
+            "hallqd", "hallqctl", "hq-serial-bed",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ],

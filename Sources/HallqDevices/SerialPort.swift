@@ -18,17 +18,31 @@ final class SerialPort {
     }
 
     private let port: OpaquePointer
-    /// The device node behind the configured path (which may be a by-id or udev symlink).
+    /// The configured path, and the device node behind it (the path may be a udev symlink).
+    let path: String
     let device: String
+
+    /// /dev/ plus the kernel name of the tty a path leads to: symlinks are followed until a node
+    /// that sits directly in a "dev" directory (the kernel's /dev, or an emulated one).
+    static func kernelNode(_ path: String) -> String {
+        var current = URL(fileURLWithPath: path)
+        for _ in 0..<8 {
+            if current.deletingLastPathComponent().lastPathComponent == "dev" { break }
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: current.path) else { break }
+            current = target.hasPrefix("/") ? URL(fileURLWithPath: target)
+                : current.deletingLastPathComponent().appendingPathComponent(target).standardized
+        }
+        return "/dev/" + current.lastPathComponent
+    }
 
     init(path: String, settings s: Settings) throws(Failure) {
         // Stable names (/dev/serial/by-id/…, /dev/hallq/…) are symlinks; libserialport looks the
-        // port up in sysfs by its kernel name, so hand it the node the link points at.
-        device = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)).map {
-            $0.hasPrefix("/") ? $0 : URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent($0).standardized.path
-        } ?? path
+        // port up in /sys/class/tty by its kernel name, and ttys live directly in /dev, so the
+        // port is /dev/ plus the name at the end of the link chain.
+        device = Self.kernelNode(path)
+        self.path = path
         var p: OpaquePointer?
-        try Self.check(sp_get_port_by_name(device, &p), "find \(path)")
+        try Self.check(sp_get_port_by_name(device, &p), "find \(device) (from \(path))")
         guard let p else { throw Failure(description: "find \(path): no such port") }
         port = p
         do {
@@ -66,7 +80,9 @@ final class SerialPort {
 
     /// Whether the device node is still there: a USB adapter that was pulled loses its node
     /// even while our descriptor stays open.
-    var present: Bool { FileManager.default.fileExists(atPath: device) }
+    var present: Bool {
+        FileManager.default.fileExists(atPath: path) && Self.kernelNode(path) == device && FileManager.default.fileExists(atPath: device)
+    }
 
     private static func check(_ r: sp_return, _ what: String) throws(Failure) {
         if r.rawValue < 0 { throw Failure(description: "\(what): \(message(r))") }

@@ -77,6 +77,7 @@ public actor DeviceHub: Service {
             }
             group.cancelAll()
         }
+        for bus in buses.values { (bus as? SerialSignBus)?.stop() }
     }
 
     /// New texts, scopes and windows after a reload. Printer and buses stay as they were opened.

@@ -55,7 +55,7 @@ final class DaemonHarness: @unchecked Sendable {
         for k in ["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WATCHDOG_USEC"] { env[k] = nil }
         env.merge(extraEnv) { _, b in b }
         p.environment = env
-        if !FileManager.default.fileExists(atPath: logURL.path) { FileManager.default.createFile(atPath: logURL.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logURL.path) { _ = FileManager.default.createFile(atPath: logURL.path, contents: nil) }
         let fh = try FileHandle(forWritingTo: logURL)
         try fh.seekToEnd()
         p.standardError = fh

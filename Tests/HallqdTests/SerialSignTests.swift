@@ -1,0 +1,151 @@
+import Foundation
+import HallqClient
+import HallqEncoders
+import HallqProtocol
+import Testing
+
+/// The hall with its signs on one emulated RS-485 adapter speaking Onbon.
+let serialHallConfig = """
+    [hall]
+    name = "测试大厅"
+
+    [[service]]
+    id = "A"
+    name = "资质认定"
+    first = 12
+
+    [[window]]
+    number = 1
+    services = ["A"]
+    scope = "受理：资质认定"
+    sign = { bus = "signs", address = 1 }
+
+    [[window]]
+    number = 2
+    services = ["A"]
+    scope = "受理：计量授权"
+    sign = { bus = "signs", address = 2 }
+
+    [[window]]
+    number = 3
+    services = ["A"]
+    scope = "受理：特种设备"
+    sign = { bus = "signs", address = 3 }
+
+    [printer]
+    kind = "none"
+
+    [[bus]]
+    name = "signs"
+    kind = "serial"
+    path = "/dev/hallq/signs"
+    baud = 9600
+    protocol = "onbon"
+    gap_ms = 0
+    refresh_s = 600
+
+    [lobby]
+    bus = "signs"
+    address = 20
+    scroll = "办理流程"
+    """
+
+@Suite("signs on an emulated RS-485 adapter", .serialized)
+struct SerialSignTests {
+    func last(_ frames: [EmulatedSerial.Frame], _ dst: UInt16) -> String? { frames.last { $0.dst == dst }?.text }
+
+    @Test("a call at window 3 reaches sign 3 as 请A012号到3号窗口, the lobby lists it, pause and idle texts follow")
+    func callReachesSign() throws {
+        let bus = try EmulatedSerial()
+        let d = try DaemonHarness(config: serialHallConfig)
+        try d.start(extraEnv: bus.environment)
+        // On start every sign gets its current content.
+        let start = bus.wait { f in [1, 2, 3, 20].allSatisfy { a in f.contains { $0.dst == a } } }
+        #expect(last(start, 1) == "受理：资质认定" && last(start, 3) == "受理：特种设备")
+        #expect(last(start, 20)?.contains("办理流程") == true)
+
+        #expect(try d.ask(.kiosk, ["op": "take", "service": "A"])["ticket"]?["label"] == "A012")
+        let clerk = try d.client(.clerk)
+        #expect(try clerk.request(["op": "signin", "window": 3, "clerk": "张三"]).ok)
+        #expect(try clerk.request(["op": "call", "window": 3]).ok)
+        let called = bus.wait { self.last($0, 3) == "请A012号到3号窗口" && self.last($0, 20)?.contains("A012 → 3号窗口") == true }
+        let frame = try #require(called.last { $0.dst == 3 })
+        #expect(frame.text == "请A012号到3号窗口")
+        #expect(frame.effect == OnbonDynamicArea.Effect.flash.rawValue)
+        #expect(OnbonEncoder.decode(frame.raw)?.dst == 3, "CRC checks")
+        #expect(last(called, 20)?.contains("A012 → 3号窗口") == true)
+
+        #expect(try clerk.request(["op": "pause", "window": 2]).ok)
+        #expect(bus.wait { self.last($0, 2) == "暂停服务" }.last { $0.dst == 2 }?.text == "暂停服务")
+        #expect(try clerk.request(["op": "finish", "window": 3]).ok)
+        #expect(bus.wait { self.last($0, 3) == "受理：特种设备" }.last { $0.dst == 3 }?.effect == OnbonDynamicArea.Effect.scrollLeft.rawValue)
+        #expect(try d.ask(.admin, ["op": "devices"])["devices"]?["buses"]?.arrayValue?.first?["health"] == "ok")
+        #expect(d.stop() == 0)
+    }
+
+    @Test("a burst of calls is sent in order and each sign ends on its latest state")
+    func burst() throws {
+        let bus = try EmulatedSerial()
+        let d = try DaemonHarness(config: serialHallConfig)
+        try d.start(extraEnv: bus.environment)
+        bus.wait { f in [1, 2, 3, 20].allSatisfy { a in f.contains { $0.dst == a } } }
+        let kiosk = try d.client(.kiosk), clerk = try d.client(.clerk)
+        for _ in 0..<6 { _ = try kiosk.request(["op": "take", "service": "A"]) }
+        for w in 1...3 { _ = try clerk.request(["op": "signin", "window": .int(Int64(w)), "clerk": .string("c\(w)")]) }
+        bus.clear()
+        // Window 1 calls three times in a row: A012, A013 (finishing A012), A014 …
+        var expected: [Int: String] = [:]
+        for w in [1, 1, 1, 2, 3, 2] {
+            let r = try clerk.request(["op": "call", "window": .int(Int64(w))])
+            expected[w] = "请\(r["ticket"]?["label"]?.stringValue ?? "?")号到\(w)号窗口"
+        }
+        let frames = bus.wait { f in expected.allSatisfy { self.last(f, UInt16($0.key)) == $0.value } }
+        for (w, text) in expected { #expect(last(frames, UInt16(w)) == text) }
+        // Per sign the calls arrive in the order they were made; skipped intermediate states are
+        // fine (only the latest is kept), going back to an older one is not.
+        let window1 = frames.filter { $0.dst == 1 }.map(\.text)
+        let order = ["请A012号到1号窗口", "请A013号到1号窗口", "请A014号到1号窗口"]
+        let positions = window1.compactMap { order.firstIndex(of: $0) }
+        #expect(positions == positions.sorted(), "\(window1)")
+        #expect(d.stop() == 0)
+    }
+
+    @Test("the adapter vanishes: call still works; it comes back and every sign shows its current state")
+    func vanishAndReturn() throws {
+        let bus = try EmulatedSerial()
+        let d = try DaemonHarness(config: serialHallConfig)
+        try d.start(extraEnv: bus.environment)
+        bus.wait { f in [1, 2, 3, 20].allSatisfy { a in f.contains { $0.dst == a } } }
+        let clerk = try d.client(.clerk)
+        _ = try d.ask(.kiosk, ["op": "take", "service": "A"])
+        _ = try d.ask(.kiosk, ["op": "take", "service": "A"])
+        _ = try clerk.request(["op": "signin", "window": 1, "clerk": "张三"])
+        _ = try clerk.request(["op": "pause", "window": 2])
+
+        try bus.unplug()
+        // The queue does not wait for the bus.
+        #expect(try clerk.request(["op": "call", "window": 1])["ticket"]?["label"] == "A012")
+        #expect(try clerk.request(["op": "recall", "window": 1]).ok)
+        var health = ""
+        for _ in 0..<100 {
+            health = try d.ask(.admin, ["op": "devices"])["devices"]?["buses"]?.arrayValue?.first?["health"]?.stringValue ?? ""
+            if health.hasPrefix("down") { break }
+            usleep(50_000)
+        }
+        #expect(health.hasPrefix("down"), "\(health)")
+        #expect(try clerk.request(["op": "call", "window": 1])["ticket"]?["label"] == "A013")
+
+        bus.clear()
+        try bus.plug()
+        let back = bus.wait(seconds: 15) { f in
+            self.last(f, 1) == "请A013号到1号窗口" && self.last(f, 2) == "暂停服务" && self.last(f, 3) == "受理：特种设备"
+                && self.last(f, 20)?.contains("A013 → 1号窗口") == true
+        }
+        #expect(last(back, 1) == "请A013号到1号窗口")
+        #expect(last(back, 2) == "暂停服务")
+        #expect(last(back, 3) == "受理：特种设备")
+        #expect(last(back, 20)?.contains("A013 → 1号窗口") == true)
+        #expect(d.log.contains("sign bus up"))
+        #expect(d.stop() == 0)
+    }
+}

@@ -1,0 +1,2 @@
+// umockdev, Debian package libumockdev-dev: emulated devices under the real libraries.
+#include <umockdev.h>

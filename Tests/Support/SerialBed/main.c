@@ -1,0 +1,246 @@
+// hq-serial-bed: an emulated USB–RS-485 adapter for the sign tests.
+//
+// umockdev's testbed API must run inside the preload (it checks its own /sys), so the test
+// starts this helper under umockdev-wrapper instead of owning the testbed itself:
+//   umockdev-wrapper hq-serial-bed OUTFILE
+// It plugs in /dev/ttyUSB0 (0403:6001, serial HQTEST01, backed by a pty, udev name
+// /dev/hallq/signs), prints
+// "root <UMOCKDEV_DIR>" for the test to hand to hallqd, appends every byte hallqd writes to the
+// adapter to OUTFILE, and obeys lines on stdin: "unplug", "plug", "quit".
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <umockdev.h>
+
+#define MAX_PORTS 8
+
+struct port {
+    char tty[32];
+    char *usb_path;
+    char *tty_path;
+    UMockdevIoctlBase *handler;
+};
+
+typedef struct hq_testbed hq_testbed;
+struct hq_testbed {
+    UMockdevTestbed *tb;
+    char *root;
+    struct port ports[MAX_PORTS];
+    int minor;  /* a fresh tty minor per plug: umockdev keeps /sys/dev/char links of removed ttys */
+};
+
+static void hq_serial_unplug(hq_testbed *t, const char *tty);
+
+/// A USB serial adapter answers the modem-line ioctls a pty refuses (libserialport always asks
+/// TIOCMGET on open); everything else (termios) runs for real on the client's pty.
+static gboolean on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client, gpointer data) {
+    (void)base; (void)data;
+    gulong req = umockdev_ioctl_client_get_request(client);
+    if (req == TIOCMGET) {
+        GError *err = NULL;
+        UMockdevIoctlData *arg = umockdev_ioctl_client_get_arg(client);
+        UMockdevIoctlData *bits = umockdev_ioctl_data_resolve(arg, 0, sizeof(int), &err);
+        if (bits == NULL) {
+            g_clear_error(&err);
+            umockdev_ioctl_client_complete(client, -1, EFAULT);
+            return TRUE;
+        }
+        int lines = TIOCM_DTR | TIOCM_RTS | TIOCM_CTS | TIOCM_DSR | TIOCM_CD;
+        memcpy(bits->data, &lines, sizeof lines);
+        umockdev_ioctl_client_complete(client, 0, 0);
+        return TRUE;
+    }
+    if (req == TIOCMBIS || req == TIOCMBIC || req == TIOCMSET || req == TIOCEXCL || req == TIOCNXCL) {
+        umockdev_ioctl_client_complete(client, 0, 0);
+        return TRUE;
+    }
+    int client_errno = 0;
+    GError *err = NULL;
+    int r = umockdev_ioctl_client_execute(client, &client_errno, &err);
+    if (err != NULL) {
+        g_clear_error(&err);
+        umockdev_ioctl_client_complete(client, -1, EIO);
+        return TRUE;
+    }
+    umockdev_ioctl_client_complete(client, r, client_errno);
+    return TRUE;
+}
+
+static hq_testbed *hq_testbed_new(void) {
+    hq_testbed *t = g_new0(hq_testbed, 1);
+    t->tb = umockdev_testbed_new();
+    t->root = umockdev_testbed_get_root_dir(t->tb);
+    return t;
+}
+
+static void hq_testbed_free(hq_testbed *t) {
+    if (t == NULL) return;
+    for (int i = 0; i < MAX_PORTS; i++) {
+        if (t->ports[i].tty[0]) hq_serial_unplug(t, t->ports[i].tty);
+    }
+    g_object_unref(t->tb);
+    g_free(t->root);
+    g_free(t);
+}
+
+static const char *hq_testbed_root(hq_testbed *t) { return t->root; }
+
+static struct port *find(hq_testbed *t, const char *tty, int create) {
+    for (int i = 0; i < MAX_PORTS; i++)
+        if (t->ports[i].tty[0] && strcmp(t->ports[i].tty, tty) == 0) return &t->ports[i];
+    if (!create) return NULL;
+    for (int i = 0; i < MAX_PORTS; i++)
+        if (!t->ports[i].tty[0]) {
+            snprintf(t->ports[i].tty, sizeof t->ports[i].tty, "%s", tty);
+            return &t->ports[i];
+        }
+    return NULL;
+}
+
+/// Adds the adapter as umockdev-record would describe it: a USB device with its ids and serial,
+/// and under it the tty, whose /dev node is a pty and which udev also names /dev/hallq/signs.
+/// (umockdev only makes /dev nodes for devices added from a description.)
+static int hq_serial_plug(hq_testbed *t, const char *tty, const char *vendor, const char *product, const char *serial) {
+    struct port *p = find(t, tty, 1);
+    if (p == NULL || p->tty_path != NULL) return -1;
+    char devname[64], link[512], desc[2048];
+    snprintf(devname, sizeof devname, "/dev/%s", tty);
+    // A replug re-points the stable name, as udev does; drop the dangling link first.
+    snprintf(link, sizeof link, "%s/dev/hallq/signs", t->root);
+    unlink(link);
+    snprintf(desc, sizeof desc,
+        "P: /devices/pci0000:00/usb1/1-%s\n"
+        "E: SUBSYSTEM=usb\nE: DEVTYPE=usb_device\nE: ID_VENDOR_ID=%s\nE: ID_MODEL_ID=%s\nE: ID_SERIAL_SHORT=%s\n"
+        "A: idVendor=%s\nA: idProduct=%s\nA: serial=%s\nA: manufacturer=hallq test\nA: product=USB-RS485\n"
+        "A: busnum=1\nA: devnum=%d\n"
+        "\n"
+        "P: /devices/pci0000:00/usb1/1-%s/1-%s:1.0/%s/tty/%s\n"
+        "N: %s\nS: hallq/signs\n"
+        "E: DEVNAME=/dev/%s\nE: SUBSYSTEM=tty\nE: ID_VENDOR_ID=%s\nE: ID_MODEL_ID=%s\n"
+        "A: dev=188:%d\n",
+        tty, vendor, product, serial, vendor, product, serial, 2 + (int)(p - t->ports),
+        tty, tty, tty, tty, tty, tty, vendor, product, t->minor++);
+    GError *err = NULL;
+    if (!umockdev_testbed_add_from_string(t->tb, desc, &err)) {
+        fprintf(stderr, "add_from_string: %s\n", err ? err->message : "?");
+        g_clear_error(&err);
+        return -1;
+    }
+    char path[256];
+    snprintf(path, sizeof path, "/sys/devices/pci0000:00/usb1/1-%s", tty);
+    p->usb_path = g_strdup(path);
+    snprintf(path, sizeof path, "/sys/devices/pci0000:00/usb1/1-%s/1-%s:1.0/%s/tty/%s", tty, tty, tty, tty);
+    p->tty_path = g_strdup(path);
+    p->handler = umockdev_ioctl_base_new();
+    g_signal_connect(p->handler, "handle-ioctl", G_CALLBACK(on_ioctl), NULL);
+    if (!umockdev_testbed_attach_ioctl(t->tb, devname, p->handler, &err)) {
+        fprintf(stderr, "attach_ioctl %s: %s\n", devname, err ? err->message : "?");
+        g_clear_error(&err);
+        return -1;
+    }
+    return 0;
+}
+
+static int hq_serial_master_fd(hq_testbed *t, const char *tty) {
+    char devname[64];
+    snprintf(devname, sizeof devname, "/dev/%s", tty);
+    return umockdev_testbed_get_dev_fd(t->tb, devname);
+}
+
+static void hq_serial_unplug(hq_testbed *t, const char *tty) {
+    struct port *p = find(t, tty, 0);
+    if (p == NULL) return;
+    char devname[64];
+    snprintf(devname, sizeof devname, "/dev/%s", tty);
+    if (p->handler) {
+        umockdev_testbed_detach_ioctl(t->tb, devname, NULL);
+        g_object_unref(p->handler);
+        p->handler = NULL;
+    }
+    if (p->usb_path) { umockdev_testbed_remove_device(t->tb, p->usb_path); g_free(p->usb_path); p->usb_path = NULL; }
+    /* Make sure the node and the udev link are gone, as after a real unplug. */
+    char node[512];
+    snprintf(node, sizeof node, "%s/dev/%s", t->root, tty);
+    unlink(node);
+    snprintf(node, sizeof node, "%s/dev/hallq/signs", t->root);
+    unlink(node);
+    g_free(p->tty_path);
+    p->tty_path = NULL;
+    p->tty[0] = 0;
+}
+
+static hq_testbed *bed;
+static int out_fd = -1;
+static volatile int master_fd = -1;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+/// Copies whatever arrives on the current pty master into the output file.
+static void *pump(void *arg) {
+    (void)arg;
+    unsigned char buf[4096];
+    for (;;) {
+        pthread_mutex_lock(&mu);
+        int fd = master_fd;
+        pthread_mutex_unlock(&mu);
+        if (fd < 0) { usleep(20000); continue; }
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        if (poll(&p, 1, 100) <= 0) continue;
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n > 0) { if (write(out_fd, buf, (size_t)n) < 0) return NULL; }
+        else usleep(20000);  /* EIO while nobody has the tty open */
+    }
+    return NULL;
+}
+
+static int plugs = 0;
+static char current[32];
+
+/// Each plug gets the next ttyUSB number (umockdev cannot reuse a pty node name), as a real
+/// adapter often does when it comes back; /dev/hallq/signs follows it.
+static int plug(void) {
+    snprintf(current, sizeof current, "ttyUSB%d", plugs++);
+    if (hq_serial_plug(bed, current, "0403", "6001", "HQTEST01") != 0) return -1;
+    int fd = hq_serial_master_fd(bed, current);
+    pthread_mutex_lock(&mu);
+    master_fd = fd;
+    pthread_mutex_unlock(&mu);
+    return fd < 0 ? -1 : 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) { fprintf(stderr, "usage: umockdev-wrapper hq-serial-bed OUTFILE\n"); return 2; }
+    out_fd = open(argv[1], O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (out_fd < 0) { perror(argv[1]); return 1; }
+    bed = hq_testbed_new();
+    if (plug() != 0) { fprintf(stderr, "hq-serial-bed: cannot add %s\n", current); return 1; }
+    pthread_t th;
+    pthread_create(&th, NULL, pump, NULL);
+    printf("root %s\n", hq_testbed_root(bed));
+    fflush(stdout);
+    char line[64];
+    while (fgets(line, sizeof line, stdin)) {
+        if (strncmp(line, "unplug", 6) == 0) {
+            pthread_mutex_lock(&mu);
+            master_fd = -1;
+            pthread_mutex_unlock(&mu);
+            hq_serial_unplug(bed, current);
+            printf("ok\n");
+        } else if (strncmp(line, "plug", 4) == 0) {
+            printf(plug() == 0 ? "ok\n" : "error\n");
+        } else if (strncmp(line, "quit", 4) == 0) {
+            break;
+        } else {
+            printf("error unknown command\n");
+        }
+        fflush(stdout);
+    }
+    return 0;
+}
