@@ -59,6 +59,9 @@ let package = Package(
             "HallqProtocol", "HallqClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Benchmarks: programs that print figures (docs/BENCHMARKS.md), never pass/fail tests.
+        .executableTarget(name: "signs-bench", dependencies: ["HallqClient", "HallqEncoders", "HallqProtocol"],
+                          path: "Benchmarks/SignsBench"),
         .testTarget(name: "HallqCoreTests", dependencies: ["HallqCore"]),
         .testTarget(name: "HallqEncodersTests", dependencies: ["HallqEncoders", "HallqCore"]),
         .testTarget(name: "HallqProtocolTests", dependencies: ["HallqProtocol", "HallqCore"]),
