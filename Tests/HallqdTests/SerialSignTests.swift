@@ -57,7 +57,7 @@ struct SerialSignTests {
     @Test("a call at window 3 reaches sign 3 as 请A012号到3号窗口, the lobby lists it, pause and idle texts follow")
     func callReachesSign() throws {
         let bus = try EmulatedSerial()
-        let d = try DaemonHarness(config: serialHallConfig)
+        let d = try DaemonHarness(config: serialHallConfig + "\n[signs]\ncall_hold_s = 1\n")
         try d.start(extraEnv: bus.environment)
         // On start every sign gets its current content.
         let start = bus.wait { f in [1, 2, 3, 20].allSatisfy { a in f.contains { $0.dst == a } } }
@@ -74,6 +74,9 @@ struct SerialSignTests {
         #expect(frame.effect == OnbonDynamicArea.Effect.flash.rawValue)
         #expect(OnbonEncoder.decode(frame.raw)?.dst == 3, "CRC checks")
         #expect(last(called, 20)?.contains("A012 → 3号窗口") == true)
+        // After the configured hold the sign says what is being served, held still.
+        let serving = bus.wait { self.last($0, 3) == "正在办理 A012" }.last { $0.dst == 3 }
+        #expect(serving?.text == "正在办理 A012" && serving?.effect == OnbonDynamicArea.Effect.staticText.rawValue)
 
         #expect(try clerk.request(["op": "pause", "window": 2]).ok)
         #expect(bus.wait { self.last($0, 2) == "暂停服务" }.last { $0.dst == 2 }?.text == "暂停服务")
@@ -107,6 +110,20 @@ struct SerialSignTests {
         let order = ["请A012号到1号窗口", "请A013号到1号窗口", "请A014号到1号窗口"]
         let positions = window1.compactMap { order.firstIndex(of: $0) }
         #expect(positions == positions.sorted(), "\(window1)")
+        #expect(d.stop() == 0)
+    }
+
+    @Test("every sign is sent again periodically: signs forget their text on power loss")
+    func refresh() throws {
+        let bus = try EmulatedSerial()
+        let d = try DaemonHarness(config: serialHallConfig.replacingOccurrences(of: "refresh_s = 600", with: "refresh_s = 1"))
+        try d.start(extraEnv: bus.environment)
+        let frames = bus.wait(seconds: 15) { f in [1, 2, 3, 20].allSatisfy { a in f.filter { $0.dst == a }.count >= 3 } }
+        for a: UInt16 in [1, 2, 3, 20] {
+            let mine = frames.filter { $0.dst == a }
+            #expect(mine.count >= 3, "sign \(a) was sent \(mine.count) times")
+            #expect(Set(mine.map(\.text)).count == 1, "a refresh repeats the same content")
+        }
         #expect(d.stop() == 0)
     }
 
