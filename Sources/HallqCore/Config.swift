@@ -102,6 +102,9 @@ public struct PrinterConfig: Sendable, Equatable {
     public var product: Int?
     public var profile: String = "80mm"
     public var path: String?
+    /// QR payload template ({ticket} {day} {service}); nil = no QR code.
+    public var qr: String?
+    public var footer: String?
     public init() {}
 }
 

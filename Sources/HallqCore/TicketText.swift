@@ -9,6 +9,9 @@ public struct TicketLayout: Sendable, Equatable {
     }
     public var lines: [Line]
     public var label: String
+    /// Printed as a QR code where the printer can (e.g. a status page for this ticket).
+    public var qr: String?
+    public var footer: String?
 
     public static func make(ticket t: Ticket, ahead: Int, etaMinutes: Int, config: HallConfig, calendar: HallCalendar) -> TicketLayout {
         let svc = config.service(t.issuedService)?.name ?? t.issuedService
@@ -20,11 +23,19 @@ public struct TicketLayout: Sendable, Equatable {
             Line(Texts.fill(config.texts.ahead, ["n": String(ahead)]), .normal),
             Line(Texts.fill(config.texts.eta, ["min": String(etaMinutes)]), .normal),
             Line(String(issued), .small),
-        ], label: t.label)
+        ], label: t.label,
+        qr: config.printer.qr.map { Texts.fill($0, ["ticket": t.label, "day": t.day, "service": t.issuedService]) },
+        footer: config.printer.footer)
+    }
+
+    public init(lines: [Line], label: String, qr: String? = nil, footer: String? = nil) {
+        self.lines = lines; self.label = label; self.qr = qr; self.footer = footer
     }
 
     /// Plain text, one line per entry, for the virtual printer and logs.
-    public var text: String { lines.map(\.text).joined(separator: "\n") }
+    public var text: String {
+        (lines.map(\.text) + [qr.map { "[QR \($0)]" }, footer].compactMap { $0 }).joined(separator: "\n")
+    }
 }
 
 import Foundation

@@ -131,12 +131,17 @@ public enum ConfigLoader {
         }
         guard !c.windows.isEmpty else { throw ConfigError(key: "window", message: "at least one [[window]] is needed") }
         if let p = try r.table("printer") {
-            try p.only(["kind", "vendor", "product", "profile", "path"])
+            try p.only(["kind", "vendor", "product", "profile", "path", "qr", "footer"])
             c.printer.kind = try p.choice("kind", PrinterConfig.Kind.self) ?? c.printer.kind
             c.printer.vendor = try p.int("vendor", in: 0...0xFFFF)
             c.printer.product = try p.int("product", in: 0...0xFFFF)
             c.printer.profile = try p.string("profile") ?? c.printer.profile
             c.printer.path = try p.string("path")
+            c.printer.qr = try p.string("qr")
+            c.printer.footer = try p.string("footer")
+            guard PrinterProfile.named(c.printer.profile) != nil else {
+                throw ConfigError(key: "printer.profile", message: "\"\(c.printer.profile)\" is not one of 80mm, 58mm")
+            }
         }
         if let l = try r.table("lobby") {
             try l.only(["bus", "address", "recent", "scroll", "width", "height"])
@@ -161,6 +166,7 @@ public enum ConfigLoader {
             c.callHoldSeconds = try sg.int("call_hold_s", in: 0...600) ?? c.callHoldSeconds
         }
         try checkSignTexts(c)
+        try checkTicketTexts(c)
         return c
     }
 
@@ -181,6 +187,17 @@ public enum ConfigLoader {
             for (key, text) in texts {
                 if let p = enc.problem(with: text) { throw ConfigError(key: key, message: "\"\(text)\" \(p) (bus \(bus.name))") }
             }
+        }
+    }
+
+    /// Every text printed on a ticket must print: checked here, not discovered on paper.
+    static func checkTicketTexts(_ c: HallConfig) throws(ConfigError) {
+        guard c.printer.kind != .none else { return }
+        var texts = [("hall.name", c.name), ("texts.ahead", c.texts.ahead), ("texts.eta", c.texts.eta)]
+        texts += c.services.enumerated().map { ("service[\($0.offset)].name", $0.element.name) }
+        if let f = c.printer.footer { texts.append(("printer.footer", f)) }
+        for (key, text) in texts {
+            if let p = EscPos.problem(with: text) { throw ConfigError(key: key, message: "\"\(text)\" \(p)") }
         }
     }
 
