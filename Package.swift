@@ -33,9 +33,11 @@ let package = Package(
         .target(name: "HallqEncoders", dependencies: ["HallqCore"]),
         // libserialport, the system's (Debian: libserialport-dev).
         .systemLibrary(name: "CSerialPort", pkgConfig: "libserialport", providers: [.apt(["libserialport-dev"])]),
+        // libusb 1.0, the system's (Debian: libusb-1.0-0-dev), with a shim for its variadic call.
+        .systemLibrary(name: "CUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
         // Device seams and drivers: virtual printer and signs, serial sign buses.
         .target(name: "HallqDevices", dependencies: [
-            "HallqCore", "HallqEncoders", "CSerialPort",
+            "HallqCore", "HallqEncoders", "CSerialPort", "CUSB",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Config file loading, the hall coordinator, Unix-socket listeners, services.
@@ -71,9 +73,10 @@ let package = Package(
         .systemLibrary(name: "CUMockdev", path: "Tests/Support/CUMockdev", pkgConfig: "umockdev-1.0",
                        providers: [.apt(["libumockdev-dev"])]),
         .executableTarget(name: "hq-serial-bed", dependencies: ["CUMockdev"], path: "Tests/Support/SerialBed"),
+        .executableTarget(name: "hq-printer-bed", dependencies: ["CUMockdev"], path: "Tests/Support/PrinterBed"),
         .testTarget(name: "HallqdTests", dependencies: [
             "HallqServer", "HallqCore", "HallqStore", "HallqClient", "HallqProtocol", "HallqEncoders",
-            "hallqd", "hallqctl", "hq-serial-bed",
+            "hallqd", "hallqctl", "hq-serial-bed", "hq-printer-bed",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ],

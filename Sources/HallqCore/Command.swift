@@ -15,6 +15,8 @@ public enum Command: Sendable, Equatable {
     case hall(HallMode)
     /// The printer's verdict on a ticket's paper (sent by the device layer, or `reprint`).
     case printed(ticketId: Int64, status: PrintStatus, error: String?)
+    /// A device's health changed (logged, and seen on `watch`); the queue itself is untouched.
+    case device(name: String, health: String)
 }
 
 /// What a command did: the reply's subject, and everything the store must write in one transaction.

@@ -2,7 +2,7 @@
 /// The server adds who asked (role, peer uid) when it stores it.
 public struct HallEvent: Sendable, Equatable {
     /// *Stable* event types: take, call, recall, noshow, requeue, start, finish, transfer, pause,
-    /// resume, signin, signout, rate, hall, print.
+    /// resume, signin, signout, rate, hall, print, device.
     public var type: String
     public var at: Millis
     public var day: String

@@ -125,6 +125,8 @@ public struct QueueEngine: Sendable {
         case let .rate(w, score): try rate(window: w, score: score, now: now, &out)
         case let .hall(mode): setHall(mode, now: now, &out)
         case let .printed(id, status, error): try printed(id: id, status: status, error: error, now: now, &out)
+        case let .device(name, health):
+            out.events.append(event("device", now, nil, ["device": name, "health": health]))
         }
         return out
     }

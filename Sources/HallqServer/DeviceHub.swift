@@ -34,9 +34,12 @@ public actor DeviceHub: Service {
         switch config.printer.kind {
         case .virtual: printer = try VirtualPrinter(directory: stateDir.appendingPathComponent("printer"), logger: logger)
         case .none: printer = nil
-        case .usb, .usblp:
-            // Real transports arrive with the USB printer work; until then say so loudly.
-            logger.error("printer kind \(config.printer.kind.rawValue) is not built into this hallqd; tickets will not print")
+        case .usb:
+            printer = try UsbPrinter(vendor: config.printer.vendor, product: config.printer.product,
+                                     profile: PrinterProfile.named(config.printer.profile) ?? .mm80, logger: logger)
+        case .usblp:
+            // The kernel-driver transport is not built yet; say so loudly rather than pretend.
+            logger.error("printer kind usblp is not built into this hallqd; tickets will not print")
             printer = nil
         }
         var b: [String: any SignBus] = [:]
@@ -142,6 +145,8 @@ public actor DeviceHub: Service {
                 if h != lastPrinterHealth {
                     if lastPrinterHealth != nil || h != .online {
                         logger.notice("printer health changed", metadata: ["health": .string(h.rawValue)])
+                        // Into the log and onto `watch`, so dashboards see "暂停取号" coming.
+                        _ = await hall.submit(.device(name: "printer", health: h.rawValue), origin: .system)
                     }
                     lastPrinterHealth = h
                 }

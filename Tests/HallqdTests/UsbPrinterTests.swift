@@ -1,0 +1,139 @@
+import Foundation
+import HallqCore
+import HallqEncoders
+import HallqProtocol
+import HallqServer
+import HallqStore
+import Testing
+
+func printerConfig(byID: Bool) -> String {
+    """
+    [hall]
+    name = "省市场监管局政务服务大厅"
+
+    [[service]]
+    id = "A"
+    name = "检验检测机构资质认定"
+    first = 12
+
+    [[window]]
+    number = 1
+    services = ["A"]
+
+    [printer]
+    kind = "usb"
+    profile = "80mm"
+    footer = "请留意叫号"
+    qr = "https://hall.example/t/{day}/{ticket}"
+    \(byID ? "vendor = 0x0416\nproduct = 0x5011" : "")
+    """
+}
+
+@Suite("USB ticket printer, emulated under the real libusb", .serialized)
+struct UsbPrinterTests {
+    /// Polls `f` until it is true or `seconds` pass; returns whether it became true.
+    func eventually(_ seconds: Double = 10, _ f: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try f() { return true }
+            usleep(20_000)
+        }
+        return try f()
+    }
+
+    func printStatus(_ d: DaemonHarness, _ label: String) throws -> JSONValue? {
+        try d.ask(.admin, ["op": "history", "ticket": .string(label)])["ticket"]?["print"]
+    }
+
+    @Test("a ticket taken on the kiosk socket arrives byte-exact: the configured Chinese ticket, number, people ahead, cut",
+          arguments: [true, false])
+    func ticketArrives(byID: Bool) throws {
+        let printer = try EmulatedPrinter()
+        let text = printerConfig(byID: byID)
+        let d = try DaemonHarness(config: text)
+        try d.start(extraEnv: printer.environment)
+        #expect(try eventually { try d.ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"] == "online" })
+        // Endpoints come from the descriptor (0x03 / 0x84), not from habit.
+        #expect(d.log.contains("id=0416:5011 in=0x84 out=0x03"))
+
+        let reply = try d.ask(.kiosk, ["op": "take", "service": "A"])
+        #expect(reply["ticket"]?["label"] == "A012")
+        #expect(try eventually { try printStatus(d, "A012") == "printed" })
+
+        let config = try ConfigLoader.parse(text)
+        let store = try HallStore(path: d.stateDir.appendingPathComponent("hallq.sqlite").path)
+        let ticket = try #require(try store.ticket(label: "A012", day: nil))
+        let layout = TicketLayout.make(ticket: ticket, ahead: 0, etaMinutes: 0, config: config,
+                                       calendar: HallCalendar(timeZone: TimeZone(identifier: config.timeZone)!))
+        let expected = EscPos.ticket(layout, profile: .mm80)
+        #expect(printer.bytes == expected)
+        let printed = GBText.decode(printer.bytes.filter { $0 >= 0x20 || $0 == 0x0A }, .gb18030) ?? ""
+        for s in ["省市场监管局政务服务大厅", "检验检测机构资质认定", "A012", "前面还有 0 人等候", "请留意叫号"] {
+            #expect(printed.contains(s), "\(s)")
+        }
+        #expect(printer.bytes.suffix(4) == [0x1D, 0x56, 0x42, 0x00], "cut")
+        #expect(d.stop() == 0)
+    }
+
+    @Test("paper out refuses take with PRINTER-PAPER-OUT; paper back, take works without a restart")
+    func paperOut() throws {
+        let printer = try EmulatedPrinter()
+        let d = try DaemonHarness(config: printerConfig(byID: true))
+        try d.start(extraEnv: printer.environment)
+        #expect(try eventually { try d.ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"] == "online" })
+        let watch = try d.client(.clerk)
+        _ = try watch.request(["op": "watch"])
+
+        try printer.set("paper-out")
+        // hallqd asks the printer every second while idle; once it knows, takes are refused.
+        #expect(try eventually { try d.ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"] == "paper-out" })
+        #expect(try d.ask(.kiosk, ["op": "take", "service": "A"]).token == "PRINTER-PAPER-OUT")
+        #expect(try d.ask(.kiosk, ["op": "status"])["hall"]?["dispensing"] == true, "the hall is open; the printer is not")
+        // The change is on the watch stream.
+        var sawPaperOut = false
+        while !sawPaperOut, let line = try watch.readLine(), let e = JSONValue.parse(Array(line.utf8)) {
+            sawPaperOut = e["event"] == "device" && e["details"]?["health"] == "paper-out"
+        }
+        #expect(sawPaperOut)
+
+        try printer.set("offline")
+        #expect(try eventually { try d.ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"] == "cover-open" })
+        #expect(try d.ask(.kiosk, ["op": "take", "service": "A"]).token == "PRINTER-OFFLINE")
+
+        try printer.set("online")
+        #expect(try eventually { try d.ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"] == "online" })
+        let t = try d.ask(.kiosk, ["op": "take", "service": "A"])
+        #expect(t["ticket"]?["label"] == "A012", "the refused presses issued no number")
+        #expect(try eventually { try printStatus(d, "A012") == "printed" })
+        #expect(d.stop() == 0)
+    }
+
+    @Test("unplugged mid-ticket: print status failed; replugged: reconnects on its own and reprint prints it")
+    func unplugMidTicket() throws {
+        let printer = try EmulatedPrinter()
+        let d = try DaemonHarness(config: printerConfig(byID: false))
+        try d.start(extraEnv: printer.environment)
+        #expect(try eventually { try d.ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"] == "online" })
+
+        try printer.set("unplug-mid")
+        let t = try d.ask(.kiosk, ["op": "take", "service": "A"])
+        #expect(t["ticket"]?["label"] == "A012", "the number is issued; the ticket stays valid")
+        #expect(try eventually { try printStatus(d, "A012") == "failed" })
+        let row = try d.ask(.admin, ["op": "history", "ticket": "A012"])
+        #expect(row["ticket"]?["print_error"]?.stringValue?.contains("unplugged") == true)
+        #expect(try d.ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"] == "offline")
+        #expect(try d.ask(.kiosk, ["op": "take", "service": "A"]).token == "PRINTER-OFFLINE")
+
+        let before = printer.bytes.count
+        let plugged = Date()
+        try printer.set("plug")
+        #expect(try eventually { try d.ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"] == "online" })
+        print("printer reconnected \(String(format: "%.2f", Date().timeIntervalSince(plugged))) s after replug")
+        let r = try d.ask(.admin, ["op": "reprint", "ticket": "A012"])
+        #expect(r.ok, "\(r.text)")
+        #expect(r["ticket"]?["print"] == "printed")
+        let again = GBText.decode(Array(printer.bytes[before...]).filter { $0 >= 0x20 || $0 == 0x0A }, .gb18030) ?? ""
+        #expect(again.contains("A012"))
+        #expect(d.stop() == 0)
+    }
+}
