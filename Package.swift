@@ -64,6 +64,7 @@ let package = Package(
         // Benchmarks: programs that print figures (docs/BENCHMARKS.md), never pass/fail tests.
         .executableTarget(name: "signs-bench", dependencies: ["HallqClient", "HallqEncoders", "HallqProtocol"],
                           path: "Benchmarks/SignsBench"),
+        .executableTarget(name: "store-bench", dependencies: ["HallqCore", "HallqStore"], path: "Benchmarks/StoreBench"),
         .testTarget(name: "HallqCoreTests", dependencies: ["HallqCore"]),
         .testTarget(name: "HallqEncodersTests", dependencies: ["HallqEncoders", "HallqCore"]),
         .testTarget(name: "HallqProtocolTests", dependencies: ["HallqProtocol", "HallqCore"]),

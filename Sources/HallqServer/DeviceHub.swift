@@ -72,13 +72,14 @@ public actor DeviceHub: Service {
             group.addTask {
                 for await c in self.commits { await self.follow(c) }
             }
+            // On shutdown the streams end: signs get the last changes, every print already
+            // handed over is finished (its outcome recorded), then the loops return.
             await withGracefulShutdownHandler {
-                await group.next()
+                await group.waitForAll()
             } onGracefulShutdown: {
                 self.commitSink.finish()
                 self.jobSink.finish()
             }
-            group.cancelAll()
         }
         for bus in buses.values { (bus as? SerialSignBus)?.stop() }
     }
@@ -139,7 +140,7 @@ public actor DeviceHub: Service {
     }
 
     private func healthLoop() async {
-        while !Task.isCancelled {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
             if let printer {
                 let h = await printer.health()
                 if h != lastPrinterHealth {
@@ -151,7 +152,7 @@ public actor DeviceHub: Service {
                     lastPrinterHealth = h
                 }
             }
-            try? await Task.sleep(for: .seconds(1))
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
         }
     }
 

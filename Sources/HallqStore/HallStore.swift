@@ -23,16 +23,19 @@ public struct StoredEvent: Sendable, Equatable {
 /// ("leg"), window states and settings. Intent methods only; SQL stays in this module.
 ///
 /// Durability: WAL with `synchronous = FULL`, so a commit is on disk before `commit` returns and
-/// before the client hears "ok" (power loss included, not just a crash). bench/ measures its cost.
+/// before the client hears "ok" (power loss included, not just a crash). `store-bench` measures
+/// its cost (docs/BENCHMARKS.md).
 public final class HallStore: Sendable {
     public let pool: DatabasePool
     public let path: String
 
-    public init(path: String) throws {
+    /// - synchronous: "FULL" for hallqd; "NORMAL" exists only for the benchmark's comparison.
+    public init(path: String, synchronous: String = "FULL") throws {
+        precondition(["FULL", "NORMAL"].contains(synchronous))
         self.path = path
         var c = Configuration()
         c.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
         }
         c.busyMode = .timeout(5)
         pool = try DatabasePool(path: path, configuration: c)
