@@ -67,6 +67,7 @@ let package = Package(
         .executableTarget(name: "store-bench", dependencies: ["HallqCore", "HallqStore"], path: "Benchmarks/StoreBench"),
         .testTarget(name: "HallqCoreTests", dependencies: ["HallqCore"]),
         .testTarget(name: "HallqEncodersTests", dependencies: ["HallqEncoders", "HallqCore"]),
+        .testTarget(name: "HallqDevicesTests", dependencies: ["HallqDevices"]),
         .testTarget(name: "HallqProtocolTests", dependencies: ["HallqProtocol", "HallqCore"]),
         .testTarget(name: "HallqStoreTests", dependencies: ["HallqStore", "HallqCore"]),
         // umockdev (Debian: libumockdev-dev) and a helper that owns an emulated USB serial

@@ -5,124 +5,97 @@ import HallqEncoders
 import Logging
 
 /// An ESC/POS printer on USB through libusb: found by configured vendor/product id, else as
-/// the first printer-class interface (class 7); endpoints read from its descriptors; the
-/// kernel's usblp driver detached; bulk OUT for tickets, bulk IN for `DLE EOT` status.
+/// the first printer-class interface (class 7); bulk endpoints read from its descriptors; the
+/// kernel's usblp driver detached; tickets on bulk OUT, `DLE EOT` replies on bulk IN.
 ///
-/// Threads: every call on the device handle runs on one serial queue (`io`), and libusb's events
-/// (hotplug, transfers) are pumped on a thread of their own. Nothing here runs on the cooperative
-/// pool; callers only await a continuation. Hotplug (or, without it, a rescan every second)
-/// reopens the printer after an unplug or a power cycle.
-public final class UsbPrinter: TicketPrinter, @unchecked Sendable {
-    public let kind = "usb"
+/// libusb's events (hotplug, transfers) are pumped on a thread of their own; every call on the
+/// device handle runs on the printer's serial queue. Hotplug brings the printer back at once after
+/// an unplug or a power cycle; without hotplug the printer's one-second tick rescans.
+public enum UsbPrinter {
+    public static func make(vendor: Int?, product: Int?, profile: PrinterProfile, logger: Logger) throws -> any TicketPrinter {
+        let queue = DispatchQueue(label: "hallq.printer.usb")
+        let transport = try LibusbTransport(vendor: vendor, product: product, logger: logger)
+        let printer = EscPosPrinter(kind: "usb", transport: transport, queue: queue, profile: profile, logger: logger)
+        transport.startEvents(queue: queue, printer: printer)
+        return printer
+    }
+}
+
+final class LibusbTransport: PrinterTransport, @unchecked Sendable {
     let vendor: Int?
     let product: Int?
-    let profile: PrinterProfile
     let logger: Logger
-    private let io = DispatchQueue(label: "hallq.printer.usb")
-    private let lock = NSLock()
-    // Guarded by `io`.
-    private var ctx: OpaquePointer?
+    private let ctx: OpaquePointer
     private var handle: OpaquePointer?
     private var device: OpaquePointer?
     private var interfaceNumber: Int32 = 0
     private var epOut: UInt8 = 0
     private var epIn: UInt8?
-    // Guarded by `lock`.
-    private var cachedHealth: PrinterHealth = .offline
-    private var running = true
-    private var timer: DispatchSourceTimer?
     private var hotplug: libusb_hotplug_callback_handle = 0
+    private weak var printer: EscPosPrinter?
+    private var queue: DispatchQueue?
 
-    public init(vendor: Int?, product: Int?, profile: PrinterProfile, logger: Logger) throws {
+    init(vendor: Int?, product: Int?, logger: Logger) throws {
         self.vendor = vendor
         self.product = product
-        self.profile = profile
         self.logger = logger
         var c: OpaquePointer?
         guard libusb_init(&c) == 0, let c else { throw PrintFailure("libusb_init failed") }
         ctx = c
         _ = hq_libusb_set_log_level(c, Int32(LIBUSB_LOG_LEVEL_NONE.rawValue))
+    }
+
+    /// Registers for hotplug and starts the event thread; events are handed to `queue`.
+    func startEvents(queue: DispatchQueue, printer: EscPosPrinter) {
+        self.queue = queue
+        self.printer = printer
         if libusb_has_capability(UInt32(LIBUSB_CAP_HAS_HOTPLUG.rawValue)) != 0 {
             let events = Int32(LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED.rawValue | LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT.rawValue)
             let rc = libusb_hotplug_register_callback(
-                c, events, 0,
-                Int32(vendor ?? Int(LIBUSB_HOTPLUG_MATCH_ANY)), Int32(product ?? Int(LIBUSB_HOTPLUG_MATCH_ANY)),
+                ctx, events, 0, Int32(vendor ?? Int(LIBUSB_HOTPLUG_MATCH_ANY)), Int32(product ?? Int(LIBUSB_HOTPLUG_MATCH_ANY)),
                 LIBUSB_HOTPLUG_MATCH_ANY, { _, dev, event, user in
-                    let me = Unmanaged<UsbPrinter>.fromOpaque(user!).takeUnretainedValue()
-                    me.hotplugEvent(dev, event)
+                    Unmanaged<LibusbTransport>.fromOpaque(user!).takeUnretainedValue().hotplugEvent(dev, event)
                     return 0
                 }, Unmanaged.passUnretained(self).toOpaque(), &hotplug)
             if rc != 0 { logger.warning("libusb hotplug unavailable; rescanning every second", metadata: ["rc": "\(rc)"]) }
         }
-        let events = Thread { [unowned self] in self.pumpEvents() }
-        events.name = "hallq-libusb-events"
-        events.start()
-        // Rescan while closed, status poll while open: every second.
-        let t = DispatchSource.makeTimerSource(queue: io)
-        t.schedule(deadline: .now(), repeating: .seconds(1))
-        t.setEventHandler { [unowned self] in
-            if self.handle == nil { self.openIfFound() } else if !self.busy { self.refreshHealth() }
+        let t = Thread { [self] in
+            var tv = timeval(tv_sec: 0, tv_usec: 100_000)
+            while true { _ = libusb_handle_events_timeout_completed(ctx, &tv, nil) }
         }
-        t.resume()
-        timer = t
+        t.name = "hallq-libusb-events"
+        t.start()
     }
 
-    private var busy = false
-
-    private func pumpEvents() {
-        var tv = timeval(tv_sec: 0, tv_usec: 100_000)
-        while lock.withLock({ running }) {
-            _ = libusb_handle_events_timeout_completed(ctx, &tv, nil)
-        }
-    }
-
-    /// Runs on the event thread: only hand over to `io`.
+    /// On the event thread: only hand over to the printer's queue.
     private func hotplugEvent(_ dev: OpaquePointer?, _ event: libusb_hotplug_event) {
-        if event == LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT {
-            let left = dev.map { UInt(bitPattern: $0) }
-            io.async {
-                guard let d = self.device, UInt(bitPattern: d) == left else { return }
-                self.logger.notice("printer unplugged")
-                self.close(health: .offline)
+        let id = dev.map { UInt(bitPattern: $0) }
+        queue?.async { [self] in
+            if event == LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT {
+                if let d = device, UInt(bitPattern: d) == id { printer?.lost("unplugged (hotplug)") }
+            } else {
+                printer?.arrived()
             }
-        } else {
-            io.async { if self.handle == nil { self.openIfFound() } }
         }
     }
 
-    public func health() async -> PrinterHealth { lock.withLock { cachedHealth } }
+    var isOpen: Bool { handle != nil }
+    var canReadStatus: Bool { epIn != nil }
+    func stillPresent() -> Bool { true }  // libusb reports an unplug as hotplug or NO_DEVICE
 
-    private func setHealth(_ h: PrinterHealth) { lock.withLock { cachedHealth = h } }
-
-    public func print(_ ticket: TicketLayout) async throws(PrintFailure) {
-        let bytes = EscPos.ticket(ticket, profile: profile)
-        let result: Result<Void, PrintFailure> = await withCheckedContinuation { cont in
-            io.async { cont.resume(returning: self.printNow(bytes)) }
+    func close() {
+        if let h = handle {
+            libusb_release_interface(h, interfaceNumber)
+            libusb_close(h)
         }
-        try result.get()
-    }
-
-    // MARK: - On `io`
-
-    private func printNow(_ bytes: [UInt8]) -> Result<Void, PrintFailure> {
-        busy = true
-        defer { busy = false }
-        if handle == nil { openIfFound() }
-        guard handle != nil else { return .failure(PrintFailure("offline: no printer found")) }
-        refreshHealth()
-        let before = lock.withLock { cachedHealth }
-        guard before.canPrint else { return .failure(PrintFailure(before.rawValue)) }
-        if case let .failure(f) = write(bytes, timeoutMs: 10_000) { return .failure(f) }
-        // Paper can run out in the middle of a ticket: ask again once it is out.
-        refreshHealth()
-        let after = lock.withLock { cachedHealth }
-        return after == .paperOut || after == .offline || after == .coverOpen
-            ? .failure(PrintFailure("\(after.rawValue) while printing")) : .success(())
+        if let d = device { libusb_unref_device(d) }
+        handle = nil
+        device = nil
     }
 
     /// Sends all bytes; a transfer that stops part way (timeout, stall, unplug) is a failure
     /// that says how far it got.
-    private func write(_ bytes: [UInt8], timeoutMs: UInt32) -> Result<Void, PrintFailure> {
+    func write(_ bytes: [UInt8], timeoutMs: UInt32) -> Result<Void, PrintFailure> {
         guard let h = handle else { return .failure(PrintFailure("offline")) }
         var sent = 0
         while sent < bytes.count {
@@ -133,7 +106,7 @@ public final class UsbPrinter: TicketPrinter, @unchecked Sendable {
             }
             sent += Int(transferred)
             if rc == LIBUSB_ERROR_NO_DEVICE.rawValue {
-                close(health: .offline)
+                close()
                 return .failure(PrintFailure("unplugged after \(sent) of \(bytes.count) bytes"))
             }
             if rc != 0 {
@@ -143,54 +116,20 @@ public final class UsbPrinter: TicketPrinter, @unchecked Sendable {
         return .success(())
     }
 
-    /// One DLE EOT n status byte, or nil when the printer does not answer.
-    private func status(_ n: UInt8) -> UInt8? {
-        guard let h = handle, let ep = epIn else { return nil }
-        guard case .success = write(EscPos.status(n), timeoutMs: 1000) else { return nil }
+    func readStatus(_ n: UInt8) -> UInt8? {
+        guard let ep = epIn, case .success = write(EscPos.status(n), timeoutMs: 1000), let h = handle else { return nil }
         var b: [UInt8] = [0]
         var got: Int32 = 0
         let rc = b.withUnsafeMutableBufferPointer { libusb_bulk_transfer(h, ep, $0.baseAddress, 1, &got, 500) }
-        if rc == LIBUSB_ERROR_NO_DEVICE.rawValue { close(health: .offline); return nil }
-        guard rc == 0, got == 1, b[0] & 0x93 == 0x12 else { return nil }  // valid replies look like 0xx1xx10
+        if rc == LIBUSB_ERROR_NO_DEVICE.rawValue { close(); return nil }
+        guard rc == 0, got == 1, PrinterHealth.validStatus(b[0]) else { return nil }
         return b[0]
     }
 
-    private func refreshHealth() {
-        guard handle != nil else { setHealth(.offline); return }
-        guard epIn != nil else { setHealth(.online); return }  // OUT-only printers cannot tell
-        guard let s1 = status(1) else { setHealth(.offline); return }
-        var h = PrinterHealth.online
-        if s1 & 0x08 != 0 {
-            let s2 = status(2) ?? 0
-            if s2 & 0x04 != 0 { h = .coverOpen }
-            else if s2 & 0x20 != 0 { h = .paperOut }
-            else if s2 & 0x40 != 0, let s3 = status(3), s3 & 0x08 != 0 { h = .cutterError }
-            else { h = .offline }
-        }
-        if h == .online, let s4 = status(4) {
-            if s4 & 0x60 == 0x60 { h = .paperOut } else if s4 & 0x0C == 0x0C { h = .paperNearEnd }
-        }
-        let old = lock.withLock { () -> PrinterHealth in let o = cachedHealth; cachedHealth = h; return o }
-        if old != h { logger.notice("printer status", metadata: ["health": .string(h.rawValue)]) }
-    }
-
-    private func close(health: PrinterHealth) {
-        if let h = handle {
-            libusb_release_interface(h, interfaceNumber)
-            libusb_close(h)
-        }
-        if let d = device { libusb_unref_device(d) }
-        handle = nil
-        device = nil
-        setHealth(health)
-    }
-
-    /// Finds, opens and claims the printer if it is there.
-    private func openIfFound() {
-        guard let ctx else { return }
+    func openIfPresent() -> Bool {
         var list: UnsafeMutablePointer<OpaquePointer?>?
         let n = libusb_get_device_list(ctx, &list)
-        guard n > 0, let list else { return }
+        guard n > 0, let list else { return false }
         defer { libusb_free_device_list(list, 1) }
         for i in 0..<n {
             guard let dev = list[i], let found = match(dev) else { continue }
@@ -212,9 +151,9 @@ public final class UsbPrinter: TicketPrinter, @unchecked Sendable {
                 "id": .string(String(format: "%04x:%04x", d.idVendor, d.idProduct)),
                 "out": .string(String(format: "0x%02x", found.out)), "in": .string(found.in.map { String(format: "0x%02x", $0) } ?? "none"),
             ])
-            refreshHealth()
-            return
+            return true
         }
+        return false
     }
 
     /// The printer interface and its bulk endpoints, if this device is the printer we want.

@@ -35,12 +35,11 @@ public actor DeviceHub: Service {
         case .virtual: printer = try VirtualPrinter(directory: stateDir.appendingPathComponent("printer"), logger: logger)
         case .none: printer = nil
         case .usb:
-            printer = try UsbPrinter(vendor: config.printer.vendor, product: config.printer.product,
-                                     profile: PrinterProfile.named(config.printer.profile) ?? .mm80, logger: logger)
+            printer = try UsbPrinter.make(vendor: config.printer.vendor, product: config.printer.product,
+                                          profile: PrinterProfile.named(config.printer.profile) ?? .mm80, logger: logger)
         case .usblp:
-            // The kernel-driver transport is not built yet; say so loudly rather than pretend.
-            logger.error("printer kind usblp is not built into this hallqd; tickets will not print")
-            printer = nil
+            printer = UsblpPrinter.make(path: config.printer.path ?? "/dev/usb/lp0",
+                                        profile: PrinterProfile.named(config.printer.profile) ?? .mm80, logger: logger)
         }
         var b: [String: any SignBus] = [:]
         for bus in config.buses {
