@@ -76,9 +76,10 @@ let package = Package(
                        providers: [.apt(["libumockdev-dev"])]),
         .executableTarget(name: "hq-serial-bed", dependencies: ["CUMockdev"], path: "Tests/Support/SerialBed"),
         .executableTarget(name: "hq-printer-bed", dependencies: ["CUMockdev"], path: "Tests/Support/PrinterBed"),
+        .executableTarget(name: "hq-lp-bed", dependencies: ["CUMockdev"], path: "Tests/Support/LpBed"),
         .testTarget(name: "HallqdTests", dependencies: [
             "HallqServer", "HallqCore", "HallqStore", "HallqClient", "HallqProtocol", "HallqEncoders",
-            "hallqd", "hallqctl", "hq-serial-bed", "hq-printer-bed",
+            "hallqd", "hallqctl", "hq-serial-bed", "hq-printer-bed", "hq-lp-bed",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ],

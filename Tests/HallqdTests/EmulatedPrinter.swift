@@ -6,3 +6,12 @@ final class EmulatedPrinter: UMockdevHelper, @unchecked Sendable {
     /// online | paper-out | offline | unplug | plug | unplug-mid
     func set(_ state: String) throws { try command(state) }
 }
+
+/// One emulated printer behind the kernel's usblp driver (hq-lp-bed): /dev/usb/lpN, named
+/// /dev/hallq/printer by the udev rule.
+final class EmulatedLpPrinter: UMockdevHelper, @unchecked Sendable {
+    init() throws { try super.init(program: "hq-lp-bed") }
+
+    /// online | paper-out | offline | unplug | plug
+    func set(_ state: String) throws { try command(state) }
+}
