@@ -47,6 +47,10 @@ public final class LineClient: @unchecked Sendable {
         guard let line = try readLine(), let h = JSONValue.parse(Array(line.utf8)) else {
             throw Failure(description: "no greeting from \(path)")
         }
+        if h["ok"]?.boolValue == false {
+            // Refused instead of greeted (BUSY): say why.
+            throw Failure(description: "\(h["error"]?.stringValue ?? "refused"): \(h["message"]?.stringValue ?? "")")
+        }
         hello = h
     }
 

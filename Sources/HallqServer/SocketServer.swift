@@ -28,6 +28,8 @@ public struct SocketServer: Service {
     let group: MultiThreadedEventLoopGroup
     /// Watchers that fall this many events behind are disconnected rather than buffered forever.
     static let watchBacklog = 1000
+    /// Open connections per role socket; more are told BUSY and closed. A hall has dozens of clients.
+    static let maxConnectionsPerSocket = 256
     let ready: @Sendable () -> Void
     let open = OpenConnections()
 
@@ -109,7 +111,15 @@ public struct SocketServer: Service {
     private func serve(_ conn: Connection, role: Role) async {
         let uid = await peerUID(conn.channel)
         let origin = Origin(role: role.rawValue, uid: uid)
-        let token = open.add(conn.channel)
+        guard let token = open.add(conn.channel, role: role, limit: Self.maxConnectionsPerSocket) else {
+            // A client opening connection after connection must not use up the daemon's files.
+            logger.warning("connection refused: too many open", metadata: ["role": .string(role.rawValue)])
+            try? await conn.executeThenClose { _, outbound in
+                try await outbound.write(Self.line(Wire.error(id: nil, HallError(
+                    "BUSY", "too many connections on the \(role.rawValue) socket (\(Self.maxConnectionsPerSocket)); closing"))))
+            }
+            return
+        }
         defer { open.remove(token) }
         do {
             try await conn.executeThenClose { inbound, outbound in
@@ -188,14 +198,16 @@ public struct SocketServer: Service {
 /// The connections being served, so a graceful shutdown can tell them to stop reading.
 final class OpenConnections: @unchecked Sendable {
     private let lock = NSLock()
-    private var channels: [Int: Channel] = [:]
+    private var channels: [Int: (Role, Channel)] = [:]
     private var next = 0
     private var stopping = false
 
-    func add(_ c: Channel) -> Int {
+    /// Registers a connection; nil when its socket already has `limit` open.
+    func add(_ c: Channel, role: Role, limit: Int) -> Int? {
         lock.lock(); defer { lock.unlock() }
+        guard channels.values.filter({ $0.0 == role }).count < limit else { return nil }
         next += 1
-        channels[next] = c
+        channels[next] = (role, c)
         if stopping { Self.stopReading(c) }
         return next
     }
@@ -205,7 +217,7 @@ final class OpenConnections: @unchecked Sendable {
     func stopReading() {
         lock.lock(); defer { lock.unlock() }
         stopping = true
-        for c in channels.values { Self.stopReading(c) }
+        for (_, c) in channels.values { Self.stopReading(c) }
     }
 
     /// Half-closes the input: the line loop sees the end of the stream after the lines already

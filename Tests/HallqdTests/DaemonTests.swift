@@ -93,6 +93,28 @@ struct DaemonTests {
         #expect(d.process?.isRunning == true)
     }
 
+    @Test("a client hoarding connections gets BUSY past the limit; others on other sockets are unaffected")
+    func connectionLimit() throws {
+        let d = try DaemonHarness()
+        try d.start()
+        var held: [LineClient] = []
+        for _ in 0..<256 { held.append(try d.client(.kiosk)) }
+        let refusal = #expect(throws: LineClient.Failure.self) { try LineClient(path: d.path(.kiosk), timeout: 10) }
+        #expect(refusal?.description.hasPrefix("BUSY") == true, "\(String(describing: refusal))")
+        #expect(try d.ask(.clerk, ["op": "status"]).ok)
+        held.removeLast()
+        var again: JSONValue?
+        for _ in 0..<100 {
+            if let c = try? LineClient(path: d.path(.kiosk), timeout: 10), c.hello["type"] == "hello" {
+                again = try c.request(["op": "take", "service": "A"])
+                break
+            }
+            usleep(20_000)
+        }
+        #expect(again?.ok == true, "a freed place is usable again")
+        #expect(d.stop() == 0)
+    }
+
     @Test("windows calling at once never get the same ticket")
     func concurrentCalls() throws {
         let d = try DaemonHarness()
