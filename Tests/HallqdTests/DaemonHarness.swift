@@ -158,3 +158,24 @@ extension JSONValue {
     var ok: Bool { self["ok"]?.boolValue == true }
     var token: String? { self["error"]?.stringValue }
 }
+
+/// Polls `f` until it is true or `seconds` pass; whether it became true. For state that follows
+/// a device asynchronously; the bound is generous and is not a timing assertion.
+func eventually(_ seconds: Double = 10, _ f: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try f() { return true }
+        usleep(20_000)
+    }
+    return try f()
+}
+
+extension DaemonHarness {
+    /// The printer's health as `devices` reports it.
+    func printerHealth() throws -> JSONValue? { try ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"] }
+
+    /// A ticket's print status as `history` reports it.
+    func printStatus(_ label: String) throws -> JSONValue? {
+        try ask(.admin, ["op": "history", "ticket": .string(label)])["ticket"]?["print"]
+    }
+}

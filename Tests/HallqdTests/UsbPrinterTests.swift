@@ -31,19 +31,7 @@ func printerConfig(byID: Bool) -> String {
 
 @Suite("USB ticket printer, emulated under the real libusb", .serialized)
 struct UsbPrinterTests {
-    /// Polls `f` until it is true or `seconds` pass; returns whether it became true.
-    func eventually(_ seconds: Double = 10, _ f: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try f() { return true }
-            usleep(20_000)
-        }
-        return try f()
-    }
 
-    func printStatus(_ d: DaemonHarness, _ label: String) throws -> JSONValue? {
-        try d.ask(.admin, ["op": "history", "ticket": .string(label)])["ticket"]?["print"]
-    }
 
     @Test("a ticket taken on the kiosk socket arrives byte-exact: the configured Chinese ticket, number, people ahead, cut",
           arguments: [true, false])
@@ -52,13 +40,13 @@ struct UsbPrinterTests {
         let text = printerConfig(byID: byID)
         let d = try DaemonHarness(config: text)
         try d.start(extraEnv: printer.environment)
-        #expect(try eventually { try d.ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"] == "online" })
+        #expect(try eventually { try d.printerHealth() == "online" })
         // Endpoints come from the descriptor (0x03 / 0x84), not from habit.
         #expect(d.log.contains("id=0416:5011 in=0x84 out=0x03"))
 
         let reply = try d.ask(.kiosk, ["op": "take", "service": "A"])
         #expect(reply["ticket"]?["label"] == "A012")
-        #expect(try eventually { try printStatus(d, "A012") == "printed" })
+        #expect(try eventually { try d.printStatus("A012") == "printed" })
 
         let config = try ConfigLoader.parse(text)
         let store = try HallStore(path: d.stateDir.appendingPathComponent("hallq.sqlite").path)
@@ -80,13 +68,13 @@ struct UsbPrinterTests {
         let printer = try EmulatedPrinter()
         let d = try DaemonHarness(config: printerConfig(byID: true))
         try d.start(extraEnv: printer.environment)
-        #expect(try eventually { try d.ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"] == "online" })
+        #expect(try eventually { try d.printerHealth() == "online" })
         let watch = try d.client(.clerk)
         _ = try watch.request(["op": "watch"])
 
         try printer.set("paper-out")
         // hallqd asks the printer every second while idle; once it knows, takes are refused.
-        #expect(try eventually { try d.ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"] == "paper-out" })
+        #expect(try eventually { try d.printerHealth() == "paper-out" })
         #expect(try d.ask(.kiosk, ["op": "take", "service": "A"]).token == "PRINTER-PAPER-OUT")
         #expect(try d.ask(.kiosk, ["op": "status"])["hall"]?["dispensing"] == true, "the hall is open; the printer is not")
         // The change is on the watch stream.
@@ -97,14 +85,14 @@ struct UsbPrinterTests {
         #expect(sawPaperOut)
 
         try printer.set("offline")
-        #expect(try eventually { try d.ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"] == "cover-open" })
+        #expect(try eventually { try d.printerHealth() == "cover-open" })
         #expect(try d.ask(.kiosk, ["op": "take", "service": "A"]).token == "PRINTER-OFFLINE")
 
         try printer.set("online")
-        #expect(try eventually { try d.ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"] == "online" })
+        #expect(try eventually { try d.printerHealth() == "online" })
         let t = try d.ask(.kiosk, ["op": "take", "service": "A"])
         #expect(t["ticket"]?["label"] == "A012", "the refused presses issued no number")
-        #expect(try eventually { try printStatus(d, "A012") == "printed" })
+        #expect(try eventually { try d.printStatus("A012") == "printed" })
         #expect(d.stop() == 0)
     }
 
@@ -113,21 +101,21 @@ struct UsbPrinterTests {
         let printer = try EmulatedPrinter()
         let d = try DaemonHarness(config: printerConfig(byID: false))
         try d.start(extraEnv: printer.environment)
-        #expect(try eventually { try d.ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"] == "online" })
+        #expect(try eventually { try d.printerHealth() == "online" })
 
         try printer.set("unplug-mid")
         let t = try d.ask(.kiosk, ["op": "take", "service": "A"])
         #expect(t["ticket"]?["label"] == "A012", "the number is issued; the ticket stays valid")
-        #expect(try eventually { try printStatus(d, "A012") == "failed" })
+        #expect(try eventually { try d.printStatus("A012") == "failed" })
         let row = try d.ask(.admin, ["op": "history", "ticket": "A012"])
         #expect(row["ticket"]?["print_error"]?.stringValue?.contains("unplugged") == true)
-        #expect(try d.ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"] == "offline")
+        #expect(try d.printerHealth() == "offline")
         #expect(try d.ask(.kiosk, ["op": "take", "service": "A"]).token == "PRINTER-OFFLINE")
 
         let before = printer.bytes.count
         let plugged = Date()
         try printer.set("plug")
-        #expect(try eventually { try d.ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"] == "online" })
+        #expect(try eventually { try d.printerHealth() == "online" })
         print("printer reconnected \(String(format: "%.2f", Date().timeIntervalSince(plugged))) s after replug")
         let r = try d.ask(.admin, ["op": "reprint", "ticket": "A012"])
         #expect(r.ok, "\(r.text)")

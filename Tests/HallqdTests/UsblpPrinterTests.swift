@@ -10,29 +10,17 @@ import Testing
 struct UsblpPrinterTests {
     let config = printerConfig(byID: false).replacingOccurrences(of: "kind = \"usb\"", with: "kind = \"usblp\"\npath = \"/dev/hallq/printer\"")
 
-    func eventually(_ seconds: Double = 10, _ f: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try f() { return true }
-            usleep(20_000)
-        }
-        return try f()
-    }
 
-    func health(_ d: DaemonHarness) throws -> JSONValue? { try d.ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"] }
-    func printStatus(_ d: DaemonHarness, _ label: String) throws -> JSONValue? {
-        try d.ask(.admin, ["op": "history", "ticket": .string(label)])["ticket"]?["print"]
-    }
 
     @Test("byte-exact ticket, paper-out refusal, unplug and replug through the kernel driver's node")
     func lifecycle() throws {
         let printer = try EmulatedLpPrinter()
         let d = try DaemonHarness(config: config)
         try d.start(extraEnv: printer.environment)
-        #expect(try eventually { try health(d) == "online" })
+        #expect(try eventually { try d.printerHealth() == "online" })
 
         #expect(try d.ask(.kiosk, ["op": "take", "service": "A"])["ticket"]?["label"] == "A012")
-        #expect(try eventually { try printStatus(d, "A012") == "printed" })
+        #expect(try eventually { try d.printStatus("A012") == "printed" })
         let parsed = try ConfigLoader.parse(config)
         let store = try HallStore(path: d.stateDir.appendingPathComponent("hallq.sqlite").path)
         let ticket = try #require(try store.ticket(label: "A012", day: nil))
@@ -41,17 +29,17 @@ struct UsblpPrinterTests {
         #expect(printer.bytes == EscPos.ticket(layout, profile: .mm80))
 
         try printer.set("paper-out")
-        #expect(try eventually { try health(d) == "paper-out" })
+        #expect(try eventually { try d.printerHealth() == "paper-out" })
         #expect(try d.ask(.kiosk, ["op": "take", "service": "A"]).token == "PRINTER-PAPER-OUT")
         try printer.set("online")
-        #expect(try eventually { try health(d) == "online" })
+        #expect(try eventually { try d.printerHealth() == "online" })
 
         try printer.set("unplug")
-        #expect(try eventually { try health(d) == "offline" })
+        #expect(try eventually { try d.printerHealth() == "offline" })
         #expect(try d.ask(.kiosk, ["op": "take", "service": "A"]).token == "PRINTER-OFFLINE")
         let before = printer.bytes.count
         try printer.set("plug")
-        #expect(try eventually { try health(d) == "online" })
+        #expect(try eventually { try d.printerHealth() == "online" })
         let r = try d.ask(.admin, ["op": "reprint", "ticket": "A012"])
         #expect(r["ticket"]?["print"] == "printed", "\(r.text)")
         #expect(Array(printer.bytes[before...]) == EscPos.ticket(layout, profile: .mm80))
