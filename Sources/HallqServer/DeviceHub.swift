@@ -60,7 +60,7 @@ public actor DeviceHub: Service {
     }
 
     public func run() async throws {
-        recentCalls = (try? hall.store.recentCalls(limit: config.lobby?.recent ?? 5)) ?? []
+        recentCalls = (try? await hall.store.recentCalls(limit: config.lobby?.recent ?? 5)) ?? []
         let sink = commitSink
         let sub = hall.subscribe { sink.yield($0) }
         defer { hall.unsubscribe(sub) }

@@ -50,9 +50,9 @@ public struct Dispatcher: Sendable {
             return ["from": .string(from), "to": .string(to), "by": .string(by.rawValue),
                     "rows": .array(Statistics.rows(by: by, tickets: tickets, legs: legs, calendar: cal).map(Render.stats))]
         case let .history(label, day):
-            guard let t = try hall.store.ticket(label: label, day: day) else { throw HallError.unknownTicket(label) }
+            guard let t = try await hall.store.ticket(label: label, day: day) else { throw HallError.unknownTicket(label) }
             let cal = await hall.read { $0.calendar }
-            let events = try hall.store.events(ticketId: t.id).map { se -> JSONValue in
+            let events = try await hall.store.events(ticketId: t.id).map { se -> JSONValue in
                 guard case var .object(o) = Render.event(se.event, role: se.role, uid: se.uid, calendar: cal) else { return .null }
                 o["seq"] = .int(se.seq)
                 return .object(o)
@@ -62,9 +62,9 @@ public struct Dispatcher: Sendable {
             let (tickets, _, cal) = try await rows(from: from, to: to)
             return ["csv": .string(Self.csv(tickets, calendar: cal)), "count": .int(Int64(tickets.count))]
         case let .reprint(label, day):
-            guard let t = try hall.store.ticket(label: label, day: day) else { throw HallError.unknownTicket(label) }
+            guard let t = try await hall.store.ticket(label: label, day: day) else { throw HallError.unknownTicket(label) }
             try await devices.reprint(t).get()
-            return ["ticket": Render.ticket(try hall.store.ticket(id: t.id) ?? t)]
+            return ["ticket": Render.ticket(try await hall.store.ticket(id: t.id) ?? t)]
         case .devices:
             return ["devices": await devices.devices()]
         case .reload:
@@ -80,7 +80,7 @@ public struct Dispatcher: Sendable {
         guard from <= to else { throw HallError.badRequest("from must not be after to") }
         // The next local midnight after `to`, found from a time safely inside the next day.
         let end = cal.startOfDay(cal.day(toStart + 30 * 3_600_000)) ?? (toStart + 86_400_000)
-        return (try hall.store.tickets(fromDay: from, toDay: to), try hall.store.legs(from: start, to: end), cal)
+        return (try await hall.store.tickets(fromDay: from, toDay: to), try await hall.store.legs(from: start, to: end), cal)
     }
 
     static func subject(_ c: Committed) -> [String: JSONValue] {

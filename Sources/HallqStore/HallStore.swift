@@ -198,10 +198,12 @@ public final class HallStore: Sendable {
     }
 
     // MARK: - Reads for people
+    // Async: GRDB runs them on its reader threads, so a long statistics query neither blocks
+    // the cooperative pool nor waits for the writer (WAL).
 
     /// A ticket by label: on `day` if given, else the most recently issued one with that label.
-    public func ticket(label: String, day: String?) throws -> Ticket? {
-        try pool.read { db in
+    public func ticket(label: String, day: String?) async throws -> Ticket? {
+        try await pool.read { db in
             if let day {
                 return try Ticket.filter(sql: "label = ? AND day = ?", arguments: [label, day]).order(sql: "id DESC").fetchOne(db)
             }
@@ -209,19 +211,19 @@ public final class HallStore: Sendable {
         }
     }
 
-    public func ticket(id: Int64) throws -> Ticket? {
-        try pool.read { db in try Ticket.fetchOne(db, key: id) }
+    public func ticket(id: Int64) async throws -> Ticket? {
+        try await pool.read { db in try Ticket.fetchOne(db, key: id) }
     }
 
     /// The whole timeline of one ticket, oldest first.
-    public func events(ticketId: Int64) throws -> [StoredEvent] {
-        try pool.read { db in
+    public func events(ticketId: Int64) async throws -> [StoredEvent] {
+        try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM events WHERE ticket_id = ? ORDER BY seq", arguments: [ticketId]).map(Self.storedEvent)
         }
     }
 
-    public func eventCount() throws -> Int {
-        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0 }
+    public func eventCount() async throws -> Int {
+        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0 }
     }
 
     static func storedEvent(_ row: Row) -> StoredEvent {
@@ -239,22 +241,22 @@ public final class HallStore: Sendable {
     }
 
     /// Tickets issued on local days from...to (inclusive).
-    public func tickets(fromDay: String, toDay: String) throws -> [Ticket] {
-        try pool.read { db in
+    public func tickets(fromDay: String, toDay: String) async throws -> [Ticket] {
+        try await pool.read { db in
             try Ticket.filter(sql: "day >= ? AND day <= ?", arguments: [fromDay, toDay]).order(sql: "id").fetchAll(db)
         }
     }
 
     /// Legs called between two instants (UTC ms, half open).
-    public func legs(from: Millis, to: Millis) throws -> [Leg] {
-        try pool.read { db in
+    public func legs(from: Millis, to: Millis) async throws -> [Leg] {
+        try await pool.read { db in
             try Leg.filter(sql: "called_at >= ? AND called_at < ?", arguments: [from, to]).order(sql: "id").fetchAll(db)
         }
     }
 
     /// The latest calls, newest first, for the lobby screen.
-    public func recentCalls(limit: Int) throws -> [(label: String, window: Int)] {
-        try pool.read { db in
+    public func recentCalls(limit: Int) async throws -> [(label: String, window: Int)] {
+        try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT ticket, window FROM events WHERE type IN ('call', 'recall') ORDER BY seq DESC LIMIT ?",
                              arguments: [limit]).map { ($0["ticket"], $0["window"]) }
         }

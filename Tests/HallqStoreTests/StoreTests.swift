@@ -91,7 +91,7 @@ struct StoreTests {
     }
 
     @Test("the event log is append-only and every event names who asked")
-    func appendOnly() throws {
+    func appendOnly() async throws {
         let path = tempDir().appendingPathComponent("hallq.sqlite").path
         let store = try HallStore(path: path)
         var d = try Driver(store: store)
@@ -101,13 +101,13 @@ struct StoreTests {
         try d.run(.finish(window: 1, outcome: .served), after: 300)
         #expect(throws: (any Error).self) { try store.pool.write { try $0.execute(sql: "UPDATE events SET clerk = 'x'") } }
         #expect(throws: (any Error).self) { try store.pool.write { try $0.execute(sql: "DELETE FROM events") } }
-        let events = try store.events(ticketId: t.id)
+        let events = try await store.events(ticketId: t.id)
         #expect(events.map(\.event.type) == ["take", "call", "finish"])
         #expect(events.allSatisfy { $0.role == "clerk" && $0.uid == 1000 })
         #expect(events[1].event.clerk == "张三" && events[1].event.window == 1)
-        let row = try #require(try store.ticket(label: "A001", day: "2026-11-30"))
+        let row = try #require(try await store.ticket(label: "A001", day: "2026-11-30"))
         #expect(row.outcome == "served" && row.finishedAt == t0 + 367_000 && row.callAt == t0 + 67_000)
-        let legs = try store.legs(from: t0, to: t0 + 86_400_000)
+        let legs = try await store.legs(from: t0, to: t0 + 86_400_000)
         #expect(legs.count == 1 && legs[0].waitSeconds == 65 && legs[0].serviceSeconds == 300)
     }
 
@@ -122,16 +122,16 @@ struct StoreTests {
     }
 
     @Test("a failed commit writes nothing")
-    func atomic() throws {
+    func atomic() async throws {
         let store = try HallStore(path: tempDir().appendingPathComponent("hallq.sqlite").path)
         var d = try Driver(store: store)
-        let before = try store.eventCount()
+        let before = try await store.eventCount()
         var out = try d.engine.apply(.take(service: "A", key: nil), at: t0)
         out.legs = [Leg(ticketId: 999, day: "x", label: "x", service: "A", window: 1, clerk: nil, queuedAt: 0, calledAt: 0,
                         endedAt: 0, outcome: .served)]
         // Break the transaction halfway: a leg for a ticket that does not exist violates its key.
         #expect(throws: (any Error).self) { try store.commit(out, origin: .system) }
-        #expect(try store.eventCount() == before)
-        #expect(try store.tickets(fromDay: "2026-11-30", toDay: "2026-11-30").isEmpty)
+        #expect(try await store.eventCount() == before)
+        #expect(try await store.tickets(fromDay: "2026-11-30", toDay: "2026-11-30").isEmpty)
     }
 }

@@ -35,7 +35,7 @@ struct UsbPrinterTests {
 
     @Test("a ticket taken on the kiosk socket arrives byte-exact: the configured Chinese ticket, number, people ahead, cut",
           arguments: [true, false])
-    func ticketArrives(byID: Bool) throws {
+    func ticketArrives(byID: Bool) async throws {
         let printer = try EmulatedPrinter()
         let text = printerConfig(byID: byID)
         let d = try DaemonHarness(config: text)
@@ -50,7 +50,7 @@ struct UsbPrinterTests {
 
         let config = try ConfigLoader.parse(text)
         let store = try HallStore(path: d.stateDir.appendingPathComponent("hallq.sqlite").path)
-        let ticket = try #require(try store.ticket(label: "A012", day: nil))
+        let ticket = try #require(try await store.ticket(label: "A012", day: nil))
         let layout = TicketLayout.make(ticket: ticket, ahead: 0, etaMinutes: 0, config: config,
                                        calendar: HallCalendar(timeZone: TimeZone(identifier: config.timeZone)!))
         let expected = EscPos.ticket(layout, profile: .mm80)

@@ -13,7 +13,7 @@ struct UsblpPrinterTests {
 
 
     @Test("byte-exact ticket, paper-out refusal, unplug and replug through the kernel driver's node")
-    func lifecycle() throws {
+    func lifecycle() async throws {
         let printer = try EmulatedLpPrinter()
         let d = try DaemonHarness(config: config)
         try d.start(extraEnv: printer.environment)
@@ -23,7 +23,7 @@ struct UsblpPrinterTests {
         #expect(try eventually { try d.printStatus("A012") == "printed" })
         let parsed = try ConfigLoader.parse(config)
         let store = try HallStore(path: d.stateDir.appendingPathComponent("hallq.sqlite").path)
-        let ticket = try #require(try store.ticket(label: "A012", day: nil))
+        let ticket = try #require(try await store.ticket(label: "A012", day: nil))
         let layout = TicketLayout.make(ticket: ticket, ahead: 0, etaMinutes: 0, config: parsed,
                                        calendar: HallCalendar(timeZone: TimeZone(identifier: parsed.timeZone)!))
         #expect(printer.bytes == EscPos.ticket(layout, profile: .mm80))
