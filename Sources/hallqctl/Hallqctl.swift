@@ -15,10 +15,32 @@ struct Hallqctl: ParsableCommand {
         subcommands: [Take.self, Call.self, Recall.self, Noshow.self, Start.self, Finish.self, Transfer.self,
                       Pause.self, Resume.self, Signin.self, Signout.self, Rate.self, Status.self, Services.self,
                       History.self, Stats.self, Export.self, Watch.self, Reprint.self, Devices.self, HallMode.self,
-                      Reload.self])
+                      Reload.self, Report.self])
+
+    /// `hallqctl [--runtime-dir DIR] [--json] [--as ROLE] COMMAND ...` (the documented form) and
+    /// `hallqctl COMMAND ... --json` both work: global options written before the command are
+    /// moved behind it, where each command's parser reads them.
+    static func main() {
+        main(Global.hoisted(Array(CommandLine.arguments.dropFirst())))
+    }
 }
 
 struct Global: ParsableArguments {
+    /// Moves leading global options behind the command name.
+    static func hoisted(_ args: [String]) -> [String] {
+        var leading: [String] = []
+        var i = 0
+        while i < args.count {
+            let a = args[i]
+            if a == "--json" { leading.append(a); i += 1 }
+            else if a == "--runtime-dir" || a == "--as", i + 1 < args.count { leading += [a, args[i + 1]]; i += 2 }
+            else if a.hasPrefix("--runtime-dir=") || a.hasPrefix("--as=") { leading.append(a); i += 1 }
+            else { break }
+        }
+        guard !leading.isEmpty, i < args.count else { return args }
+        return [args[i]] + leading + args[(i + 1)...]
+    }
+
     @Option(help: "Directory holding kiosk.sock, clerk.sock, admin.sock (default $HALLQ_RUNTIME_DIR or /run/hallq).")
     var runtimeDir: String?
 

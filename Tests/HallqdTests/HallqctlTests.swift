@@ -1,0 +1,61 @@
+import Foundation
+import HallqProtocol
+import Testing
+
+/// hallqctl as people and scripts use it: the real binary against the real daemon.
+@Suite("hallqctl", .serialized)
+struct HallqctlTests {
+    struct Run { var status: Int32; var out: String; var err: String }
+
+    func ctl(_ d: DaemonHarness, _ args: [String]) throws -> Run {
+        let p = Process()
+        p.executableURL = DaemonHarness.binDir.appendingPathComponent("hallqctl")
+        p.arguments = ["--runtime-dir", d.runtimeDir.path] + args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    }
+
+    @Test("a day with hallqctl alone: tables for people, JSON for scripts, exit codes and tokens on failure")
+    func day() throws {
+        let d = try DaemonHarness()
+        try d.start()
+        let take = try ctl(d, ["take", "A"])
+        #expect(take.status == 0 && take.out.contains("ticket A001") && take.out.contains("ahead 0"))
+        #expect(try ctl(d, ["take", "B", "--json"]).out.contains("\"label\":\"B001\""))
+        #expect(try ctl(d, ["signin", "1", "张三"]).status == 0)
+        #expect(try ctl(d, ["call", "1"]).out.contains("ticket A001"))
+        #expect(try ctl(d, ["recall", "1"]).status == 0)
+        #expect(try ctl(d, ["transfer", "1", "--service", "B"]).status == 0)
+        #expect(try ctl(d, ["call", "1"]).out.contains("A001"), "transferred tickets go first")
+        #expect(try ctl(d, ["finish", "1"]).status == 0)
+        #expect(try ctl(d, ["rate", "1", "4"]).status == 0)
+
+        let empty = try ctl(d, ["call", "1", "--ticket", "Z999"])
+        #expect(empty.status == 1 && empty.err.contains("UNKNOWN-TICKET"))
+        let refused = try ctl(d, ["hall", "sometimes"])
+        #expect(refused.status == 1 && refused.err.contains("BAD-REQUEST"))
+
+        let status = try ctl(d, ["status"])
+        #expect(status.out.contains("window") && status.out.contains("张三") && status.out.contains("printer"))
+        let history = try ctl(d, ["history", "A001"])
+        for step in ["take", "call", "recall", "transfer", "finish", "rate"] { #expect(history.out.contains(step), "\(step)") }
+        let stats = try ctl(d, ["stats", "--by", "clerk", "--json"])
+        let rows = JSONValue.parse(Array(stats.out.utf8))?["rows"]?.arrayValue ?? []
+        #expect(rows.first { $0["key"] == "张三" }?["served"] == 1)
+        let csv = try ctl(d, ["export"])
+        #expect(csv.out.hasPrefix("day,ticket,") && csv.out.contains(",A001,A,B,"))
+        let month = try #require(JSONValue.parse(Array(try ctl(d, ["status", "--json"]).out.utf8))?["hall"]?["day"]?.stringValue?.prefix(7))
+        let report = try ctl(d, ["report"])
+        #expect(report.out.contains("\(month) 月度报告") && report.out.contains("## 按工作人员 By clerk") && report.out.contains("| 张三 |"))
+        #expect(try ctl(d, ["report", "--month", "2024-02"]).out.contains("2024-02-29"), "leap year")
+        #expect(try ctl(d, ["report", "--month", "2026-13"]).status != 0)
+        #expect(d.stop() == 0)
+        let gone = try ctl(d, ["status"])
+        #expect(gone.status == 69 && gone.err.contains("cannot connect"))
+    }
+}
