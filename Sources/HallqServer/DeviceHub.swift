@@ -31,32 +31,41 @@ public actor DeviceHub: Service {
         self.config = config
         self.logger = logger
         self.callHold = .seconds(config.callHoldSeconds)
+        printer = try Self.makePrinter(config, stateDir: stateDir, logger: logger)
+        buses = try Self.makeBuses(config, stateDir: stateDir, logger: logger)
+        (commits, commitSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        (jobs, jobSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+    }
+
+    /// The printer driver the config names (nil for `none`).
+    static func makePrinter(_ config: HallConfig, stateDir: URL, logger: Logger) throws -> (any TicketPrinter)? {
+        let profile = PrinterProfile.named(config.printer.profile) ?? .mm80
         switch config.printer.kind {
-        case .virtual: printer = try VirtualPrinter(directory: stateDir.appendingPathComponent("printer"), logger: logger)
-        case .none: printer = nil
-        case .usb:
-            printer = try UsbPrinter.make(vendor: config.printer.vendor, product: config.printer.product,
-                                          profile: PrinterProfile.named(config.printer.profile) ?? .mm80, logger: logger)
-        case .usblp:
-            printer = UsblpPrinter.make(path: config.printer.path ?? "/dev/usb/lp0",
-                                        profile: PrinterProfile.named(config.printer.profile) ?? .mm80, logger: logger)
+        case .virtual: return try VirtualPrinter(directory: stateDir.appendingPathComponent("printer"), logger: logger)
+        case .none: return nil
+        case .usb: return try UsbPrinter.make(vendor: config.printer.vendor, product: config.printer.product, profile: profile, logger: logger)
+        case .usblp: return UsblpPrinter.make(path: config.printer.path ?? "/dev/usb/lp0", profile: profile, logger: logger)
         }
-        var b: [String: any SignBus] = [:]
+    }
+
+    /// One driver per configured bus, each knowing the panel size of every sign on it.
+    static func makeBuses(_ config: HallConfig, stateDir: URL, logger: Logger) throws -> [String: any SignBus] {
+        var buses: [String: any SignBus] = [:]
         for bus in config.buses {
             switch bus.kind {
             case .virtual:
-                b[bus.name] = try VirtualSignBus(name: bus.name, directory: stateDir.appendingPathComponent("signs"), logger: logger)
+                buses[bus.name] = try VirtualSignBus(name: bus.name, directory: stateDir.appendingPathComponent("signs"), logger: logger)
             case .serial:
-                guard let encoder = SignEncoders.named(bus.proto) else { continue }
+                guard let encoder = SignEncoders.named(bus.proto) else { continue }  // the loader checked the name
                 var geometry: [Int: SignGeometry] = [:]
-                for w in config.windows { if let s = w.sign, s.bus == bus.name { geometry[s.address] = SignGeometry(width: s.width, height: s.height) } }
+                for w in config.windows {
+                    if let s = w.sign, s.bus == bus.name { geometry[s.address] = SignGeometry(width: s.width, height: s.height) }
+                }
                 if let l = config.lobby, l.bus == bus.name { geometry[l.address] = SignGeometry(width: l.width, height: l.height) }
-                b[bus.name] = SerialSignBus(config: bus, encoder: encoder, geometry: geometry, logger: logger)
+                buses[bus.name] = SerialSignBus(config: bus, encoder: encoder, geometry: geometry, logger: logger)
             }
         }
-        buses = b
-        (commits, commitSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
-        (jobs, jobSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        return buses
     }
 
     public func run() async throws {
