@@ -45,23 +45,19 @@ final class SerialPort {
         try Self.check(sp_get_port_by_name(device, &p), "find \(device) (from \(path))")
         guard let p else { throw Failure(description: "find \(path): no such port") }
         port = p
-        do {
-            try Self.check(sp_open(port, SP_MODE_WRITE), "open \(path)")
-            try Self.check(sp_set_baudrate(port, Int32(s.baud)), "set baud \(s.baud)")
-            try Self.check(sp_set_bits(port, Int32(s.dataBits)), "set \(s.dataBits) data bits")
-            let parity: sp_parity = switch s.parity {
-            case .none: SP_PARITY_NONE
-            case .even: SP_PARITY_EVEN
-            case .odd: SP_PARITY_ODD
-            }
-            try Self.check(sp_set_parity(port, parity), "set parity \(s.parity)")
-            try Self.check(sp_set_stopbits(port, Int32(s.stopBits)), "set \(s.stopBits) stop bits")
-            try Self.check(sp_set_flowcontrol(port, SP_FLOWCONTROL_NONE), "disable flow control")
-        } catch {
-            sp_close(port)
-            sp_free_port(port)
-            throw error
+        // A failure below leaves cleanup to deinit (it runs: every property is set by now);
+        // closing here as well would free the port twice.
+        try Self.check(sp_open(port, SP_MODE_WRITE), "open \(path)")
+        try Self.check(sp_set_baudrate(port, Int32(s.baud)), "set baud \(s.baud)")
+        try Self.check(sp_set_bits(port, Int32(s.dataBits)), "set \(s.dataBits) data bits")
+        let parity: sp_parity = switch s.parity {
+        case .none: SP_PARITY_NONE
+        case .even: SP_PARITY_EVEN
+        case .odd: SP_PARITY_ODD
         }
+        try Self.check(sp_set_parity(port, parity), "set parity \(s.parity)")
+        try Self.check(sp_set_stopbits(port, Int32(s.stopBits)), "set \(s.stopBits) stop bits")
+        try Self.check(sp_set_flowcontrol(port, SP_FLOWCONTROL_NONE), "disable flow control")
     }
 
     deinit {

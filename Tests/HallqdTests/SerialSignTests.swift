@@ -166,3 +166,84 @@ struct SerialSignTests {
         #expect(d.stop() == 0)
     }
 }
+
+@Suite("Alpha and plain signs on an emulated adapter", .serialized)
+struct OtherSignProtocolTests {
+    /// The serial hall with another protocol and English texts (Alpha signs have no CJK glyphs).
+    func config(_ proto: String) -> String {
+        let english = """
+
+            [texts]
+            call = "Ticket {ticket} to window {window}"
+            serving = "Serving {ticket}"
+            paused = "Closed"
+            lobby_call = "{ticket} -> {window}"
+            lobby_waiting = "{service}: {n}"
+            """
+        // 8N1: a pty (what umockdev backs the adapter with) refuses 7E1; that path has its own test.
+        var c = serialHallConfig.replacingOccurrences(of: "protocol = \"onbon\"", with: "protocol = \"\(proto)\"")
+        if proto == "alpha" {
+            for (zh, en) in [("资质认定", "Accreditation"), ("受理：资质认定", "Accreditation"), ("受理：计量授权", "Metrology"),
+                             ("受理：特种设备", "Equipment"), ("办理流程", "Fees and procedures"), ("测试大厅", "Test hall")] {
+                c = c.replacingOccurrences(of: "\"\(zh)\"", with: "\"\(en)\"")
+            }
+            c += english
+        }
+        return c
+    }
+
+    @Test("Alpha: the call reaches address 3 as a write-text frame whose checksum holds")
+    func alpha() throws {
+        let bus = try EmulatedSerial()
+        let d = try DaemonHarness(config: config("alpha"))
+        try d.start(extraEnv: bus.environment)
+        _ = try d.ask(.kiosk, ["op": "take", "service": "A"])
+        let clerk = try d.client(.clerk)
+        _ = try clerk.request(["op": "signin", "window": 3, "clerk": "Li"])
+        _ = try clerk.request(["op": "call", "window": 3])
+        func frames() -> [(address: Int, mode: UInt8, text: String)] {
+            bus.bytes.split(separator: 0x04).compactMap { AlphaEncoder.decode(Array($0) + [0x04]) }
+                .map { ($0.address, $0.mode, String(decoding: $0.text, as: UTF8.self)) }
+        }
+        #expect(eventually { frames().contains { $0.address == 3 && $0.text == "Ticket A012 to window 3" } })
+        let call = frames().last { $0.address == 3 }
+        #expect(call?.mode == UInt8(ascii: "c"), "flashing")
+        #expect(frames().contains { $0.address == 20 && $0.text.contains("A012 -> 3") })
+        #expect(d.stop() == 0)
+    }
+
+    @Test("plain: the call arrives as a GB2312 line with CRLF")
+    func plain() throws {
+        let bus = try EmulatedSerial()
+        let d = try DaemonHarness(config: config("plain"))
+        try d.start(extraEnv: bus.environment)
+        _ = try d.ask(.kiosk, ["op": "take", "service": "A"])
+        let clerk = try d.client(.clerk)
+        _ = try clerk.request(["op": "signin", "window": 3, "clerk": "李四"])
+        _ = try clerk.request(["op": "call", "window": 3])
+        let want = GBText.encode("请A012号到3号窗口")! + [0x0D, 0x0A]
+        #expect(eventually { bus.bytes.split(separator: 0x0A).contains { Array($0) + [0x0A] == want } })
+        #expect(d.stop() == 0)
+    }
+}
+
+@Suite("a serial bus that cannot be set up")
+struct SerialSetupFailureTests {
+    @Test("settings the adapter refuses: the bus is reported down with the reason, hallqd keeps serving")
+    func refusedSettings() throws {
+        let bus = try EmulatedSerial()
+        // The emulated adapter is a pty, and ptys refuse 7 data bits with even parity.
+        let d = try DaemonHarness(config: serialHallConfig.replacingOccurrences(
+            of: "protocol = \"onbon\"", with: "protocol = \"onbon\"\ndata_bits = 7\nparity = \"even\""))
+        try d.start(extraEnv: bus.environment)
+        var health = ""
+        #expect(try eventually {
+            health = try d.ask(.admin, ["op": "devices"])["devices"]?["buses"]?.arrayValue?.first?["health"]?.stringValue ?? ""
+            return health.hasPrefix("down: set")
+        }, "\(health)")
+        #expect(try d.ask(.kiosk, ["op": "take", "service": "A"]).ok)
+        usleep(1_500_000)  // a few reopen attempts, each failing the same way
+        #expect(d.process?.isRunning == true)
+        #expect(d.stop() == 0)
+    }
+}
