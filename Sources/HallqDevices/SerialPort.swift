@@ -1,6 +1,10 @@
 import CSerialPort
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One open serial port through libserialport. Blocking calls: only ever used from the bus's
 /// own writer thread, never from the cooperative pool.
 final class SerialPort {
@@ -24,11 +28,18 @@ final class SerialPort {
 
     /// /dev/ plus the kernel name of the tty a path leads to: symlinks are followed until a node
     /// that sits directly in a "dev" directory (the kernel's /dev, or an emulated one).
+    static func readLink(_ path: String) -> String? {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX))
+        let n = readlink(path, &buf, buf.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     static func kernelNode(_ path: String) -> String {
         var current = URL(fileURLWithPath: path)
         for _ in 0..<8 {
             if current.deletingLastPathComponent().lastPathComponent == "dev" { break }
-            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: current.path) else { break }
+            guard let target = Self.readLink(current.path) else { break }
             current = target.hasPrefix("/") ? URL(fileURLWithPath: target)
                 : current.deletingLastPathComponent().appendingPathComponent(target).standardized
         }
@@ -77,7 +88,8 @@ final class SerialPort {
     /// Whether the device node is still there: a USB adapter that was pulled loses its node
     /// even while our descriptor stays open.
     var present: Bool {
-        FileManager.default.fileExists(atPath: path) && Self.kernelNode(path) == device && FileManager.default.fileExists(atPath: device)
+        // Plain access(2) and readlink(2): one system call each, nothing stat-ing /dev behind our back.
+        access(path, F_OK) == 0 && Self.kernelNode(path) == device && access(device, F_OK) == 0
     }
 
     private static func check(_ r: sp_return, _ what: String) throws(Failure) {

@@ -41,6 +41,21 @@ final class DaemonHarness: @unchecked Sendable {
     /// Starts hallqd and waits until the admin socket answers. `launcher` runs in front of it
     /// (e.g. systemd-socket-activate and its options), exec'ing hallqd in the same process.
     func start(launcher: [String] = [], extraEnv: [String: String] = [:], waitFor socket: String? = nil) throws {
+        // umockdev's preload library (Debian 0.17.16) is not thread-safe in its stat() wrapper and
+        // now and then aborts a process that starts several threads at once, with
+        // "libumockdev-preload.c:…: is_emulated_device: Assertion `res > 0' failed". That is the
+        // emulator failing, not hallqd: only that exact abort at start-up is retried, twice.
+        for attempt in 1...3 {
+            do {
+                return try startOnce(launcher: launcher, extraEnv: extraEnv, waitFor: socket)
+            } catch let e as HarnessError where attempt < 3 && e.description.contains("libumockdev-preload.c")
+                && e.description.contains("is_emulated_device") {
+                Swift.print("hallqd start \(attempt): umockdev preload abort, retrying")
+            }
+        }
+    }
+
+    private func startOnce(launcher: [String], extraEnv: [String: String], waitFor socket: String?) throws {
         let p = Process()
         let hallqd = Self.binDir.appendingPathComponent("hallqd").path
         let args = ["--config", configURL.path, "--state-dir", stateDir.path, "--runtime-dir", runtimeDir.path, "--log-level", "debug"]
