@@ -29,6 +29,17 @@ func printerConfig(byID: Bool) -> String {
     """
 }
 
+/// The ESC/POS bytes a stored ticket should print as with nobody ahead: the layout made from the
+/// ticket's row in the daemon's own SQLite file and the same config, encoded for 80 mm.
+func expectedTicket(_ d: DaemonHarness, config text: String, label: String) async throws -> [UInt8] {
+    let config = try ConfigLoader.parse(text)
+    let store = try HallStore(path: d.stateDir.appendingPathComponent("hallq.sqlite").path)
+    let ticket = try #require(try await store.ticket(label: label, day: nil))
+    let layout = TicketLayout.make(ticket: ticket, ahead: 0, etaMinutes: 0, config: config,
+                                   calendar: HallCalendar(timeZone: TimeZone(identifier: config.timeZone)!))
+    return EscPos.ticket(layout, profile: .mm80)
+}
+
 @Suite("USB ticket printer, emulated under the real libusb", .serialized)
 struct UsbPrinterTests {
 
@@ -48,13 +59,7 @@ struct UsbPrinterTests {
         #expect(reply["ticket"]?["label"] == "A012")
         #expect(try eventually { try d.printStatus("A012") == "printed" })
 
-        let config = try ConfigLoader.parse(text)
-        let store = try HallStore(path: d.stateDir.appendingPathComponent("hallq.sqlite").path)
-        let ticket = try #require(try await store.ticket(label: "A012", day: nil))
-        let layout = TicketLayout.make(ticket: ticket, ahead: 0, etaMinutes: 0, config: config,
-                                       calendar: HallCalendar(timeZone: TimeZone(identifier: config.timeZone)!))
-        let expected = EscPos.ticket(layout, profile: .mm80)
-        #expect(printer.bytes == expected)
+        #expect(printer.bytes == (try await expectedTicket(d, config: text, label: "A012")))
         let printed = GBText.decode(printer.bytes.filter { $0 >= 0x20 || $0 == 0x0A }, .gb18030) ?? ""
         for s in ["省市场监管局政务服务大厅", "检验检测机构资质认定", "A012", "前面还有 0 人等候", "请留意叫号"] {
             #expect(printed.contains(s), "\(s)")

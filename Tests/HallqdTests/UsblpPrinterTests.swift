@@ -21,12 +21,8 @@ struct UsblpPrinterTests {
 
         #expect(try d.ask(.kiosk, ["op": "take", "service": "A"])["ticket"]?["label"] == "A012")
         #expect(try eventually { try d.printStatus("A012") == "printed" })
-        let parsed = try ConfigLoader.parse(config)
-        let store = try HallStore(path: d.stateDir.appendingPathComponent("hallq.sqlite").path)
-        let ticket = try #require(try await store.ticket(label: "A012", day: nil))
-        let layout = TicketLayout.make(ticket: ticket, ahead: 0, etaMinutes: 0, config: parsed,
-                                       calendar: HallCalendar(timeZone: TimeZone(identifier: parsed.timeZone)!))
-        #expect(printer.bytes == EscPos.ticket(layout, profile: .mm80))
+        let expected = try await expectedTicket(d, config: config, label: "A012")
+        #expect(printer.bytes == expected)
 
         try printer.set("paper-out")
         #expect(try eventually { try d.printerHealth() == "paper-out" })
@@ -42,7 +38,7 @@ struct UsblpPrinterTests {
         #expect(try eventually { try d.printerHealth() == "online" })
         let r = try d.ask(.admin, ["op": "reprint", "ticket": "A012"])
         #expect(r["ticket"]?["print"] == "printed", "\(r.text)")
-        #expect(Array(printer.bytes[before...]) == EscPos.ticket(layout, profile: .mm80))
+        #expect(Array(printer.bytes[before...]) == expected)
         #expect(d.stop() == 0)
     }
 }
