@@ -62,11 +62,12 @@ public struct QueueEngine: Sendable {
             .sorted(by: Self.queueOrder)
     }
 
+    /// Tickets waiting in every queue: the hall's headline number (systemd status, logs).
+    public var waitingTotal: Int { live.values.reduce(0) { $0 + ($1.state == .waiting ? 1 : 0) } }
+
     public func waitingCount(service: String) -> Int {
         live.values.reduce(0) { $0 + ($1.state == .waiting && $1.service == service ? 1 : 0) }
     }
-
-    public func ticket(id: Int64) -> Ticket? { live[id] }
 
     /// Whether the kiosk may issue tickets now: the admin's override, else the opening hours.
     public func dispensing(at now: Millis) -> Bool {

@@ -40,11 +40,6 @@ public struct Ticket: Sendable, Equatable, Codable {
     public var printError: String?
     public var rating: Int?
 
-    /// Seconds from entering the final queue to the call that led to service.
-    public var waitSeconds: Double? {
-        guard let c = callAt, outcome == "served" || state != .done else { return nil }
-        return Double(c - queuedAt) / 1000
-    }
 }
 
 /// What became of a ticket's paper. *Stable* strings on the wire and in the store.

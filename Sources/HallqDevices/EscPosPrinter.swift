@@ -102,7 +102,7 @@ public final class EscPosPrinter: TicketPrinter, @unchecked Sendable {
         if !transport.isOpen { h = .offline }
         else if !transport.canReadStatus { h = .online }  // OUT-only printers cannot tell
         else { h = PrinterHealth.fromStatus(transport.readStatus) }
-        if set(h) { logger.notice("printer status", metadata: ["health": .string(h.rawValue)]) }
+        _ = set(h)  // DeviceHub logs changes (for every printer kind) and records them as events
         return h
     }
 

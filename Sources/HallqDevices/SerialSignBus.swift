@@ -29,13 +29,8 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
     private var lastSent: [Int: Date] = [:]
     private var healthText = "starting"
     private var stopped = false
-    private var framesSent = 0
 
-    /// Called after each frame leaves (benchmarks, tests): address and bytes.
-    let onSent: (@Sendable (Int, [UInt8]) -> Void)?
-
-    public init(config: BusConfig, encoder: any SignEncoder, geometry: [Int: SignGeometry], logger: Logger,
-                onSent: (@Sendable (Int, [UInt8]) -> Void)? = nil) {
+    public init(config: BusConfig, encoder: any SignEncoder, geometry: [Int: SignGeometry], logger: Logger) {
         name = config.name
         path = config.path
         settings = .init(baud: config.baud, dataBits: config.dataBits,
@@ -45,7 +40,6 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
         gap = Double(config.gapMs) / 1000
         refresh = Double(config.refreshSeconds)
         self.logger = logger
-        self.onSent = onSent
         let t = Thread { [unowned self] in self.writerLoop() }
         t.name = "hallq-bus-\(config.name)"
         t.start()
@@ -166,10 +160,9 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
                     // Generous timeout: twice the line time plus slack; a dead bus fails fast enough.
                     let lineMs = Double(f.count * 10 * 1000) / Double(settings.baud)
                     try open.write(f, timeoutMs: UInt32(lineMs * 2 + 500))
-                    onSent?(address, f)
                     if gap > 0 { Thread.sleep(forTimeInterval: gap) }
                 }
-                cond.lock(); lastSent[address] = Date(); framesSent += frames.count; cond.unlock()
+                cond.lock(); lastSent[address] = Date(); cond.unlock()
             } catch {
                 requeue(address)
                 port = nil

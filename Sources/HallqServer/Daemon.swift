@@ -47,13 +47,10 @@ public struct Daemon {
                 listeners.append((role, .path(runtimeDir.appendingPathComponent("\(role.rawValue).sock").path)))
             }
         }
-        let waiting = { @Sendable in
-            let s = hall.snapshotEngine()
-            return s.live.values.filter { $0.state == .waiting }.count
-        }
         self.server = SocketServer(listeners: listeners, dispatcher: dispatcher, hall: hall, logger: logger, ready: {
-            notifier.send("READY=1\nSTATUS=serving; \(waiting()) waiting")
-            logger.notice("hallqd ready", metadata: ["waiting": .stringConvertible(waiting())])
+            let waiting = hall.snapshotEngine().waitingTotal
+            notifier.send("READY=1\nSTATUS=serving; \(waiting) waiting")
+            logger.notice("hallqd ready", metadata: ["waiting": .stringConvertible(waiting)])
         })
         self.hall = hall
         self.devices = devices

@@ -87,7 +87,7 @@ struct WatchdogService: Service {
         var sinceWatchdog: Duration = .zero
         await withGracefulShutdownHandler {
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                let waiting = await hall.read { e in e.live.values.reduce(0) { $0 + ($1.state == .waiting ? 1 : 0) } }
+                let waiting = await hall.read { $0.waitingTotal }
                 let problems = await deviceProblems()
                 let status = "serving; \(waiting) waiting" + (problems.isEmpty ? "" : "; " + problems.joined(separator: ", "))
                 if status != lastStatus {
