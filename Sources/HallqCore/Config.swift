@@ -63,10 +63,15 @@ public struct SignAddress: Sendable, Equatable {
     /// Panel size in pixels (Onbon needs it for the text area): a one-line strip by default.
     public var width: Int
     public var height: Int
-    public init(bus: String, address: Int, width: Int = 128, height: Int = 16) {
-        self.bus = bus; self.address = address; self.width = width; self.height = height
+    /// Window signs centre their text: a short call reads best in the middle of the strip.
+    public var align: SignAlign
+    public init(bus: String, address: Int, width: Int = 128, height: Int = 16, align: SignAlign = .center) {
+        self.bus = bus; self.address = address; self.width = width; self.height = height; self.align = align
     }
 }
+
+/// Where a sign places its text horizontally (signs whose protocol has no such field ignore it).
+public enum SignAlign: String, Sendable, Equatable, CaseIterable { case left, center, right }
 
 public struct QueueRules: Sendable, Equatable {
     public enum CallPolicy: String, Sendable, Equatable, CaseIterable {
@@ -123,6 +128,16 @@ public struct BusConfig: Sendable, Equatable {
     public var gapMs = 20
     /// Every sign's content is sent again this often: signs forget it on power loss.
     public var refreshSeconds = 60
+    /// Ask each sign to answer every frame and wait for that answer before talking to the next
+    /// sign (Onbon only): the bus stays half duplex, and a sign that stops answering is reported.
+    public var replies = true
+    /// How long a sign may take to answer before it counts as silent.
+    public var replyTimeoutMs = 500
+    /// Onbon's header display mode: `dynamic` (01) lets the dynamic area cover a program stored
+    /// on the sign; `normal` (00) shows both side by side.
+    public var displayMode = "dynamic"
+    /// Onbon area X and width in pixels (the document's flag bit, BX-6K) instead of 8-pixel units.
+    public var pixelUnits = false
     public init(name: String, kind: Kind = .virtual, path: String = "", baud: Int = 9600, proto: String = "plain") {
         self.name = name; self.kind = kind; self.path = path; self.baud = baud; self.proto = proto
     }
@@ -135,9 +150,12 @@ public struct LobbyConfig: Sendable, Equatable {
     public var scroll: String
     public var width: Int
     public var height: Int
-    public init(bus: String, address: Int, recent: Int = 5, scroll: String = "", width: Int = 256, height: Int = 64) {
+    /// The lobby lists lines: left-aligned, so the calls line up under each other.
+    public var align: SignAlign
+    public init(bus: String, address: Int, recent: Int = 5, scroll: String = "", width: Int = 256, height: Int = 64,
+                align: SignAlign = .left) {
         self.bus = bus; self.address = address; self.recent = recent; self.scroll = scroll
-        self.width = width; self.height = height
+        self.width = width; self.height = height; self.align = align
     }
 }
 

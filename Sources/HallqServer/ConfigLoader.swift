@@ -80,7 +80,8 @@ public enum ConfigLoader {
         guard !c.services.isEmpty else { throw ConfigError(key: "service", message: "at least one [[service]] is needed") }
         if let b = try r.tables("bus").nonEmpty {
             for (i, t) in b.enumerated() {
-                try t.only(["name", "kind", "path", "baud", "protocol", "data_bits", "parity", "stop_bits", "gap_ms", "refresh_s"])
+                try t.only(["name", "kind", "path", "baud", "protocol", "data_bits", "parity", "stop_bits", "gap_ms", "refresh_s",
+                            "replies", "reply_timeout_ms", "display_mode", "pixel_units"])
                 guard let name = try t.string("name") else { throw t.missing("name") }
                 guard !c.buses.contains(where: { $0.name == name }) else {
                     throw ConfigError(key: "bus[\(i)].name", message: "\"\(name)\" is configured twice")
@@ -90,8 +91,8 @@ public enum ConfigLoader {
                 if kind == .serial, path.isEmpty { throw t.missing("path") }
                 let baud = try t.int("baud", in: 300...4_000_000) ?? 9600
                 let proto = try t.string("protocol") ?? "plain"
-                guard ["onbon", "alpha", "plain"].contains(proto) else {
-                    throw ConfigError(key: "bus[\(i)].protocol", message: "\"\(proto)\" is not one of onbon, alpha, plain")
+                guard SignEncoders.names.contains(proto) else {
+                    throw ConfigError(key: "bus[\(i)].protocol", message: "\"\(proto)\" is not one of \(SignEncoders.names.joined(separator: ", "))")
                 }
                 var bus = BusConfig(name: name, kind: kind, path: path, baud: baud, proto: proto)
                 bus.dataBits = try t.int("data_bits", in: 5...8) ?? 8
@@ -102,6 +103,13 @@ public enum ConfigLoader {
                 bus.stopBits = try t.int("stop_bits", in: 1...2) ?? 1
                 bus.gapMs = try t.int("gap_ms", in: 0...1000) ?? 20
                 bus.refreshSeconds = try t.int("refresh_s", in: 1...3600) ?? 60
+                bus.replies = try t.bool("replies") ?? true
+                bus.replyTimeoutMs = try t.int("reply_timeout_ms", in: 10...5000) ?? 500
+                bus.displayMode = try t.string("display_mode") ?? "dynamic"
+                guard ["dynamic", "normal"].contains(bus.displayMode) else {
+                    throw ConfigError(key: "bus[\(i)].display_mode", message: "\"\(bus.displayMode)\" is not one of dynamic, normal")
+                }
+                bus.pixelUnits = try t.bool("pixel_units") ?? false
                 c.buses.append(bus)
             }
         }
@@ -118,14 +126,15 @@ public enum ConfigLoader {
             }
             var sign: SignAddress?
             if let st = try w.table("sign") {
-                try st.only(["bus", "address", "width", "height"])
+                try st.only(["bus", "address", "width", "height", "align"])
                 guard let bus = try st.string("bus") else { throw st.missing("bus") }
                 guard c.buses.contains(where: { $0.name == bus }) else {
                     throw ConfigError(key: "window[\(i)].sign.bus", message: "bus \"\(bus)\" is not configured")
                 }
                 guard let a = try st.int("address", in: 0...65535) else { throw st.missing("address") }
                 sign = SignAddress(bus: bus, address: a, width: try st.int("width", in: 8...4096) ?? 128,
-                                   height: try st.int("height", in: 8...1024) ?? 16)
+                                   height: try st.int("height", in: 8...1024) ?? 16,
+                                   align: try st.choice("align", SignAlign.self) ?? .center)
             }
             c.windows.append(WindowConfig(number: n, services: services, scope: try w.string("scope") ?? "", sign: sign))
         }
@@ -144,14 +153,15 @@ public enum ConfigLoader {
             }
         }
         if let l = try r.table("lobby") {
-            try l.only(["bus", "address", "recent", "scroll", "width", "height"])
+            try l.only(["bus", "address", "recent", "scroll", "width", "height", "align"])
             guard let bus = try l.string("bus") else { throw l.missing("bus") }
             guard c.buses.contains(where: { $0.name == bus }) else {
                 throw ConfigError(key: "lobby.bus", message: "bus \"\(bus)\" is not configured")
             }
             guard let a = try l.int("address", in: 0...65535) else { throw l.missing("address") }
             c.lobby = LobbyConfig(bus: bus, address: a, recent: try l.int("recent", in: 1...20) ?? 5, scroll: try l.string("scroll") ?? "",
-                                  width: try l.int("width", in: 8...4096) ?? 256, height: try l.int("height", in: 8...1024) ?? 64)
+                                  width: try l.int("width", in: 8...4096) ?? 256, height: try l.int("height", in: 8...1024) ?? 64,
+                                  align: try l.choice("align", SignAlign.self) ?? .left)
         }
         if let t = try r.table("texts") {
             let keys: [(String, WritableKeyPath<Texts, String>)] = [

@@ -53,27 +53,98 @@ struct OnbonTests {
         #expect(OnbonEncoder.decode(broken) == nil, "a flipped bit fails the CRC")
     }
 
-    @Test("a call on window 3: address 3, CRC good, GB2312 text, flash effect")
-    func callFrame() throws {
-        let content = SignContent(lines: ["请A012号到3号窗口"], effect: .flash)
-        let frames = OnbonEncoder().frames(for: content, address: 3, geometry: SignGeometry(width: 128, height: 16))
-        #expect(frames.count == 1)
-        let d = try #require(OnbonEncoder.decode(frames[0]))
-        #expect(d.dst == 3 && d.src == 0x8000)
-        let text = try #require(OnbonDynamicArea.text(in: d.data))
-        #expect(GBText.decode(text) == "请A012号到3号窗口")
-        #expect(OnbonDynamicArea.effect(in: d.data) == OnbonDynamicArea.Effect.flash.rawValue)
+    /// ../shared/HARDWARE.md §2: the frame the vendor's Java reference (onbonlab/bx.k.java) builds for
+    /// this request, with the documented static effect 01. Not produced by this encoder.
+    static let vendorReferenceCall = """
+        A5 A5 A5 A5 A5 A5 A5 A5 03 00 00 80 00 00 00 00 00 00 FE 02 35 00 A3 06 01 00 00 00 01 2C 00 00 00 00 00 00 10 00 10
+        00 00 00 00 00 00 00 00 00 01 01 01 00 04 0A 11 00 00 00 C7 EB 41 30 31 32 BA C5 B5 BD 33 BA C5 B4 B0 BF DA 76 82 5A
+        """
+
+    @Test("a call on window 3 equals the vendor reference's frame byte for byte")
+    func vendorGolden() {
+        // The vendor's values: header display mode 00, left-aligned, a 128×16 strip in 8-pixel units.
+        let enc = OnbonEncoder(options: .init(replies: true, dynamicPriority: false, pixelUnits: false))
+        let frames = enc.frames(for: SignContent(lines: ["请A012号到3号窗口"], effect: .hold), address: 3,
+                                geometry: SignGeometry(width: 128, height: 16, align: .left))
+        #expect(frames == [hex(Self.vendorReferenceCall)])
+        #expect(frames.first?.count == 78)
     }
 
-    @Test("idle scope text scrolls; held text stays")
+    /// Document v1.4 §8.2.1, command example 8: a 128×32 area in pixel units (BX-6K3), "欢迎光临",
+    /// multi-line, manual new line, static, speed 02, stay 0A, timeout 10 s, to the wildcard address.
+    static let documentExample8 = """
+        a5 a5 a5 a5 a5 a5 a5 a5 fe ff 00 80 00 00 00 00 00 00 fe 02 2c 00 a3 06 01 00 00 00 01 23 00 00 00 80 00 00 80
+        80 20 00 00 00 00 0a 00 00 00 00 02 01 01 00 02 0a 08 00 00 00 bb b6 d3 ad b9 e2 c1 d9 3c 49 5a
+        """
+
+    @Test("the document's own A3 06 example: data field and whole frame, pixel units")
+    func documentExample() throws {
+        var area = OnbonDynamicArea(width: 128, height: 32, effect: .staticText, text: try #require(GBText.encode("欢迎光临")))
+        area.pixelUnits = true
+        area.timeout = 10
+        area.singleLine = false
+        area.newLine = .manual
+        area.speed = 2
+        area.stay = 0x0A
+        let data = OnbonDynamicArea.command([area], reply: true)
+        let frame = hex(Self.documentExample8)
+        #expect(data == Array(frame[22..<(frame.count - 3)]), "the data field")
+        #expect(OnbonEncoder.frame(to: 0xFFFE, displayMode: .normal, data: data) == frame)
+    }
+
+    @Test("the document's ACK and NACK replies (nine A5) are read; garbage before them is skipped")
+    func replies() {
+        let ack = hex("A5 A5 A5 A5 A5 A5 A5 A5 A5 00 80 FE FF 00 00 00 00 00 00 FE 02 05 00 A0 00 00 00 00 14 AC 5A")
+        let nack = hex("A5 A5 A5 A5 A5 A5 A5 A5 A5 00 80 FE FF 00 00 00 00 00 00 FE 02 05 00 A0 01 05 00 00 05 51 5A")
+        #expect(OnbonEncoder.decode(ack)?.data == [0xA0, 0x00, 0x00, 0x00, 0x00])
+        #expect(OnbonEncoder.reply(in: ack) == .ack)
+        #expect(OnbonEncoder.reply(in: [0x00, 0x13] + ack) == .ack)
+        guard case let .refused(why)? = OnbonEncoder.reply(in: nack) else { Issue.record("NACK not refused"); return }
+        #expect(why.contains("5 (CRC16 checksum error)"))
+        #expect(OnbonEncoder.reply(in: Array(ack.dropLast(4))) == nil, "incomplete: wait for more")
+        var bad = ack
+        bad[bad.count - 2] ^= 0xFF
+        #expect(OnbonEncoder.reply(in: bad) == .refused("unreadable reply (framing or CRC)"))
+        #expect(OnbonEncoder().expectsReply && !OnbonEncoder(options: .init(replies: false)).expectsReply)
+    }
+
+    @Test("response byte 02 when replies are off; header display mode 01 by default")
+    func optionsInFrame() throws {
+        let content = SignContent(lines: ["请A012号到3号窗口"], effect: .flash)
+        let g = SignGeometry(width: 128, height: 16)
+        let quiet = try #require(OnbonEncoder(options: .init(replies: false)).frames(for: content, address: 3, geometry: g).first)
+        #expect(quiet[24] == 0x02, "response: no reply")
+        let normal = try #require(OnbonEncoder().frames(for: content, address: 3, geometry: g).first)
+        #expect(normal[8 + 9] == 0x01, "header display mode: dynamic areas first")
+        #expect(normal[24] == 0x01)
+    }
+
+    @Test("every effect hallq sends is one the document defines (01–06); a fresh call types out")
     func effects() throws {
         let enc = OnbonEncoder()
-        let g = SignGeometry(width: 256, height: 32)
-        let scroll = try #require(OnbonEncoder.decode(enc.frames(for: .init(lines: ["受理：资质认定"], effect: .scroll), address: 1, geometry: g)[0]))
-        #expect(OnbonDynamicArea.effect(in: scroll.data) == OnbonDynamicArea.Effect.scrollLeft.rawValue)
-        let hold = try #require(OnbonEncoder.decode(enc.frames(for: .init(lines: ["暂停服务"], effect: .hold), address: 1, geometry: g)[0]))
-        #expect(OnbonDynamicArea.effect(in: hold.data) == OnbonDynamicArea.Effect.staticText.rawValue)
+        let g = SignGeometry(width: 256, height: 16)
+        for effect in [SignContent.Effect.hold, .flash, .scroll] {
+            let d = try #require(OnbonEncoder.decode(enc.frames(for: .init(lines: ["受理：资质认定"], effect: effect), address: 1, geometry: g)[0]))
+            let byte = try #require(OnbonDynamicArea.effect(in: d.data))
+            #expect((1...6).contains(byte), "\(effect): \(byte)")
+        }
+        let flash = try #require(OnbonEncoder.decode(enc.frames(for: .init(lines: ["请A012号到3号窗口"], effect: .flash), address: 3, geometry: g)[0]))
+        #expect(OnbonDynamicArea.effect(in: flash.data) == 0x02)
         #expect(enc.problem(with: "😀") != nil && enc.problem(with: "暂停服务") == nil)
+    }
+
+    @Test("multi-line areas break lines with the document's \\n escape; a backslash cannot start an escape")
+    func lineBreaksAndBackslash() throws {
+        let enc = OnbonEncoder()
+        let lobby = try #require(OnbonEncoder.decode(enc.frames(
+            for: .init(lines: ["A012 → 3号窗口", "资质认定 等候 2 人"], effect: .scroll), address: 20,
+            geometry: SignGeometry(width: 256, height: 64, align: .left))[0]))
+        let text = try #require(OnbonDynamicArea.text(in: lobby.data))
+        let first = try #require(GBText.encode("A012 → 3号窗口")), second = try #require(GBText.encode("资质认定 等候 2 人"))
+        #expect(text == first + [0x5C, 0x6E] + second)
+        let strip = try #require(OnbonEncoder.decode(enc.frames(
+            for: .init(lines: ["C:\\new"], effect: .hold), address: 1, geometry: SignGeometry(width: 128, height: 16))[0]))
+        #expect(OnbonDynamicArea.text(in: strip.data) == [0x43, 0x3A, 0xA3, 0xDC] + Array("new".utf8))
     }
 }
 
