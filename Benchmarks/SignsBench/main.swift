@@ -6,6 +6,9 @@
 // Runs hallqd against an emulated USB–RS-485 adapter (hq-serial-bed under umockdev-wrapper).
 // The time is taken when the frame's last byte appears on the emulated adapter, so it includes
 // the emulation's relay; a pty has no baud rate, so the line time is what a real bus adds.
+// Then a burst to six signs on the one bus, each answering every frame (the emulated signs send
+// the document's ACK 15 ms after a frame ends): the per-sign round trip, frame out to the next
+// sign's frame out, beside its floor (frame and ACK line times plus the signs' 15 ms).
 // A program that prints figures, not a test: nothing here passes or fails.
 import Foundation
 import HallqClient
@@ -21,15 +24,14 @@ try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: tr
 defer { try? FileManager.default.removeItem(at: dir) }
 let capture = dir.appendingPathComponent("bus.bin")
 
+let windows = (1...6).map {
+    "[[window]]\nnumber = \($0)\nservices = [\"A\"]\nscope = \"受理\($0)\"\nsign = { bus = \"signs\", address = \($0) }\n"
+}.joined()
 let config = """
     [[service]]
     id = "A"
     name = "资质认定"
-    [[window]]
-    number = 3
-    services = ["A"]
-    scope = "受理：资质认定"
-    sign = { bus = "signs", address = 3 }
+    \(windows)
     [printer]
     kind = "none"
     [[bus]]
@@ -98,6 +100,7 @@ usleep(500_000)  // let the start-up frames pass
 var times: [Double] = []
 var frameBytes = 0
 for _ in 0..<calls {
+    usleep(40_000)  // the sign's ACK to the previous call is in: time this call alone
     let offset = size()
     let t0 = DispatchTime.now().uptimeNanoseconds
     let r = try clerk.request(["op": "call", "window": 3])
@@ -114,3 +117,47 @@ print("calls: \(calls), Onbon frame: \(frameBytes) bytes, bus: \(baud) baud 8N1"
 print(String(format: "call → frame out of hallqd (ms): median %.2f  p90 %.2f  max %.2f", pct(0.5), pct(0.9), sorted.last!))
 print(String(format: "line time of that frame at %d baud (ms): %.2f", baud, line))
 print(String(format: "expected call → sign shows it on a real bus (median, ms): %.2f", pct(0.5) + line))
+
+// Burst: every window calls at once; hallqd talks to one sign at a time and waits for its ACK.
+/// Ends of complete frames after `offset`: (destination, time seen).
+func scan(from offset: Int, into found: inout Set<Int>, seen: inout [(dst: UInt16, at: UInt64)], at now: UInt64) {
+    guard let data = try? Data(contentsOf: capture), data.count > offset else { return }
+    let bytes = [UInt8](data[offset...])
+    var i = 0
+    var n = 0
+    while let start = bytes[i...].firstIndex(of: 0xA5), let end = bytes[start...].firstIndex(where: { $0 == 0x5A }) {
+        if let d = OnbonEncoder.decode(Array(bytes[start...end])), !found.contains(n) {
+            found.insert(n)
+            seen.append((d.dst, now))
+        }
+        n += 1
+        i = end + 1
+        if i >= bytes.count { break }
+    }
+}
+for w in [1, 2, 4, 5, 6] { _ = try clerk.request(["op": "signin", "window": .int(Int64(w)), "clerk": .string("bench\(w)")]) }
+let rounds = 10
+for _ in 0..<(rounds * 6) { _ = try kiosk.request(["op": "take", "service": "A"]) }
+var gaps: [Double] = []
+for _ in 0..<rounds {
+    usleep(300_000)
+    let offset = size()
+    var seen: [(dst: UInt16, at: UInt64)] = []
+    var found = Set<Int>()
+    for w in 1...6 { _ = try clerk.request(["op": "call", "window": .int(Int64(w))]) }
+    let deadline = DispatchTime.now().uptimeNanoseconds + 5_000_000_000
+    while seen.count < 6 && DispatchTime.now().uptimeNanoseconds < deadline {
+        scan(from: offset, into: &found, seen: &seen, at: DispatchTime.now().uptimeNanoseconds)
+        usleep(200)
+    }
+    if seen.count < 6 { print("round: only \(seen.count) frames seen") }
+    for k in seen.indices.dropFirst() { gaps.append(Double(seen[k].at - seen[k - 1].at) / 1e6) }
+}
+gaps.sort()
+let ackLine = Double(31 * 10) * 1000 / Double(baud)
+if !gaps.isEmpty {
+    print(String(format: "burst to 6 answering signs, per-sign round trip (ms): median %.2f  p90 %.2f  max %.2f",
+                 gaps[gaps.count / 2], gaps[min(gaps.count - 1, gaps.count * 9 / 10)], gaps.last!))
+    print(String(format: "floor on a real bus at %d baud (ms): frame %.2f + ACK %.2f + sign's answer delay 15 = %.2f",
+                 baud, line, ackLine, line + ackLine + 15))
+}

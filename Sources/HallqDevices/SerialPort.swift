@@ -58,7 +58,7 @@ final class SerialPort {
         port = p
         // A failure below leaves cleanup to deinit (it runs: every property is set by now);
         // closing here as well would free the port twice.
-        try Self.check(sp_open(port, SP_MODE_WRITE), "open \(path)")
+        try Self.check(sp_open(port, SP_MODE_READ_WRITE), "open \(path)")
         try Self.check(sp_set_baudrate(port, Int32(s.baud)), "set baud \(s.baud)")
         try Self.check(sp_set_bits(port, Int32(s.dataBits)), "set \(s.dataBits) data bits")
         let parity: sp_parity = switch s.parity {
@@ -83,6 +83,25 @@ final class SerialPort {
         if Int(n.rawValue) < bytes.count {
             throw Failure(description: "write timed out after \(n.rawValue) of \(bytes.count) bytes")
         }
+    }
+
+    /// Waits until every byte written has left the adapter (tcdrain): a sign's answer can only
+    /// start after the whole frame is on the wire.
+    func drain() throws(Failure) {
+        try Self.check(sp_drain(port), "drain")
+    }
+
+    /// Drops bytes received and not yet read (a late answer to an earlier frame).
+    func discardInput() {
+        _ = sp_flush(port, SP_BUF_INPUT)
+    }
+
+    /// Up to `max` bytes, waiting at most `timeoutMs` for the first; [] on timeout.
+    func read(max: Int, timeoutMs: UInt32) throws(Failure) -> [UInt8] {
+        var buf = [UInt8](repeating: 0, count: max)
+        let n = buf.withUnsafeMutableBytes { sp_blocking_read_next(port, $0.baseAddress, max, timeoutMs) }
+        if n.rawValue < 0 { throw Failure(description: "read: \(Self.message(n))") }
+        return Array(buf[..<Int(n.rawValue)])
     }
 
     /// Whether the device node is still there: a USB adapter that was pulled loses its node

@@ -11,6 +11,11 @@ import Logging
 /// sign is re-sent periodically because signs forget their text on power loss. A vanished or
 /// failing adapter is reopened with backoff, and then every sign is brought back to its current
 /// content. Nothing here ever blocks the queue: `show` only records the wish and wakes the thread.
+///
+/// Signs that answer each frame (Onbon with replies on) are waited for: the frame is drained out
+/// of the adapter, the answer read within `replyTimeout`, and only then does the next sign get a
+/// frame, so no frame ever collides with a reply on the half-duplex line. A sign that NACKs or
+/// stays silent is marked degraded (the bus itself stays up) and keeps getting its updates.
 public final class SerialSignBus: SignBus, @unchecked Sendable {
     public let name: String
     let path: String
@@ -19,6 +24,7 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
     let geometry: [Int: SignGeometry]
     let gap: TimeInterval
     let refresh: TimeInterval
+    let replyTimeoutMs: UInt32
     let logger: Logger
 
     // Guarded by `cond`.
@@ -28,6 +34,7 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
     private var routine: [Int] = []
     private var lastSent: [Int: Date] = [:]
     private var healthText = "starting"
+    private var signHealthText: [Int: String] = [:]
     private var stopped = false
 
     public init(config: BusConfig, encoder: any SignEncoder, geometry: [Int: SignGeometry], logger: Logger) {
@@ -39,6 +46,7 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
         self.geometry = geometry
         gap = Double(config.gapMs) / 1000
         refresh = Double(config.refreshSeconds)
+        replyTimeoutMs = UInt32(config.replyTimeoutMs)
         self.logger = logger
         let t = Thread { [unowned self] in self.writerLoop() }
         t.name = "hallq-bus-\(config.name)"
@@ -52,6 +60,13 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
     public func show(_ content: SignContent, address: Int) async { record(content, address: address) }
 
     public func health() async -> String { currentHealth() }
+
+    public func signHealth() async -> [Int: String] { currentSignHealth() }
+
+    func currentSignHealth() -> [Int: String] {
+        cond.lock(); defer { cond.unlock() }
+        return signHealthText
+    }
 
     /// What `show` does; synchronous because the lock must not be held across a suspension.
     func record(_ content: SignContent, address: Int) {
@@ -103,6 +118,34 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
             cond.wait(until: min(deadline, due))
         }
         return nil
+    }
+
+    private func setSignHealth(_ address: Int, _ h: String) {
+        cond.lock()
+        let before = signHealthText[address]
+        signHealthText[address] = h
+        cond.unlock()
+        guard before != h else { return }
+        let meta: Logger.Metadata = ["bus": .string(name), "address": .stringConvertible(address), "health": .string(h)]
+        if h == "ok" { if before != nil { logger.notice("sign answers again", metadata: meta) } }
+        else { logger.warning("sign degraded", metadata: meta) }
+    }
+
+    /// Reads the sign's answer to the frame just drained out: its verdict, or "no reply" once
+    /// the timeout has passed. Only read errors of the port itself throw.
+    private func awaitReply(_ port: SerialPort) throws(SerialPort.Failure) -> String {
+        var got: [UInt8] = []
+        let deadline = Date().addingTimeInterval(Double(replyTimeoutMs) / 1000)
+        while true {
+            let left = deadline.timeIntervalSinceNow
+            if left <= 0 { return "degraded: no reply within \(replyTimeoutMs) ms" }
+            got += try port.read(max: 256, timeoutMs: UInt32(max(1, left * 1000)))
+            switch encoder.reply(in: got) {
+            case .ack?: return "ok"
+            case let .refused(why)?: return "degraded: \(why)"
+            case nil: if got.count > 4096 { return "degraded: unreadable reply" }
+            }
+        }
     }
 
     private func requeue(_ address: Int) {
@@ -159,7 +202,10 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
                 for f in frames {
                     // Generous timeout: twice the line time plus slack; a dead bus fails fast enough.
                     let lineMs = Double(f.count * 10 * 1000) / Double(settings.baud)
+                    if encoder.expectsReply { open.discardInput() }
                     try open.write(f, timeoutMs: UInt32(lineMs * 2 + 500))
+                    try open.drain()
+                    if encoder.expectsReply { setSignHealth(address, try awaitReply(open)) }
                     if gap > 0 { Thread.sleep(forTimeInterval: gap) }
                 }
                 cond.lock(); lastSent[address] = Date(); cond.unlock()

@@ -9,6 +9,13 @@ public protocol SignBus: Sendable {
     func show(_ content: SignContent, address: Int) async
     /// "ok", or what is wrong, for `devices`.
     func health() async -> String
+    /// Each sign's own health where the bus can tell (signs that answer): "ok" or
+    /// "degraded: why". Buses whose signs never answer report none.
+    func signHealth() async -> [Int: String]
+}
+
+extension SignBus {
+    public func signHealth() async -> [Int: String] { [:] }
 }
 
 /// Writes each sign's current content to `<state>/signs/<bus>-<address>.txt` (replaced on every

@@ -17,6 +17,8 @@ public actor DeviceHub: Service {
     private var config: HallConfig
     private var recentCalls: [(label: String, window: Int)] = []
     private var lastPrinterHealth: PrinterHealth?
+    /// Each answering sign's last reported health, by "bus/address".
+    private var lastSignHealth: [String: String] = [:]
     private let commits: AsyncStream<Committed>
     private let commitSink: AsyncStream<Committed>.Continuation
     private let jobs: AsyncStream<PrintJob>
@@ -56,12 +58,12 @@ public actor DeviceHub: Service {
             case .virtual:
                 buses[bus.name] = try VirtualSignBus(name: bus.name, directory: stateDir.appendingPathComponent("signs"), logger: logger)
             case .serial:
-                guard let encoder = SignEncoders.named(bus.proto) else { continue }  // the loader checked the name
+                guard let encoder = SignEncoders.make(for: bus) else { continue }  // the loader checked the name
                 var geometry: [Int: SignGeometry] = [:]
                 for w in config.windows {
-                    if let s = w.sign, s.bus == bus.name { geometry[s.address] = SignGeometry(width: s.width, height: s.height) }
+                    if let s = w.sign, s.bus == bus.name { geometry[s.address] = SignGeometry(width: s.width, height: s.height, align: s.align) }
                 }
-                if let l = config.lobby, l.bus == bus.name { geometry[l.address] = SignGeometry(width: l.width, height: l.height) }
+                if let l = config.lobby, l.bus == bus.name { geometry[l.address] = SignGeometry(width: l.width, height: l.height, align: l.align) }
                 buses[bus.name] = SerialSignBus(config: bus, encoder: encoder, geometry: geometry, logger: logger)
             }
         }
@@ -160,7 +162,23 @@ public actor DeviceHub: Service {
                     lastPrinterHealth = h
                 }
             }
+            await reportSignHealth()
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+        }
+    }
+
+    /// A sign that starts or stops answering is a `device` event, so the log shows when a sign
+    /// died; a sign that is fine from the start is not news.
+    private func reportSignHealth() async {
+        for (busName, bus) in buses.sorted(by: { $0.key < $1.key }) {
+            for (address, h) in await bus.signHealth().sorted(by: { $0.key < $1.key }) {
+                let key = "\(busName)/\(address)"
+                guard lastSignHealth[key] != h else { continue }
+                if lastSignHealth[key] != nil || h != "ok" {
+                    _ = await hall.submit(.device(name: "sign \(key)", health: h), origin: .system)
+                }
+                lastSignHealth[key] = h
+            }
         }
     }
 
@@ -174,6 +192,9 @@ public actor DeviceHub: Service {
         for b in config.buses {
             let health = await buses[b.name]?.health() ?? "not-driven"
             if health != "ok" { out.append("bus \(b.name) \(health)") }
+            for (address, h) in await buses[b.name]?.signHealth().sorted(by: { $0.key < $1.key }) ?? [] where h != "ok" {
+                out.append("sign \(b.name)/\(address) \(h)")
+            }
         }
         return out
     }
@@ -186,8 +207,12 @@ public actor DeviceHub: Service {
         var busList: [JSONValue] = []
         for b in config.buses {
             let health = await buses[b.name]?.health() ?? "not-driven"
+            let signs = await buses[b.name]?.signHealth() ?? [:]
             busList.append(["name": .string(b.name), "kind": .string(b.kind.rawValue), "protocol": .string(b.proto),
-                            "path": .string(b.path), "health": .string(health)])
+                            "path": .string(b.path), "health": .string(health),
+                            "signs": .array(signs.sorted { $0.key < $1.key }.map {
+                                ["address": .int(Int64($0.key)), "health": .string($0.value)]
+                            })])
         }
         return ["printer": printerJSON, "buses": .array(busList)]
     }

@@ -64,6 +64,9 @@ enum Format {
         t.add(["printer", s(d?["printer"]?["kind"]), s(d?["printer"]?["health"]), ""])
         for b in d?["buses"]?.arrayValue ?? [] {
             t.add(["bus \(s(b["name"]))", s(b["kind"]), s(b["health"]), "\(s(b["protocol"])) \(s(b["path"]))"])
+            for sign in b["signs"]?.arrayValue ?? [] {
+                t.add(["  sign \(s(b["name"]))/\(s(sign["address"]))", "", s(sign["health"]), ""])
+            }
         }
         return t.text
     }

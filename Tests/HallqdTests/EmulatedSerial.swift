@@ -22,6 +22,18 @@ final class EmulatedSerial: UMockdevHelper, @unchecked Sendable {
     func unplug() throws { try command("unplug") }
     func plug() throws { try command("plug") }
 
+    enum Reply: String { case ack, nack, silent }
+    /// How the emulated sign at `address` answers Onbon frames (the document's ACK by default).
+    func reply(_ address: Int, _ mode: Reply) throws { try command("reply \(address) \(mode.rawValue)") }
+
+    /// Frames the emulated signs saw and how many of hallqd's bytes arrived while a sign was
+    /// about to answer (each would have collided with that answer on a real half-duplex line).
+    func stats() throws -> (frames: Int, collisions: Int) {
+        let words = try command("stats").split(separator: " ")
+        guard words.count == 4, let f = Int(words[1]), let c = Int(words[3]) else { throw HarnessError("stats: \(words)") }
+        return (f, c)
+    }
+
     /// Every complete, CRC-valid Onbon frame captured so far, in order.
     var frames: [Frame] {
         let b = bytes

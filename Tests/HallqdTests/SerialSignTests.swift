@@ -71,7 +71,7 @@ struct SerialSignTests {
         let called = bus.wait { self.last($0, 3) == "请A012号到3号窗口" && self.last($0, 20)?.contains("A012 → 3号窗口") == true }
         let frame = try #require(called.last { $0.dst == 3 })
         #expect(frame.text == "请A012号到3号窗口")
-        #expect(frame.effect == OnbonDynamicArea.Effect.flash.rawValue)
+        #expect(frame.effect == OnbonDynamicArea.Effect.quickType.rawValue)
         #expect(OnbonEncoder.decode(frame.raw)?.dst == 3, "CRC checks")
         #expect(last(called, 20)?.contains("A012 → 3号窗口") == true)
         // After the configured hold the sign says what is being served, held still.
@@ -81,7 +81,7 @@ struct SerialSignTests {
         #expect(try clerk.request(["op": "pause", "window": 2]).ok)
         #expect(bus.wait { self.last($0, 2) == "暂停服务" }.last { $0.dst == 2 }?.text == "暂停服务")
         #expect(try clerk.request(["op": "finish", "window": 3]).ok)
-        #expect(bus.wait { self.last($0, 3) == "受理：特种设备" }.last { $0.dst == 3 }?.effect == OnbonDynamicArea.Effect.scrollLeft.rawValue)
+        #expect(bus.wait { self.last($0, 3) == "受理：特种设备" }.last { $0.dst == 3 }?.effect == OnbonDynamicArea.Effect.moveLeft.rawValue)
         #expect(try d.ask(.admin, ["op": "devices"])["devices"]?["buses"]?.arrayValue?.first?["health"] == "ok")
         #expect(d.stop() == 0)
     }

@@ -47,11 +47,15 @@ class UMockdevHelper: @unchecked Sendable {
         }
     }
 
-    /// Sends one command line; the helper must answer "ok".
-    func command(_ c: String) throws {
+    /// Sends one command line; the helper must answer "ok" (and what follows it is returned).
+    @discardableResult
+    func command(_ c: String) throws -> String {
         try commands.fileHandleForWriting.write(contentsOf: Data((c + "\n").utf8))
         let r = readReply()
-        guard r == "ok" else { throw HarnessError("\(helper.arguments?.first ?? "helper") \(c): \(r ?? "no answer")") }
+        guard let r, r == "ok" || r.hasPrefix("ok ") else {
+            throw HarnessError("\(helper.arguments?.first ?? "helper") \(c): \(r ?? "no answer")")
+        }
+        return String(r.dropFirst(3))
     }
 
     /// Everything captured so far.

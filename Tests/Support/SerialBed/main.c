@@ -6,7 +6,14 @@
 // It plugs in /dev/ttyUSB0 (0403:6001, serial HQTEST01, backed by a pty, udev name
 // /dev/hallq/signs), prints
 // "root <UMOCKDEV_DIR>" for the test to hand to hallqd, appends every byte hallqd writes to the
-// adapter to OUTFILE, and obeys lines on stdin: "unplug", "plug", "quit".
+// adapter to OUTFILE, and obeys lines on stdin: "unplug", "plug", "quit",
+// "reply ADDR ack|nack|silent" and "stats".
+//
+// Like Onbon signs on one RS-485 line, it answers every complete Onbon frame (a run of A5 … 5A)
+// about 15 ms after it ends, with the protocol document's own ACK frame (§7.1, command example 4)
+// or NACK frame (§7.2, example 5, error 05), or not at all for a "silent" address. Any byte from
+// hallqd that arrives after a frame and before its answer would have collided with the answer
+// on a half-duplex line: "stats" prints "frames N collisions M".
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -177,6 +184,32 @@ static void hq_serial_unplug(hq_testbed *t, const char *tty) {
     p->tty[0] = 0;
 }
 
+enum reply_mode { REPLY_ACK = 0, REPLY_NACK, REPLY_SILENT };
+static enum reply_mode modes[65536];
+static volatile int frames_seen = 0, collisions = 0;
+
+/// The document's own answers, verbatim (nine A5, source FFFE, CRC as printed there).
+static const unsigned char doc_ack[] = {0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0x00, 0x80, 0xFE, 0xFF,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFE, 0x02, 0x05, 0x00, 0xA0, 0x00, 0x00, 0x00, 0x00, 0x14, 0xAC, 0x5A};
+static const unsigned char doc_nack[] = {0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0x00, 0x80, 0xFE, 0xFF,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFE, 0x02, 0x05, 0x00, 0xA0, 0x01, 0x05, 0x00, 0x00, 0x05, 0x51, 0x5A};
+
+/// Onbon frame tracking over the bytes hallqd writes: state 0 outside a frame, 1 in the A5 run,
+/// 2 in the body (whose first two bytes are the destination, unescaped for small addresses).
+static int fstate = 0, fbody = 0, fdst = 0;
+
+/// Feeds one byte; returns the destination when it completes a frame, else -1.
+static int track(unsigned char b) {
+    if (b == 0xA5) { if (fstate != 2) { fstate = 1; fbody = 0; } return -1; }
+    if (fstate == 1) { fstate = 2; fbody = 0; fdst = 0; }
+    if (fstate != 2) return -1;
+    if (b == 0x5A) { fstate = 0; return fbody >= 16 ? fdst : -1; }
+    if (fbody == 0) fdst = b;
+    else if (fbody == 1) fdst |= b << 8;
+    fbody++;
+    return -1;
+}
+
 static hq_testbed *bed;
 static int out_fd = -1;
 static volatile int master_fd = -1;
@@ -194,8 +227,22 @@ static void *pump(void *arg) {
         struct pollfd p = { .fd = fd, .events = POLLIN };
         if (poll(&p, 1, 100) <= 0) continue;
         ssize_t n = read(fd, buf, sizeof buf);
-        if (n > 0) { if (write(out_fd, buf, (size_t)n) < 0) return NULL; }
-        else usleep(20000);  /* EIO while nobody has the tty open */
+        if (n <= 0) { usleep(20000); continue; }  /* EIO while nobody has the tty open */
+        if (write(out_fd, buf, (size_t)n) < 0) return NULL;
+        for (ssize_t i = 0; i < n; i++) {
+            int dst = track(buf[i]);
+            if (dst < 0) continue;
+            frames_seen++;
+            enum reply_mode m = modes[dst & 0xFFFF];
+            if (m == REPLY_SILENT) continue;
+            /* The sign takes a moment, then answers; anything hallqd sends meanwhile collides. */
+            int early = i + 1 < n;
+            usleep(15000);
+            struct pollfd q = { .fd = fd, .events = POLLIN };
+            if (early || poll(&q, 1, 0) > 0) collisions++;
+            const unsigned char *r = m == REPLY_ACK ? doc_ack : doc_nack;
+            if (write(fd, r, sizeof doc_ack) < 0) { /* the port went away */ }
+        }
     }
     return NULL;
 }
@@ -235,6 +282,17 @@ int main(int argc, char **argv) {
             printf("ok\n");
         } else if (strncmp(line, "plug", 4) == 0) {
             printf(plug() == 0 ? "ok\n" : "error\n");
+        } else if (strncmp(line, "reply ", 6) == 0) {
+            int addr = 0;
+            char mode[16] = "";
+            if (sscanf(line + 6, "%d %15s", &addr, mode) == 2 && addr >= 0 && addr < 65536) {
+                modes[addr] = strcmp(mode, "nack") == 0 ? REPLY_NACK : strcmp(mode, "silent") == 0 ? REPLY_SILENT : REPLY_ACK;
+                printf("ok\n");
+            } else {
+                printf("error usage: reply ADDR ack|nack|silent\n");
+            }
+        } else if (strncmp(line, "stats", 5) == 0) {
+            printf("ok frames %d collisions %d\n", frames_seen, collisions);
         } else if (strncmp(line, "quit", 4) == 0) {
             break;
         } else {
