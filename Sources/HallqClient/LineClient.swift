@@ -70,6 +70,12 @@ public final class LineClient: @unchecked Sendable {
         }
     }
 
+    /// Shuts down the sending side (SHUT_WR): the server still answers what it received, then
+    /// closes; read the answers with `readLine` until it returns nil.
+    public func finishSending() {
+        shutdown(fd, Int32(SHUT_WR))
+    }
+
     /// The next line from the server, or nil at end of stream.
     public func readLine() throws -> String? {
         while true {

@@ -35,9 +35,10 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
-    /// Parses one JSON text; nil when it is not JSON.
+    /// Parses one JSON text (a reply, a file); nil when it is not JSON. Requests go through
+    /// `JSONReader` with its tighter depth bound in `Wire.parse`.
     public static func parse(_ bytes: some Collection<UInt8>) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        try? JSONReader.read(bytes, maxDepth: 64).get()
     }
 
     public subscript(key: String) -> JSONValue? {

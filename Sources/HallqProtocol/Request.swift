@@ -49,8 +49,10 @@ public enum Wire {
     /// Parses one request line for a role. Returns the `id` to echo (when one could be read)
     /// and the request or the error to reply with. Never throws, never traps: any bytes are fine.
     public static func parse(_ line: some Collection<UInt8>, role: Role) -> (id: JSONValue?, result: Result<Request, HallError>) {
-        guard let json = JSONValue.parse(line) else {
-            return (nil, .failure(.badRequest("the line is not valid JSON")))
+        let json: JSONValue
+        switch JSONReader.read(line) {
+        case let .success(v): json = v
+        case let .failure(f): return (nil, .failure(.badRequest(f.message)))
         }
         guard case let .object(o) = json else { return (nil, .failure(.badRequest("a request is a JSON object"))) }
         let id = o["id"]
@@ -134,6 +136,11 @@ public enum Wire {
             guard let v = o[k], v != .null else { return nil }
             guard let s = v.stringValue else { throw .badRequest("\(k) must be a string") }
             guard !s.isEmpty, s.count <= max else { throw .badRequest("\(k) must be 1 to \(max) characters") }
+            // A name with a CR splits an export row, a NUL is cut off by C strings: no control
+            // characters (C0, DEL, C1) in any text field.
+            guard !s.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {
+                throw .badRequest("\(k) must not contain control characters")
+            }
             return s
         }
         func string(_ k: String, max: Int = 256) throws(HallError) -> String {
@@ -142,8 +149,11 @@ public enum Wire {
         }
         func optionalInt(_ k: String) throws(HallError) -> Int? {
             guard let v = o[k], v != .null else { return nil }
-            guard let i = v.intValue, let n = Int(exactly: i), abs(n) < 1_000_000 else { throw .badRequest("\(k) must be an integer") }
-            return n
+            // A range check, never abs(): abs(Int.min) traps, and one such line would end the daemon.
+            guard let i = v.intValue, (-999_999...999_999).contains(i) else {
+                throw .badRequest("\(k) must be an integer between -999999 and 999999")
+            }
+            return Int(i)
         }
         func window() throws(HallError) -> Int {
             guard let w = try optionalInt("window") else { throw .badRequest("missing field: window") }

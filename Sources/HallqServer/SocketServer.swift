@@ -81,6 +81,10 @@ public struct SocketServer: Service {
     private func bind(role: Role, source: ListenerSource) async throws -> NIOAsyncChannel<Connection, Never> {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
+            // A client that writes its requests and then shuts down its sending side
+            // (`echo … | socat`) still gets every answer: the end of its input ends the read
+            // loop, not the connection.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
         let initializer: @Sendable (Channel) -> EventLoopFuture<Connection> = { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder(maxLength: Wire.maxLineBytes)))

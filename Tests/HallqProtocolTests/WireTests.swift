@@ -85,6 +85,68 @@ struct WireTests {
         if case .success = Wire.parse(bytes, role: .admin).result { Issue.record("garbage accepted") }
     }
 
+    /// Every integer field of every op, with values that overflow or sit at the edges.
+    static let hostileIntegers = ["-9223372036854775808", "9223372036854775807", "-9223372036854775809",
+                                  "2147483648", "-2147483649", "0", "-1", "1e308", "-1e400",
+                                  "99999999999999999999999999999999", "1000000", "-1000000"]
+    static let integerFields: [(op: String, field: String, rest: String)] = [
+        ("call", "window", ""), ("recall", "window", ""), ("noshow", "window", ""), ("start", "window", ""),
+        ("finish", "window", ""), ("pause", "window", ""), ("resume", "window", ""), ("signout", "window", ""),
+        ("signin", "window", #","clerk":"x""#), ("transfer", "window", ""), ("transfer", "to_window", #","window":1"#),
+        ("rate", "window", #","score":5"#), ("rate", "score", #","window":1"#), ("status", "id", ""),
+    ]
+
+    @Test("integer fields: ±2^63, ±2^31, 0, −1 and huge decimals are range-checked, never trap")
+    func hostileIntegerFields() {
+        for (op, field, rest) in Self.integerFields {
+            for v in Self.hostileIntegers {
+                let line = #"{"op":"\#(op)","\#(field)":\#(v)\#(rest)}"#
+                let r = Wire.parse(Array(line.utf8), role: .admin).result
+                if case let .failure(e) = r { #expect(e.token == "BAD-REQUEST", "\(line)") }
+                if !["0", "-1"].contains(v) && field != "id" {
+                    #expect(throws: HallError.self, "\(line)") { try r.get() }
+                }
+            }
+        }
+    }
+
+    @Test("nesting beyond 16 levels is BAD-REQUEST; 16 is fine")
+    func nesting() {
+        func deep(_ n: Int) -> String { #"{"op":"status","x":"# + String(repeating: "[", count: n) + String(repeating: "]", count: n) + "}" }
+        #expect(token(deep(15)) == nil)
+        guard case let .failure(e) = parse(deep(511)).result else { Issue.record("511 deep accepted"); return }
+        #expect(e.token == "BAD-REQUEST" && e.message.contains("deeper than 16"), "\(e.message)")
+        #expect(token(#"{"op":"status","x":"# + String(repeating: #"{"a":"#, count: 40) + "1" + String(repeating: "}", count: 41)) == "BAD-REQUEST")
+    }
+
+    @Test("a key named twice is BAD-REQUEST, whichever copy a proxy would read")
+    func duplicateKeys() {
+        guard case let .failure(e) = parse(#"{"op":"status","op":"reload"}"#, .admin).result else { Issue.record("accepted"); return }
+        #expect(e.token == "BAD-REQUEST" && e.message.contains("\"op\" appears twice"), "\(e.message)")
+        #expect(token(#"{"op":"take","service":"A","service":"B"}"#, .kiosk) == "BAD-REQUEST")
+        #expect(token(#"{"op":"status","x":{"a":1,"a":2}}"#) == "BAD-REQUEST")
+    }
+
+    @Test("control characters in text fields are BAD-REQUEST", arguments: [
+        #"{"op":"signin","window":1,"clerk":"张\r三"}"#, #"{"op":"signin","window":1,"clerk":"a\u0000b"}"#,
+        #"{"op":"signin","window":1,"clerk":"a\u007fb"}"#, #"{"op":"take","service":"A","key":"k\n1"}"#,
+        #"{"op":"signin","window":1,"clerk":"a\u0085b"}"#, #"{"op":"history","ticket":"A\t1"}"#,
+    ])
+    func controlCharacters(line: String) {
+        guard case let .failure(e) = parse(line, .admin).result else { Issue.record("accepted: \(line)"); return }
+        #expect(e.token == "BAD-REQUEST" && e.message.contains("control characters"), "\(e.message)")
+    }
+
+    @Test("the reader is strict JSON: escapes, surrogates, numbers", arguments: [
+        (#"{"a":"\ud83d\ude00"}"#, true), (#"{"a":"\ud83d"}"#, false), (#"{"a":01}"#, false), (#"{"a":-}"#, false),
+        (#"{"a":1.}"#, false), (#"{"a":1e5}"#, true), (#"{"a":"x"} x"#, false), (#"{"a":tru}"#, false),
+        (#"{"a":"\x"}"#, false), (#"{"a":[1,2,]}"#, false), (#"{"a":1,}"#, false), (" {\"a\" : [ ] } ", true),
+    ])
+    func strictness(line: String, valid: Bool) {
+        let r = JSONReader.read(Array(line.utf8))
+        if case .success = r { #expect(valid, "\(line)") } else { #expect(!valid, "\(line)") }
+    }
+
     @Test("golden replies: sorted keys, UTF-8 text, escapes")
     func replies() {
         #expect(Wire.hello(role: .clerk).text

@@ -1,0 +1,135 @@
+import Foundation
+import GRDB
+import HallqClient
+import HallqProtocol
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a hostile or careless environment did to hallqd, reproduced against the real binary.
+@Suite("hardening: hostile input and careless clients", .serialized)
+struct HostileInputTests {
+    @Test("Int.min and friends in every integer field are BAD-REQUEST on clerk.sock and admin.sock; hallqd lives")
+    func hostileIntegers() throws {
+        let d = try DaemonHarness()
+        try d.start()
+        let values = ["-9223372036854775808", "9223372036854775807", "2147483648", "-2147483649", "0", "-1",
+                      "99999999999999999999999999999999"]
+        let lines = [
+            #"{"op":"call","window":V}"#, #"{"op":"rate","window":1,"score":V}"#, #"{"op":"transfer","window":1,"to_window":V}"#,
+            #"{"op":"signin","window":V,"clerk":"x"}"#, #"{"op":"pause","window":V}"#, #"{"op":"recall","window":V}"#,
+            #"{"op":"finish","window":V}"#, #"{"op":"resume","window":V}"#, #"{"op":"noshow","window":V}"#,
+        ]
+        for role in [Role.clerk, .admin] {
+            let c = try d.client(role)
+            for l in lines {
+                for v in values {
+                    try c.sendRaw(Array((l.replacingOccurrences(of: "V", with: v) + "\n").utf8))
+                    let reply = try #require(try c.readLine().flatMap { JSONValue.parse(Array($0.utf8)) })
+                    if reply["ok"] == false {
+                        #expect(["BAD-REQUEST", "UNKNOWN-WINDOW", "NOT-SIGNED-IN", "QUEUE-EMPTY", "NOTHING-TO-DO", "WINDOW-PAUSED",
+                                 "NOT-SERVING", "NO-TICKET", "RATING-EXPIRED", "BAD-SCORE"].contains(reply["error"]?.stringValue ?? ""),
+                                "\(l) \(v): \(reply.text)")
+                    }
+                }
+            }
+        }
+        #expect(d.process?.isRunning == true)
+        #expect(try d.ask(.kiosk, ["op": "status"]).ok)
+        #expect(d.stop() == 0)
+    }
+
+    @Test("deep nesting is refused at once from every socket; duplicate keys are BAD-REQUEST")
+    func nestingAndDuplicates() throws {
+        let d = try DaemonHarness()
+        try d.start()
+        let deep = #"{"op":"status","x":"# + String(repeating: "[", count: 511) + String(repeating: "]", count: 511) + "}\n"
+        for role in Role.allCases {
+            let c = try d.client(role)
+            for _ in 0..<20 {
+                try c.sendRaw(Array(deep.utf8))
+                let r = try #require(try c.readLine().flatMap { JSONValue.parse(Array($0.utf8)) })
+                #expect(r["error"] == "BAD-REQUEST" && r["message"]?.stringValue?.contains("deeper than 16") == true, "\(r.text)")
+            }
+            try c.sendRaw(Array(#"{"op":"status","op":"reload"}"#.utf8) + [0x0A])
+            #expect(try c.readLine()?.contains("appears twice") == true)
+        }
+        #expect(try d.ask(.admin, ["op": "status"]).ok)
+        #expect(d.stop() == 0)
+    }
+
+    @Test("a client that half-closes after writing gets every answer: socat one-liners and shutdown(SHUT_WR)")
+    func halfClose() throws {
+        let d = try DaemonHarness()
+        try d.start()
+        // The README's one-liner, through the real socat.
+        func socat(_ role: Role, _ input: String) throws -> [JSONValue] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/socat")
+            p.arguments = ["-t", "5", "-", "UNIX-CONNECT:\(d.path(role))"]
+            let inPipe = Pipe(), outPipe = Pipe()
+            p.standardInput = inPipe
+            p.standardOutput = outPipe
+            try p.run()
+            try inPipe.fileHandleForWriting.write(contentsOf: Data(input.utf8))
+            try inPipe.fileHandleForWriting.close()
+            let out = outPipe.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return String(decoding: out, as: UTF8.self).split(separator: "\n").compactMap { JSONValue.parse(Array($0.utf8)) }
+        }
+        let status = try socat(.admin, #"{"id":1,"op":"status"}"# + "\n")
+        #expect(status.count == 2 && status.first?["type"] == "hello", "\(status)")
+        #expect(status.last?["id"] == 1 && status.last?["ok"] == true)
+        let takes = try socat(.kiosk, (1...10).map { #"{"id":\#($0),"op":"take","service":"A"}"# }.joined(separator: "\n") + "\n")
+        #expect(takes.dropFirst().map { $0["id"] } == (1...10).map { JSONValue.int(Int64($0)) }, "every take answered, in order")
+        #expect(takes.dropFirst().allSatisfy { $0["ok"] == true })
+
+        // A raw socket: five requests, shutdown(SHUT_WR), five answers, then the end of stream.
+        let c = try d.client(.admin)
+        for i in 1...5 { try c.send(["id": .int(Int64(i)), "op": "services"]) }
+        c.finishSending()
+        var ids: [JSONValue?] = []
+        while let line = try c.readLine() { ids.append(JSONValue.parse(Array(line.utf8))?["id"]) }
+        #expect(ids == (1...5).map { JSONValue.int(Int64($0)) })
+        #expect(d.stop() == 0)
+    }
+
+    @Test("SIGTERM under pipelined load: every committed take was answered, every answered take is on disk")
+    func drainOnTerm() throws {
+        let d = try DaemonHarness()
+        try d.start()
+        let clients = 4, perClient = 100
+        let answered = Locked([String: String]())  // key → label
+        let group = DispatchGroup()
+        let ready = DispatchSemaphore(value: 0)
+        for n in 0..<clients {
+            let c = try d.client(.kiosk)
+            DispatchQueue.global().async(group: group) {
+                let batch = (0..<perClient).map { #"{"op":"take","service":"A","key":"c\#(n)-\#($0)"}"# }.joined(separator: "\n") + "\n"
+                try? c.sendRaw(Array(batch.utf8))
+                ready.signal()
+                // One connection answers its lines in order: the i-th reply is for key c<n>-<i>.
+                var i = 0
+                while let line = try? c.readLine(), let r = JSONValue.parse(Array(line.utf8)) {
+                    if r["ok"] == true, let label = r["ticket"]?["label"]?.stringValue {
+                        answered.with { $0["c\(n)-\(i)"] = label }
+                    }
+                    i += 1
+                }
+            }
+        }
+        for _ in 0..<clients { ready.wait() }
+        usleep(30_000)  // some takes committed, many still to come
+        #expect(d.stop() == 0)
+        group.wait()
+        let db = try DatabaseQueue(path: d.stateDir.appendingPathComponent("hallq.sqlite").path)
+        let stored = try db.read { try Row.fetchAll($0, sql: "SELECT key, label FROM tickets WHERE key IS NOT NULL") }
+        let onDisk = Dictionary(uniqueKeysWithValues: stored.map { ($0["key"] as String, $0["label"] as String) })
+        let got = answered.with { $0 }
+        #expect(!onDisk.isEmpty)
+        #expect(Set(onDisk.keys).subtracting(got.keys).isEmpty, "committed but never answered: \(Set(onDisk.keys).subtracting(got.keys).count)")
+        for (k, label) in got { #expect(onDisk[k] == label, "answered \(k) → \(label), on disk \(onDisk[k] ?? "nothing")") }
+    }
+}
