@@ -44,6 +44,10 @@ let config = """
     refresh_s = 3600
     [signs]
     call_hold_s = 600
+    [limits]
+    take_burst = 10000
+    take_per_min_connection = 100000
+    take_per_min_service = 100000
     """
 try Data(config.utf8).write(to: dir.appendingPathComponent("hallq.toml"))
 

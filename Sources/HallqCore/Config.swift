@@ -13,6 +13,7 @@ public struct HallConfig: Sendable, Equatable {
     public var texts: Texts
     /// How long a fresh call flashes on the window sign before it says what is being served.
     public var callHoldSeconds: Int = 10
+    public var limits = ClientLimits()
 
     public init(name: String = "政务服务大厅", timeZone: String = "Asia/Shanghai", hours: BusinessHours? = nil,
                 queue: QueueRules = .init(), services: [ServiceConfig], windows: [WindowConfig],
@@ -25,6 +26,21 @@ public struct HallConfig: Sendable, Equatable {
 
     public func service(_ id: String) -> ServiceConfig? { services.first { $0.id == id } }
     public func window(_ n: Int) -> WindowConfig? { windows.first { $0.number == n } }
+}
+
+/// What one client may cost the daemon (`[limits]`): bounds that keep one careless or hostile
+/// client from holding slots, memory or a whole day's numbers.
+public struct ClientLimits: Sendable, Equatable {
+    /// A request line must end within this many seconds of its first byte (else TOO-SLOW, closed).
+    public var lineTimeoutSeconds = 10
+    /// Bytes of events a watcher may leave unread before it is closed with TOO-SLOW.
+    public var watchBacklogBytes = 256 * 1024
+    /// `take` per connection: this many at once, refilled at `takesPerMinutePerConnection`.
+    public var takeBurst = 10
+    public var takesPerMinutePerConnection = 30
+    /// `take` per service across every connection, per minute (a burst of the same size).
+    public var takesPerMinutePerService = 60
+    public init() {}
 }
 
 public struct ServiceConfig: Sendable, Equatable {

@@ -12,6 +12,7 @@ public struct HallError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(token): \(message)" }
 
     public static func badRequest(_ m: String) -> HallError { .init("BAD-REQUEST", m) }
+    public static func rateLimited(_ m: String) -> HallError { .init("RATE-LIMITED", m) }
     public static func unknownService(_ s: String) -> HallError { .init("UNKNOWN-SERVICE", "no service \"\(s)\" is configured") }
     public static func unknownWindow(_ w: Int) -> HallError { .init("UNKNOWN-WINDOW", "no window \(w) is configured") }
     public static func unknownTicket(_ t: String) -> HallError { .init("UNKNOWN-TICKET", "no ticket \(t) is known") }

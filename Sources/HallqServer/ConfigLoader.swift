@@ -28,7 +28,7 @@ public enum ConfigLoader {
             throw ConfigError(key: "file", message: "TOML syntax: \(error)")
         }
         let r = Reader(root, "")
-        try r.only(["hall", "hours", "queue", "service", "window", "printer", "bus", "lobby", "texts", "signs"])
+        try r.only(["hall", "hours", "queue", "service", "window", "printer", "bus", "lobby", "texts", "signs", "limits"])
 
         var c = HallConfig(services: [], windows: [])
         if let h = try r.table("hall") {
@@ -174,6 +174,14 @@ public enum ConfigLoader {
         if let sg = try r.table("signs") {
             try sg.only(["call_hold_s"])
             c.callHoldSeconds = try sg.int("call_hold_s", in: 0...600) ?? c.callHoldSeconds
+        }
+        if let l = try r.table("limits") {
+            try l.only(["line_timeout_s", "watch_backlog_kb", "take_burst", "take_per_min_connection", "take_per_min_service"])
+            c.limits.lineTimeoutSeconds = try l.int("line_timeout_s", in: 1...600) ?? c.limits.lineTimeoutSeconds
+            c.limits.watchBacklogBytes = (try l.int("watch_backlog_kb", in: 16...65536)).map { $0 * 1024 } ?? c.limits.watchBacklogBytes
+            c.limits.takeBurst = try l.int("take_burst", in: 1...10_000) ?? c.limits.takeBurst
+            c.limits.takesPerMinutePerConnection = try l.int("take_per_min_connection", in: 1...100_000) ?? c.limits.takesPerMinutePerConnection
+            c.limits.takesPerMinutePerService = try l.int("take_per_min_service", in: 1...100_000) ?? c.limits.takesPerMinutePerService
         }
         try checkSignTexts(c)
         try checkTicketTexts(c)

@@ -35,7 +35,7 @@ public struct Daemon {
                 return .failure(HallError("BAD-CONFIG", "reload refused, the running config stays: \(error)"))
             }
         }
-        let dispatcher = Dispatcher(hall: hall, devices: devices, reload: reload)
+        let dispatcher = Dispatcher(hall: hall, devices: devices, limits: config.limits, reload: reload)
 
         let activated = SocketActivation.listeners(environment: environment)
         var listeners: [(Role, ListenerSource)] = []
@@ -47,7 +47,8 @@ public struct Daemon {
                 listeners.append((role, .path(runtimeDir.appendingPathComponent("\(role.rawValue).sock").path)))
             }
         }
-        self.server = SocketServer(listeners: listeners, dispatcher: dispatcher, hall: hall, logger: logger, ready: {
+        self.server = SocketServer(listeners: listeners, dispatcher: dispatcher, hall: hall, logger: logger,
+                                   limits: config.limits, ready: {
             let waiting = hall.snapshotEngine().waitingTotal
             notifier.send("READY=1\nSTATUS=serving; \(waiting) waiting")
             logger.notice("hallqd ready", metadata: ["waiting": .stringConvertible(waiting)])

@@ -10,11 +10,14 @@ public struct Dispatcher: Sendable {
     let hall: Hall
     let devices: DeviceHub
     let reload: @Sendable () async -> Result<Void, HallError>
+    let serviceTakes: ServiceTakeLimiter
 
-    public init(hall: Hall, devices: DeviceHub, reload: @escaping @Sendable () async -> Result<Void, HallError>) {
+    public init(hall: Hall, devices: DeviceHub, limits: ClientLimits = .init(),
+                reload: @escaping @Sendable () async -> Result<Void, HallError>) {
         self.hall = hall
         self.devices = devices
         self.reload = reload
+        serviceTakes = ServiceTakeLimiter(limits)
     }
 
     public func reply(to request: Request, id: JSONValue?, origin: Origin) async -> JSONValue {
@@ -31,7 +34,13 @@ public struct Dispatcher: Sendable {
     func answer(_ request: Request, origin: Origin) async throws -> [String: JSONValue] {
         switch request {
         case let .command(cmd):
-            if case .take = cmd, let refusal = await devices.printerRefusal() { throw refusal }
+            if case let .take(service, _) = cmd {
+                if let refusal = await devices.printerRefusal() { throw refusal }
+                // Only configured services have a bucket: made-up names cannot grow the table.
+                if await hall.read({ $0.config.service(service) != nil }), let wait = serviceTakes.take(service) {
+                    throw HallError.rateLimited("service \(service) is issuing tickets too fast; try again in \(Int(wait.rounded(.up))) s")
+                }
+            }
             let c = try await hall.submit(cmd, origin: origin).get()
             return Self.subject(c)
         case .services:
@@ -145,5 +154,24 @@ public struct Dispatcher: Sendable {
             lines.append(fields.map(q).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// `take` per service across every connection and transport: one kiosk, or a script, cannot
+/// issue a service's whole day in seconds.
+final class ServiceTakeLimiter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var buckets: [String: TokenBucket] = [:]
+    private let perMinute: Int
+
+    init(_ limits: ClientLimits) { perMinute = limits.takesPerMinutePerService }
+
+    /// nil when allowed, else the seconds to wait.
+    func take(_ service: String) -> Double? {
+        lock.lock(); defer { lock.unlock() }
+        var b = buckets[service] ?? TokenBucket(burst: perMinute, perMinute: perMinute)
+        let wait = b.take(at: SocketServer.monotonicSeconds())
+        buckets[service] = b
+        return wait
     }
 }

@@ -26,21 +26,26 @@ public struct SocketServer: Service {
     let hall: Hall
     let logger: Logger
     let group: MultiThreadedEventLoopGroup
-    /// Watchers that fall this many events behind are disconnected rather than buffered forever.
-    static let watchBacklog = 1000
-    /// Open connections per role socket; more are told BUSY and closed. A hall has dozens of clients.
+    /// Open connections per role socket. A hall has dozens of clients; when a socket is full, the
+    /// connection idle longest gives way to the new one (watchers excepted), and only when every
+    /// one is a watcher is the newcomer told BUSY.
     static let maxConnectionsPerSocket = 256
     let ready: @Sendable () -> Void
     let open = OpenConnections()
+    let limits: ClientLimits
+    let feed: EventFeed
 
     public init(listeners: [(Role, ListenerSource)], dispatcher: Dispatcher, hall: Hall, logger: Logger,
-                group: MultiThreadedEventLoopGroup = .singleton, ready: @escaping @Sendable () -> Void = {}) {
+                limits: ClientLimits = .init(), group: MultiThreadedEventLoopGroup = .singleton,
+                ready: @escaping @Sendable () -> Void = {}) {
         self.listeners = listeners
         self.dispatcher = dispatcher
         self.hall = hall
         self.logger = logger
+        self.limits = limits
         self.group = group
         self.ready = ready
+        feed = EventFeed(hall: hall, backlogBytes: limits.watchBacklogBytes)
     }
 
     typealias Connection = NIOAsyncChannel<Frame, ByteBuffer>
@@ -85,8 +90,10 @@ public struct SocketServer: Service {
             // (`echo … | socat`) still gets every answer: the end of its input ends the read
             // loop, not the connection.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+        let lineTimeout = limits.lineTimeoutSeconds
         let initializer: @Sendable (Channel) -> EventLoopFuture<Connection> = { channel in
             channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(LineTimeoutHandler(seconds: lineTimeout))
                 try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder(maxLength: Wire.maxLineBytes)))
                 return try Connection(wrappingChannelSynchronously: channel)
             }
@@ -125,11 +132,13 @@ public struct SocketServer: Service {
             return
         }
         defer { open.remove(token) }
+        var takes = TokenBucket(burst: limits.takeBurst, perMinute: limits.takesPerMinutePerConnection)
         do {
             try await conn.executeThenClose { inbound, outbound in
                 try await outbound.write(Self.line(Wire.hello(role: role)))
                 var lines = inbound.makeAsyncIterator()
                 while let frame = try await lines.next() {
+                    open.touch(token)
                     switch frame {
                     case .tooLong:
                         try await outbound.write(Self.line(Wire.error(id: nil, HallError(
@@ -143,6 +152,7 @@ public struct SocketServer: Service {
                         case let .failure(e):
                             try await outbound.write(Self.line(Wire.error(id: id, e)))
                         case .success(.watch):
+                            open.setWatching(token)
                             try await outbound.write(Self.line(Wire.ok(id: id, ["watching": true])))
                             // The writer streams events; this task keeps reading so that a hang-up
                             // ends the watch. Lines sent after `watch` are ignored.
@@ -155,6 +165,11 @@ public struct SocketServer: Service {
                             while try await lines.next() != nil {}
                             return
                         case let .success(request):
+                            if case .command(.take) = request, let wait = takes.take(at: Self.monotonicSeconds()) {
+                                try await outbound.write(Self.line(Wire.error(id: id, .rateLimited(
+                                    "this connection takes tickets too fast; try again in \(Int(wait.rounded(.up))) s"))))
+                                continue
+                            }
                             try await outbound.write(Self.line(await dispatcher.reply(to: request, id: id, origin: origin)))
                         }
                     }
@@ -165,32 +180,24 @@ public struct SocketServer: Service {
         }
     }
 
-    /// Streams committed events until the client hangs up or falls too far behind.
+    /// Streams committed events until the client hangs up or leaves too many bytes unread.
     private func watch(outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
-        let (events, sink) = AsyncStream<JSONValue?>.makeStream(bufferingPolicy: .unbounded)
-        let backlog = Backlog(limit: Self.watchBacklog)
-        let sub = hall.subscribe { c in
-            for e in c.outcome.events {
-                // nil tells the writer the client fell behind; then it is fed no more.
-                if backlog.add() {
-                    sink.yield(Render.event(e, role: c.origin.role, uid: c.origin.uid, calendar: c.engine.calendar))
-                } else {
-                    sink.yield(nil)
-                    sink.finish()
-                }
-            }
-        }
-        defer { hall.unsubscribe(sub); sink.finish() }
-        for await e in events {
-            guard let e else {
+        let (id, events) = feed.join()
+        defer { feed.leave(id) }
+        for await line in events {
+            guard let line else {
                 try await outbound.write(Self.line(Wire.error(id: nil, HallError(
-                    "TOO-SLOW", "watcher fell \(Self.watchBacklog) events behind; closing"))))
+                    "TOO-SLOW", "watcher left more than \(limits.watchBacklogBytes / 1024) KB of events unread; closing"))))
                 return
             }
-            try await outbound.write(Self.line(e))
-            backlog.done()
+            let n = line.readableBytes
+            try await outbound.write(line)
+            feed.written(id, n)
         }
     }
+
+    /// Seconds on a clock that wall-clock steps do not move (CLOCK_MONOTONIC).
+    static func monotonicSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     static func line(_ v: JSONValue) -> ByteBuffer {
         var b = ByteBuffer(string: v.text)
@@ -199,29 +206,56 @@ public struct SocketServer: Service {
     }
 }
 
-/// The connections being served, so a graceful shutdown can tell them to stop reading.
+/// The connections being served: so a full socket can let its longest-idle connection go, and a
+/// graceful shutdown can tell them all to stop reading.
 final class OpenConnections: @unchecked Sendable {
+    private struct Entry {
+        let role: Role
+        let channel: Channel
+        var lastActive: UInt64
+        var watching = false
+    }
     private let lock = NSLock()
-    private var channels: [Int: (Role, Channel)] = [:]
+    private var entries: [Int: Entry] = [:]
     private var next = 0
     private var stopping = false
 
-    /// Registers a connection; nil when its socket already has `limit` open.
+    /// Registers a connection. On a full socket the connection idle longest (no request line for
+    /// the longest time, watchers excepted) is told IDLE-CLOSED and closed to make room; nil when
+    /// every connection on the socket is a watcher.
     func add(_ c: Channel, role: Role, limit: Int) -> Int? {
         lock.lock(); defer { lock.unlock() }
-        guard channels.values.filter({ $0.0 == role }).count < limit else { return nil }
+        let mine = entries.filter { $0.value.role == role }
+        if mine.count >= limit {
+            guard let (victim, e) = mine.filter({ !$0.value.watching }).min(by: { $0.value.lastActive < $1.value.lastActive }) else {
+                return nil
+            }
+            entries[victim] = nil
+            let line = Wire.error(id: nil, HallError("IDLE-CLOSED", "the \(role.rawValue) socket is full and this connection was idle longest; closing"))
+            var b = ByteBuffer(string: line.text)
+            b.writeInteger(UInt8(ascii: "\n"))
+            let ch = e.channel
+            ch.writeAndFlush(b).whenComplete { _ in ch.close(promise: nil) }
+        }
         next += 1
-        channels[next] = (role, c)
+        entries[next] = Entry(role: role, channel: c, lastActive: DispatchTime.now().uptimeNanoseconds)
         if stopping { Self.stopReading(c) }
         return next
     }
 
-    func remove(_ token: Int) { lock.lock(); channels[token] = nil; lock.unlock() }
+    func remove(_ token: Int) { lock.lock(); entries[token] = nil; lock.unlock() }
+
+    /// A request line arrived on this connection.
+    func touch(_ token: Int) {
+        lock.lock(); entries[token]?.lastActive = DispatchTime.now().uptimeNanoseconds; lock.unlock()
+    }
+
+    func setWatching(_ token: Int) { lock.lock(); entries[token]?.watching = true; lock.unlock() }
 
     func stopReading() {
         lock.lock(); defer { lock.unlock() }
         stopping = true
-        for (_, c) in channels.values { Self.stopReading(c) }
+        for e in entries.values { Self.stopReading(e.channel) }
     }
 
     /// Half-closes the input: the line loop sees the end of the stream after the lines already
@@ -229,16 +263,6 @@ final class OpenConnections: @unchecked Sendable {
     private static func stopReading(_ c: Channel) {
         c.close(mode: .input).whenFailure { _ in c.close(promise: nil) }
     }
-}
-
-/// Counts events handed to a watcher and not yet written.
-final class Backlog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var pending = 0
-    private let limit: Int
-    init(limit: Int) { self.limit = limit }
-    func add() -> Bool { lock.lock(); defer { lock.unlock() }; pending += 1; return pending <= limit }
-    func done() { lock.lock(); pending -= 1; lock.unlock() }
 }
 
 /// Linux `struct ucred` (glibc hides it behind _GNU_SOURCE): what SO_PEERCRED returns.

@@ -27,7 +27,10 @@ final class DaemonHarness: @unchecked Sendable {
         runtimeDir = root.appendingPathComponent("run")
         configURL = root.appendingPathComponent("hallq.toml")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        try Data(config.utf8).write(to: configURL)
+        // Load tests take hundreds of tickets per connection; the default take limits (a kiosk
+        // button's pace) have their own test, which sets [limits] itself.
+        let limits = config.contains("[limits]") ? "" : "\n[limits]\ntake_burst = 10000\ntake_per_min_connection = 100000\ntake_per_min_service = 100000\n"
+        try Data((config + limits).utf8).write(to: configURL)
     }
 
     deinit {

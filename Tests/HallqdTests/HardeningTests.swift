@@ -133,3 +133,47 @@ struct HostileInputTests {
         for (k, label) in got { #expect(onDisk[k] == label, "answered \(k) → \(label), on disk \(onDisk[k] ?? "nothing")") }
     }
 }
+
+/// Clients that hold slots, never read, or take too fast.
+@Suite("hardening: slow and greedy clients", .serialized)
+struct GreedyClientTests {
+    @Test("a line that never ends is TOO-SLOW; a full socket lets its longest-idle connection go for a new kiosk")
+    func slowLoris() throws {
+        let d = try DaemonHarness(config: DaemonHarness.demoConfig + "\n[limits]\nline_timeout_s = 2\ntake_burst = 1000\n")
+        try d.start()
+        // 256 connections that each start a line and never finish it: every slot taken.
+        var slow: [LineClient] = []
+        for _ in 0..<256 {
+            let c = try d.client(.kiosk)
+            try c.sendRaw(Array(#"{"op":"#.utf8))
+            slow.append(c)
+        }
+        // A real kiosk still gets in (the idlest slow one gives way) and is served.
+        let kiosk = try d.client(.kiosk)
+        #expect(try kiosk.request(["op": "take", "service": "A"]).ok)
+        #expect(try slow[0].readLine()?.contains("IDLE-CLOSED") == true, "the oldest idle connection made room")
+        // And every unfinished line ends in TOO-SLOW and a close once its time is up.
+        let last = try #require(try slow[255].readLine())
+        #expect(last.contains("TOO-SLOW"), "\(last)")
+        #expect(try slow[255].readLine() == nil, "closed")
+        #expect(try kiosk.request(["op": "status"]).ok, "a client that completes its lines is not touched")
+        #expect(d.stop() == 0)
+    }
+
+    @Test("take is bounded per connection and per service with RATE-LIMITED; other connections and services go on")
+    func takeRate() throws {
+        let d = try DaemonHarness(config: DaemonHarness.demoConfig
+            + "\n[limits]\ntake_burst = 5\ntake_per_min_connection = 6\ntake_per_min_service = 8\n")
+        try d.start()
+        let one = try d.client(.kiosk)
+        let first = try (0..<6).map { _ in try one.request(["op": "take", "service": "A"]) }
+        #expect(first.prefix(5).allSatisfy { $0.ok })
+        #expect(first[5]["error"] == "RATE-LIMITED", "\(first[5].text)")
+        let two = try d.client(.kiosk)
+        let more = try (0..<4).map { _ in try two.request(["op": "take", "service": "A"]) }
+        #expect(more.prefix(3).allSatisfy { $0.ok }, "the service still has 3 of its 8")
+        #expect(more[3]["error"] == "RATE-LIMITED" && more[3]["message"]?.stringValue?.contains("service A") == true, "\(more[3].text)")
+        #expect(try two.request(["op": "take", "service": "B"]).ok, "another service is not held up")
+        #expect(d.stop() == 0)
+    }
+}
