@@ -78,11 +78,25 @@ public enum ConfigLoader {
             c.services.append(ServiceConfig(id: id, name: name, first: first, last: last, width: width))
         }
         guard !c.services.isEmpty else { throw ConfigError(key: "service", message: "at least one [[service]] is needed") }
+        // "C" + 105 and "C1" + 05 are both C105: a prefix that another id extends with digits
+        // could issue the same label twice on one day, and `history C105` could find only one.
+        for (i, s) in c.services.enumerated() {
+            for o in c.services where o.id != s.id && s.id.hasPrefix(o.id) && s.id.dropFirst(o.id.count).allSatisfy(\.isNumber) {
+                throw ConfigError(key: "service[\(i)].id", message: "\"\(s.id)\" is \"\(o.id)\" followed by digits: their labels could collide (\(o.id)\(s.id.dropFirst(o.id.count))05 …); choose ids that are not digit extensions of each other")
+            }
+        }
         if let b = try r.tables("bus").nonEmpty {
             for (i, t) in b.enumerated() {
                 try t.only(["name", "kind", "path", "baud", "protocol", "data_bits", "parity", "stop_bits", "gap_ms", "refresh_s",
                             "replies", "reply_timeout_ms", "display_mode", "pixel_units"])
                 guard let name = try t.string("name") else { throw t.missing("name") }
+                // The name becomes part of file names (<state>/signs/<bus>-<address>.txt): a safe
+                // alphabet only, so no "../" can lead outside the state directory.
+                guard (1...32).contains(name.count), name.unicodeScalars.allSatisfy({
+                    ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"
+                }), name.first != "-" else {
+                    throw ConfigError(key: "bus[\(i)].name", message: "\"\(name)\" must be 1 to 32 letters, digits, - or _ (it is used in file names)")
+                }
                 guard !c.buses.contains(where: { $0.name == name }) else {
                     throw ConfigError(key: "bus[\(i)].name", message: "\"\(name)\" is configured twice")
                 }

@@ -17,8 +17,11 @@ public struct Daemon {
     public init(config: HallConfig, configPath: String, stateDir: URL, runtimeDir: URL, logger: Logger,
                 environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         self.logger = logger
-        try FileManager.default.createDirectory(at: stateDir, withIntermediateDirectories: true)
-        let store = try HallStore(path: stateDir.appendingPathComponent("hallq.sqlite").path)
+        // 0750: clerk names and tickets are for hallq's user and group only (the process umask,
+        // set at start, makes the files 0640).
+        try FileManager.default.createDirectory(at: stateDir, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o750])
+        let store = try HallStore.openChecked(path: stateDir.appendingPathComponent("hallq.sqlite").path, now: Hall.systemClock())
         let hall = try Hall(config: config, store: store, logger: logger)
         let devices = try DeviceHub(hall: hall, config: config, stateDir: stateDir, logger: logger)
         let notifier = SystemdNotifier(environment: environment, logger: logger)

@@ -69,7 +69,7 @@ public struct Dispatcher: Sendable {
             return ["ticket": Render.ticket(t), "events": .array(events)]
         case let .export(from, to):
             let (tickets, _, cal) = try await rows(from: from, to: to)
-            return ["csv": .string(Self.csv(tickets, calendar: cal)), "count": .int(Int64(tickets.count))]
+            return ["csv": .string(TicketCSV.make(tickets, calendar: cal)), "count": .int(Int64(tickets.count))]
         case let .reprint(label, day):
             guard let t = try await hall.store.ticket(label: label, day: day) else { throw HallError.unknownTicket(label) }
             try await devices.reprint(t).get()
@@ -131,29 +131,6 @@ public struct Dispatcher: Sendable {
                          "dispensing": .bool(dispensing), "notice": dispensing ? .null : .string(e.config.texts.closed), "day": .string(e.calendar.day(now)),
                          "time": .string(e.calendar.localTimestamp(now))],
                 "services": .array(services), "windows": .array(windows)]
-    }
-
-    /// One row per ticket, local times, durations in seconds: what a spreadsheet wants.
-    static func csv(_ tickets: [Ticket], calendar: HallCalendar) -> String {
-        let header = ["day", "ticket", "issued_service", "final_service", "issued_at", "first_called_at", "called_at",
-                      "started_at", "finished_at", "window", "clerk", "outcome", "wait_s", "service_s", "recalls",
-                      "transfers", "noshows", "print", "print_error", "rating"]
-        func t(_ m: Millis?) -> String { m.map(calendar.localTimestamp) ?? "" }
-        func q(_ s: String) -> String {
-            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-        }
-        var lines = [header.joined(separator: ",")]
-        for x in tickets {
-            let served = x.outcome == "served"
-            let wait = served ? x.callAt.map { String(format: "%.3f", Double($0 - x.queuedAt) / 1000) } ?? "" : ""
-            let svc = x.callAt.flatMap { c in x.finishedAt.map { String(format: "%.3f", Double($0 - c) / 1000) } } ?? ""
-            let fields: [String] = [x.day, x.label, x.issuedService, x.service, t(x.issuedAt), t(x.firstCalledAt), t(x.callAt),
-                                    t(x.startedAt), t(x.finishedAt), x.window.map(String.init) ?? "", x.clerk ?? "",
-                                    x.outcome ?? x.state.rawValue, wait, svc, String(x.recalls), String(x.transfers),
-                                    String(x.noshows), x.printStatus.rawValue, x.printError ?? "", x.rating.map(String.init) ?? ""]
-            lines.append(fields.map(q).joined(separator: ","))
-        }
-        return lines.joined(separator: "\n") + "\n"
     }
 }
 

@@ -30,6 +30,8 @@ struct Hallqd: AsyncParsableCommand {
     var checkConfig = false
 
     func run() async throws {
+        // Whatever the caller's umask (the demo, a hand start): state files 0640, directories 0750.
+        umask(0o027)
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
@@ -50,8 +52,15 @@ struct Hallqd: AsyncParsableCommand {
             return
         }
 
-        let daemon = try Daemon(config: hallConfig, configPath: config, stateDir: URL(fileURLWithPath: stateDir),
+        let daemon: Daemon
+        do {
+            daemon = try Daemon(config: hallConfig, configPath: config, stateDir: URL(fileURLWithPath: stateDir),
                                 runtimeDir: URL(fileURLWithPath: runtimeDir), logger: logger)
+        } catch let p as StoreProblem {
+            logger.critical("\(p.description)")
+            FileHandle.standardError.write(Data("hallqd: \(p.description)\n".utf8))
+            throw ExitCode(p.exitCode)
+        }
         try await daemon.run()
     }
 }

@@ -215,6 +215,10 @@ struct DaemonTests {
         (DaemonHarness.demoConfig + "\n[printer2]\n", "printer2"),
         ("[[service]]\nid = \"A\"\nname = 3\n", "service[0].name"),
         ("this is = = not toml", "line 1"),
+        // A bus name that would escape the state directory through the virtual sign's file name.
+        (DaemonHarness.demoConfig.replacingOccurrences(of: "name = \"signs\"", with: "name = \"../../escaped\""), "bus[0].name"),
+        // C (width 3) and C1 (width 2) would both issue C105.
+        (DaemonHarness.demoConfig + "\n[[service]]\nid = \"C1\"\nname = \"x\"\nwidth = 2\n", "service[3].id"),
     ])
     func brokenConfig(config: String, key: String) throws {
         let d = try DaemonHarness(config: config)

@@ -1,0 +1,41 @@
+import Foundation
+
+/// The `export` table: one row per ticket, local times, durations in seconds, what a spreadsheet
+/// wants — and nothing a spreadsheet would run. A cell starting with `=`, `+`, `-`, `@`, a tab
+/// or a CR is a formula to Excel and LibreOffice (CSV injection), so it gets a leading `'`
+/// (OWASP's advice); cells with a comma, quote, CR or LF are quoted.
+public enum TicketCSV {
+    public static let header = ["day", "ticket", "issued_service", "final_service", "issued_at", "first_called_at", "called_at",
+                                "started_at", "finished_at", "window", "clerk", "outcome", "wait_s", "service_s", "recalls",
+                                "transfers", "noshows", "print", "print_error", "rating"]
+
+    public static func make(_ tickets: [Ticket], calendar: HallCalendar) -> String {
+        func t(_ m: Millis?) -> String { m.map(calendar.localTimestamp) ?? "" }
+        var lines = [header.joined(separator: ",")]
+        for x in tickets {
+            let served = x.outcome == "served"
+            let wait = served ? x.callAt.map { seconds(max(0, $0 - x.queuedAt)) } ?? "" : ""
+            let svc = x.callAt.flatMap { c in x.finishedAt.map { seconds(max(0, $0 - c)) } } ?? ""
+            let fields: [String] = [x.day, x.label, x.issuedService, x.service, t(x.issuedAt), t(x.firstCalledAt), t(x.callAt),
+                                    t(x.startedAt), t(x.finishedAt), x.window.map(String.init) ?? "", x.clerk ?? "",
+                                    x.outcome ?? x.state.rawValue, wait, svc, String(x.recalls), String(x.transfers),
+                                    String(x.noshows), x.printStatus.rawValue, x.printError ?? "", x.rating.map(String.init) ?? ""]
+            lines.append(fields.map(cell).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Milliseconds as seconds with three decimals, without Foundation.
+    static func seconds(_ ms: Millis) -> String {
+        let whole = ms / 1000, frac = ms % 1000
+        return "\(whole)." + String(repeating: "0", count: 3 - String(frac).count) + String(frac)
+    }
+
+    /// One cell, neutralised and quoted as needed.
+    public static func cell(_ s: String) -> String {
+        var v = s
+        if let first = v.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first) { v = "'" + v }
+        guard v.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return v }
+        return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
