@@ -17,6 +17,8 @@ public enum Command: Sendable, Equatable {
     case printed(ticketId: Int64, status: PrintStatus, error: String?)
     /// A device's health changed (logged, and seen on `watch`); the queue itself is untouched.
     case device(name: String, health: String)
+    /// The wall clock stepped by this many ms against the monotonic clock (logged; queue untouched).
+    case clockStep(ms: Int64)
 }
 
 /// What a command did: the reply's subject, and everything the store must write in one transaction.

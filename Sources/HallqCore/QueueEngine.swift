@@ -12,12 +12,16 @@ public struct QueueEngine: Sendable {
     public private(set) var hallMode: HallMode
     /// Last number issued per "day|service".
     private var counters: [String: Int]
-    private var keys: [String: (ticketId: Int64, at: Millis, ticket: Ticket)]
+    private var keys: [String: (ticketId: Int64, at: Millis, mono: MonoStamp?, ticket: Ticket)]
     /// The last ticket each window finished, for the satisfaction keypad.
     private var lastFinished: [Int: Ticket]
     /// Recent service times in seconds per service, newest last, for estimates.
     private var durations: [String: [Double]]
     private var lastId: Int64
+    /// The last queue position handed out (`Ticket.queueSeq`).
+    private var lastQueueSeq: Int64
+    /// The monotonic reading of the command being applied, if the caller has one.
+    private var mono: MonoStamp?
 
     static let durationsKept = 20
 
@@ -32,10 +36,11 @@ public struct QueueEngine: Sendable {
         self.hallMode = snapshot.hallMode
         self.counters = snapshot.counters
         self.keys = [:]
-        for t in snapshot.keyed { if let k = t.key { keys[k] = (t.id, t.issuedAt, t) } }
+        for t in snapshot.keyed { if let k = t.key { keys[k] = (t.id, t.issuedAt, nil, t) } }
         self.lastFinished = snapshot.lastFinished
         self.durations = snapshot.durations
         self.lastId = snapshot.lastTicketId
+        self.lastQueueSeq = snapshot.lastQueueSeq
     }
 
     /// What the store hands back on start to rebuild the live queue exactly.
@@ -49,6 +54,7 @@ public struct QueueEngine: Sendable {
         public var lastFinished: [Int: Ticket] = [:]
         public var durations: [String: [Double]] = [:]
         public var lastTicketId: Int64 = 0
+        public var lastQueueSeq: Int64 = 0
         public init() {}
     }
 
@@ -103,13 +109,16 @@ public struct QueueEngine: Sendable {
 
     static func queueOrder(_ a: Ticket, _ b: Ticket) -> Bool {
         if a.priority != b.priority { return a.priority }
-        if a.queuedAt != b.queuedAt { return a.queuedAt < b.queuedAt }
+        if a.queueSeq != b.queueSeq { return a.queueSeq < b.queueSeq }
         return a.id < b.id
     }
 
     // MARK: - Commands
 
-    public mutating func apply(_ command: Command, at now: Millis) throws(HallError) -> Outcome {
+    /// - mono: the monotonic reading taken with `now` (the server has one; tests may leave it out,
+    ///   and durations then come from `now` alone, clamped at 0).
+    public mutating func apply(_ command: Command, at now: Millis, mono: MonoStamp? = nil) throws(HallError) -> Outcome {
+        self.mono = mono
         var out = Outcome()
         switch command {
         case let .take(service, key): try take(service: service, key: key, now: now, &out)
@@ -128,6 +137,8 @@ public struct QueueEngine: Sendable {
         case let .printed(id, status, error): try printed(id: id, status: status, error: error, now: now, &out)
         case let .device(name, health):
             out.events.append(event("device", now, nil, ["device": name, "health": health]))
+        case let .clockStep(ms):
+            out.events.append(event("clock", now, nil, ["step_s": seconds(ms)]))
         }
         return out
     }
@@ -159,7 +170,7 @@ public struct QueueEngine: Sendable {
     private mutating func take(service: String, key: String?, now: Millis, _ out: inout Outcome) throws(HallError) {
         guard let svc = config.service(service) else { throw .unknownService(service) }
         let window = Millis(config.queue.idempotencySeconds) * 1000
-        keys = keys.filter { now - $0.value.at < window }
+        keys = keys.filter { elapsed(from: $0.value.at, $0.value.mono, to: now, mono).ms < window }
         if let key, let prior = keys[key] {
             let t = live[prior.ticketId] ?? prior.ticket
             let ahead = t.state == .waiting ? self.ahead(of: t) : 0
@@ -175,12 +186,13 @@ public struct QueueEngine: Sendable {
         }
         counters[ck] = number
         lastId += 1
-        let t = Ticket(id: lastId, day: day, service: service, issuedService: service, number: number,
+        var t = Ticket(id: lastId, day: day, service: service, issuedService: service, number: number,
                        label: svc.label(number), key: key, issuedAt: now, queuedAt: now, state: .waiting,
                        priority: false, recalls: 0, transfers: 0, noshows: 0,
                        printStatus: config.printer.kind == .none ? .notPrinted : .pending)
+        enqueue(&t, now: now)
         live[t.id] = t
-        if let key { keys[key] = (t.id, now, t) }
+        if let key { keys[key] = (t.id, now, mono, t) }
         let ahead = self.ahead(of: t)
         let eta = etaMinutes(service: service, ahead: ahead)
         out.touch(t)
@@ -234,13 +246,16 @@ public struct QueueEngine: Sendable {
         chosen.firstCalledAt = chosen.firstCalledAt ?? now
         chosen.lastCalledAt = now
         chosen.callAt = now
+        chosen.callMono = mono
+        chosen.waitMs = elapsed(from: chosen.queuedAt, chosen.queuedMono, to: now, mono).ms
+        chosen.serviceMs = nil
         live[chosen.id] = chosen
         w.current = chosen.id
         windows[n] = w
         out.touch(chosen)
         out.touch(w)
         out.events.append(event("call", now, chosen, window: n, clerk: clerk,
-                                ["waited_s": seconds(now - chosen.queuedAt)]))
+                                ["waited_s": seconds(chosen.waitMs ?? 0)]))
         out.subject = .ticket(chosen)
     }
 
@@ -264,8 +279,9 @@ public struct QueueEngine: Sendable {
         out.events.append(event("noshow", now, t, window: n, clerk: clerk, ["noshows": String(t.noshows)]))
         if config.queue.noshowRequeue == .end && t.noshows == 1 {
             t.state = .waiting
-            t.queuedAt = now
+            enqueue(&t, now: now)
             t.callAt = nil
+            t.callMono = nil
             t.startedAt = nil
             live[t.id] = t
             out.events.append(event("requeue", now, t, window: n, clerk: clerk))
@@ -309,6 +325,7 @@ public struct QueueEngine: Sendable {
         out.legs.append(l)
         t.state = .done
         t.finishedAt = now
+        t.serviceMs = l.serviceMs
         t.outcome = outcome.rawValue
         live[id] = nil
         w.current = nil
@@ -320,13 +337,25 @@ public struct QueueEngine: Sendable {
         }
         out.touch(t)
         out.events.append(event("finish", now, t, window: w.number, clerk: clerk,
-                                ["outcome": outcome.rawValue, "service_s": seconds(now - l.calledAt)]))
+                                ["outcome": outcome.rawValue, "service_s": seconds(l.serviceMs)]))
         return t
     }
 
     private func leg(_ t: Ticket, window: Int, clerk: String, end: Millis, outcome: Leg.Outcome) -> Leg {
-        Leg(ticketId: t.id, day: t.day, label: t.label, service: t.service, window: window, clerk: clerk,
-            queuedAt: t.queuedAt, calledAt: t.callAt ?? end, endedAt: end, outcome: outcome)
+        let call = t.callAt ?? end, callMono = t.callAt == nil ? mono : t.callMono
+        let wait = elapsed(from: t.queuedAt, t.queuedMono, to: call, callMono)
+        let service = elapsed(from: call, callMono, to: end, mono)
+        return Leg(ticketId: t.id, day: t.day, label: t.label, service: t.service, window: window, clerk: clerk,
+                   queuedAt: t.queuedAt, calledAt: call, endedAt: end, outcome: outcome,
+                   waitMs: wait.ms, serviceMs: service.ms, clockNote: wait.fallback || service.fallback ? "wall-clock" : nil)
+    }
+
+    /// Puts a ticket at the end of its (new) queue: a fresh sequence number and the time.
+    private mutating func enqueue(_ t: inout Ticket, now: Millis) {
+        lastQueueSeq += 1
+        t.queueSeq = lastQueueSeq
+        t.queuedAt = now
+        t.queuedMono = mono
     }
 
     private mutating func transfer(window n: Int, toService: String?, toWindow: Int?, now: Millis,
@@ -345,8 +374,9 @@ public struct QueueEngine: Sendable {
         if let s = toService { t.service = s; t.targetWindow = nil }
         if let tw = toWindow { t.targetWindow = tw }
         t.state = .waiting
-        t.queuedAt = now
+        enqueue(&t, now: now)
         t.callAt = nil
+        t.callMono = nil
         t.startedAt = nil
         t.priority = true
         t.transfers += 1

@@ -18,6 +18,16 @@ public struct Ticket: Sendable, Equatable, Codable {
     public var issuedAt: Millis
     /// When the ticket entered the queue it is in now (issue, transfer or requeue).
     public var queuedAt: Millis
+    /// Its place in that queue: a sequence, not a time, so a clock stepping back cannot put a
+    /// new ticket ahead of people already waiting.
+    public var queueSeq: Int64 = 0
+    /// Monotonic readings of entering the queue and of the call, for durations a clock step
+    /// cannot make negative.
+    public var queuedMono: MonoStamp? = nil
+    public var callMono: MonoStamp? = nil
+    /// Wait (queue → call) and service (call → end) of the latest visit, in ms, never negative.
+    public var waitMs: Millis? = nil
+    public var serviceMs: Millis? = nil
     public var state: State
     /// The window that has it in hand (called/serving), or that last had it.
     public var window: Int?
@@ -69,15 +79,25 @@ public struct Leg: Sendable, Equatable, Codable {
     public var calledAt: Millis
     public var endedAt: Millis
     public var outcome: Outcome
+    /// The durations, measured on the monotonic clock where both ends were in one boot.
+    public var waitMs: Millis
+    public var serviceMs: Millis
+    /// "wall-clock" when a duration had to fall back to wall time (ends in different boots), so
+    /// figures that may be off by a clock step can be told apart.
+    public var clockNote: String?
 
     public init(ticketId: Int64, day: String, label: String, service: String, window: Int, clerk: String?,
-                queuedAt: Millis, calledAt: Millis, endedAt: Millis, outcome: Outcome) {
+                queuedAt: Millis, calledAt: Millis, endedAt: Millis, outcome: Outcome,
+                waitMs: Millis? = nil, serviceMs: Millis? = nil, clockNote: String? = nil) {
         self.ticketId = ticketId; self.day = day; self.label = label; self.service = service; self.window = window
         self.clerk = clerk; self.queuedAt = queuedAt; self.calledAt = calledAt; self.endedAt = endedAt; self.outcome = outcome
+        self.waitMs = waitMs ?? max(0, calledAt - queuedAt)
+        self.serviceMs = serviceMs ?? max(0, endedAt - calledAt)
+        self.clockNote = clockNote
     }
 
-    public var waitSeconds: Double { Double(calledAt - queuedAt) / 1000 }
-    public var serviceSeconds: Double { Double(endedAt - calledAt) / 1000 }
+    public var waitSeconds: Double { Double(waitMs) / 1000 }
+    public var serviceSeconds: Double { Double(serviceMs) / 1000 }
 }
 
 /// A window's live state. Rebuilt from the store on start.

@@ -14,8 +14,9 @@ public enum TicketCSV {
         var lines = [header.joined(separator: ",")]
         for x in tickets {
             let served = x.outcome == "served"
-            let wait = served ? x.callAt.map { seconds(max(0, $0 - x.queuedAt)) } ?? "" : ""
-            let svc = x.callAt.flatMap { c in x.finishedAt.map { seconds(max(0, $0 - c)) } } ?? ""
+            // Durations as the engine measured them (monotonic clock); older rows by wall time, never negative.
+            let wait = served ? (x.waitMs ?? x.callAt.map { max(0, $0 - x.queuedAt) }).map(seconds) ?? "" : ""
+            let svc = x.finishedAt == nil ? "" : (x.serviceMs ?? x.callAt.flatMap { c in x.finishedAt.map { max(0, $0 - c) } }).map(seconds) ?? ""
             let fields: [String] = [x.day, x.label, x.issuedService, x.service, t(x.issuedAt), t(x.firstCalledAt), t(x.callAt),
                                     t(x.startedAt), t(x.finishedAt), x.window.map(String.init) ?? "", x.clerk ?? "",
                                     x.outcome ?? x.state.rawValue, wait, svc, String(x.recalls), String(x.transfers),

@@ -4,6 +4,22 @@ import Foundation
 /// carries the time it happens at, so tests can play a whole day in microseconds.
 public typealias Millis = Int64
 
+/// A reading of the monotonic clock (CLOCK_BOOTTIME: it never steps and counts suspend) with
+/// the boot it belongs to. Wall clocks step (NTP correcting a machine without an RTC, an admin
+/// setting the time); two monotonic readings of one boot give the true time between them.
+public struct MonoStamp: Sendable, Equatable, Codable {
+    public var boot: String
+    public var ms: Int64
+    public init(boot: String, ms: Int64) { self.boot = boot; self.ms = ms }
+}
+
+/// Milliseconds from one moment to a later one: by the monotonic readings when both are from
+/// the same boot, else by the wall clock clamped at 0 (`fallback` then says so). Never negative.
+public func elapsed(from a: Millis, _ am: MonoStamp?, to b: Millis, _ bm: MonoStamp?) -> (ms: Millis, fallback: Bool) {
+    if let am, let bm, am.boot == bm.boot { return (max(0, bm.ms - am.ms), false) }
+    return (max(0, b - a), true)
+}
+
 /// Local-calendar questions the hall asks of a UTC instant: which business day, which weekday,
 /// which minute of the day. Numbering and opening hours follow the hall's time zone, not UTC.
 public struct HallCalendar: Sendable {

@@ -51,6 +51,9 @@ public struct Dispatcher: Sendable {
         case .status:
             var s = await hall.read { Self.status($0, now: hall.clock()) }
             s["devices"] = await devices.devices()
+            if let step = await hall.clockStep() {
+                s["clock"] = ["last_step_s": .from(Double(step.ms) / 1000), "at": .string(isoUTC(step.at))]
+            }
             return s
         case .watch:
             throw HallError("INTERNAL", "watch is handled by the connection")

@@ -23,12 +23,19 @@ public final class Hall: @unchecked Sendable {
     private var subscribers: [UUID: @Sendable (Committed) -> Void] = [:]
     public let store: HallStore
     public let clock: @Sendable () -> Millis
+    let monoClock: @Sendable () -> MonoStamp?
     let logger: Logger
+    /// Wall minus monotonic time at the last command: when it moves by more than
+    /// `clockStepThreshold`, the wall clock stepped.
+    private var clockOffset: Int64?
+    private var lastClockStep: (at: Millis, ms: Int64)?
+    static let clockStepThreshold: Int64 = 5000
 
     public init(config: HallConfig, store: HallStore, clock: @escaping @Sendable () -> Millis = Hall.systemClock,
-                logger: Logger) throws {
+                mono: @escaping @Sendable () -> MonoStamp? = Hall.systemMono, logger: Logger) throws {
         self.store = store
         self.clock = clock
+        self.monoClock = mono
         self.logger = logger
         let calendar = HallCalendar(timeZone: TimeZone(identifier: config.timeZone) ?? .current)
         let snapshot = try store.snapshot(now: clock(), calendar: calendar, rules: config.queue)
@@ -36,6 +43,18 @@ public final class Hall: @unchecked Sendable {
     }
 
     public static let systemClock: @Sendable () -> Millis = { Millis((Date().timeIntervalSince1970 * 1000).rounded()) }
+
+    /// This boot's id: monotonic readings compare only within one boot.
+    static let bootID: String? = (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))
+        .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+
+    /// CLOCK_BOOTTIME in ms with the boot id; nil where either cannot be read.
+    public static let systemMono: @Sendable () -> MonoStamp? = {
+        guard let boot = bootID else { return nil }
+        var ts = timespec()
+        guard clock_gettime(CLOCK_BOOTTIME, &ts) == 0 else { return nil }
+        return MonoStamp(boot: boot, ms: Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000)
+    }
 
     /// Applies a command and returns its outcome once it is durable.
     public func submit(_ command: Command, origin: Origin) async -> Result<Committed, HallError> {
@@ -47,10 +66,11 @@ public final class Hall: @unchecked Sendable {
     }
 
     private func applyOnQueue(_ command: Command, origin: Origin) -> Result<Committed, HallError> {
+        let (now, mono) = readClocks()
         var next = engine
         let outcome: Outcome
         do {
-            outcome = try next.apply(command, at: clock())
+            outcome = try next.apply(command, at: now, mono: mono)
         } catch {
             return .failure(error)
         }
@@ -66,6 +86,42 @@ public final class Hall: @unchecked Sendable {
         let committed = Committed(outcome: outcome, origin: origin, engine: next)
         for s in subscribers.values { s(committed) }
         return .success(committed)
+    }
+
+    /// Both clocks, and a `clock` event first when the wall clock stepped since the last reading.
+    /// On the engine queue.
+    private func readClocks() -> (Millis, MonoStamp?) {
+        let now = clock(), mono = monoClock()
+        guard let mono else { return (now, nil) }
+        let offset = now - mono.ms
+        if let before = clockOffset, abs(offset - before) > Self.clockStepThreshold {
+            let step = offset - before
+            clockOffset = offset
+            lastClockStep = (now, step)
+            logger.warning("the wall clock stepped", metadata: ["step_s": .stringConvertible(Double(step) / 1000)])
+            var next = engine
+            if let o = try? next.apply(.clockStep(ms: step), at: now, mono: mono), (try? store.commit(o, origin: .system)) != nil {
+                engine = next
+                let committed = Committed(outcome: o, origin: .system, engine: next)
+                for s in subscribers.values { s(committed) }
+            }
+        }
+        clockOffset = offset
+        return (now, mono)
+    }
+
+    /// Looks for a wall-clock step now (the watchdog asks, so a step is logged even in a quiet hall).
+    public func checkClock() async {
+        await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
+            queue.async { _ = self.readClocks(); cont.resume() }
+        }
+    }
+
+    /// The last wall-clock step seen since start: when, and by how many ms; for `status`.
+    public func clockStep() async -> (at: Millis, ms: Int64)? {
+        await withCheckedContinuation { cont in
+            queue.async { cont.resume(returning: self.lastClockStep) }
+        }
     }
 
     /// A consistent look at the live queue.

@@ -87,6 +87,7 @@ struct WatchdogService: Service {
         var sinceWatchdog: Duration = .zero
         await withGracefulShutdownHandler {
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                await hall.checkClock()
                 let waiting = await hall.read { $0.waitingTotal }
                 let problems = await deviceProblems()
                 let status = "serving; \(waiting) waiting" + (problems.isEmpty ? "" : "; " + problems.joined(separator: ", "))

@@ -126,6 +126,23 @@ public final class HallStore: Sendable {
                 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                 """)
         }
+        // Clock steps: queue order by sequence, durations measured on the monotonic clock.
+        // Existing rows keep their order (queued_at is a fine sequence for them) and get their
+        // durations from wall time, clamped at 0.
+        m.registerMigration("v2-queue-seq-monotonic-durations") { db in
+            try db.execute(sql: """
+                ALTER TABLE tickets ADD COLUMN queue_seq INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE tickets ADD COLUMN queued_mono TEXT;
+                ALTER TABLE tickets ADD COLUMN call_mono TEXT;
+                ALTER TABLE tickets ADD COLUMN wait_ms INTEGER;
+                ALTER TABLE tickets ADD COLUMN service_ms INTEGER;
+                UPDATE tickets SET queue_seq = queued_at;
+                ALTER TABLE legs ADD COLUMN wait_ms INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE legs ADD COLUMN service_ms INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE legs ADD COLUMN clock_note TEXT;
+                UPDATE legs SET wait_ms = MAX(0, called_at - queued_at), service_ms = MAX(0, ended_at - called_at);
+                """)
+        }
         return m
     }
 
@@ -186,13 +203,14 @@ public final class HallStore: Sendable {
                 s.lastFinished[t.window!] = t
             }
             for row in try Row.fetchAll(db, sql: """
-                SELECT service, ended_at - called_at AS ms FROM (
+                SELECT service, service_ms AS ms FROM (
                     SELECT *, ROW_NUMBER() OVER (PARTITION BY service ORDER BY id DESC) AS rn
                     FROM legs WHERE outcome = 'served') WHERE rn <= 20 ORDER BY id
                 """) {
                 s.durations[row["service"], default: []].append(Double(row["ms"] as Int64) / 1000)
             }
             s.lastTicketId = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM tickets") ?? 0
+            s.lastQueueSeq = try Int64.fetchOne(db, sql: "SELECT MAX(queue_seq) FROM tickets") ?? 0
             return s
         }
     }

@@ -49,9 +49,9 @@ struct StoreTests {
     func migrations() throws {
         let path = tempDir().appendingPathComponent("hallq.sqlite").path
         let s = try HallStore(path: path)
-        #expect(try s.migrationsApplied() == ["v1-log-tickets-legs-windows"])
+        #expect(try s.migrationsApplied() == ["v1-log-tickets-legs-windows", "v2-queue-seq-monotonic-durations"])
         let again = try HallStore(path: path)
-        #expect(try again.migrationsApplied() == ["v1-log-tickets-legs-windows"])
+        #expect(try again.migrationsApplied() == ["v1-log-tickets-legs-windows", "v2-queue-seq-monotonic-durations"])
         let mode = try s.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
     }
