@@ -7,7 +7,8 @@
 // decimals in every integer field, nesting 100–600 deep, duplicate keys, control characters,
 // random bytes, over-long lines, lines left unfinished, and they reconnect when closed. The
 // monitor's status latency (p50/p99/max, target p99 ≤ 100 ms), the reply tokens seen, and
-// hallqd's RSS before, during and after are printed. Nothing here passes or fails.
+// hallqd's RSS before, during and after are printed. 100 watchers that never read are connected
+// for the whole run. Nothing here passes or fails.
 import Foundation
 import HallqClient
 import HallqProtocol
@@ -90,6 +91,14 @@ func hostileLine(_ r: inout Rng) -> [UInt8] {
 
 let rssBefore = rssKB()
 let deadline = Date().addingTimeInterval(seconds)
+// 100 watchers that never read: each is cut off at its byte budget, and none may slow the rest.
+var silentWatchers: [LineClient] = []
+for _ in 0..<100 {
+    if let w = try? LineClient(path: sock("clerk"), timeout: 5) {
+        try? w.send(["op": "watch"])
+        silentWatchers.append(w)
+    }
+}
 final class Counts: @unchecked Sendable {
     let lock = NSLock()
     var tokens: [String: Int] = [:]
@@ -128,6 +137,7 @@ while Date() < deadline {
     usleep(20_000)
 }
 group.wait()
+silentWatchers.removeAll()
 usleep(500_000)
 let rssAfter = rssKB()
 let sorted = latencies.sorted()

@@ -25,8 +25,10 @@ public final class LineClient: @unchecked Sendable {
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
+        // On a throw below, deinit closes `fd` (every stored property is set by now): closing it
+        // here as well would close it twice, and the second close may hit another thread's
+        // freshly opened descriptor with the same number.
         guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
-            close(fd)
             throw Failure(description: "socket path too long: \(path)")
         }
         withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: bytes) }
@@ -36,7 +38,6 @@ public final class LineClient: @unchecked Sendable {
         guard rc == 0 else {
             let e = errno
             let msg = String(cString: strerror(e))
-            close(fd)
             throw Failure(description: "cannot connect to \(path): \(msg) (is hallqd running? see --runtime-dir / HALLQ_RUNTIME_DIR)",
                           errno: e)
         }
@@ -54,7 +55,7 @@ public final class LineClient: @unchecked Sendable {
         hello = h
     }
 
-    deinit { close(fd) }
+    deinit { if fd >= 0 { close(fd) } }
 
     public func send(_ request: JSONValue) throws {
         try sendRaw(Array((request.text + "\n").utf8))
