@@ -50,7 +50,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "hallqd", dependencies: [
-            "HallqServer",
+            "HallqServer", "HallqProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -68,6 +68,8 @@ let package = Package(
         .executableTarget(name: "soak-crash", dependencies: ["HallqClient", "HallqProtocol",
                                                             .product(name: "GRDB", package: "GRDB.swift")], path: "Benchmarks/SoakCrash"),
         .executableTarget(name: "soak-fuzz", dependencies: ["HallqClient", "HallqProtocol"], path: "Benchmarks/SoakFuzz"),
+        // docs/CONFIG.md as the manual page hallq.toml(5) (scripts/gen-docs).
+        .executableTarget(name: "hallq-docgen", path: "Tools/DocGen"),
         .testTarget(name: "HallqCoreTests", dependencies: ["HallqCore"]),
         .testTarget(name: "HallqEncodersTests", dependencies: ["HallqEncoders", "HallqCore"]),
         .testTarget(name: "HallqDevicesTests", dependencies: ["HallqDevices"]),

@@ -6,7 +6,7 @@ import HallqClient
 struct Take: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Issue a ticket (as the kiosk button does).")
     @OptionGroup var g: Global
-    @Argument(help: "Service id, e.g. A.") var service: String
+    @Argument(help: "Service id, e.g. A.", completion: Completion.serviceIDs) var service: String
     @Option(help: "Idempotency key: the same key within 10 s returns the same ticket.") var key: String?
     func run() throws {
         var f: [String: JSONValue] = ["service": .string(service)]
@@ -18,7 +18,7 @@ struct Take: ParsableCommand {
 struct Call: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Call the next ticket (or a given one) to a window.")
     @OptionGroup var g: Global
-    @Argument var window: Int
+    @Argument(help: "Window number.", completion: Completion.windows) var window: Int
     @Option(help: "Call this ticket instead of the next, e.g. A012.") var ticket: String?
     func run() throws {
         var f: [String: JSONValue] = ["window": .int(Int64(window))]
@@ -45,48 +45,48 @@ struct Recall: WindowCommand {
     static let configuration = CommandConfiguration(abstract: "Announce the window's ticket again.")
     static let op = "recall"
     @OptionGroup var g: Global
-    @Argument var window: Int
+    @Argument(help: "Window number.", completion: Completion.windows) var window: Int
 }
 
 struct Noshow: WindowCommand {
     static let configuration = CommandConfiguration(abstract: "The called customer did not come.")
     static let op = "noshow"
     @OptionGroup var g: Global
-    @Argument var window: Int
+    @Argument(help: "Window number.", completion: Completion.windows) var window: Int
 }
 
 struct Start: WindowCommand {
     static let configuration = CommandConfiguration(abstract: "The customer arrived at the window.")
     static let op = "start"
     @OptionGroup var g: Global
-    @Argument var window: Int
+    @Argument(help: "Window number.", completion: Completion.windows) var window: Int
 }
 
 struct Pause: WindowCommand {
     static let configuration = CommandConfiguration(abstract: "Window on break: nothing is routed to it.")
     static let op = "pause"
     @OptionGroup var g: Global
-    @Argument var window: Int
+    @Argument(help: "Window number.", completion: Completion.windows) var window: Int
 }
 
 struct Resume: WindowCommand {
     static let configuration = CommandConfiguration(abstract: "End the window's break.")
     static let op = "resume"
     @OptionGroup var g: Global
-    @Argument var window: Int
+    @Argument(help: "Window number.", completion: Completion.windows) var window: Int
 }
 
 struct Signout: WindowCommand {
     static let configuration = CommandConfiguration(abstract: "Sign the clerk out of a window.")
     static let op = "signout"
     @OptionGroup var g: Global
-    @Argument var window: Int
+    @Argument(help: "Window number.", completion: Completion.windows) var window: Int
 }
 
 struct Finish: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Finish the window's ticket.")
     @OptionGroup var g: Global
-    @Argument var window: Int
+    @Argument(help: "Window number.", completion: Completion.windows) var window: Int
     @Option(help: "served (default), incomplete, referred or cancelled.") var outcome: String?
     func run() throws {
         var f: [String: JSONValue] = ["window": .int(Int64(window))]
@@ -98,9 +98,9 @@ struct Finish: ParsableCommand {
 struct Transfer: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Send the window's ticket to another service or window.")
     @OptionGroup var g: Global
-    @Argument var window: Int
-    @Option(help: "Target service id.") var service: String?
-    @Option(help: "Target window number.") var toWindow: Int?
+    @Argument(help: "Window number.", completion: Completion.windows) var window: Int
+    @Option(help: "Target service id.", completion: Completion.serviceIDs) var service: String?
+    @Option(help: "Target window number.", completion: Completion.windows) var toWindow: Int?
     func validate() throws {
         guard (service == nil) != (toWindow == nil) else { throw ValidationError("give exactly one of --service or --to-window") }
     }
@@ -115,7 +115,7 @@ struct Transfer: ParsableCommand {
 struct Signin: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Sign a clerk in at a window.")
     @OptionGroup var g: Global
-    @Argument var window: Int
+    @Argument(help: "Window number.", completion: Completion.windows) var window: Int
     @Argument var clerk: String
     func run() throws {
         g.output(try g.send("signin", ["window": .int(Int64(window)), "clerk": .string(clerk)]), Format.window)
@@ -125,7 +125,7 @@ struct Signin: ParsableCommand {
 struct Rate: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Rate the window's last finished ticket, 1 to 5.")
     @OptionGroup var g: Global
-    @Argument var window: Int
+    @Argument(help: "Window number.", completion: Completion.windows) var window: Int
     @Argument var score: Int
     func run() throws {
         g.output(try g.send("rate", ["window": .int(Int64(window)), "score": .int(Int64(score))]), Format.ticket)

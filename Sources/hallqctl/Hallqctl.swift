@@ -12,6 +12,7 @@ struct Hallqctl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hallqctl",
         abstract: "Control and query hallqd.",
+        version: "hallqctl \(Wire.version), protocol \(Wire.protoMajor).\(Wire.protoMinor)",
         subcommands: [Take.self, Call.self, Recall.self, Noshow.self, Start.self, Finish.self, Transfer.self,
                       Pause.self, Resume.self, Signin.self, Signout.self, Rate.self, Status.self, Services.self,
                       History.self, Stats.self, Export.self, Watch.self, Reprint.self, Devices.self, HallMode.self,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HallqCore
+import HallqProtocol
 import HallqServer
 import HallqStore
 import Logging
@@ -12,7 +13,8 @@ struct Hallqd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hallqd",
         abstract: "Queue tickets and display boards for a service hall.",
-        discussion: "Under systemd the defaults come from $STATE_DIRECTORY and $RUNTIME_DIRECTORY, and sockets may be passed in (LISTEN_FDNAMES kiosk, clerk, admin).")
+        discussion: "Under systemd the defaults come from $STATE_DIRECTORY and $RUNTIME_DIRECTORY, and sockets may be passed in (LISTEN_FDNAMES kiosk, clerk, admin).",
+        version: "hallqd \(Wire.version), protocol \(Wire.protoMajor).\(Wire.protoMinor)")
 
     @Option(help: "Config file (TOML).")
     var config: String = ProcessInfo.processInfo.environment["HALLQ_CONFIG"] ?? "/etc/hallq/hallq.toml"

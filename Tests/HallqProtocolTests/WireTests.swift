@@ -150,7 +150,7 @@ struct WireTests {
     @Test("golden replies: sorted keys, UTF-8 text, escapes")
     func replies() {
         #expect(Wire.hello(role: .clerk).text
-            == #"{"proto":{"major":1,"minor":0},"role":"clerk","server":"hallqd","type":"hello","version":"0.1.0"}"#)
+            == #"{"proto":{"major":1,"minor":1},"role":"clerk","server":"hallqd","type":"hello","version":"0.1.0"}"#)
         #expect(Wire.error(id: 2, HallError("QUEUE-EMPTY", "no ticket is waiting for window 3")).text
             == #"{"error":"QUEUE-EMPTY","id":2,"message":"no ticket is waiting for window 3","ok":false}"#)
         #expect(Wire.ok(id: nil, ["text": "请A012号到3号窗口\n\"x\""]).text
