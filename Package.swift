@@ -29,6 +29,10 @@ let package = Package(
             "HallqCore",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // Voice calling, pure: phrase builder, renderer, WAV and clip packs, the default pack's pinyin.
+        .target(name: "HallqVoice", dependencies: ["HallqCore"]),
+        // libasound (Debian: libasound2-dev) behind a thin C face that silences ALSA's printing.
+        .target(name: "CALSA", linkerSettings: [.linkedLibrary("asound")]),
         // Pure byte encoders for the devices: sign protocols (Onbon, Alpha, plain), GB text.
         .target(name: "HallqEncoders", dependencies: ["HallqCore"]),
         // libserialport, the system's (Debian: libserialport-dev).
@@ -37,12 +41,12 @@ let package = Package(
         .systemLibrary(name: "CUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
         // Device seams and drivers: virtual printer and signs, serial sign buses.
         .target(name: "HallqDevices", dependencies: [
-            "HallqCore", "HallqEncoders", "CSerialPort", "CUSB",
+            "HallqCore", "HallqEncoders", "HallqVoice", "CSerialPort", "CUSB", "CALSA",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Config file loading, the hall coordinator, Unix-socket listeners, services.
         .target(name: "HallqServer", dependencies: [
-            "HallqCore", "HallqProtocol", "HallqStore", "HallqDevices", "HallqEncoders",
+            "HallqCore", "HallqProtocol", "HallqStore", "HallqDevices", "HallqEncoders", "HallqVoice",
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -58,7 +62,7 @@ let package = Package(
         // A blocking JSON-lines client: hallqctl and the integration tests.
         .target(name: "HallqClient", dependencies: ["HallqProtocol"]),
         .executableTarget(name: "hallqctl", dependencies: [
-            "HallqProtocol", "HallqClient",
+            "HallqProtocol", "HallqClient", "HallqVoice",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Benchmarks: programs that print figures (docs/BENCHMARKS.md), never pass/fail tests.
@@ -75,6 +79,7 @@ let package = Package(
         .testTarget(name: "HallqDevicesTests", dependencies: ["HallqDevices"]),
         .testTarget(name: "HallqProtocolTests", dependencies: ["HallqProtocol", "HallqCore"]),
         .testTarget(name: "HallqStoreTests", dependencies: ["HallqStore", "HallqCore"]),
+        .testTarget(name: "HallqVoiceTests", dependencies: ["HallqVoice", "HallqCore"]),
         // umockdev (Debian: libumockdev-dev) and a helper that owns an emulated USB serial
         // adapter under the real libserialport, for the device tests only.
         .systemLibrary(name: "CUMockdev", path: "Tests/Support/CUMockdev", pkgConfig: "umockdev-1.0",
@@ -83,7 +88,7 @@ let package = Package(
         .executableTarget(name: "hq-printer-bed", dependencies: ["CUMockdev"], path: "Tests/Support/PrinterBed"),
         .executableTarget(name: "hq-lp-bed", dependencies: ["CUMockdev"], path: "Tests/Support/LpBed"),
         .testTarget(name: "HallqdTests", dependencies: [
-            "HallqServer", "HallqCore", "HallqStore", "HallqClient", "HallqProtocol", "HallqEncoders",
+            "HallqServer", "HallqCore", "HallqStore", "HallqClient", "HallqProtocol", "HallqEncoders", "HallqVoice",
             "hallqd", "hallqctl", "hq-serial-bed", "hq-printer-bed", "hq-lp-bed",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),

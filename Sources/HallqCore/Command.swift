@@ -19,6 +19,9 @@ public enum Command: Sendable, Equatable {
     case device(name: String, health: String)
     /// The wall clock stepped by this many ms against the monotonic clock (logged; queue untouched).
     case clockStep(ms: Int64)
+    /// A call was announced by voice (`delayMs` after it was made), or dropped unplayed because
+    /// the call was no longer current or could not be played (logged; queue untouched).
+    case announced(Ticket, window: Int, recall: Bool, delayMs: Int64, repeats: Int, dropped: String?)
 }
 
 /// What a command did: the reply's subject, and everything the store must write in one transaction.

@@ -14,6 +14,8 @@ public struct HallConfig: Sendable, Equatable {
     /// How long a fresh call flashes on the window sign before it says what is being served.
     public var callHoldSeconds: Int = 10
     public var limits = ClientLimits()
+    /// Voice calling; nil when `[voice]` is absent (no announcements).
+    public var voice: VoiceConfig?
 
     public init(name: String = "政务服务大厅", timeZone: String = "Asia/Shanghai", hours: BusinessHours? = nil,
                 queue: QueueRules = .init(), services: [ServiceConfig], windows: [WindowConfig],
@@ -26,6 +28,24 @@ public struct HallConfig: Sendable, Equatable {
 
     public func service(_ id: String) -> ServiceConfig? { services.first { $0.id == id } }
     public func window(_ n: Int) -> WindowConfig? { windows.first { $0.number == n } }
+}
+
+/// `[voice]`: announcements of calls through an ALSA device, from a clip pack.
+public struct VoiceConfig: Sendable, Equatable {
+    /// An ALSA PCM name.
+    public var device = "default"
+    /// The clip pack's directory; nil = `<state>/voice`.
+    public var clips: String?
+    public var repeats = 2
+    /// "digits" (A 零一二) or "number" (A 十二).
+    public var number = "digits"
+    public var call = "请{ticket}号到{window}号窗口办理"
+    public var recall = "重呼 请{ticket}号到{window}号窗口办理"
+    /// 0…100 (% of the clips' level).
+    public var volume = 100
+    /// When more than this much audio waits, queued announcements play once instead of `repeats` times.
+    public var maxBacklogSeconds = 20.0
+    public init() {}
 }
 
 /// What one client may cost the daemon (`[limits]`): bounds that keep one careless or hostile

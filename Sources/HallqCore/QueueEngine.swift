@@ -139,6 +139,10 @@ public struct QueueEngine: Sendable {
             out.events.append(event("device", now, nil, ["device": name, "health": health]))
         case let .clockStep(ms):
             out.events.append(event("clock", now, nil, ["step_s": seconds(ms)]))
+        case let .announced(t, w, recall, delayMs, repeats, dropped):
+            var d = ["delay_s": seconds(delayMs), "kind": recall ? "recall" : "call", "repeats": String(repeats)]
+            if let dropped { d["dropped"] = dropped }
+            out.events.append(event("announce", now, t, window: w, d))
         }
         return out
     }

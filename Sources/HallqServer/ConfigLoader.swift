@@ -1,5 +1,6 @@
 import Foundation
 import HallqCore
+import HallqVoice
 import HallqEncoders
 import TOMLKit
 
@@ -28,7 +29,7 @@ public enum ConfigLoader {
             throw ConfigError(key: "file", message: "TOML syntax: \(error)")
         }
         let r = Reader(root, "")
-        try r.only(["hall", "hours", "queue", "service", "window", "printer", "bus", "lobby", "texts", "signs", "limits"])
+        try r.only(["hall", "hours", "queue", "service", "window", "printer", "bus", "lobby", "texts", "signs", "limits", "voice"])
 
         var c = HallConfig(services: [], windows: [])
         if let h = try r.table("hall") {
@@ -196,6 +197,26 @@ public enum ConfigLoader {
             c.limits.takeBurst = try l.int("take_burst", in: 1...10_000) ?? c.limits.takeBurst
             c.limits.takesPerMinutePerConnection = try l.int("take_per_min_connection", in: 1...100_000) ?? c.limits.takesPerMinutePerConnection
             c.limits.takesPerMinutePerService = try l.int("take_per_min_service", in: 1...100_000) ?? c.limits.takesPerMinutePerService
+        }
+        if let v = try r.table("voice") {
+            try v.only(["device", "clips", "repeats", "number", "call", "recall", "volume", "max_backlog_s"])
+            var voice = VoiceConfig()
+            voice.device = try v.string("device") ?? voice.device
+            voice.clips = try v.string("clips")
+            voice.repeats = try v.int("repeats", in: 1...5) ?? voice.repeats
+            voice.number = try v.string("number") ?? voice.number
+            guard let reading = NumberReading(rawValue: voice.number) else {
+                throw ConfigError(key: "voice.number", message: "\"\(voice.number)\" is not one of digits, number")
+            }
+            voice.volume = try v.int("volume", in: 0...100) ?? voice.volume
+            voice.maxBacklogSeconds = Double(try v.int("max_backlog_s", in: 0...600) ?? Int(voice.maxBacklogSeconds))
+            for (key, path) in [("call", \VoiceConfig.call), ("recall", \VoiceConfig.recall)] {
+                if let t = try v.string(key) { voice[keyPath: path] = t }
+                // Every word of a template must have a clip: found here, not in silence at a window.
+                do { _ = try PhraseBuilder.clips(template: voice[keyPath: path], ticket: "A012", window: 3, reading: reading) }
+                catch { throw ConfigError(key: "voice.\(key)", message: error.description) }
+            }
+            c.voice = voice
         }
         try checkSignTexts(c)
         try checkTicketTexts(c)

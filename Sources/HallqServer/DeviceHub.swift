@@ -4,6 +4,7 @@ import HallqDevices
 import HallqEncoders
 import HallqProtocol
 import HallqStore
+import HallqVoice
 import Logging
 import ServiceLifecycle
 
@@ -13,6 +14,7 @@ public actor DeviceHub: Service {
     let hall: Hall
     let printer: (any TicketPrinter)?
     let buses: [String: any SignBus]
+    let announcer: AlsaAnnouncer?
     let logger: Logger
     private var config: HallConfig
     private var recentCalls: [(label: String, window: Int)] = []
@@ -23,6 +25,9 @@ public actor DeviceHub: Service {
     private let commitSink: AsyncStream<Committed>.Continuation
     private let jobs: AsyncStream<PrintJob>
     private let jobSink: AsyncStream<PrintJob>.Continuation
+    /// Announcement outcomes, logged one after another in the order they happened.
+    private let spoken: AsyncStream<Command>
+    private let spokenSink: AsyncStream<Command>.Continuation
     /// How long a fresh call flashes before the sign says what is being served.
     let callHold: Duration
 
@@ -35,6 +40,8 @@ public actor DeviceHub: Service {
         self.callHold = .seconds(config.callHoldSeconds)
         printer = try Self.makePrinter(config, stateDir: stateDir, logger: logger)
         buses = try Self.makeBuses(config, stateDir: stateDir, logger: logger)
+        (spoken, spokenSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        announcer = Self.makeAnnouncer(config, stateDir: stateDir, hall: hall, log: spokenSink, logger: logger)
         (commits, commitSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         (jobs, jobSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
     }
@@ -70,6 +77,27 @@ public actor DeviceHub: Service {
         return buses
     }
 
+    /// The voice announcer `[voice]` asks for. A missing or broken clip pack, or a device that
+    /// cannot be opened, makes it degraded, never stops hallqd.
+    static func makeAnnouncer(_ config: HallConfig, stateDir: URL, hall: Hall, log: AsyncStream<Command>.Continuation,
+                              logger: Logger) -> AlsaAnnouncer? {
+        guard let v = config.voice else { return nil }
+        let dir = v.clips.map { URL(fileURLWithPath: $0) } ?? stateDir.appendingPathComponent("voice")
+        let pack: Result<ClipPack, Wave.Failure>
+        do throws(Wave.Failure) { pack = .success(try ClipPackFiles.load(dir)) } catch { pack = .failure(error) }
+        return AlsaAnnouncer(
+            device: v.device, pack: pack, repeats: v.repeats, volume: Double(v.volume) / 100, maxBacklog: v.maxBacklogSeconds,
+            isCurrent: { a in
+                // Still the ticket in hand at that window, and not called again since.
+                let e = hall.snapshotEngine()
+                return e.windows[a.window]?.current == a.ticket.id && e.live[a.ticket.id]?.lastCalledAt == a.ticket.lastCalledAt
+            },
+            report: { a, delay, repeats, dropped in
+                log.yield(.announced(a.ticket, window: a.window, recall: a.recall, delayMs: delay, repeats: repeats, dropped: dropped))
+            },
+            logger: logger)
+    }
+
     public func run() async throws {
         recentCalls = (try? await hall.store.recentCalls(limit: config.lobby?.recent ?? 5)) ?? []
         let sink = commitSink
@@ -80,6 +108,9 @@ public actor DeviceHub: Service {
             group.addTask { await self.printLoop() }
             group.addTask { await self.healthLoop() }
             group.addTask {
+                for await c in self.spoken { _ = await self.hall.submit(c, origin: .system) }
+            }
+            group.addTask {
                 for await c in self.commits { await self.follow(c) }
             }
             // On shutdown the streams end: signs get the last changes, every print already
@@ -89,9 +120,11 @@ public actor DeviceHub: Service {
             } onGracefulShutdown: {
                 self.commitSink.finish()
                 self.jobSink.finish()
+                self.spokenSink.finish()
             }
         }
         for bus in buses.values { (bus as? SerialSignBus)?.stop() }
+        announcer?.stop()
     }
 
     /// New texts, scopes and windows after a reload. Printer and buses stay as they were opened.
@@ -169,7 +202,15 @@ public actor DeviceHub: Service {
 
     /// A sign that starts or stops answering is a `device` event, so the log shows when a sign
     /// died; a sign that is fine from the start is not news.
+    private var lastVoiceHealth: String?
+
     private func reportSignHealth() async {
+        if let h = announcer?.health(), h != lastVoiceHealth {
+            if lastVoiceHealth != nil || h != "ok" {
+                _ = await hall.submit(.device(name: "voice", health: h), origin: .system)
+            }
+            lastVoiceHealth = h
+        }
         for (busName, bus) in buses.sorted(by: { $0.key < $1.key }) {
             for (address, h) in await bus.signHealth().sorted(by: { $0.key < $1.key }) {
                 let key = "\(busName)/\(address)"
@@ -189,6 +230,7 @@ public actor DeviceHub: Service {
             let h = await printer.health()
             if h != .online { out.append("printer \(h.rawValue)") }
         }
+        if let h = announcer?.health(), h != "ok" { out.append("voice \(h)") }
         for b in config.buses {
             let health = await buses[b.name]?.health() ?? "not-driven"
             if health != "ok" { out.append("bus \(b.name) \(health)") }
@@ -214,7 +256,11 @@ public actor DeviceHub: Service {
                                 ["address": .int(Int64($0.key)), "health": .string($0.value)]
                             })])
         }
-        return ["printer": printerJSON, "buses": .array(busList)]
+        var out: [String: JSONValue] = ["printer": printerJSON, "buses": .array(busList)]
+        if let announcer, let v = config.voice {
+            out["voice"] = ["device": .string(v.device), "health": .string(announcer.health())]
+        }
+        return .object(out)
     }
 
     // MARK: - Signs
@@ -224,6 +270,9 @@ public actor DeviceHub: Service {
             if e.type == "take", case let .issued(t, ahead, eta, false) = c.outcome.subject, printer != nil {
                 jobSink.yield(PrintJob(ticketId: t.id, layout: TicketLayout.make(
                     ticket: t, ahead: ahead, etaMinutes: eta, config: config, calendar: c.engine.calendar)))
+            }
+            if (e.type == "call" || e.type == "recall"), let w = e.window, let id = e.ticketId, let t = c.engine.live[id] {
+                announce(t, window: w, recall: e.type == "recall", calendar: c.engine)
             }
             if (e.type == "call" || e.type == "recall"), let label = e.label, let w = e.window {
                 // A recall moves the call to the top rather than listing it twice.
@@ -245,6 +294,17 @@ public actor DeviceHub: Service {
             }
         }
         await showLobby(c.engine)
+    }
+
+    /// Hands a call to the announcer (which never makes the call wait).
+    private func announce(_ t: Ticket, window: Int, recall: Bool, calendar _: QueueEngine) {
+        guard let announcer, let v = config.voice, let reading = NumberReading(rawValue: v.number) else { return }
+        do {
+            let phrase = try PhraseBuilder.clips(template: recall ? v.recall : v.call, ticket: t.label, window: window, reading: reading)
+            announcer.announce(Announcement(ticket: t, window: window, recall: recall, phrase: phrase))
+        } catch {
+            logger.warning("no announcement", metadata: ["ticket": .string(t.label), "error": .string(error.description)])
+        }
     }
 
     private func endHold(window n: Int, ticket: Int64) async {

@@ -68,6 +68,7 @@ enum Format {
                 t.add(["  sign \(s(b["name"]))/\(s(sign["address"]))", "", s(sign["health"]), ""])
             }
         }
+        if let v = d?["voice"] { t.add(["voice", "alsa", s(v["health"]), s(v["device"])]) }
         return t.text
     }
 

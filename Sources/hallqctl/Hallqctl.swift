@@ -16,7 +16,7 @@ struct Hallqctl: ParsableCommand {
         subcommands: [Take.self, Call.self, Recall.self, Noshow.self, Start.self, Finish.self, Transfer.self,
                       Pause.self, Resume.self, Signin.self, Signout.self, Rate.self, Status.self, Services.self,
                       History.self, Stats.self, Export.self, Watch.self, Reprint.self, Devices.self, HallMode.self,
-                      Reload.self, Report.self])
+                      Reload.self, Report.self, Voice.self])
 
     /// `hallqctl [--runtime-dir DIR] [--json] [--as ROLE] COMMAND ...` (the documented form) and
     /// `hallqctl COMMAND ... --json` both work: global options written before the command are

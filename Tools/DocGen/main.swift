@@ -36,6 +36,17 @@ func inline(_ s: String) -> String {
     return out
 }
 
+/// Lets groff break a table cell after any CJK character or closing brace: Chinese has no spaces,
+/// and a phrase template in a narrow column would otherwise not fit.
+func breakable(_ s: String) -> String {
+    var out = ""
+    for c in s {
+        out.append(c)
+        if c == "}" || (c.unicodeScalars.first.map { $0.value >= 0x2E80 } ?? false) { out += "\\:" }
+    }
+    return out
+}
+
 /// A roff line that cannot be read as a request.
 func line(_ s: String) -> String { s.hasPrefix(".") || s.hasPrefix("'") ? "\\&" + s : s }
 
@@ -76,7 +87,7 @@ func configManpage(_ markdown: String, version: String, date: String) -> String 
                     widths.joined(separator: " ") + "."]
             for r in rows {
                 let padded = r + Array(repeating: "", count: n - r.count)
-                out.append(padded.map { "T{\n" + line(inline($0)) + "\nT}" }.joined(separator: "^"))
+                out.append(padded.map { "T{\n" + line(breakable(inline($0))) + "\nT}" }.joined(separator: "^"))
             }
             out += [".TE", ".PP"]
             inParagraph = false
