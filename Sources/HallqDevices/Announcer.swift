@@ -44,7 +44,7 @@ public final class AlsaAnnouncer: @unchecked Sendable {
     private let cond = NSCondition()
     private var queue: [Announcement] = []
     private var stopped = false
-    private var healthText: String
+    private let healthCell: HealthCell
 
     public init(device: String, pack: Result<ClipPack, Wave.Failure>, repeats: Int, volume: Double, maxBacklog: Double,
                 isCurrent: @escaping @Sendable (Announcement) -> Bool, report: @escaping Report, logger: Logger) {
@@ -56,10 +56,11 @@ public final class AlsaAnnouncer: @unchecked Sendable {
         self.isCurrent = isCurrent
         self.report = report
         self.logger = logger
-        switch pack {
-        case .success: healthText = "ok"
-        case let .failure(f): healthText = "degraded: clip pack: \(f.description)"
+        let initial: String = switch pack {
+        case .success: "ok"
+        case let .failure(f): "degraded: clip pack: \(f.description)"
         }
+        healthCell = HealthCell(initial, logger: logger, up: "voice back", down: "voice degraded", metadata: ["device": .string(device)])
         let t = Thread { [unowned self] in self.loop() }
         t.name = "hallq-voice"
         t.start()
@@ -72,18 +73,9 @@ public final class AlsaAnnouncer: @unchecked Sendable {
     public func stop() { cond.lock(); stopped = true; cond.broadcast(); cond.unlock() }
 
     /// "ok", or "degraded: why", for `devices`.
-    public func health() -> String { cond.lock(); defer { cond.unlock() }; return healthText }
+    public func health() -> String { healthCell.value }
 
-    private func setHealth(_ h: String) {
-        cond.lock()
-        let changed = h != healthText
-        healthText = h
-        cond.unlock()
-        if changed {
-            if h == "ok" { logger.notice("voice back", metadata: ["device": .string(device)]) }
-            else { logger.warning("voice degraded", metadata: ["device": .string(device), "reason": .string(h)]) }
-        }
-    }
+    private func setHealth(_ h: String) { healthCell.set(h) }
 
     /// The oldest announcement, and whether the backlog behind it (itself included) is over the limit.
     private func next() -> (Announcement, Bool)? {

@@ -26,6 +26,7 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
     let refresh: TimeInterval
     let replyTimeoutMs: UInt32
     let logger: Logger
+    private let healthCell: HealthCell
 
     // Guarded by `cond`.
     private let cond = NSCondition()
@@ -33,7 +34,6 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
     private var urgent: [Int] = []
     private var routine: [Int] = []
     private var lastSent: [Int: Date] = [:]
-    private var healthText = "starting"
     private var signHealthText: [Int: String] = [:]
     private var stopped = false
 
@@ -48,6 +48,8 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
         refresh = Double(config.refreshSeconds)
         replyTimeoutMs = UInt32(config.replyTimeoutMs)
         self.logger = logger
+        healthCell = HealthCell("starting", logger: logger, up: "sign bus up", down: "sign bus down",
+                                metadata: ["bus": .string(config.name), "path": .string(config.path)])
         let t = Thread { [unowned self] in self.writerLoop() }
         t.name = "hallq-bus-\(config.name)"
         t.start()
@@ -84,21 +86,9 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
         cond.signal()
     }
 
-    func currentHealth() -> String {
-        cond.lock(); defer { cond.unlock() }
-        return healthText
-    }
+    func currentHealth() -> String { healthCell.value }
 
-    private func setHealth(_ h: String) {
-        cond.lock()
-        let changed = h != healthText
-        healthText = h
-        cond.unlock()
-        if changed {
-            if h == "ok" { logger.notice("sign bus up", metadata: ["bus": .string(name), "path": .string(path)]) }
-            else { logger.warning("sign bus down", metadata: ["bus": .string(name), "path": .string(path), "error": .string(h)]) }
-        }
-    }
+    private func setHealth(_ h: String) { healthCell.set(h) }
 
     /// The next sign to write and its content, or nil after waiting until `deadline`.
     private func next(until deadline: Date) -> (Int, SignContent)? {
