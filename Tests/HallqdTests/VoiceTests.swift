@@ -103,7 +103,8 @@ struct VoiceCallingTests {
         for k in 1..<played.count {
             let ms = Int64(Renderer.length(try phrase(played[k].0), pack: p, repeats: played[k].1.repeats) * 1000 / p.rate)
             let gap = played[k].1.atMs - played[k - 1].1.atMs
-            #expect(gap >= ms - 20, "\(played[k].1.label) ended \(gap) ms after \(played[k - 1].1.label), but lasts \(ms) ms")
+            // Without pacing the file device takes it all at once (gap ≈ 0); the slack is for logging.
+            #expect(gap >= ms - 150, "\(played[k].1.label) ended \(gap) ms after \(played[k - 1].1.label), but lasts \(ms) ms")
         }
         #expect(d.stop() == 0)
     }
