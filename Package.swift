@@ -80,6 +80,12 @@ let package = Package(
         .testTarget(name: "HallqProtocolTests", dependencies: ["HallqProtocol", "HallqCore"]),
         .testTarget(name: "HallqStoreTests", dependencies: ["HallqStore", "HallqCore"]),
         .testTarget(name: "HallqVoiceTests", dependencies: ["HallqVoice", "HallqCore"]),
+        .testTarget(name: "HallqServerTests", dependencies: [
+            "HallqServer",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOTestUtils", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
         // umockdev (Debian: libumockdev-dev) and a helper that owns an emulated USB serial
         // adapter under the real libserialport, for the device tests only.
         .systemLibrary(name: "CUMockdev", path: "Tests/Support/CUMockdev", pkgConfig: "umockdev-1.0",

@@ -270,7 +270,7 @@ struct EngineTests {
         var b = Bench()
         // Default 300 s per ticket, no window staffed: both windows serving A count.
         for _ in 0..<4 { _ = try b.take("A") }
-        guard case let .issued(t, ahead, eta, _) = try b.run(.take(service: "A", key: nil)).subject else { return }
+        guard case let .issued(t, ahead, eta, _) = try b.run(.take(service: "A", key: nil)).subject else { Issue.record("take issued no ticket"); return }
         #expect(t.label == "A005" && ahead == 4)
         #expect(eta == 10)  // 4 × 300 s ÷ 2 windows = 600 s
         try b.staff([1])

@@ -85,7 +85,7 @@ struct StoreTests {
         let a = try d.run(.take(service: "A", key: "dup"), after: 2).subject
         let b = try r.run(.take(service: "A", key: "dup"), after: 2).subject
         #expect(a == b)
-        guard case let .issued(t1, _, _, dup) = try r.run(.take(service: "A", key: nil)).subject else { return }
+        guard case let .issued(t1, _, _, dup) = try r.run(.take(service: "A", key: nil)).subject else { Issue.record("take issued no ticket"); return }
         #expect(!dup && t1.label == "A005")
         #expect(r.engine.etaMinutes(service: "A", ahead: 3) == d.engine.etaMinutes(service: "A", ahead: 3))
     }
