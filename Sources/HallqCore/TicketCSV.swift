@@ -26,12 +26,6 @@ public enum TicketCSV {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Milliseconds as seconds with three decimals, without Foundation.
-    static func seconds(_ ms: Millis) -> String {
-        let whole = ms / 1000, frac = ms % 1000
-        return "\(whole)." + String(repeating: "0", count: 3 - String(frac).count) + String(frac)
-    }
-
     /// One cell, neutralised and quoted as needed.
     public static func cell(_ s: String) -> String {
         var v = s

@@ -19,8 +19,8 @@ public actor DeviceHub: Service {
     private var config: HallConfig
     private var recentCalls: [(label: String, window: Int)] = []
     private var lastPrinterHealth: PrinterHealth?
-    /// Each answering sign's last reported health, by "bus/address".
-    private var lastSignHealth: [String: String] = [:]
+    /// The last reported health of voice and of each answering sign, by device name.
+    private var lastHealth: [String: String] = [:]
     private let commits: AsyncStream<Committed>
     private let commitSink: AsyncStream<Committed>.Continuation
     private let jobs: AsyncStream<PrintJob>
@@ -195,32 +195,29 @@ public actor DeviceHub: Service {
                     lastPrinterHealth = h
                 }
             }
-            await reportSignHealth()
+            await reportHealthChanges()
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
         }
     }
 
-    /// A sign that starts or stops answering is a `device` event, so the log shows when a sign
-    /// died; a sign that is fine from the start is not news.
-    private var lastVoiceHealth: String?
-
-    private func reportSignHealth() async {
-        if let h = announcer?.health(), h != lastVoiceHealth {
-            if lastVoiceHealth != nil || h != "ok" {
-                _ = await hall.submit(.device(name: "voice", health: h), origin: .system)
-            }
-            lastVoiceHealth = h
-        }
+    /// Voice and each answering sign: a change of health is a `device` event, so the log shows
+    /// when a sign died or the speaker went away.
+    private func reportHealthChanges() async {
+        if let h = announcer?.health() { await report("voice", h) }
         for (busName, bus) in buses.sorted(by: { $0.key < $1.key }) {
             for (address, h) in await bus.signHealth().sorted(by: { $0.key < $1.key }) {
-                let key = "\(busName)/\(address)"
-                guard lastSignHealth[key] != h else { continue }
-                if lastSignHealth[key] != nil || h != "ok" {
-                    _ = await hall.submit(.device(name: "sign \(key)", health: h), origin: .system)
-                }
-                lastSignHealth[key] = h
+                await report("sign \(busName)/\(address)", h)
             }
         }
+    }
+
+    /// Logs a device's health when it changes; a device that is fine from the start is not news.
+    private func report(_ device: String, _ h: String) async {
+        guard lastHealth[device] != h else { return }
+        if lastHealth[device] != nil || h != "ok" {
+            _ = await hall.submit(.device(name: device, health: h), origin: .system)
+        }
+        lastHealth[device] = h
     }
 
     /// Devices that are not fine, in a few words each ("printer paper-out", "bus signs: …").

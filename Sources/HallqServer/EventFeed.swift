@@ -56,11 +56,8 @@ final class EventFeed: @unchecked Sendable {
 
     private func broadcast(_ c: Committed) {
         guard !c.outcome.events.isEmpty else { return }
-        var lines: [ByteBuffer] = []
-        for e in c.outcome.events {
-            var b = ByteBuffer(string: Render.event(e, role: c.origin.role, uid: c.origin.uid, calendar: c.engine.calendar).text)
-            b.writeInteger(UInt8(ascii: "\n"))
-            lines.append(b)
+        let lines = c.outcome.events.map {
+            SocketServer.line(Render.event($0, role: c.origin.role, uid: c.origin.uid, calendar: c.engine.calendar))
         }
         let size = lines.reduce(0) { $0 + $1.readableBytes }
         lock.lock()

@@ -67,6 +67,11 @@ public final class Hall: @unchecked Sendable {
 
     private func applyOnQueue(_ command: Command, origin: Origin) -> Result<Committed, HallError> {
         let (now, mono) = readClocks()
+        return commitOnQueue(command, origin: origin, now: now, mono: mono)
+    }
+
+    /// Apply to a copy, commit, then swap the copy in and tell the subscribers. On the engine queue.
+    private func commitOnQueue(_ command: Command, origin: Origin, now: Millis, mono: MonoStamp?) -> Result<Committed, HallError> {
         var next = engine
         let outcome: Outcome
         do {
@@ -99,12 +104,7 @@ public final class Hall: @unchecked Sendable {
             clockOffset = offset
             lastClockStep = (now, step)
             logger.warning("the wall clock stepped", metadata: ["step_s": .stringConvertible(Double(step) / 1000)])
-            var next = engine
-            if let o = try? next.apply(.clockStep(ms: step), at: now, mono: mono), (try? store.commit(o, origin: .system)) != nil {
-                engine = next
-                let committed = Committed(outcome: o, origin: .system, engine: next)
-                for s in subscribers.values { s(committed) }
-            }
+            _ = commitOnQueue(.clockStep(ms: step), origin: .system, now: now, mono: mono)
         }
         clockOffset = offset
         return (now, mono)

@@ -42,10 +42,7 @@ final class LineTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
         cancel()
         let seconds = timeout.nanoseconds / 1_000_000_000
         pending = channel.eventLoop.scheduleTask(in: timeout) {
-            let line = Wire.error(id: nil, HallError("TOO-SLOW", "a request line must end within \(seconds) s of its first byte; closing"))
-            var b = ByteBuffer(string: line.text)
-            b.writeInteger(UInt8(ascii: "\n"))
-            channel.writeAndFlush(b).whenComplete { _ in channel.close(promise: nil) }
+            SocketServer.refuse(channel, HallError("TOO-SLOW", "a request line must end within \(seconds) s of its first byte; closing"))
         }
     }
 }

@@ -204,6 +204,12 @@ public struct SocketServer: Service {
         b.writeInteger(UInt8(ascii: "\n"))
         return b
     }
+
+    /// Writes one error line outside the connection's own loop (a timer, another connection's
+    /// arrival), then closes the connection.
+    static func refuse(_ channel: Channel, _ e: HallError) {
+        channel.writeAndFlush(line(Wire.error(id: nil, e))).whenComplete { _ in channel.close(promise: nil) }
+    }
 }
 
 /// The connections being served: so a full socket can let its longest-idle connection go, and a
@@ -231,11 +237,7 @@ final class OpenConnections: @unchecked Sendable {
                 return nil
             }
             entries[victim] = nil
-            let line = Wire.error(id: nil, HallError("IDLE-CLOSED", "the \(role.rawValue) socket is full and this connection was idle longest; closing"))
-            var b = ByteBuffer(string: line.text)
-            b.writeInteger(UInt8(ascii: "\n"))
-            let ch = e.channel
-            ch.writeAndFlush(b).whenComplete { _ in ch.close(promise: nil) }
+            SocketServer.refuse(e.channel, HallError("IDLE-CLOSED", "the \(role.rawValue) socket is full and this connection was idle longest; closing"))
         }
         next += 1
         entries[next] = Entry(role: role, channel: c, lastActive: DispatchTime.now().uptimeNanoseconds)
