@@ -16,8 +16,8 @@ let base = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : NSTempor
 let config = HallConfig(services: [ServiceConfig(id: "A", name: "甲", last: 99_999, width: 5)],
                         windows: [WindowConfig(number: 1, services: ["A"])])
 
-for mode in ["FULL", "NORMAL"] {
-    let dir = URL(fileURLWithPath: base).appendingPathComponent("hallq-store-bench-\(getpid())-\(mode)")
+for mode in [HallStore.Synchronous.full, .normal] {
+    let dir = URL(fileURLWithPath: base).appendingPathComponent("hallq-store-bench-\(getpid())-\(mode.rawValue)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
     let store = try HallStore(path: dir.appendingPathComponent("hallq.sqlite").path, synchronous: mode)
@@ -40,5 +40,5 @@ for mode in ["FULL", "NORMAL"] {
     times.sort()
     let mean = times.reduce(0, +) / Double(times.count)
     print(String(format: "synchronous=%-6@ %d ops (take/call): mean %.2f ms  median %.2f  p90 %.2f  max %.2f  → %.0f ops/s",
-                 mode, ops, mean, times[times.count / 2], times[times.count * 9 / 10], times.last!, 1000 / mean))
+                 mode.rawValue, ops, mean, times[times.count / 2], times[times.count * 9 / 10], times.last!, 1000 / mean))
 }

@@ -25,7 +25,7 @@ public enum Command: Sendable, Equatable {
 }
 
 /// What a command did: the reply's subject, and everything the store must write in one transaction.
-public struct Outcome: Sendable, Equatable {
+public struct Effects: Sendable, Equatable {
     public enum Subject: Sendable, Equatable {
         case none
         /// A ticket, with how many are ahead of it and the estimated wait (take).

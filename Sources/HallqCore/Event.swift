@@ -1,9 +1,7 @@
 /// A step the engine took, as it goes into the append-only log and out on `watch`.
 /// The server adds who asked (role, peer uid) when it stores it.
 public struct HallEvent: Sendable, Equatable {
-    /// *Stable* event types: take, call, recall, noshow, requeue, start, finish, transfer, pause,
-    /// resume, signin, signout, rate, hall, print, device.
-    public var type: String
+    public var type: EventType
     public var at: Millis
     public var day: String
     public var ticketId: Int64?
@@ -13,10 +11,20 @@ public struct HallEvent: Sendable, Equatable {
     public var clerk: String?
     public var details: [String: String]
 
-    public init(type: String, at: Millis, day: String, ticket: Ticket? = nil, window: Int? = nil,
+    public init(type: EventType, at: Millis, day: String, ticket: Ticket? = nil, window: Int? = nil,
                 clerk: String? = nil, details: [String: String] = [:]) {
         self.type = type; self.at = at; self.day = day
         self.ticketId = ticket?.id; self.label = ticket?.label; self.service = ticket?.service
         self.window = window; self.clerk = clerk; self.details = details
     }
+}
+
+/// *Stable* event types, as stored in the log's `type` column and sent on `watch`
+/// (docs/PROTOCOL.md lists each; a test checks that it does). Only ever added.
+public enum EventType: String, Sendable, CaseIterable {
+    case take, call, recall, noshow, requeue, start, finish, transfer, pause, resume, signin, signout, rate, hall
+    case print, device, clock, announce
+
+    /// A call that a sign, the board and the voice announce.
+    public var isCall: Bool { self == .call || self == .recall }
 }

@@ -1,21 +1,59 @@
-/// An error that crosses the wire. The token is *stable* (docs/PROTOCOL.md): clients switch on it,
-/// so tokens are only ever added, never renamed. The message is for people and may change.
+/// An error that crosses the wire: a stable token clients switch on, and a sentence for people.
 public struct HallError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var token: String
+    /// *Stable* error tokens (docs/PROTOCOL.md lists each; a test checks that it does): only ever
+    /// added, never renamed. Every refusal anywhere in hallq is one of these, so a new transport
+    /// (HTTP, a hardware caller) maps the same closed set and a typo cannot compile.
+    public enum Token: String, Sendable, CaseIterable {
+        case badRequest = "BAD-REQUEST"
+        case unknownOp = "UNKNOWN-OP"
+        case notAllowed = "NOT-ALLOWED"
+        case tooLong = "TOO-LONG"
+        case tooSlow = "TOO-SLOW"
+        case idleClosed = "IDLE-CLOSED"
+        case busy = "BUSY"
+        case rateLimited = "RATE-LIMITED"
+        case unknownService = "UNKNOWN-SERVICE"
+        case unknownWindow = "UNKNOWN-WINDOW"
+        case unknownTicket = "UNKNOWN-TICKET"
+        case hallClosed = "HALL-CLOSED"
+        case rangeExhausted = "RANGE-EXHAUSTED"
+        case queueEmpty = "QUEUE-EMPTY"
+        case windowPaused = "WINDOW-PAUSED"
+        case noActiveTicket = "NO-ACTIVE-TICKET"
+        case notSignedIn = "NOT-SIGNED-IN"
+        case notWaiting = "NOT-WAITING"
+        case alreadyStarted = "ALREADY-STARTED"
+        case ticketOpen = "TICKET-OPEN"
+        case clerkElsewhere = "CLERK-ELSEWHERE"
+        case nothingToRate = "NOTHING-TO-RATE"
+        case alreadyRated = "ALREADY-RATED"
+        case printerOffline = "PRINTER-OFFLINE"
+        case printerPaperOut = "PRINTER-PAPER-OUT"
+        case storageFailed = "STORAGE-FAILED"
+        case badConfig = "BAD-CONFIG"
+        case `internal` = "INTERNAL"
+    }
+
+    public var token: Token
+    /// For people; may change between versions.
     public var message: String
 
-    public init(_ token: String, _ message: String) {
+    public init(_ token: Token, _ message: String) {
         self.token = token
         self.message = message
     }
 
-    public var description: String { "\(token): \(message)" }
+    public var description: String { "\(token.rawValue): \(message)" }
 
-    public static func badRequest(_ m: String) -> HallError { .init("BAD-REQUEST", m) }
-    public static func rateLimited(_ m: String) -> HallError { .init("RATE-LIMITED", m) }
-    public static func unknownService(_ s: String) -> HallError { .init("UNKNOWN-SERVICE", "no service \"\(s)\" is configured") }
-    public static func unknownWindow(_ w: Int) -> HallError { .init("UNKNOWN-WINDOW", "no window \(w) is configured") }
-    public static func unknownTicket(_ t: String) -> HallError { .init("UNKNOWN-TICKET", "no ticket \(t) is known") }
-    public static func noActiveTicket(_ w: Int) -> HallError { .init("NO-ACTIVE-TICKET", "window \(w) has no ticket in hand") }
-    public static func notSignedIn(_ w: Int) -> HallError { .init("NOT-SIGNED-IN", "no clerk is signed in at window \(w)") }
+    public static func badRequest(_ m: String) -> HallError { .init(.badRequest, m) }
+    public static func rateLimited(_ m: String) -> HallError { .init(.rateLimited, m) }
+    public static func unknownService(_ s: String) -> HallError {
+        .init(.unknownService, "no service \"\(s)\" is configured")
+    }
+    public static func unknownWindow(_ w: Int) -> HallError { .init(.unknownWindow, "no window \(w) is configured") }
+    public static func unknownTicket(_ t: String) -> HallError { .init(.unknownTicket, "no ticket \(t) is known") }
+    public static func noActiveTicket(_ w: Int) -> HallError {
+        .init(.noActiveTicket, "window \(w) has no ticket in hand")
+    }
+    public static func notSignedIn(_ w: Int) -> HallError { .init(.notSignedIn, "no clerk is signed in at window \(w)") }
 }

@@ -1,7 +1,7 @@
 /// The queue: pure state and rules, no I/O, no clock.
 ///
 /// `apply` mutates a value; the server applies each command to a *copy*, has the store commit the
-/// returned `Outcome`, and only then keeps the copy. So a failed commit leaves the live queue as
+/// returned `Effects`, and only then keeps the copy. So a failed commit leaves the live queue as
 /// it was, and an acknowledged operation is always one the store has.
 public struct QueueEngine: Sendable {
     public private(set) var config: HallConfig
@@ -117,9 +117,9 @@ public struct QueueEngine: Sendable {
 
     /// - mono: the monotonic reading taken with `now` (the server has one; tests may leave it out,
     ///   and durations then come from `now` alone, clamped at 0).
-    public mutating func apply(_ command: Command, at now: Millis, mono: MonoStamp? = nil) throws(HallError) -> Outcome {
+    public mutating func apply(_ command: Command, at now: Millis, mono: MonoStamp? = nil) throws(HallError) -> Effects {
         self.mono = mono
-        var out = Outcome()
+        var out = Effects()
         switch command {
         case let .take(service, key): try take(service: service, key: key, now: now, &out)
         case let .call(w, label): try call(window: w, label: label, now: now, &out)
@@ -136,18 +136,18 @@ public struct QueueEngine: Sendable {
         case let .hall(mode): setHall(mode, now: now, &out)
         case let .printed(id, status, error): try printed(id: id, status: status, error: error, now: now, &out)
         case let .device(name, health):
-            out.events.append(event("device", now, nil, ["device": name, "health": health]))
+            out.events.append(event(.device, now, nil, ["device": name, "health": health]))
         case let .clockStep(ms):
-            out.events.append(event("clock", now, nil, ["step_s": seconds(ms)]))
+            out.events.append(event(.clock, now, nil, ["step_s": seconds(ms)]))
         case let .announced(t, w, recall, delayMs, repeats, dropped):
             var d = ["delay_s": seconds(delayMs), "kind": recall ? "recall" : "call", "repeats": String(repeats)]
             if let dropped { d["dropped"] = dropped }
-            out.events.append(event("announce", now, t, window: w, d))
+            out.events.append(event(.announce, now, t, window: w, d))
         }
         return out
     }
 
-    private func event(_ type: String, _ now: Millis, _ t: Ticket? = nil, window: Int? = nil, clerk: String? = nil,
+    private func event(_ type: EventType, _ now: Millis, _ t: Ticket? = nil, window: Int? = nil, clerk: String? = nil,
                        _ details: [String: String] = [:]) -> HallEvent {
         HallEvent(type: type, at: now, day: calendar.day(now), ticket: t, window: window, clerk: clerk, details: details)
     }
@@ -171,7 +171,7 @@ public struct QueueEngine: Sendable {
         return (w, clerk, t)
     }
 
-    private mutating func take(service: String, key: String?, now: Millis, _ out: inout Outcome) throws(HallError) {
+    private mutating func take(service: String, key: String?, now: Millis, _ out: inout Effects) throws(HallError) {
         guard let svc = config.service(service) else { throw .unknownService(service) }
         let window = Millis(config.queue.idempotencySeconds) * 1000
         keys = keys.filter { elapsed(from: $0.value.at, $0.value.mono, to: now, mono).ms < window }
@@ -181,12 +181,12 @@ public struct QueueEngine: Sendable {
             out.subject = .issued(t, ahead: ahead, etaMinutes: etaMinutes(service: t.service, ahead: ahead), duplicate: true)
             return
         }
-        guard dispensing(at: now) else { throw HallError("HALL-CLOSED", "tickets are not being issued now") }
+        guard dispensing(at: now) else { throw HallError(.hallClosed, "tickets are not being issued now") }
         let day = calendar.day(now)
         let ck = Self.counterKey(day: day, service: service)
         let number = (counters[ck] ?? (svc.first - 1)) + 1
         guard number <= svc.last else {
-            throw HallError("RANGE-EXHAUSTED", "service \(service) has issued all numbers up to \(svc.label(svc.last)) today")
+            throw HallError(.rangeExhausted, "service \(service) has issued all numbers up to \(svc.label(svc.last)) today")
         }
         counters[ck] = number
         lastId += 1
@@ -200,7 +200,7 @@ public struct QueueEngine: Sendable {
         let ahead = self.ahead(of: t)
         let eta = etaMinutes(service: service, ahead: ahead)
         out.touch(t)
-        out.events.append(event("take", now, t, ["ahead": String(ahead), "eta_min": String(eta)]))
+        out.events.append(event(.take, now, t, ["ahead": String(ahead), "eta_min": String(eta)]))
         out.subject = .issued(t, ahead: ahead, etaMinutes: eta, duplicate: false)
     }
 
@@ -222,22 +222,22 @@ public struct QueueEngine: Sendable {
         }
     }
 
-    private mutating func call(window n: Int, label: String?, now: Millis, _ out: inout Outcome) throws(HallError) {
+    private mutating func call(window n: Int, label: String?, now: Millis, _ out: inout Effects) throws(HallError) {
         var (w, clerk) = try staffed(n)
-        guard !w.paused else { throw HallError("WINDOW-PAUSED", "window \(n) is paused") }
+        guard !w.paused else { throw HallError(.windowPaused, "window \(n) is paused") }
         var chosen: Ticket
         if let label {
             let matches = live.values.filter { $0.label == label && $0.state == .waiting }
             guard let t = matches.max(by: { $0.issuedAt < $1.issuedAt }) else {
                 if live.values.contains(where: { $0.label == label }) {
-                    throw HallError("NOT-WAITING", "ticket \(label) is already in hand at a window")
+                    throw HallError(.notWaiting, "ticket \(label) is already in hand at a window")
                 }
                 throw .unknownTicket(label)
             }
             chosen = t
         } else {
             // Checked before finishing the current ticket so an empty queue changes nothing.
-            guard let t = next(for: n) else { throw HallError("QUEUE-EMPTY", "no ticket is waiting for window \(n)") }
+            guard let t = next(for: n) else { throw HallError(.queueEmpty, "no ticket is waiting for window \(n)") }
             chosen = t
         }
         if let cur = w.current, live[cur] != nil {
@@ -249,7 +249,7 @@ public struct QueueEngine: Sendable {
         chosen.targetWindow = nil
         chosen.firstCalledAt = chosen.firstCalledAt ?? now
         chosen.lastCalledAt = now
-        chosen.callAt = now
+        chosen.windowCalledAt = now
         chosen.callMono = mono
         chosen.waitMs = elapsed(from: chosen.queuedAt, chosen.queuedMono, to: now, mono).ms
         chosen.serviceMs = nil
@@ -258,40 +258,40 @@ public struct QueueEngine: Sendable {
         windows[n] = w
         out.touch(chosen)
         out.touch(w)
-        out.events.append(event("call", now, chosen, window: n, clerk: clerk,
+        out.events.append(event(.call, now, chosen, window: n, clerk: clerk,
                                 ["waited_s": seconds(chosen.waitMs ?? 0)]))
         out.subject = .ticket(chosen)
     }
 
-    private mutating func recall(window n: Int, now: Millis, _ out: inout Outcome) throws(HallError) {
+    private mutating func recall(window n: Int, now: Millis, _ out: inout Effects) throws(HallError) {
         var (_, clerk, t) = try inHand(n)
         t.recalls += 1
         t.lastCalledAt = now
         live[t.id] = t
         out.touch(t)
-        out.events.append(event("recall", now, t, window: n, clerk: clerk, ["recalls": String(t.recalls)]))
+        out.events.append(event(.recall, now, t, window: n, clerk: clerk, ["recalls": String(t.recalls)]))
         out.subject = .ticket(t)
     }
 
-    private mutating func noshow(window n: Int, now: Millis, _ out: inout Outcome) throws(HallError) {
+    private mutating func noshow(window n: Int, now: Millis, _ out: inout Effects) throws(HallError) {
         var (w, clerk, t) = try inHand(n)
         out.legs.append(leg(t, window: n, clerk: clerk, end: now, outcome: .noshow))
         t.noshows += 1
         w.current = nil
         windows[n] = w
         out.touch(w)
-        out.events.append(event("noshow", now, t, window: n, clerk: clerk, ["noshows": String(t.noshows)]))
+        out.events.append(event(.noshow, now, t, window: n, clerk: clerk, ["noshows": String(t.noshows)]))
         if config.queue.noshowRequeue == .end && t.noshows == 1 {
             t.state = .waiting
             enqueue(&t, now: now)
-            t.callAt = nil
+            t.windowCalledAt = nil
             t.callMono = nil
             t.startedAt = nil
             live[t.id] = t
-            out.events.append(event("requeue", now, t, window: n, clerk: clerk))
+            out.events.append(event(.requeue, now, t, window: n, clerk: clerk))
         } else {
             t.state = .done
-            t.outcome = Leg.Outcome.noshow.rawValue
+            t.outcome = .noshow
             t.finishedAt = now
             live[t.id] = nil
         }
@@ -299,18 +299,18 @@ public struct QueueEngine: Sendable {
         out.subject = .ticket(t)
     }
 
-    private mutating func start(window n: Int, now: Millis, _ out: inout Outcome) throws(HallError) {
+    private mutating func start(window n: Int, now: Millis, _ out: inout Effects) throws(HallError) {
         var (_, clerk, t) = try inHand(n)
-        guard t.state == .called else { throw HallError("ALREADY-STARTED", "ticket \(t.label) is already being served") }
+        guard t.state == .called else { throw HallError(.alreadyStarted, "ticket \(t.label) is already being served") }
         t.state = .serving
         t.startedAt = now
         live[t.id] = t
         out.touch(t)
-        out.events.append(event("start", now, t, window: n, clerk: clerk))
+        out.events.append(event(.start, now, t, window: n, clerk: clerk))
         out.subject = .ticket(t)
     }
 
-    private mutating func finish(window n: Int, outcome: Leg.Outcome, now: Millis, _ out: inout Outcome) throws(HallError) {
+    private mutating func finish(window n: Int, outcome: Leg.Outcome, now: Millis, _ out: inout Effects) throws(HallError) {
         guard outcome != .transferred, outcome != .noshow else {
             throw .badRequest("outcome \(outcome.rawValue) has its own op")
         }
@@ -323,14 +323,14 @@ public struct QueueEngine: Sendable {
 
     @discardableResult
     private mutating func finishCurrent(window w: inout WindowState, clerk: String, outcome: Leg.Outcome, now: Millis,
-                                        _ out: inout Outcome) throws(HallError) -> Ticket {
+                                        _ out: inout Effects) throws(HallError) -> Ticket {
         guard let id = w.current, var t = live[id] else { throw .noActiveTicket(w.number) }
         let l = leg(t, window: w.number, clerk: clerk, end: now, outcome: outcome)
         out.legs.append(l)
         t.state = .done
         t.finishedAt = now
         t.serviceMs = l.serviceMs
-        t.outcome = outcome.rawValue
+        t.outcome = outcome
         live[id] = nil
         w.current = nil
         lastFinished[w.number] = t
@@ -340,13 +340,13 @@ public struct QueueEngine: Sendable {
             durations[t.service] = Array(d.suffix(Self.durationsKept))
         }
         out.touch(t)
-        out.events.append(event("finish", now, t, window: w.number, clerk: clerk,
+        out.events.append(event(.finish, now, t, window: w.number, clerk: clerk,
                                 ["outcome": outcome.rawValue, "service_s": seconds(l.serviceMs)]))
         return t
     }
 
     private func leg(_ t: Ticket, window: Int, clerk: String, end: Millis, outcome: Leg.Outcome) -> Leg {
-        let call = t.callAt ?? end, callMono = t.callAt == nil ? mono : t.callMono
+        let call = t.windowCalledAt ?? end, callMono = t.windowCalledAt == nil ? mono : t.callMono
         let wait = elapsed(from: t.queuedAt, t.queuedMono, to: call, callMono)
         let service = elapsed(from: call, callMono, to: end, mono)
         return Leg(ticketId: t.id, day: t.day, label: t.label, service: t.service, window: window, clerk: clerk,
@@ -363,7 +363,7 @@ public struct QueueEngine: Sendable {
     }
 
     private mutating func transfer(window n: Int, toService: String?, toWindow: Int?, now: Millis,
-                                   _ out: inout Outcome) throws(HallError) {
+                                   _ out: inout Effects) throws(HallError) {
         guard (toService == nil) != (toWindow == nil) else {
             throw .badRequest("transfer needs exactly one of service or to_window")
         }
@@ -379,7 +379,7 @@ public struct QueueEngine: Sendable {
         if let tw = toWindow { t.targetWindow = tw }
         t.state = .waiting
         enqueue(&t, now: now)
-        t.callAt = nil
+        t.windowCalledAt = nil
         t.callMono = nil
         t.startedAt = nil
         t.priority = true
@@ -391,75 +391,75 @@ public struct QueueEngine: Sendable {
         out.touch(w)
         var d = ["from_service": from, "to_service": t.service]
         if let tw = toWindow { d["to_window"] = String(tw) }
-        out.events.append(event("transfer", now, t, window: n, clerk: clerk, d))
+        out.events.append(event(.transfer, now, t, window: n, clerk: clerk, d))
         out.subject = .ticket(t)
     }
 
-    private mutating func setPaused(_ paused: Bool, window n: Int, now: Millis, _ out: inout Outcome) throws(HallError) {
+    private mutating func setPaused(_ paused: Bool, window n: Int, now: Millis, _ out: inout Effects) throws(HallError) {
         var w = try windowState(n)
         w.paused = paused
         windows[n] = w
         out.touch(w)
-        out.events.append(event(paused ? "pause" : "resume", now, window: n, clerk: w.clerk))
+        out.events.append(event(paused ? .pause : .resume, now, window: n, clerk: w.clerk))
         out.subject = .window(w)
     }
 
-    private mutating func signin(window n: Int, clerk: String, now: Millis, _ out: inout Outcome) throws(HallError) {
+    private mutating func signin(window n: Int, clerk: String, now: Millis, _ out: inout Effects) throws(HallError) {
         var w = try windowState(n)
         let name = clerk.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 64 else { throw .badRequest("clerk must be 1 to 64 characters") }
         if let other = windows.values.first(where: { $0.clerk == name && $0.number != n }) {
-            throw HallError("CLERK-ELSEWHERE", "clerk \(name) is signed in at window \(other.number)")
+            throw HallError(.clerkElsewhere, "clerk \(name) is signed in at window \(other.number)")
         }
         if let cur = w.clerk, cur != name, w.current != nil {
-            throw HallError("TICKET-OPEN", "window \(n) has a ticket in hand; finish or transfer it before changing clerk")
+            throw HallError(.ticketOpen, "window \(n) has a ticket in hand; finish or transfer it before changing clerk")
         }
         w.clerk = name
         windows[n] = w
         out.touch(w)
-        out.events.append(event("signin", now, window: n, clerk: name))
+        out.events.append(event(.signin, now, window: n, clerk: name))
         out.subject = .window(w)
     }
 
-    private mutating func signout(window n: Int, now: Millis, _ out: inout Outcome) throws(HallError) {
+    private mutating func signout(window n: Int, now: Millis, _ out: inout Effects) throws(HallError) {
         var w = try windowState(n)
         guard let clerk = w.clerk else { throw .notSignedIn(n) }
         guard w.current == nil else {
-            throw HallError("TICKET-OPEN", "window \(n) has a ticket in hand; finish or transfer it before signing out")
+            throw HallError(.ticketOpen, "window \(n) has a ticket in hand; finish or transfer it before signing out")
         }
         w.clerk = nil
         windows[n] = w
         out.touch(w)
-        out.events.append(event("signout", now, window: n, clerk: clerk))
+        out.events.append(event(.signout, now, window: n, clerk: clerk))
         out.subject = .window(w)
     }
 
-    private mutating func rate(window n: Int, score: Int, now: Millis, _ out: inout Outcome) throws(HallError) {
+    private mutating func rate(window n: Int, score: Int, now: Millis, _ out: inout Effects) throws(HallError) {
         _ = try windowState(n)
         guard (1...5).contains(score) else { throw .badRequest("score must be 1 to 5") }
         guard var t = lastFinished[n], let f = t.finishedAt, now - f <= Millis(config.queue.ratingSeconds) * 1000 else {
-            throw HallError("NOTHING-TO-RATE", "window \(n) finished no ticket in the last \(config.queue.ratingSeconds) s")
+            throw HallError(.nothingToRate, "window \(n) finished no ticket in the last \(config.queue.ratingSeconds) s")
         }
-        guard t.rating == nil else { throw HallError("ALREADY-RATED", "ticket \(t.label) is already rated") }
+        guard t.rating == nil else { throw HallError(.alreadyRated, "ticket \(t.label) is already rated") }
         t.rating = score
         lastFinished[n] = t
         out.touch(t)
-        out.events.append(event("rate", now, t, window: n, clerk: t.clerk, ["score": String(score)]))
+        out.events.append(event(.rate, now, t, window: n, clerk: t.clerk, ["score": String(score)]))
         out.subject = .ticket(t)
     }
 
-    private mutating func setHall(_ mode: HallMode, now: Millis, _ out: inout Outcome) {
+    private mutating func setHall(_ mode: HallMode, now: Millis, _ out: inout Effects) {
         hallMode = mode
         out.hallMode = mode
-        out.events.append(event("hall", now, nil, ["mode": mode.rawValue]))
+        out.events.append(event(.hall, now, nil, ["mode": mode.rawValue]))
         out.subject = .hall(mode)
     }
 
     /// Print status changes only the print columns of the row: the ticket may have been called,
     /// finished or transferred since the job was handed over, and that must not be undone.
     private mutating func printed(id: Int64, status: PrintStatus, error: String?, now: Millis,
-                                  _ out: inout Outcome) throws(HallError) {
-        guard id > 0, id <= lastId else { throw HallError("UNKNOWN-TICKET", "ticket #\(id) was never issued") }
+                                  _ out: inout Effects) throws(HallError) {
+        guard id > 0, id <= lastId else { throw HallError(.unknownTicket, "ticket #\(id) was never issued") }
         var ref: Ticket?
         if var t = live[id] {
             t.printStatus = status; t.printError = error; live[id] = t; ref = t
@@ -470,7 +470,7 @@ public struct QueueEngine: Sendable {
         out.prints.append(.init(ticketId: id, status: status, error: error))
         var d = ["status": status.rawValue, "ticket_id": String(id)]
         if let error { d["error"] = error }
-        out.events.append(event("print", now, ref, d))
+        out.events.append(event(.print, now, ref, d))
     }
 
     /// Replaces the config (reload). Windows that disappeared keep nothing; new windows start idle.

@@ -38,17 +38,28 @@ public struct Ticket: Sendable, Equatable, Codable {
     public var clerk: String?
     public var firstCalledAt: Millis?
     public var lastCalledAt: Millis?
-    /// The call at the current window (recalls do not move it); the start of the service time.
-    public var callAt: Millis?
+    /// The call at the window that has it now (recalls do not move it; a transfer clears it):
+    /// the start of this visit's service time. Stored as `call_at`, sent as `called_at`.
+    public var windowCalledAt: Millis?
     public var startedAt: Millis?
     public var finishedAt: Millis?
-    public var outcome: String?
+    public var outcome: Leg.Outcome?
     public var recalls: Int
     public var transfers: Int
     public var noshows: Int
     public var printStatus: PrintStatus
     public var printError: String?
     public var rating: Int?
+
+    /// The store's column names are these keys in snake_case; only `windowCalledAt` keeps its
+    /// shipped column name (`call_at`).
+    enum CodingKeys: String, CodingKey {
+        case id, day, service, issuedService, number, label, key, issuedAt
+        case queuedAt, queueSeq, queuedMono, callMono, waitMs, serviceMs, state, window
+        case targetWindow, priority, clerk, firstCalledAt, lastCalledAt, startedAt, finishedAt, outcome
+        case recalls, transfers, noshows, printStatus, printError, rating
+        case windowCalledAt = "callAt"
+    }
 
 }
 

@@ -13,13 +13,13 @@ public enum TicketCSV {
         func t(_ m: Millis?) -> String { m.map(calendar.localTimestamp) ?? "" }
         var lines = [header.joined(separator: ",")]
         for x in tickets {
-            let served = x.outcome == "served"
+            let served = x.outcome == .served
             // Durations as the engine measured them (monotonic clock); older rows by wall time, never negative.
-            let wait = served ? (x.waitMs ?? x.callAt.map { max(0, $0 - x.queuedAt) }).map(seconds) ?? "" : ""
-            let svc = x.finishedAt == nil ? "" : (x.serviceMs ?? x.callAt.flatMap { c in x.finishedAt.map { max(0, $0 - c) } }).map(seconds) ?? ""
-            let fields: [String] = [x.day, x.label, x.issuedService, x.service, t(x.issuedAt), t(x.firstCalledAt), t(x.callAt),
+            let wait = served ? (x.waitMs ?? x.windowCalledAt.map { max(0, $0 - x.queuedAt) }).map(seconds) ?? "" : ""
+            let svc = x.finishedAt == nil ? "" : (x.serviceMs ?? x.windowCalledAt.flatMap { c in x.finishedAt.map { max(0, $0 - c) } }).map(seconds) ?? ""
+            let fields: [String] = [x.day, x.label, x.issuedService, x.service, t(x.issuedAt), t(x.firstCalledAt), t(x.windowCalledAt),
                                     t(x.startedAt), t(x.finishedAt), x.window.map(String.init) ?? "", x.clerk ?? "",
-                                    x.outcome ?? x.state.rawValue, wait, svc, String(x.recalls), String(x.transfers),
+                                    x.outcome?.rawValue ?? x.state.rawValue, wait, svc, String(x.recalls), String(x.transfers),
                                     String(x.noshows), x.printStatus.rawValue, x.printError ?? "", x.rating.map(String.init) ?? ""]
             lines.append(fields.map(cell).joined(separator: ","))
         }

@@ -17,8 +17,8 @@ public enum PrinterHealth: String, Sendable, Equatable {
     public var refusal: HallError? {
         switch self {
         case .online, .paperNearEnd: return nil
-        case .paperOut: return HallError("PRINTER-PAPER-OUT", "the ticket printer is out of paper")
-        default: return HallError("PRINTER-OFFLINE", "the ticket printer is \(rawValue)")
+        case .paperOut: return HallError(.printerPaperOut, "the ticket printer is out of paper")
+        default: return HallError(.printerOffline, "the ticket printer is \(rawValue)")
         }
     }
 }

@@ -8,8 +8,8 @@ public enum Render {
             "number": .int(Int64(t.number)), "day": .string(t.day), "issued_at": .string(isoUTC(t.issuedAt)),
             "queued_at": .string(isoUTC(t.queuedAt)), "state": .string(t.state.rawValue),
             "window": .from(t.window), "target_window": .from(t.targetWindow), "clerk": .from(t.clerk),
-            "called_at": .from(t.callAt.map(isoUTC)), "started_at": .from(t.startedAt.map(isoUTC)),
-            "finished_at": .from(t.finishedAt.map(isoUTC)), "outcome": .from(t.outcome),
+            "called_at": .from(t.windowCalledAt.map(isoUTC)), "started_at": .from(t.startedAt.map(isoUTC)),
+            "finished_at": .from(t.finishedAt.map(isoUTC)), "outcome": .from(t.outcome?.rawValue),
             "recalls": .int(Int64(t.recalls)), "transfers": .int(Int64(t.transfers)), "noshows": .int(Int64(t.noshows)),
             "print": .string(t.printStatus.rawValue), "print_error": .from(t.printError), "rating": .from(t.rating),
         ]
@@ -23,7 +23,7 @@ public enum Render {
     /// With a calendar, `local` carries the hall's wall-clock time next to the UTC `at`.
     public static func event(_ e: HallEvent, role: String? = nil, uid: Int? = nil, calendar: HallCalendar? = nil) -> JSONValue {
         var o: [String: JSONValue] = [
-            "type": "event", "event": .string(e.type), "at": .string(isoUTC(e.at)), "day": .string(e.day),
+            "type": "event", "event": .string(e.type.rawValue), "at": .string(isoUTC(e.at)), "day": .string(e.day),
             "ticket": .from(e.label), "service": .from(e.service), "window": .from(e.window), "clerk": .from(e.clerk),
         ]
         if !e.details.isEmpty { o["details"] = .object(e.details.mapValues { .string($0) }) }

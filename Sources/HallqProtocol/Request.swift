@@ -1,24 +1,5 @@
 import HallqCore
 
-/// The three sockets, one per role. The kernel decides who may connect to which (file mode and
-/// group, or the socket units); the server decides which ops each may send.
-public enum Role: String, Sendable, CaseIterable {
-    case kiosk, clerk, admin
-
-    /// *Stable*: which ops each role may send (docs/PROTOCOL.md).
-    public var ops: Set<String> {
-        switch self {
-        case .kiosk: return ["take", "services", "status"]
-        case .clerk: return ["signin", "signout", "call", "recall", "noshow", "start", "finish", "transfer",
-                             "pause", "resume", "rate", "status", "services", "watch"]
-        case .admin: return Role.clerk.ops.union(Role.kiosk.ops)
-            .union(["stats", "history", "export", "reprint", "devices", "hall", "reload"])
-        }
-    }
-
-    public static var allOps: Set<String> { Role.admin.ops }
-}
-
 /// A parsed request: a queue command, or a read.
 public enum Request: Sendable, Equatable {
     case command(Command)
@@ -58,10 +39,12 @@ public enum Wire {
         let id = o["id"]
         if let id, !Self.validID(id) { return (nil, .failure(.badRequest("id must be a number or a string of at most 64 characters"))) }
         guard let opValue = o["op"] else { return (id, .failure(.badRequest("missing field: op"))) }
-        guard let op = opValue.stringValue else { return (id, .failure(.badRequest("op must be a string"))) }
-        guard Role.allOps.contains(op) else { return (id, .failure(.init("UNKNOWN-OP", "unknown op \"\(op.prefix(40))\""))) }
-        guard role.ops.contains(op) else {
-            return (id, .failure(.init("NOT-ALLOWED", "op \(op) is not allowed on the \(role.rawValue) socket")))
+        guard let name = opValue.stringValue else { return (id, .failure(.badRequest("op must be a string"))) }
+        guard let op = Op(rawValue: name) else {
+            return (id, .failure(.init(.unknownOp, "unknown op \"\(name.prefix(40))\"")))
+        }
+        guard role.allows(op) else {
+            return (id, .failure(.init(.notAllowed, "op \(op.rawValue) is not allowed on the \(role.rawValue) socket")))
         }
         do {
             return (id, .success(try request(op: op, Fields(o))))
@@ -78,17 +61,17 @@ public enum Wire {
         }
     }
 
-    private static func request(op: String, _ f: Fields) throws(HallError) -> Request {
+    private static func request(op: Op, _ f: Fields) throws(HallError) -> Request {
         switch op {
-        case "take": return .command(.take(service: try f.string("service"), key: try f.optionalString("key", max: 64)))
-        case "services": return .services
-        case "status": return .status
-        case "watch": return .watch
-        case "call": return .command(.call(window: try f.window(), ticket: try f.optionalString("ticket", max: 16)))
-        case "recall": return .command(.recall(window: try f.window()))
-        case "noshow": return .command(.noshow(window: try f.window()))
-        case "start": return .command(.start(window: try f.window()))
-        case "finish":
+        case .take: return .command(.take(service: try f.string("service"), key: try f.optionalString("key", max: 64)))
+        case .services: return .services
+        case .status: return .status
+        case .watch: return .watch
+        case .call: return .command(.call(window: try f.window(), ticket: try f.optionalString("ticket", max: 16)))
+        case .recall: return .command(.recall(window: try f.window()))
+        case .noshow: return .command(.noshow(window: try f.window()))
+        case .start: return .command(.start(window: try f.window()))
+        case .finish:
             let w = try f.window()
             let name = try f.optionalString("outcome", max: 16) ?? "served"
             let allowed: [Leg.Outcome] = [.served, .incomplete, .referred, .cancelled]
@@ -96,34 +79,33 @@ public enum Wire {
                 throw .badRequest("outcome must be one of \(allowed.map(\.rawValue).joined(separator: ", "))")
             }
             return .command(.finish(window: w, outcome: o))
-        case "transfer":
+        case .transfer:
             return .command(.transfer(window: try f.window(), toService: try f.optionalString("service", max: 16),
                                       toWindow: try f.optionalInt("to_window")))
-        case "pause": return .command(.pause(window: try f.window()))
-        case "resume": return .command(.resume(window: try f.window()))
-        case "signin": return .command(.signin(window: try f.window(), clerk: try f.string("clerk", max: 64)))
-        case "signout": return .command(.signout(window: try f.window()))
-        case "rate":
+        case .pause: return .command(.pause(window: try f.window()))
+        case .resume: return .command(.resume(window: try f.window()))
+        case .signin: return .command(.signin(window: try f.window(), clerk: try f.string("clerk", max: 64)))
+        case .signout: return .command(.signout(window: try f.window()))
+        case .rate:
             let w = try f.window()
             guard let score = try f.optionalInt("score") else { throw .badRequest("missing field: score") }
             return .command(.rate(window: w, score: score))
-        case "stats":
+        case .stats:
             let by = try f.optionalString("by", max: 16) ?? "service"
             guard let dim = StatsDimension(rawValue: by) else {
                 throw .badRequest("by must be one of \(StatsDimension.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return .stats(from: try f.day("from"), to: try f.day("to"), by: dim)
-        case "history": return .history(ticket: try f.string("ticket", max: 16), day: try f.optionalDay("day"))
-        case "export": return .export(from: try f.day("from"), to: try f.day("to"))
-        case "reprint": return .reprint(ticket: try f.string("ticket", max: 16), day: try f.optionalDay("day"))
-        case "devices": return .devices
-        case "hall":
+        case .history: return .history(ticket: try f.string("ticket", max: 16), day: try f.optionalDay("day"))
+        case .export: return .export(from: try f.day("from"), to: try f.day("to"))
+        case .reprint: return .reprint(ticket: try f.string("ticket", max: 16), day: try f.optionalDay("day"))
+        case .devices: return .devices
+        case .hall:
             let m = try f.string("mode", max: 8)
             let mode: HallMode? = m == "close" ? .closed : HallMode(rawValue: m)
             guard let mode else { throw .badRequest("mode must be open, close or auto") }
             return .command(.hall(mode))
-        case "reload": return .reload
-        default: throw HallError("UNKNOWN-OP", "unknown op \"\(op)\"")
+        case .reload: return .reload
         }
     }
 
@@ -183,7 +165,7 @@ public enum Wire {
     }
 
     public static func error(id: JSONValue?, _ e: HallError) -> JSONValue {
-        var o: [String: JSONValue] = ["ok": false, "error": .string(e.token), "message": .string(e.message)]
+        var o: [String: JSONValue] = ["ok": false, "error": .string(e.token.rawValue), "message": .string(e.message)]
         if let id { o["id"] = id }
         return .object(o)
     }

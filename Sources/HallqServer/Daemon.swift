@@ -35,7 +35,7 @@ public struct Daemon {
                 return .success(())
             } catch {
                 logger.error("config reload refused; keeping the running config", metadata: ["error": .string("\(error)")])
-                return .failure(HallError("BAD-CONFIG", "reload refused, the running config stays: \(error)"))
+                return .failure(HallError(.badConfig, "reload refused, the running config stays: \(error)"))
             }
         }
         let dispatcher = Dispatcher(hall: hall, devices: devices, limits: config.limits, reload: reload)

@@ -171,14 +171,14 @@ public actor DeviceHub: Service {
 
     /// Prints a stored ticket again (admin `reprint`). Waits for the printer's answer.
     public func reprint(_ t: Ticket) async -> Result<Void, HallError> {
-        guard printer != nil else { return .failure(HallError("PRINTER-OFFLINE", "no printer is configured")) }
+        guard printer != nil else { return .failure(HallError(.printerOffline, "no printer is configured")) }
         let engine = await hall.read { $0 }
         let ahead = t.state == .waiting ? engine.ahead(of: t) : 0
         let layout = TicketLayout.make(ticket: t, ahead: ahead, etaMinutes: engine.etaMinutes(service: t.service, ahead: ahead),
                                        config: config, calendar: engine.calendar)
         switch await printNow(PrintJob(ticketId: t.id, layout: layout)) {
         case .success: return .success(())
-        case let .failure(f): return .failure(HallError("PRINTER-OFFLINE", "reprint failed: \(f.reason)"))
+        case let .failure(f): return .failure(HallError(.printerOffline, "reprint failed: \(f.reason)"))
         }
     }
 
@@ -263,23 +263,23 @@ public actor DeviceHub: Service {
     // MARK: - Signs
 
     private func follow(_ c: Committed) async {
-        for e in c.outcome.events {
-            if e.type == "take", case let .issued(t, ahead, eta, false) = c.outcome.subject, printer != nil {
+        for e in c.effects.events {
+            if e.type == .take, case let .issued(t, ahead, eta, false) = c.effects.subject, printer != nil {
                 jobSink.yield(PrintJob(ticketId: t.id, layout: TicketLayout.make(
                     ticket: t, ahead: ahead, etaMinutes: eta, config: config, calendar: c.engine.calendar)))
             }
-            if (e.type == "call" || e.type == "recall"), let w = e.window, let id = e.ticketId, let t = c.engine.live[id] {
-                announce(t, window: w, recall: e.type == "recall", calendar: c.engine)
+            if e.type.isCall, let w = e.window, let id = e.ticketId, let t = c.engine.live[id] {
+                announce(t, window: w, recall: e.type == .recall, calendar: c.engine)
             }
-            if (e.type == "call" || e.type == "recall"), let label = e.label, let w = e.window {
+            if e.type.isCall, let label = e.label, let w = e.window {
                 // A recall moves the call to the top rather than listing it twice.
                 recentCalls.removeAll { $0.label == label && $0.window == w }
                 recentCalls.insert((label, w), at: 0)
                 recentCalls = Array(recentCalls.prefix(config.lobby?.recent ?? 5))
             }
         }
-        let windowsTouched = Set(c.outcome.events.compactMap(\.window))
-        let fresh = Set(c.outcome.events.filter { $0.type == "call" || $0.type == "recall" }.compactMap(\.window))
+        let windowsTouched = Set(c.effects.events.compactMap(\.window))
+        let fresh = Set(c.effects.events.filter { $0.type.isCall }.compactMap(\.window))
         for n in windowsTouched.sorted() {
             await showWindow(n, engine: c.engine, freshCall: fresh.contains(n))
             if fresh.contains(n), let current = c.engine.windows[n]?.current {

@@ -27,7 +27,7 @@ public struct Dispatcher: Sendable {
             return Wire.error(id: id, e)
         } catch {
             hall.logger.error("request failed", metadata: ["error": .string("\(error)")])
-            return Wire.error(id: id, HallError("INTERNAL", "internal error; see the daemon's log"))
+            return Wire.error(id: id, HallError(.internal, "internal error; see the daemon's log"))
         }
     }
 
@@ -56,7 +56,7 @@ public struct Dispatcher: Sendable {
             }
             return s
         case .watch:
-            throw HallError("INTERNAL", "watch is handled by the connection")
+            throw HallError(.internal, "watch is handled by the connection")
         case let .stats(from, to, by):
             let (tickets, legs, cal) = try await rows(from: from, to: to)
             return ["from": .string(from), "to": .string(to), "by": .string(by.rawValue),
@@ -96,7 +96,7 @@ public struct Dispatcher: Sendable {
     }
 
     static func subject(_ c: Committed) -> [String: JSONValue] {
-        switch c.outcome.subject {
+        switch c.effects.subject {
         case .none: return [:]
         case let .issued(t, ahead, eta, duplicate):
             guard case var .object(o) = Render.ticket(t) else { return [:] }

@@ -55,8 +55,8 @@ final class EventFeed: @unchecked Sendable {
     }
 
     private func broadcast(_ c: Committed) {
-        guard !c.outcome.events.isEmpty else { return }
-        let lines = c.outcome.events.map {
+        guard !c.effects.events.isEmpty else { return }
+        let lines = c.effects.events.map {
             SocketServer.line(Render.event($0, role: c.origin.role, uid: c.origin.uid, calendar: c.engine.calendar))
         }
         let size = lines.reduce(0) { $0 + $1.readableBytes }

@@ -6,7 +6,7 @@ import Logging
 
 /// A command that was committed, as subscribers (watch streams, signs, systemd status) see it.
 public struct Committed: Sendable {
-    public var outcome: Outcome
+    public var effects: Effects
     public var origin: Origin
     /// The engine right after the command: what signs and status pages should show now.
     public var engine: QueueEngine
@@ -56,7 +56,7 @@ public final class Hall: @unchecked Sendable {
         return MonoStamp(boot: boot, ms: Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000)
     }
 
-    /// Applies a command and returns its outcome once it is durable.
+    /// Applies a command and returns its effects once they are durable.
     public func submit(_ command: Command, origin: Origin) async -> Result<Committed, HallError> {
         await withCheckedContinuation { cont in
             queue.async {
@@ -73,22 +73,22 @@ public final class Hall: @unchecked Sendable {
     /// Apply to a copy, commit, then swap the copy in and tell the subscribers. On the engine queue.
     private func commitOnQueue(_ command: Command, origin: Origin, now: Millis, mono: MonoStamp?) -> Result<Committed, HallError> {
         var next = engine
-        let outcome: Outcome
+        let effects: Effects
         do {
-            outcome = try next.apply(command, at: now, mono: mono)
+            effects = try next.apply(command, at: now, mono: mono)
         } catch {
             return .failure(error)
         }
-        if !outcome.events.isEmpty || !outcome.tickets.isEmpty {
+        if !effects.events.isEmpty || !effects.tickets.isEmpty {
             do {
-                try store.commit(outcome, origin: origin)
+                try store.commit(effects, origin: origin)
             } catch {
                 logger.error("store commit failed; the operation is refused", metadata: ["error": .string("\(error)")])
-                return .failure(HallError("STORAGE-FAILED", "the operation could not be saved and did not happen"))
+                return .failure(HallError(.storageFailed, "the operation could not be saved and did not happen"))
             }
         }
         engine = next
-        let committed = Committed(outcome: outcome, origin: origin, engine: next)
+        let committed = Committed(effects: effects, origin: origin, engine: next)
         for s in subscribers.values { s(committed) }
         return .success(committed)
     }

@@ -42,7 +42,7 @@ final class LineTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
         cancel()
         let seconds = timeout.nanoseconds / 1_000_000_000
         pending = channel.eventLoop.scheduleTask(in: timeout) {
-            SocketServer.refuse(channel, HallError("TOO-SLOW", "a request line must end within \(seconds) s of its first byte; closing"))
+            SocketServer.refuse(channel, HallError(.tooSlow, "a request line must end within \(seconds) s of its first byte; closing"))
         }
     }
 }

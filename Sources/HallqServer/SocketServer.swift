@@ -126,8 +126,7 @@ public struct SocketServer: Service {
             // A client opening connection after connection must not use up the daemon's files.
             logger.warning("connection refused: too many open", metadata: ["role": .string(role.rawValue)])
             try? await conn.executeThenClose { _, outbound in
-                try await outbound.write(Self.line(Wire.error(id: nil, HallError(
-                    "BUSY", "too many connections on the \(role.rawValue) socket (\(Self.maxConnectionsPerSocket)); closing"))))
+                try await outbound.write(Self.line(Wire.error(id: nil, HallError(.busy, "too many connections on the \(role.rawValue) socket (\(Self.maxConnectionsPerSocket)); closing"))))
             }
             return
         }
@@ -141,8 +140,7 @@ public struct SocketServer: Service {
                     open.touch(token)
                     switch frame {
                     case .tooLong:
-                        try await outbound.write(Self.line(Wire.error(id: nil, HallError(
-                            "TOO-LONG", "a request line may be at most \(Wire.maxLineBytes) bytes; closing"))))
+                        try await outbound.write(Self.line(Wire.error(id: nil, HallError(.tooLong, "a request line may be at most \(Wire.maxLineBytes) bytes; closing"))))
                         return
                     case let .line(buffer):
                         let bytes = buffer.readableBytesView
@@ -186,8 +184,7 @@ public struct SocketServer: Service {
         defer { feed.leave(id) }
         for await line in events {
             guard let line else {
-                try await outbound.write(Self.line(Wire.error(id: nil, HallError(
-                    "TOO-SLOW", "watcher left more than \(limits.watchBacklogBytes / 1024) KB of events unread; closing"))))
+                try await outbound.write(Self.line(Wire.error(id: nil, HallError(.tooSlow, "watcher left more than \(limits.watchBacklogBytes / 1024) KB of events unread; closing"))))
                 return
             }
             let n = line.readableBytes
@@ -237,7 +234,7 @@ final class OpenConnections: @unchecked Sendable {
                 return nil
             }
             entries[victim] = nil
-            SocketServer.refuse(e.channel, HallError("IDLE-CLOSED", "the \(role.rawValue) socket is full and this connection was idle longest; closing"))
+            SocketServer.refuse(e.channel, HallError(.idleClosed, "the \(role.rawValue) socket is full and this connection was idle longest; closing"))
         }
         next += 1
         entries[next] = Entry(role: role, channel: c, lastActive: DispatchTime.now().uptimeNanoseconds)

@@ -2,15 +2,6 @@ import Foundation
 import GRDB
 import HallqCore
 
-/// Who asked for an operation: stored on every event so the log answers "who did this" even
-/// for steps that have no clerk (a kiosk press, an admin forcing the hall closed).
-public struct Origin: Sendable, Equatable {
-    public var role: String
-    public var uid: Int?
-    public init(role: String, uid: Int? = nil) { self.role = role; self.uid = uid }
-    public static let system = Origin(role: "system")
-}
-
 /// One row of the event log as read back.
 public struct StoredEvent: Sendable, Equatable {
     public var seq: Int64
@@ -26,20 +17,36 @@ public struct StoredEvent: Sendable, Equatable {
 /// before the client hears "ok" (power loss included, not just a crash). `store-bench` measures
 /// its cost (docs/BENCHMARKS.md).
 public final class HallStore: Sendable {
-    public let pool: DatabasePool
+    /// How SQLite syncs a commit. `full` for hallqd; `normal` exists only for `store-bench`'s
+    /// comparison (it may lose the last commits on power loss, which hallq never acknowledges).
+    public enum Synchronous: String, Sendable {
+        case full = "FULL"
+        case normal = "NORMAL"
+    }
+
+    /// The one writer and its readers (WAL). Private: everything goes through intent methods, so
+    /// SQL and the schema stay in this module.
+    private let pool: DatabasePool
     public let path: String
 
-    /// - synchronous: "FULL" for hallqd; "NORMAL" exists only for the benchmark's comparison.
-    public init(path: String, synchronous: String = "FULL") throws {
-        precondition(["FULL", "NORMAL"].contains(synchronous))
+    public init(path: String, synchronous: Synchronous = .full) throws {
         self.path = path
         var c = Configuration()
         c.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
         }
         c.busyMode = .timeout(5)
         pool = try DatabasePool(path: path, configuration: c)
         try Self.migrator.migrate(pool)
+    }
+
+    /// Notes the start time in the settings table: one real write, so storage that cannot be
+    /// written shows at start (`openChecked`).
+    func recordStart(now: Int64) throws {
+        try pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('last_start_ms', ?)",
+                           arguments: [String(now)])
+        }
     }
 
     /// Named migrations, applied in order; never edit one that has shipped, add the next.
@@ -153,7 +160,7 @@ public final class HallStore: Sendable {
     // MARK: - Writes
 
     /// Writes everything one command did in one transaction. Returns only after it is on disk.
-    public func commit(_ o: Outcome, origin: Origin) throws {
+    public func commit(_ o: Effects, origin: Origin) throws {
         try pool.write { db in
             for t in o.tickets { try t.save(db) }
             for l in o.legs { try l.insert(db) }
@@ -174,7 +181,7 @@ public final class HallStore: Sendable {
         try db.execute(sql: """
             INSERT INTO events(at_ms, at, day, type, ticket_id, ticket, service, window, clerk, role, peer_uid, details)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [e.at, isoUTC(e.at), e.day, e.type, e.ticketId, e.label, e.service, e.window, e.clerk,
+            """, arguments: [e.at, isoUTC(e.at), e.day, e.type.rawValue, e.ticketId, e.label, e.service, e.window, e.clerk,
                              origin.role, origin.uid, details])
     }
 
@@ -236,7 +243,7 @@ public final class HallStore: Sendable {
     /// The whole timeline of one ticket, oldest first.
     public func events(ticketId: Int64) async throws -> [StoredEvent] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE ticket_id = ? ORDER BY seq", arguments: [ticketId]).map(Self.storedEvent)
+            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE ticket_id = ? ORDER BY seq", arguments: [ticketId]).compactMap(Self.storedEvent)
         }
     }
 
@@ -244,13 +251,15 @@ public final class HallStore: Sendable {
         try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0 }
     }
 
-    static func storedEvent(_ row: Row) -> StoredEvent {
+    /// A row as an event; nil for a type this version does not know (a newer hallqd's log).
+    static func storedEvent(_ row: Row) -> StoredEvent? {
+        guard let type = EventType(rawValue: row["type"]) else { return nil }
         var details: [String: String] = [:]
         if let text: String = row["details"], let data = text.data(using: .utf8),
            let obj = try? JSONSerialization.jsonObject(with: data) as? [String: String] {
             details = obj
         }
-        var e = HallEvent(type: row["type"], at: row["at_ms"], day: row["day"], window: row["window"], clerk: row["clerk"],
+        var e = HallEvent(type: type, at: row["at_ms"], day: row["day"], window: row["window"], clerk: row["clerk"],
                           details: details)
         e.ticketId = row["ticket_id"]
         e.label = row["ticket"]

@@ -75,9 +75,7 @@ extension HallStore {
             throw StoreProblem.notWritable(path: path, detail: e.message ?? "\(e.resultCode)")
         }
         do {
-            try store.pool.write { db in
-                try db.execute(sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('last_start_ms', ?)", arguments: [String(now)])
-            }
+            try store.recordStart(now: now)
         } catch let e as DatabaseError {
             throw StoreProblem.notWritable(path: path, detail: e.message ?? "\(e.resultCode)")
         }

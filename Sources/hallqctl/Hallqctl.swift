@@ -90,7 +90,8 @@ struct Global: ParsableArguments {
             guard let r = Role(rawValue: role) else { throw ValidationError("--as must be kiosk, clerk or admin") }
             return r
         }
-        return Role.allCases.first { $0.ops.contains(op) } ?? .admin
+        guard let known = Op(rawValue: op) else { return .admin }
+        return Role.allCases.first { $0.allows(known) } ?? .admin
     }
 
     /// Prints the reply as JSON with --json, else runs the human formatter.

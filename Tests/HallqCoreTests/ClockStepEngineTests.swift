@@ -15,7 +15,7 @@ struct ClockStepEngineTests {
         mutating func step(seconds: Double) { wall += Millis(seconds * 1000) }
 
         @discardableResult
-        mutating func run(_ c: Command) throws(HallError) -> Outcome {
+        mutating func run(_ c: Command) throws(HallError) -> Effects {
             try engine.apply(c, at: wall, mono: MonoStamp(boot: boot, ms: mono))
         }
         mutating func take(_ s: String) throws(HallError) -> Ticket {
@@ -46,7 +46,7 @@ struct ClockStepEngineTests {
         c.pass(seconds: 30)
         c.step(seconds: -3600)
         let call = try c.run(.call(window: 1, ticket: nil))
-        #expect(call.events.first { $0.type == "call" }?.details["waited_s"] == "30.000")
+        #expect(call.events.first { $0.type == .call }?.details["waited_s"] == "30.000")
         c.pass(seconds: 120)
         c.step(seconds: 7200)
         let fin = try c.run(.finish(window: 1, outcome: .served))
@@ -67,7 +67,7 @@ struct ClockStepEngineTests {
     func clockEvent() throws {
         var c = SteppingClock()
         let out = try c.run(.clockStep(ms: -3_600_000))
-        #expect(out.events.map(\.type) == ["clock"] && out.events.first?.details["step_s"] == "-3600.000")
+        #expect(out.events.map(\.type) == [.clock] && out.events.first?.details["step_s"] == "-3600.000")
         #expect(out.tickets.isEmpty)
     }
 }

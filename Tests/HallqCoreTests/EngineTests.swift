@@ -121,7 +121,7 @@ struct EngineTests {
         _ = try b.call(1)
         b.advance(seconds: 120)
         let out = try b.run(.call(window: 1, ticket: nil))
-        #expect(out.events.map(\.type) == ["finish", "call"])
+        #expect(out.events.map(\.type) == [.finish, .call])
         #expect(out.legs.count == 1 && out.legs[0].ticketId == first.id && out.legs[0].outcome == .served)
         #expect(out.legs[0].serviceSeconds == 120)
         #expect(b.engine.windows[1]?.current == second.id)
@@ -155,7 +155,7 @@ struct EngineTests {
         #expect(leg.waitSeconds == 95.5)
         #expect(leg.serviceSeconds == 240)
         let t = try #require(out.tickets.first)
-        #expect(t.recalls == 2 && t.outcome == "served" && t.startedAt != nil)
+        #expect(t.recalls == 2 && t.outcome == .served && t.startedAt != nil)
     }
 
     @Test("a no-show leaves the queue, or with requeue goes to the end once",

@@ -31,11 +31,11 @@ struct Bench {
     mutating func advance(seconds: Double) { now += Millis(seconds * 1000) }
 
     @discardableResult
-    mutating func run(_ c: Command) throws(HallError) -> Outcome { try engine.apply(c, at: now) }
+    mutating func run(_ c: Command) throws(HallError) -> Effects { try engine.apply(c, at: now) }
 
     /// Runs a command that must fail and returns its token.
     mutating func token(_ c: Command) -> String? {
-        do { _ = try engine.apply(c, at: now); return nil } catch { return error.token }
+        do { _ = try engine.apply(c, at: now); return nil } catch { return error.token.rawValue }
     }
 
     mutating func take(_ s: String, key: String? = nil) throws(HallError) -> Ticket {

@@ -17,7 +17,7 @@ struct StatisticsTests {
         try b.staff([1, 2])
         var tickets: [Ticket] = []
         var legs: [Leg] = []
-        func keep(_ o: Outcome) { legs += o.legs; for t in o.tickets { tickets.removeAll { $0.id == t.id }; tickets.append(t) } }
+        func keep(_ o: Effects) { legs += o.legs; for t in o.tickets { tickets.removeAll { $0.id == t.id }; tickets.append(t) } }
         keep(try b.run(.take(service: "A", key: nil)))
         keep(try b.run(.take(service: "A", key: nil)))
         keep(try b.run(.take(service: "B", key: nil)))

@@ -33,7 +33,7 @@ struct Driver {
     }
 
     @discardableResult
-    mutating func run(_ c: Command, after seconds: Double = 1) throws -> Outcome {
+    mutating func run(_ c: Command, after seconds: Double = 1) throws -> Effects {
         now += Millis(seconds * 1000)
         var next = engine
         let out = try next.apply(c, at: now)
@@ -52,7 +52,8 @@ struct StoreTests {
         #expect(try s.migrationsApplied() == ["v1-log-tickets-legs-windows", "v2-queue-seq-monotonic-durations"])
         let again = try HallStore(path: path)
         #expect(try again.migrationsApplied() == ["v1-log-tickets-legs-windows", "v2-queue-seq-monotonic-durations"])
-        let mode = try s.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        // WAL is a property of the file: another connection, as any SQLite tool would open it, sees it.
+        let mode = try DatabaseQueue(path: path).read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
     }
 
@@ -99,14 +100,16 @@ struct StoreTests {
         let t = try d.run(.take(service: "A", key: nil)).tickets[0]
         try d.run(.call(window: 1, ticket: nil), after: 65)
         try d.run(.finish(window: 1, outcome: .served), after: 300)
-        #expect(throws: (any Error).self) { try store.pool.write { try $0.execute(sql: "UPDATE events SET clerk = 'x'") } }
-        #expect(throws: (any Error).self) { try store.pool.write { try $0.execute(sql: "DELETE FROM events") } }
+        // The log refuses edits from any connection to the file, not only from hallq's.
+        let outside = try DatabaseQueue(path: path)
+        #expect(throws: (any Error).self) { try outside.write { try $0.execute(sql: "UPDATE events SET clerk = 'x'") } }
+        #expect(throws: (any Error).self) { try outside.write { try $0.execute(sql: "DELETE FROM events") } }
         let events = try await store.events(ticketId: t.id)
-        #expect(events.map(\.event.type) == ["take", "call", "finish"])
+        #expect(events.map(\.event.type) == [.take, .call, .finish])
         #expect(events.allSatisfy { $0.role == "clerk" && $0.uid == 1000 })
         #expect(events[1].event.clerk == "张三" && events[1].event.window == 1)
         let row = try #require(try await store.ticket(label: "A001", day: "2026-11-30"))
-        #expect(row.outcome == "served" && row.finishedAt == t0 + 367_000 && row.callAt == t0 + 67_000)
+        #expect(row.outcome == .served && row.finishedAt == t0 + 367_000 && row.windowCalledAt == t0 + 67_000)
         let legs = try await store.legs(from: t0, to: t0 + 86_400_000)
         #expect(legs.count == 1 && legs[0].waitSeconds == 65 && legs[0].serviceSeconds == 300)
     }

@@ -24,7 +24,8 @@ struct SocatOneLinerTests {
         let lines = try Self.block("README.md")
         #expect(try Self.block("docs/PROTOCOL.md") == lines)
         let ops = Set(lines.compactMap { l in l.range(of: #""op":"[a-z]+""#, options: .regularExpression).map { String(l[$0].dropFirst(6).dropLast()) } })
-        #expect(ops == Role.allOps, "missing: \(Role.allOps.subtracting(ops).sorted())")
+        let allOps = Set(Op.allCases.map(\.rawValue))
+        #expect(ops == allOps, "missing: \(allOps.subtracting(ops).sorted())")
 
         let d = try DaemonHarness()
         try d.start()

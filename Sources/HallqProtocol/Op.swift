@@ -1,0 +1,32 @@
+import HallqCore
+
+/// The three sockets, one per role. The kernel decides who may connect to which (file mode and
+/// group, or the socket units); the server decides which ops each may send.
+public enum Role: String, Sendable, CaseIterable {
+    case kiosk, clerk, admin
+
+    /// *Stable*: which ops this role may send (docs/PROTOCOL.md).
+    public var ops: Set<Op> { Set(Op.allCases.filter { $0.roles.contains(self) }) }
+
+    public func allows(_ op: Op) -> Bool { op.roles.contains(self) }
+}
+
+/// Every operation of the protocol: the one list the parser, the role table, the dispatcher and
+/// the docs check all read. Adding an op is a case here (with its roles), its parse in
+/// `Wire.request`, and its handler in `Dispatcher`; the compiler finds the switches that miss it.
+public enum Op: String, Sendable, CaseIterable {
+    case take, services, status, watch
+    case signin, signout, call, recall, noshow, start, finish, transfer, pause, resume, rate
+    case stats, history, export, reprint, devices, hall, reload
+
+    /// *Stable*: the roles that may send it.
+    public var roles: Set<Role> {
+        switch self {
+        case .take: return [.kiosk, .admin]
+        case .services, .status: return [.kiosk, .clerk, .admin]
+        case .watch, .signin, .signout, .call, .recall, .noshow, .start, .finish, .transfer, .pause, .resume, .rate:
+            return [.clerk, .admin]
+        case .stats, .history, .export, .reprint, .devices, .hall, .reload: return [.admin]
+        }
+    }
+}
