@@ -151,14 +151,17 @@ public struct PrinterConfig: Sendable, Equatable {
 
 public struct BusConfig: Sendable, Equatable {
     public enum Kind: String, Sendable, Equatable, CaseIterable { case serial, virtual }
+    public enum Parity: String, Sendable, Equatable, CaseIterable { case none, even, odd }
+    /// Onbon's header display mode: `dynamic` (01) lets the dynamic area cover a program stored
+    /// on the sign; `normal` (00) shows both side by side.
+    public enum DisplayMode: String, Sendable, Equatable, CaseIterable { case dynamic, normal }
     public var name: String
     public var kind: Kind
     public var path: String
     public var baud: Int
     public var proto: String
     public var dataBits = 8
-    /// "none", "even" or "odd".
-    public var parity = "none"
+    public var parity = Parity.none
     public var stopBits = 1
     /// Quiet time between frames on the bus, for controllers that need it.
     public var gapMs = 20
@@ -169,9 +172,7 @@ public struct BusConfig: Sendable, Equatable {
     public var replies = true
     /// How long a sign may take to answer before it counts as silent.
     public var replyTimeoutMs = 500
-    /// Onbon's header display mode: `dynamic` (01) lets the dynamic area cover a program stored
-    /// on the sign; `normal` (00) shows both side by side.
-    public var displayMode = "dynamic"
+    public var displayMode = DisplayMode.dynamic
     /// Onbon area X and width in pixels (the document's flag bit, BX-6K) instead of 8-pixel units.
     public var pixelUnits = false
     public init(name: String, kind: Kind = .virtual, path: String = "", baud: Int = 9600, proto: String = "plain") {

@@ -1,5 +1,6 @@
 import CSerialPort
 import Foundation
+import HallqCore
 
 #if canImport(Glibc)
 import Glibc
@@ -12,7 +13,7 @@ final class SerialPort {
         var description: String
     }
 
-    enum Parity: String, CaseIterable { case none, even, odd }
+    typealias Parity = BusConfig.Parity
 
     struct Settings: Equatable {
         var baud: Int

@@ -41,7 +41,7 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
         name = config.name
         path = config.path
         settings = .init(baud: config.baud, dataBits: config.dataBits,
-                         parity: SerialPort.Parity(rawValue: config.parity) ?? .none, stopBits: config.stopBits)
+                         parity: config.parity, stopBits: config.stopBits)
         self.encoder = encoder
         self.geometry = geometry
         gap = Double(config.gapMs) / 1000

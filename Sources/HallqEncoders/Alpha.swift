@@ -6,8 +6,10 @@ import HallqCore
 /// 5 × 00 | 01 | type "Z" | address 2 ASCII hex | 02 | "A" (write text) | label "A" | 1B |
 /// position | mode | text | 03 | checksum 4 ASCII hex (16-bit sum of 02 … 03) | 04
 public struct AlphaEncoder: SignEncoder {
-    public let name = "alpha"
+    public static let protocolName = "alpha"
     public init() {}
+    /// No options: every bus of this protocol is alike.
+    public init(bus: BusConfig) {}
 
     public func frames(for content: SignContent, address: Int, geometry: SignGeometry) -> [[UInt8]] {
         let mode: UInt8 = switch content.effect {

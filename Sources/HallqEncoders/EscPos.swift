@@ -16,7 +16,9 @@ public struct PrinterProfile: Sendable, Equatable {
     public static let mm80 = PrinterProfile(name: "80mm", columns: 48, dots: 576, hasCutter: true, nativeQR: true, bigSize: (4, 4))
     public static let mm58 = PrinterProfile(name: "58mm", columns: 32, dots: 384, hasCutter: false, nativeQR: true, bigSize: (3, 3))
 
-    public static func named(_ n: String) -> PrinterProfile? { [mm80, mm58].first { $0.name == n } }
+    /// Every printer profile: the only list (config check and its message, docs check).
+    public static let all = [mm80, mm58]
+    public static func named(_ n: String) -> PrinterProfile? { all.first { $0.name == n } }
 }
 
 /// ESC/POS bytes for a ticket. Pure: a layout in, bytes out. Text goes out in GB18030 after

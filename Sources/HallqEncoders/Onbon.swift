@@ -28,9 +28,15 @@ public struct OnbonEncoder: SignEncoder {
         case dynamic = 0x01
     }
 
-    public let name = "onbon"
+    public static let protocolName = "onbon"
     public let options: Options
     public init(options: Options = .init()) { self.options = options }
+
+    /// `replies`, `display_mode` and `pixel_units` of the bus.
+    public init(bus: BusConfig) {
+        self.init(options: .init(replies: bus.replies, dynamicPriority: bus.displayMode == .dynamic,
+                                 pixelUnits: bus.pixelUnits))
+    }
 
     /// The PC's address as source: the value the vendor's tools use.
     public static let hostAddress: UInt16 = 0x8000

@@ -3,8 +3,10 @@ import HallqCore
 /// A text line and CRLF in GB2312 (ASCII stays ASCII): simple serial LED modules, and a
 /// terminal on the bus for debugging. No addressing: one module per bus.
 public struct PlainEncoder: SignEncoder {
-    public let name = "plain"
+    public static let protocolName = "plain"
     public init() {}
+    /// No options: every bus of this protocol is alike.
+    public init(bus: BusConfig) {}
 
     public func frames(for content: SignContent, address: Int, geometry: SignGeometry) -> [[UInt8]] {
         let line = content.lines.joined(separator: " ")

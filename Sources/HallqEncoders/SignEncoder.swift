@@ -19,9 +19,14 @@ public enum SignReply: Sendable, Equatable {
 }
 
 /// One sign protocol: content for an address in, the frames to send out. Pure.
-/// Adding a vendor is one new file with one type conforming to this, plus its line in `SignEncoders`.
+/// Adding a vendor is one new file with one type conforming to this (its name, how it reads its
+/// bus's options, its frames), plus its line in `SignEncoders.all`; the config check, the device
+/// layer and the docs check all read that list.
 public protocol SignEncoder: Sendable {
-    var name: String { get }
+    /// The `protocol` a `[[bus]]` names to get this encoder.
+    static var protocolName: String { get }
+    /// The encoder with this bus's protocol options.
+    init(bus: BusConfig)
     func frames(for content: SignContent, address: Int, geometry: SignGeometry) -> [[UInt8]]
     /// Why this text cannot be shown, or nil: checked at config load.
     func problem(with text: String) -> String?
@@ -37,22 +42,14 @@ extension SignEncoder {
 }
 
 public enum SignEncoders {
-    /// Every protocol a bus may name, for the config check.
-    public static let names = ["onbon", "alpha", "plain"]
+    /// Every sign protocol hallq speaks: the only list (config check, device layer, docs check).
+    public static let all: [any SignEncoder.Type] = [OnbonEncoder.self, AlphaEncoder.self, PlainEncoder.self]
 
-    /// The encoder for a bus, with that bus's protocol options.
+    /// Their names, for the config check and its message.
+    public static var names: [String] { all.map { $0.protocolName } }
+
+    /// The encoder for a bus, with that bus's protocol options; nil for a name not in `all`.
     public static func make(for bus: BusConfig) -> (any SignEncoder)? {
-        switch bus.proto {
-        case "onbon":
-            return OnbonEncoder(options: .init(replies: bus.replies, dynamicPriority: bus.displayMode == "dynamic",
-                                               pixelUnits: bus.pixelUnits))
-        case "alpha": return AlphaEncoder()
-        case "plain": return PlainEncoder()
-        default: return nil
-        }
-    }
-
-    public static func named(_ name: String) -> (any SignEncoder)? {
-        make(for: BusConfig(name: "", proto: name))
+        all.first { $0.protocolName == bus.proto }.map { $0.init(bus: bus) }
     }
 }

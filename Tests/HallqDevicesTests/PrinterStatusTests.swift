@@ -27,8 +27,8 @@ struct PrinterStatusTests {
 
     @Test("only paper-out and the offline family refuse tickets")
     func refusals() {
-        #expect(PrinterHealth.paperOut.refusal?.token == "PRINTER-PAPER-OUT")
-        #expect(PrinterHealth.coverOpen.refusal?.token == "PRINTER-OFFLINE")
+        #expect(PrinterHealth.paperOut.refusal?.token.rawValue == "PRINTER-PAPER-OUT")
+        #expect(PrinterHealth.coverOpen.refusal?.token.rawValue == "PRINTER-OFFLINE")
         #expect(PrinterHealth.paperNearEnd.refusal == nil && PrinterHealth.online.refusal == nil)
     }
 }
