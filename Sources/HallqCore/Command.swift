@@ -33,6 +33,12 @@ public struct Effects: Sendable, Equatable {
         case ticket(Ticket)
         case window(WindowState)
         case hall(HallMode)
+
+        /// The issued ticket and its figures, when this is `take`'s subject.
+        public var issued: (ticket: Ticket, ahead: Int, etaMinutes: Int, duplicate: Bool)? {
+            if case let .issued(t, ahead, eta, duplicate) = self { return (t, ahead, eta, duplicate) }
+            return nil
+        }
     }
     public var subject: Subject = .none
     public var events: [HallEvent] = []

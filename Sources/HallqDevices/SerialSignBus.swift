@@ -23,17 +23,14 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
     let encoder: any SignEncoder
     let geometry: [Int: SignGeometry]
     let gap: TimeInterval
-    let refresh: TimeInterval
     let replyTimeoutMs: UInt32
     let logger: Logger
     private let healthCell: HealthCell
 
-    // Guarded by `cond`.
+    // Guarded by `cond`. The scheduling rules live in `SignSchedule` (a value, unit-tested with a
+    // made-up clock); this thread only locks, asks it, writes, and tells it what happened.
     private let cond = NSCondition()
-    private var wanted: [Int: SignContent] = [:]
-    private var urgent: [Int] = []
-    private var routine: [Int] = []
-    private var lastSent: [Int: Date] = [:]
+    private var schedule: SignSchedule
     private var signHealthText: [Int: String] = [:]
     private var stopped = false
 
@@ -45,7 +42,7 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
         self.encoder = encoder
         self.geometry = geometry
         gap = Double(config.gapMs) / 1000
-        refresh = Double(config.refreshSeconds)
+        schedule = SignSchedule(refresh: Double(config.refreshSeconds))
         replyTimeoutMs = UInt32(config.replyTimeoutMs)
         self.logger = logger
         healthCell = HealthCell("starting", logger: logger, up: "sign bus up", down: "sign bus down",
@@ -74,38 +71,28 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
     func record(_ content: SignContent, address: Int) {
         cond.lock()
         defer { cond.unlock() }
-        guard wanted[address] != content else { return }
-        wanted[address] = content
-        // A fresh call jumps the line; anything else keeps its place if already waiting.
-        if content.effect == .flash {
-            routine.removeAll { $0 == address }
-            if !urgent.contains(address) { urgent.append(address) }
-        } else if !urgent.contains(address) && !routine.contains(address) {
-            routine.append(address)
-        }
-        cond.signal()
+        if schedule.want(content, address: address) { cond.signal() }
     }
 
     func currentHealth() -> String { healthCell.value }
 
     private func setHealth(_ h: String) { healthCell.set(h) }
 
+    /// Seconds on the monotonic clock: the schedule's time, which a wall-clock step cannot move.
+    private static func now() -> Double { ProcessInfo.processInfo.systemUptime }
+
     /// The next sign to write and its content, or nil after waiting until `deadline`.
-    private func next(until deadline: Date) -> (Int, SignContent)? {
+    private func next(until deadline: Double) -> (Int, SignContent)? {
         cond.lock()
         defer { cond.unlock() }
         while !stopped {
-            if let a = urgent.first { urgent.removeFirst(); return (a, wanted[a]!) }
-            if let a = routine.first { routine.removeFirst(); return (a, wanted[a]!) }
-            // Periodic refresh: the sign that was written longest ago, once it is due.
-            let now = Date()
-            if let (a, at) = lastSent.filter({ wanted[$0.key] != nil }).min(by: { $0.value < $1.value }),
-               now.timeIntervalSince(at) >= refresh {
-                return (a, wanted[a]!)
+            let now = Self.now()
+            switch schedule.next(now: now) {
+            case let .send(address, content): return (address, content)
+            case let .wait(due):
+                if now >= deadline { return nil }
+                cond.wait(until: Date().addingTimeInterval(min(deadline, due ?? deadline) - now))
             }
-            if now >= deadline { return nil }
-            let due = lastSent.values.min().map { $0.addingTimeInterval(refresh) } ?? deadline
-            cond.wait(until: min(deadline, due))
         }
         return nil
     }
@@ -139,15 +126,11 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
     }
 
     private func requeue(_ address: Int) {
-        cond.lock()
-        if !urgent.contains(address) && !routine.contains(address) { urgent.insert(address, at: 0) }
-        cond.unlock()
+        cond.lock(); schedule.failed(address: address); cond.unlock()
     }
 
     private func markAllDirty() {
-        cond.lock()
-        for a in wanted.keys.sorted() where !urgent.contains(a) && !routine.contains(a) { routine.append(a) }
-        cond.unlock()
+        cond.lock(); schedule.resendAll(); cond.unlock()
     }
 
     private var isStopped: Bool { cond.lock(); defer { cond.unlock() }; return stopped }
@@ -177,7 +160,7 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
             }
             guard let open = port else { continue }
             // Check for a vanished adapter at least every half second, even while idle.
-            guard let (address, content) = next(until: Date().addingTimeInterval(0.5)) else {
+            guard let (address, content) = next(until: Self.now() + 0.5) else {
                 if !open.present { port = nil; setHealth("down: \(path) vanished") }
                 continue
             }
@@ -198,7 +181,7 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
                     if encoder.expectsReply { setSignHealth(address, try awaitReply(open)) }
                     if gap > 0 { Thread.sleep(forTimeInterval: gap) }
                 }
-                cond.lock(); lastSent[address] = Date(); cond.unlock()
+                cond.lock(); schedule.sent(address: address, at: Self.now()); cond.unlock()
             } catch {
                 requeue(address)
                 port = nil

@@ -5,7 +5,7 @@ import Testing
 @Suite("Queue engine across clock steps")
 struct ClockStepEngineTests {
     /// Applies commands with a wall clock and a monotonic clock that can be moved apart.
-    struct SteppingClock {
+    struct SteppingEngineDriver {
         var engine = QueueEngine(config: testConfig())
         var wall: Millis = monday9am
         var mono: Int64 = 1_000_000
@@ -18,15 +18,14 @@ struct ClockStepEngineTests {
         mutating func run(_ c: Command) throws(HallError) -> Effects {
             try engine.apply(c, at: wall, mono: MonoStamp(boot: boot, ms: mono))
         }
-        mutating func take(_ s: String) throws(HallError) -> Ticket {
-            guard case let .issued(t, _, _, _) = try run(.take(service: s, key: nil)).subject else { fatalError() }
-            return t
+        mutating func take(_ s: String) throws -> Ticket {
+            try #require(try run(.take(service: s, key: nil)).subject.issued).ticket
         }
     }
 
     @Test("a ticket taken after a step back waits behind those taken before it")
     func orderBySequence() throws {
-        var c = SteppingClock()
+        var c = SteppingEngineDriver()
         let a = try c.take("A")
         c.pass(seconds: 5)
         c.step(seconds: -3600)
@@ -40,7 +39,7 @@ struct ClockStepEngineTests {
 
     @Test("waits and service times come from the monotonic clock within a boot; across boots wall time clamped at 0, marked")
     func durations() throws {
-        var c = SteppingClock()
+        var c = SteppingEngineDriver()
         _ = try c.take("A")
         try c.run(.signin(window: 1, clerk: "张三"))
         c.pass(seconds: 30)
@@ -65,7 +64,7 @@ struct ClockStepEngineTests {
 
     @Test("a clock step is an event with its size and changes no ticket")
     func clockEvent() throws {
-        var c = SteppingClock()
+        var c = SteppingEngineDriver()
         let out = try c.run(.clockStep(ms: -3_600_000))
         #expect(out.events.map(\.type) == [.clock] && out.events.first?.details["step_s"] == "-3600.000")
         #expect(out.tickets.isEmpty)

@@ -5,7 +5,7 @@ import Testing
 struct EngineTests {
     @Test("numbers count up per service with the configured width")
     func numbering() throws {
-        var b = Bench()
+        var b = EngineDriver()
         #expect(try b.take("A").label == "A001")
         #expect(try b.take("A").label == "A002")
         #expect(try b.take("C").label == "C0001")
@@ -14,7 +14,7 @@ struct EngineTests {
 
     @Test("unknown service and exhausted range are refused and issue nothing")
     func refusals() throws {
-        var b = Bench()
+        var b = EngineDriver()
         #expect(b.token(.take(service: "Z", key: nil)) == "UNKNOWN-SERVICE")
         for _ in 0..<3 { _ = try b.take("B") }
         #expect(b.token(.take(service: "B", key: nil)) == "RANGE-EXHAUSTED")
@@ -23,11 +23,11 @@ struct EngineTests {
 
     @Test("a double press with the same key within 10 s is one ticket; later it is a new one")
     func idempotentTake() throws {
-        var b = Bench()
+        var b = EngineDriver()
         let first = try b.take("A", key: "kiosk-1-7")
         b.advance(seconds: 9.9)
         let out = try b.run(.take(service: "A", key: "kiosk-1-7"))
-        guard case let .issued(again, _, _, dup) = out.subject else { Issue.record("no ticket"); return }
+        let (again, _, _, dup) = try #require(out.subject.issued)
         #expect(again.id == first.id && dup)
         #expect(out.events.isEmpty && out.tickets.isEmpty, "a duplicate writes nothing")
         b.advance(seconds: 0.2)
@@ -38,7 +38,7 @@ struct EngineTests {
     func dayBoundary() throws {
         // 2026-11-30 23:59:59.999 in Shanghai is 15:59:59.999 UTC.
         let lastMs: Millis = 1_796_054_399_999
-        var b = Bench(at: lastMs)
+        var b = EngineDriver(at: lastMs)
         let late = try b.take("A")
         #expect(late.day == "2026-11-30" && late.label == "A001")
         _ = try b.take("A")
@@ -55,7 +55,7 @@ struct EngineTests {
     func closedHall() throws {
         let weekdays = Array(repeating: Optional(510...1050), count: 5)  // 08:30-17:30
         let hours = BusinessHours(days: weekdays + [nil, nil], dispenseCutoffMinutes: 30)
-        var b = Bench(testConfig(hours: hours))
+        var b = EngineDriver(testConfig(hours: hours))
         try b.staff([1])
         b.advance(seconds: 8 * 3600 - 60)  // 16:59 local
         let t = try b.take("A")
@@ -77,7 +77,7 @@ struct EngineTests {
     @Test("closed all day on a day with no hours")
     func closedDay() {
         let hours = BusinessHours(days: [510...1050, nil, nil, nil, nil, nil, nil])
-        var b = Bench(testConfig(hours: hours))
+        var b = EngineDriver(testConfig(hours: hours))
         #expect(b.token(.take(service: "A", key: nil)) == nil)  // Monday 09:00
         b.advance(seconds: 86400)  // Tuesday
         #expect(b.token(.take(service: "A", key: nil)) == "HALL-CLOSED")
@@ -87,7 +87,7 @@ struct EngineTests {
           arguments: [(QueueRules.CallPolicy.serviceOrder, ["A001", "A002", "B001"]),
                       (QueueRules.CallPolicy.oldestFirst, ["B001", "A001", "A002"])])
     func policies(policy: QueueRules.CallPolicy, expected: [String]) throws {
-        var b = Bench(testConfig(policy: policy))
+        var b = EngineDriver(testConfig(policy: policy))
         try b.staff([1])
         _ = try b.take("B"); b.advance(seconds: 1)
         _ = try b.take("A"); b.advance(seconds: 1)
@@ -100,7 +100,7 @@ struct EngineTests {
 
     @Test("two windows calling at the same instant never get the same ticket")
     func simultaneousCalls() throws {
-        var b = Bench()
+        var b = EngineDriver()
         try b.staff([1, 2])
         for _ in 0..<4 { _ = try b.take("A") }
         var seen: Set<Int64> = []
@@ -115,7 +115,7 @@ struct EngineTests {
 
     @Test("calling while a ticket is open finishes it as served in the same outcome")
     func callFinishesCurrent() throws {
-        var b = Bench()
+        var b = EngineDriver()
         try b.staff([1])
         let first = try b.take("A"), second = try b.take("A")
         _ = try b.call(1)
@@ -129,7 +129,7 @@ struct EngineTests {
 
     @Test("an empty queue leaves the open ticket open")
     func emptyQueueKeepsCurrent() throws {
-        var b = Bench()
+        var b = EngineDriver()
         try b.staff([1])
         let t = try b.take("A")
         _ = try b.call(1)
@@ -139,7 +139,7 @@ struct EngineTests {
 
     @Test("wait and service time in seconds; recall counts and does not move the call time")
     func durations() throws {
-        var b = Bench()
+        var b = EngineDriver()
         try b.staff([1])
         _ = try b.take("A")
         b.advance(seconds: 95.5)
@@ -161,7 +161,7 @@ struct EngineTests {
     @Test("a no-show leaves the queue, or with requeue goes to the end once",
           arguments: [QueueRules.NoshowRequeue.none, .end])
     func noshow(requeue: QueueRules.NoshowRequeue) throws {
-        var b = Bench(testConfig(requeue: requeue))
+        var b = EngineDriver(testConfig(requeue: requeue))
         try b.staff([1])
         let t = try b.take("A")
         b.advance(seconds: 1)
@@ -188,7 +188,7 @@ struct EngineTests {
 
     @Test("transfer to a service keeps the ticket, records both legs and goes ahead of newcomers")
     func transferToService() throws {
-        var b = Bench()
+        var b = EngineDriver()
         try b.staff([1, 3])
         let t = try b.take("A")
         b.advance(seconds: 10)
@@ -207,7 +207,7 @@ struct EngineTests {
 
     @Test("transfer to a window: only that window can call it")
     func transferToWindow() throws {
-        var b = Bench()
+        var b = EngineDriver()
         try b.staff([1, 2])
         let t = try b.take("A")
         _ = try b.call(1)
@@ -220,7 +220,7 @@ struct EngineTests {
 
     @Test("a paused window gets nothing and its clerk is on every event")
     func pauseAndClerk() throws {
-        var b = Bench()
+        var b = EngineDriver()
         #expect(b.token(.call(window: 1, ticket: nil)) == "NOT-SIGNED-IN")
         try b.staff([1])
         _ = try b.take("A")
@@ -236,7 +236,7 @@ struct EngineTests {
 
     @Test("call a specific ticket")
     func callSpecific() throws {
-        var b = Bench()
+        var b = EngineDriver()
         try b.staff([1, 2])
         _ = try b.take("A")
         let second = try b.take("A")
@@ -247,7 +247,7 @@ struct EngineTests {
 
     @Test("the keypad rates the window's last finished ticket within 5 minutes, once")
     func rating() throws {
-        var b = Bench()
+        var b = EngineDriver()
         try b.staff([1])
         #expect(b.token(.rate(window: 1, score: 5)) == "NOTHING-TO-RATE")
         _ = try b.take("A")
@@ -267,10 +267,10 @@ struct EngineTests {
 
     @Test("people ahead and the estimate follow recent service times and open windows")
     func estimate() throws {
-        var b = Bench()
+        var b = EngineDriver()
         // Default 300 s per ticket, no window staffed: both windows serving A count.
         for _ in 0..<4 { _ = try b.take("A") }
-        guard case let .issued(t, ahead, eta, _) = try b.run(.take(service: "A", key: nil)).subject else { Issue.record("take issued no ticket"); return }
+        let (t, ahead, eta, _) = try #require(try b.run(.take(service: "A", key: nil)).subject.issued)
         #expect(t.label == "A005" && ahead == 4)
         #expect(eta == 10)  // 4 × 300 s ÷ 2 windows = 600 s
         try b.staff([1])
@@ -283,7 +283,7 @@ struct EngineTests {
 
     @Test("print status changes only the print columns")
     func printStatus() throws {
-        var b = Bench()
+        var b = EngineDriver()
         try b.staff([1])
         let t = try b.take("A")
         _ = try b.call(1)

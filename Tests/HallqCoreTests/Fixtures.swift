@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 @testable import HallqCore
 
 /// A small hall: three services, three windows, Shanghai time.
@@ -19,7 +20,7 @@ func testConfig(policy: QueueRules.CallPolicy = .serviceOrder, requeue: QueueRul
 let monday9am: Millis = 1_796_000_400_000
 
 /// Drives an engine with a clock that only moves when told to.
-struct Bench {
+struct EngineDriver {
     var engine: QueueEngine
     var now: Millis
 
@@ -38,9 +39,8 @@ struct Bench {
         do { _ = try engine.apply(c, at: now); return nil } catch { return error.token.rawValue }
     }
 
-    mutating func take(_ s: String, key: String? = nil) throws(HallError) -> Ticket {
-        guard case let .issued(t, _, _, _) = try run(.take(service: s, key: key)).subject else { fatalError("no ticket") }
-        return t
+    mutating func take(_ s: String, key: String? = nil) throws -> Ticket {
+        try #require(try run(.take(service: s, key: key)).subject.issued).ticket
     }
 
     mutating func call(_ w: Int, _ label: String? = nil) throws(HallError) -> Ticket {

@@ -13,7 +13,7 @@ struct StatisticsTests {
 
     @Test("a day's tickets grouped by service, window and clerk")
     func grouping() throws {
-        var b = Bench()
+        var b = EngineDriver()
         try b.staff([1, 2])
         var tickets: [Ticket] = []
         var legs: [Leg] = []

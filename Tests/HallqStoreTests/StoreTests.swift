@@ -20,7 +20,7 @@ func config() -> HallConfig {
 }
 
 /// Applies commands through engine and store as the daemon does: commit, then keep.
-struct Driver {
+struct StoreDriver {
     var engine: QueueEngine
     let store: HallStore
     var now: Millis = t0
@@ -60,7 +60,7 @@ struct StoreTests {
     @Test("a restart rebuilds the live queue exactly")
     func rebuild() throws {
         let path = tempDir().appendingPathComponent("hallq.sqlite").path
-        var d = try Driver(store: try HallStore(path: path))
+        var d = try StoreDriver(store: try HallStore(path: path))
         try d.run(.signin(window: 1, clerk: "张三"))
         try d.run(.signin(window: 2, clerk: "李四"))
         for s in ["A", "A", "B", "A", "B"] { try d.run(.take(service: s, key: "k-\(s)-\(d.now)")) }
@@ -76,7 +76,7 @@ struct StoreTests {
         try d.run(.hall(.closed))
 
         // Same file, new process: the snapshot must give back the same live queue.
-        var r = try Driver(store: try HallStore(path: path), snapshotAt: d.now)
+        var r = try StoreDriver(store: try HallStore(path: path), snapshotAt: d.now)
         #expect(r.engine.live == d.engine.live)
         #expect(r.engine.windows == d.engine.windows)
         #expect(r.engine.hallMode == .closed)
@@ -86,7 +86,7 @@ struct StoreTests {
         let a = try d.run(.take(service: "A", key: "dup"), after: 2).subject
         let b = try r.run(.take(service: "A", key: "dup"), after: 2).subject
         #expect(a == b)
-        guard case let .issued(t1, _, _, dup) = try r.run(.take(service: "A", key: nil)).subject else { Issue.record("take issued no ticket"); return }
+        let (t1, _, _, dup) = try #require(try r.run(.take(service: "A", key: nil)).subject.issued)
         #expect(!dup && t1.label == "A005")
         #expect(r.engine.etaMinutes(service: "A", ahead: 3) == d.engine.etaMinutes(service: "A", ahead: 3))
     }
@@ -95,7 +95,7 @@ struct StoreTests {
     func appendOnly() async throws {
         let path = tempDir().appendingPathComponent("hallq.sqlite").path
         let store = try HallStore(path: path)
-        var d = try Driver(store: store)
+        var d = try StoreDriver(store: store)
         try d.run(.signin(window: 1, clerk: "张三"))
         let t = try d.run(.take(service: "A", key: nil)).tickets[0]
         try d.run(.call(window: 1, ticket: nil), after: 65)
@@ -117,7 +117,7 @@ struct StoreTests {
     @Test("a number is never stored twice for the same service and day")
     func uniqueNumbers() throws {
         let store = try HallStore(path: tempDir().appendingPathComponent("hallq.sqlite").path)
-        var d = try Driver(store: store)
+        var d = try StoreDriver(store: store)
         let out = try d.run(.take(service: "A", key: nil))
         var clash = out
         clash.tickets[0].id += 100
@@ -127,7 +127,7 @@ struct StoreTests {
     @Test("a failed commit writes nothing")
     func atomic() async throws {
         let store = try HallStore(path: tempDir().appendingPathComponent("hallq.sqlite").path)
-        var d = try Driver(store: store)
+        var d = try StoreDriver(store: store)
         let before = try await store.eventCount()
         var out = try d.engine.apply(.take(service: "A", key: nil), at: t0)
         out.legs = [Leg(ticketId: 999, day: "x", label: "x", service: "A", window: 1, clerk: nil, queuedAt: 0, calledAt: 0,
