@@ -12,10 +12,13 @@ public protocol SignBus: Sendable {
     /// Each sign's own health where the bus can tell (signs that answer): "ok" or
     /// "degraded: why". Buses whose signs never answer report none.
     func signHealth() async -> [Int: String]
+    /// Ends the driver's own thread, if it has one (at shutdown).
+    func stop()
 }
 
 extension SignBus {
     public func signHealth() async -> [Int: String] { [:] }
+    public func stop() {}
 }
 
 /// Writes each sign's current content to `<state>/signs/<bus>-<address>.txt` (replaced on every

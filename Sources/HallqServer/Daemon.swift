@@ -67,8 +67,11 @@ public struct Daemon {
     public func run() async throws {
         let devices = self.devices
         let watchdog = WatchdogService(hall: hall, notifier: notifier, logger: logger,
-                                       deviceProblems: { await devices.problems() })
+                                       deviceProblems: { await devices.report().problems })
         let hangup = ReloadOnHangup(reload: reloadAction, notifier: notifier)
+        // Until ReloadOnHangup traps it, a SIGHUP (a reload asked for during start-up) must not
+        // end hallqd, which is the signal's default action.
+        signal(SIGHUP, SIG_IGN)
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: devices),

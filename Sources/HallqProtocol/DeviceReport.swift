@@ -1,0 +1,73 @@
+import HallqCore
+
+/// Every device's health at one moment, as `devices`, `status` and systemd's STATUS line show it.
+/// Gathered by the device layer, rendered here: the JSON and the one-line summary are pure.
+public struct DeviceReport: Sendable, Equatable {
+    public struct Printer: Sendable, Equatable {
+        public var kind: String
+        /// A `PrinterHealth` raw value, or "none" when no printer is configured.
+        public var health: String
+        public init(kind: String, health: String) { self.kind = kind; self.health = health }
+    }
+
+    public struct Bus: Sendable, Equatable {
+        public var name: String
+        public var kind: String
+        public var proto: String
+        public var path: String
+        /// "ok", "starting", "down: why", or "not-driven".
+        public var health: String
+        /// Each answering sign's health by address ("ok" or "degraded: why").
+        public var signs: [Int: String]
+        public init(name: String, kind: String, proto: String, path: String, health: String, signs: [Int: String]) {
+            self.name = name; self.kind = kind; self.proto = proto; self.path = path; self.health = health
+            self.signs = signs
+        }
+    }
+
+    public struct Voice: Sendable, Equatable {
+        public var device: String
+        public var health: String
+        public init(device: String, health: String) { self.device = device; self.health = health }
+    }
+
+    public var printer: Printer
+    public var buses: [Bus]
+    public var voice: Voice?
+
+    public init(printer: Printer, buses: [Bus], voice: Voice?) {
+        self.printer = printer; self.buses = buses; self.voice = voice
+    }
+
+    /// Devices that are not fine, in a few words each ("printer paper-out", "bus signs down: …").
+    public var problems: [String] {
+        var out: [String] = []
+        if !["online", "none"].contains(printer.health) { out.append("printer \(printer.health)") }
+        if let voice, voice.health != "ok" { out.append("voice \(voice.health)") }
+        for b in buses {
+            if b.health != "ok" { out.append("bus \(b.name) \(b.health)") }
+            for (address, h) in b.signs.sorted(by: { $0.key < $1.key }) where h != "ok" {
+                out.append("sign \(b.name)/\(address) \(h)")
+            }
+        }
+        return out
+    }
+}
+
+extension Render {
+    /// `devices` (docs/PROTOCOL.md).
+    public static func devices(_ r: DeviceReport) -> JSONValue {
+        var out: [String: JSONValue] = [
+            "printer": ["kind": .string(r.printer.kind), "health": .string(r.printer.health)],
+            "buses": .array(r.buses.map { b in
+                ["name": .string(b.name), "kind": .string(b.kind), "protocol": .string(b.proto), "path": .string(b.path),
+                 "health": .string(b.health),
+                 "signs": .array(b.signs.sorted { $0.key < $1.key }.map {
+                     ["address": .int(Int64($0.key)), "health": .string($0.value)]
+                 })]
+            }),
+        ]
+        if let v = r.voice { out["voice"] = ["device": .string(v.device), "health": .string(v.health)] }
+        return .object(out)
+    }
+}

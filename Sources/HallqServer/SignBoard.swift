@@ -1,0 +1,125 @@
+import Foundation
+import HallqCore
+import HallqDevices
+import HallqEncoders
+import HallqProtocol
+import Logging
+
+/// Keeps every window sign and the lobby screen showing the live queue: a fresh call flashes for
+/// `call_hold_s`, then the sign says what is being served; the lobby lists the latest calls. It
+/// only hands content to the buses, whose drivers decide when each frame goes out.
+actor SignBoard {
+    let hall: Hall
+    let buses: [String: any SignBus]
+    let logger: Logger
+    private var config: HallConfig
+    private var recentCalls: [(label: String, window: Int)] = []
+    /// How long a fresh call flashes before the sign says what is being served.
+    let callHold: Duration
+
+    init(hall: Hall, config: HallConfig, stateDir: URL, logger: Logger) throws {
+        self.hall = hall
+        self.config = config
+        self.logger = logger
+        callHold = .seconds(config.callHoldSeconds)
+        buses = try Self.makeBuses(config, stateDir: stateDir, logger: logger)
+    }
+
+    /// One driver per configured bus, each knowing the panel size of every sign on it.
+    static func makeBuses(_ config: HallConfig, stateDir: URL, logger: Logger) throws -> [String: any SignBus] {
+        var buses: [String: any SignBus] = [:]
+        for bus in config.buses {
+            switch bus.kind {
+            case .virtual:
+                buses[bus.name] = try VirtualSignBus(name: bus.name, directory: stateDir.appendingPathComponent("signs"),
+                                                     logger: logger)
+            case .serial:
+                guard let encoder = SignEncoders.make(for: bus) else { continue }  // the loader checked the name
+                var geometry: [Int: SignGeometry] = [:]
+                for w in config.windows {
+                    if let s = w.sign, s.bus == bus.name {
+                        geometry[s.address] = SignGeometry(width: s.width, height: s.height, align: s.align)
+                    }
+                }
+                if let l = config.lobby, l.bus == bus.name {
+                    geometry[l.address] = SignGeometry(width: l.width, height: l.height, align: l.align)
+                }
+                buses[bus.name] = SerialSignBus(config: bus, encoder: encoder, geometry: geometry, logger: logger)
+            }
+        }
+        return buses
+    }
+
+    /// At start: the lobby's latest calls from the log, and every sign its current content.
+    func start() async {
+        recentCalls = (try? await hall.store.recentCalls(limit: config.lobby?.recent ?? 5)) ?? []
+        await refreshAll(hall.read { $0 })
+    }
+
+    func stop() {
+        for bus in buses.values { bus.stop() }
+    }
+
+    /// New texts, scopes and windows after a reload. The buses stay as they were opened.
+    func reconfigure(_ c: HallConfig) async {
+        config = c
+        await refreshAll(hall.read { $0 })
+    }
+
+    /// Shows what a committed command changed.
+    func follow(_ c: Committed) async {
+        for e in c.effects.events where e.type.isCall {
+            guard let label = e.label, let w = e.window else { continue }
+            // A recall moves the call to the top rather than listing it twice.
+            recentCalls.removeAll { $0.label == label && $0.window == w }
+            recentCalls.insert((label, w), at: 0)
+            recentCalls = Array(recentCalls.prefix(config.lobby?.recent ?? 5))
+        }
+        let windowsTouched = Set(c.effects.events.compactMap(\.window))
+        let fresh = Set(c.effects.events.filter { $0.type.isCall }.compactMap(\.window))
+        for n in windowsTouched.sorted() {
+            await showWindow(n, engine: c.engine, freshCall: fresh.contains(n))
+            if fresh.contains(n), let current = c.engine.windows[n]?.current {
+                let hold = callHold
+                Task {
+                    try? await Task.sleep(for: hold)
+                    await self.endHold(window: n, ticket: current)
+                }
+            }
+        }
+        await showLobby(c.engine)
+    }
+
+    /// Each bus's health and its answering signs', for `devices`.
+    func report() async -> [DeviceReport.Bus] {
+        var out: [DeviceReport.Bus] = []
+        for b in config.buses {
+            out.append(DeviceReport.Bus(name: b.name, kind: b.kind.rawValue, proto: b.proto, path: b.path,
+                                        health: await buses[b.name]?.health() ?? "not-driven",
+                                        signs: await buses[b.name]?.signHealth() ?? [:]))
+        }
+        return out
+    }
+
+    private func endHold(window n: Int, ticket: Int64) async {
+        let engine = await hall.read { $0 }
+        guard engine.windows[n]?.current == ticket else { return }
+        await showWindow(n, engine: engine, freshCall: false)
+    }
+
+    private func showWindow(_ n: Int, engine: QueueEngine, freshCall: Bool) async {
+        guard let wc = config.window(n), let sign = wc.sign, let bus = buses[sign.bus], let w = engine.windows[n] else { return }
+        let content = SignText.window(w, ticket: w.current.flatMap { engine.live[$0] }, freshCall: freshCall, config: config)
+        await bus.show(content, address: sign.address)
+    }
+
+    private func showLobby(_ engine: QueueEngine) async {
+        guard let lobby = config.lobby, let bus = buses[lobby.bus] else { return }
+        await bus.show(SignText.lobby(recent: recentCalls, engine: engine, config: config), address: lobby.address)
+    }
+
+    private func refreshAll(_ engine: QueueEngine) async {
+        for w in config.windows { await showWindow(w.number, engine: engine, freshCall: false) }
+        await showLobby(engine)
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import HallqCore
+import Logging
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// WATCHDOG=1 at half of $WATCHDOG_USEC, sent only after the engine answered a read (a stuck
+/// engine stops the pings and systemd restarts us); STATUS= when the summary changes; STOPPING=1
+/// when the graceful shutdown begins.
+struct WatchdogService: Service {
+    let hall: Hall
+    let notifier: SystemdNotifier
+    let logger: Logger
+    /// Device trouble worth showing in `systemctl status`, e.g. "printer paper-out".
+    let deviceProblems: @Sendable () async -> [String]
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        var interval: Duration = .seconds(5)
+        var pinging = false
+        if let usec = env["WATCHDOG_USEC"].flatMap(Int64.init), usec > 0,
+           env["WATCHDOG_PID"].flatMap(Int32.init).map({ $0 == getpid() }) ?? true {
+            interval = .microseconds(usec / 2)
+            pinging = true
+        }
+        let tick = min(interval, .seconds(5))
+        var lastStatus = ""
+        var sinceWatchdog: Duration = .zero
+        await withGracefulShutdownHandler {
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                await hall.checkClock()
+                let waiting = await hall.read { $0.waitingTotal }
+                let problems = await deviceProblems()
+                let status = "serving; \(waiting) waiting" + (problems.isEmpty ? "" : "; " + problems.joined(separator: ", "))
+                if status != lastStatus {
+                    notifier.send("STATUS=\(status)")
+                    lastStatus = status
+                }
+                sinceWatchdog += tick
+                if pinging && sinceWatchdog >= interval {
+                    notifier.send("WATCHDOG=1")
+                    sinceWatchdog = .zero
+                }
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: tick) }
+            }
+        } onGracefulShutdown: {
+            notifier.send("STOPPING=1\nSTATUS=draining")
+            logger.notice("shutting down: no new connections, finishing work in flight")
+        }
+    }
+}
