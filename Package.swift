@@ -66,8 +66,14 @@ let package = Package(
             "HallqProtocol", "HallqClient", "HallqVoice",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // What the tests and the benchmarks share (like NIOTestUtils / HummingbirdTesting): the real
+        // hallqd on a temp directory, the umockdev device helpers, the in-process hall, `eventually`.
+        .target(name: "HallqTestKit", dependencies: [
+            "HallqServer", "HallqCore", "HallqStore", "HallqClient", "HallqProtocol", "HallqEncoders",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Benchmarks: programs that print figures (docs/BENCHMARKS.md), never pass/fail tests.
-        .executableTarget(name: "signs-bench", dependencies: ["HallqClient", "HallqEncoders", "HallqProtocol"],
+        .executableTarget(name: "signs-bench", dependencies: ["HallqTestKit", "HallqClient", "HallqEncoders", "HallqProtocol"],
                           path: "Benchmarks/SignsBench"),
         .executableTarget(name: "store-bench", dependencies: ["HallqCore", "HallqStore"], path: "Benchmarks/StoreBench"),
         .executableTarget(name: "soak-crash", dependencies: ["HallqClient", "HallqProtocol",
@@ -95,7 +101,7 @@ let package = Package(
         .executableTarget(name: "hq-printer-bed", dependencies: ["CUMockdev"], path: "Tests/Support/PrinterBed"),
         .executableTarget(name: "hq-lp-bed", dependencies: ["CUMockdev"], path: "Tests/Support/LpBed"),
         .testTarget(name: "HallqdTests", dependencies: [
-            "HallqServer", "HallqCore", "HallqStore", "HallqClient", "HallqProtocol", "HallqEncoders", "HallqVoice",
+            "HallqTestKit", "HallqServer", "HallqCore", "HallqStore", "HallqClient", "HallqProtocol", "HallqEncoders", "HallqVoice",
             "hallqd", "hallqctl", "hq-serial-bed", "hq-printer-bed", "hq-lp-bed",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),

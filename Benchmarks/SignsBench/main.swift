@@ -14,16 +14,11 @@ import Foundation
 import HallqClient
 import HallqEncoders
 import HallqProtocol
+import HallqTestKit
 
 let args = CommandLine.arguments
 let calls = args.count > 1 ? Int(args[1]) ?? 50 : 50
 let baud = args.count > 2 ? Int(args[2]) ?? 9600 : 9600
-let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-let dir = URL(fileURLWithPath: "/tmp/hq-bench-\(getpid())")
-try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-defer { try? FileManager.default.removeItem(at: dir) }
-let capture = dir.appendingPathComponent("bus.bin")
-
 let windows = (1...6).map {
     "[[window]]\nnumber = \($0)\nservices = [\"A\"]\nscope = \"受理\($0)\"\nsign = { bus = \"signs\", address = \($0) }\n"
 }.joined()
@@ -49,55 +44,17 @@ let config = """
     take_per_min_connection = 100000
     take_per_min_service = 100000
     """
-try Data(config.utf8).write(to: dir.appendingPathComponent("hallq.toml"))
-
-// The emulated adapter.
-let helper = Process()
-helper.executableURL = URL(fileURLWithPath: "/usr/bin/umockdev-wrapper")
-helper.arguments = [bin.appendingPathComponent("hq-serial-bed").path, capture.path]
-let helperIn = Pipe(), helperOut = Pipe()
-helper.standardInput = helperIn
-helper.standardOutput = helperOut
-try helper.run()
-var first = Data()
-while !first.contains(0x0A) { first += helperOut.fileHandleForReading.availableData }
-let root = String(decoding: first, as: UTF8.self).split(separator: "\n")[0].dropFirst(5)
-
-// hallqd on it.
-let daemon = Process()
-daemon.executableURL = bin.appendingPathComponent("hallqd")
-daemon.arguments = ["--config", dir.appendingPathComponent("hallq.toml").path, "--state-dir", dir.appendingPathComponent("state").path,
-                    "--runtime-dir", dir.appendingPathComponent("run").path, "--log-level", "warning"]
-var env = ProcessInfo.processInfo.environment
-env["LD_PRELOAD"] = "libumockdev-preload.so.0"
-env["UMOCKDEV_DIR"] = String(root)
-daemon.environment = env
-try daemon.run()
-defer {
-    daemon.terminate(); daemon.waitUntilExit()
-    try? helperIn.fileHandleForWriting.write(contentsOf: Data("quit\n".utf8)); helper.waitUntilExit()
-}
-
-func connect(_ role: String) -> LineClient {
-    for _ in 0..<200 {
-        if let c = try? LineClient(path: dir.appendingPathComponent("run/\(role).sock").path, timeout: 10) { return c }
-        usleep(50_000)
-    }
-    fatalError("hallqd did not come up")
-}
-let kiosk = connect("kiosk"), clerk = connect("clerk")
+// The emulated adapter, and hallqd on it (HallqTestKit, as the device tests run them).
+let bus = try EmulatedSerial()
+let daemon = try DaemonHarness(config: config)
+try daemon.start(extraEnv: bus.environment, logLevel: "warning")
+let kiosk = try daemon.client(.kiosk), clerk = try daemon.client(.clerk)
 _ = try clerk.request(["op": "signin", "window": 3, "clerk": "bench"])
 for _ in 0..<calls { _ = try kiosk.request(["op": "take", "service": "A"]) }
 
-func size() -> Int { (try? FileManager.default.attributesOfItem(atPath: capture.path)[.size] as? Int) ?? 0 }
+/// The first frame after `offset` whose text names `label`.
 func frameEnds(after offset: Int, label: String) -> [UInt8]? {
-    guard let data = try? Data(contentsOf: capture), data.count > offset else { return nil }
-    let bytes = [UInt8](data[offset...])
-    guard let start = bytes.firstIndex(of: 0xA5), let end = bytes[start...].firstIndex(of: 0x5A) else { return nil }
-    let frame = Array(bytes[start...end])
-    guard let d = OnbonEncoder.decode(frame), let t = OnbonDynamicArea.text(in: d.data),
-          GBText.decode(t)?.contains(label) == true else { return nil }
-    return frame
+    bus.frames(from: offset).first { $0.text.contains(label) }?.raw
 }
 
 usleep(500_000)  // let the start-up frames pass
@@ -105,7 +62,7 @@ var times: [Double] = []
 var frameBytes = 0
 for _ in 0..<calls {
     usleep(40_000)  // the sign's ACK to the previous call is in: time this call alone
-    let offset = size()
+    let offset = bus.captured
     let t0 = DispatchTime.now().uptimeNanoseconds
     let r = try clerk.request(["op": "call", "window": 3])
     guard let label = r["ticket"]?["label"]?.stringValue else { fatalError("call failed: \(r.text)") }
@@ -123,21 +80,9 @@ print(String(format: "line time of that frame at %d baud (ms): %.2f", baud, line
 print(String(format: "expected call → sign shows it on a real bus (median, ms): %.2f", pct(0.5) + line))
 
 // Burst: every window calls at once; hallqd talks to one sign at a time and waits for its ACK.
-/// Ends of complete frames after `offset`: (destination, time seen).
-func scan(from offset: Int, into found: inout Set<Int>, seen: inout [(dst: UInt16, at: UInt64)], at now: UInt64) {
-    guard let data = try? Data(contentsOf: capture), data.count > offset else { return }
-    let bytes = [UInt8](data[offset...])
-    var i = 0
-    var n = 0
-    while let start = bytes[i...].firstIndex(of: 0xA5), let end = bytes[start...].firstIndex(where: { $0 == 0x5A }) {
-        if let d = OnbonEncoder.decode(Array(bytes[start...end])), !found.contains(n) {
-            found.insert(n)
-            seen.append((d.dst, now))
-        }
-        n += 1
-        i = end + 1
-        if i >= bytes.count { break }
-    }
+/// Ends of complete frames after `offset`: (destination, time first seen).
+func scan(from offset: Int, seen: inout [(dst: UInt16, at: UInt64)], at now: UInt64) {
+    for f in bus.frames(from: offset).dropFirst(seen.count) { seen.append((f.dst, now)) }
 }
 for w in [1, 2, 4, 5, 6] { _ = try clerk.request(["op": "signin", "window": .int(Int64(w)), "clerk": .string("bench\(w)")]) }
 let rounds = 10
@@ -145,13 +90,12 @@ for _ in 0..<(rounds * 6) { _ = try kiosk.request(["op": "take", "service": "A"]
 var gaps: [Double] = []
 for _ in 0..<rounds {
     usleep(300_000)
-    let offset = size()
+    let offset = bus.captured
     var seen: [(dst: UInt16, at: UInt64)] = []
-    var found = Set<Int>()
     for w in 1...6 { _ = try clerk.request(["op": "call", "window": .int(Int64(w))]) }
     let deadline = DispatchTime.now().uptimeNanoseconds + 5_000_000_000
     while seen.count < 6 && DispatchTime.now().uptimeNanoseconds < deadline {
-        scan(from: offset, into: &found, seen: &seen, at: DispatchTime.now().uptimeNanoseconds)
+        scan(from: offset, seen: &seen, at: DispatchTime.now().uptimeNanoseconds)
         usleep(200)
     }
     if seen.count < 6 { print("round: only \(seen.count) frames seen") }

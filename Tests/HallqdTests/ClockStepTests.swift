@@ -3,6 +3,7 @@ import GRDB
 import HallqClient
 import HallqProtocol
 import Testing
+import HallqTestKit
 
 /// The real hallqd under libfaketime (Debian's faketime): its wall clock steps back and forth
 /// while the monotonic clock runs on, as on a machine whose time NTP corrects.

@@ -6,6 +6,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import HallqTestKit
 #endif
 
 @Suite("kill -9 during load", .serialized)

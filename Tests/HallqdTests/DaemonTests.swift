@@ -3,6 +3,7 @@ import GRDB
 import HallqClient
 import HallqProtocol
 import Testing
+import HallqTestKit
 
 @Suite("hallqd end to end", .serialized)
 struct DaemonTests {
@@ -226,12 +227,4 @@ struct DaemonTests {
         #expect(d.log.contains(key), "\(d.log)")
         #expect(error?.description.contains("hallqd exited with 78") == true, "EX_CONFIG")
     }
-}
-
-/// A value shared between test threads.
-final class Locked<T>: @unchecked Sendable {
-    private var value: T
-    private let lock = NSLock()
-    init(_ v: T) { value = v }
-    func with<R>(_ f: (inout T) -> R) -> R { lock.lock(); defer { lock.unlock() }; return f(&value) }
 }

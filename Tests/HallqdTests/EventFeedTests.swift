@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import Testing
 @testable import HallqServer
+import HallqTestKit
 
 /// The watch fan-out, in process: a watcher that never reads is cut off at its byte budget, one
 /// that reads gets every event, and the commands do not wait for either.

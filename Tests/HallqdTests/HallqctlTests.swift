@@ -1,6 +1,7 @@
 import Foundation
 import HallqProtocol
 import Testing
+import HallqTestKit
 
 /// hallqctl as people and scripts use it: the real binary against the real daemon.
 @Suite("hallqctl", .serialized)

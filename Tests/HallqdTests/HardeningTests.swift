@@ -6,6 +6,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import HallqTestKit
 #endif
 
 /// What a hostile or careless environment did to hallqd, reproduced against the real binary.

@@ -3,6 +3,7 @@ import HallqClient
 import HallqEncoders
 import HallqProtocol
 import Testing
+import HallqTestKit
 
 /// The hall with its signs on one emulated RS-485 adapter speaking Onbon.
 let serialHallConfig = """

@@ -4,6 +4,7 @@ import HallqClient
 import HallqEncoders
 import HallqProtocol
 import Testing
+import HallqTestKit
 
 /// Six window signs and the lobby screen on one emulated RS-485 line, each answering every Onbon
 /// frame as the vendor document's controllers do (the emulated bus answers with the document's

@@ -1,6 +1,7 @@
 import Foundation
 import HallqProtocol
 import Testing
+import HallqTestKit
 
 /// The socat one-liners in README.md and docs/PROTOCOL.md, run as written (through sh and the
 /// real socat) against hallqd: every op answers, and the block covers every op.

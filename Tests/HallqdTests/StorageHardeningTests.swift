@@ -7,6 +7,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import HallqTestKit
 #endif
 
 /// What hallqd does with a damaged, read-only or world-readable state, started for real.

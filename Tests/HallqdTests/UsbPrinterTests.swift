@@ -5,6 +5,7 @@ import HallqProtocol
 import HallqServer
 import HallqStore
 import Testing
+import HallqTestKit
 
 func printerConfig(byID: Bool) -> String {
     """

@@ -5,6 +5,7 @@ import HallqProtocol
 import HallqServer
 import HallqStore
 import Testing
+import HallqTestKit
 
 @Suite("usblp ticket printer (/dev/usb/lpN), emulated", .serialized)
 struct UsblpPrinterTests {

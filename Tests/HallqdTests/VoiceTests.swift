@@ -4,6 +4,7 @@ import HallqClient
 import HallqProtocol
 import HallqVoice
 import Testing
+import HallqTestKit
 
 /// Voice calling through the real libasound into ALSA's `file:` device (no card needed), from a
 /// synthetic clip pack whose clip lengths are known, so the captured audio can be counted.

@@ -8,19 +8,19 @@ import Glibc
 
 /// The real hallqd binary on a temporary directory: the integration tests drive it only through
 /// its sockets and read its SQLite file back, as a hall's software would.
-final class DaemonHarness: @unchecked Sendable {
-    let root: URL
-    let stateDir: URL
-    let runtimeDir: URL
-    let configURL: URL
-    private(set) var process: Process?
+public final class DaemonHarness: @unchecked Sendable {
+    public let root: URL
+    public let stateDir: URL
+    public let runtimeDir: URL
+    public let configURL: URL
+    public private(set) var process: Process?
 
-    static var binDir: URL {
+    public static var binDir: URL {
         if let p = ProcessInfo.processInfo.environment["HALLQ_BIN_DIR"] { return URL(fileURLWithPath: p) }
         return Bundle.main.executableURL!.deletingLastPathComponent()
     }
 
-    init(config: String = DaemonHarness.demoConfig) throws {
+    public init(config: String = DaemonHarness.demoConfig) throws {
         // Short paths: a Unix socket path must fit in 108 bytes.
         root = URL(fileURLWithPath: "/tmp/hq-\(UUID().uuidString.prefix(8))")
         stateDir = root.appendingPathComponent("state")
@@ -38,19 +38,20 @@ final class DaemonHarness: @unchecked Sendable {
         try? FileManager.default.removeItem(at: root)
     }
 
-    var logURL: URL { root.appendingPathComponent("hallqd.log") }
-    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+    public var logURL: URL { root.appendingPathComponent("hallqd.log") }
+    public var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
     /// Starts hallqd and waits until the admin socket answers. `launcher` runs in front of it
     /// (e.g. systemd-socket-activate and its options), exec'ing hallqd in the same process.
-    func start(launcher: [String] = [], extraEnv: [String: String] = [:], waitFor socket: String? = nil) throws {
+    public func start(launcher: [String] = [], extraEnv: [String: String] = [:], waitFor socket: String? = nil,
+                      logLevel: String = "debug") throws {
         // umockdev's preload library (Debian 0.17.16) is not thread-safe in its stat() wrapper and
         // now and then aborts a process that starts several threads at once, with
         // "libumockdev-preload.c:…: is_emulated_device: Assertion `res > 0' failed". That is the
         // emulator failing, not hallqd: only that exact abort at start-up is retried, twice.
         for attempt in 1...3 {
             do {
-                return try startOnce(launcher: launcher, extraEnv: extraEnv, waitFor: socket)
+                return try startOnce(launcher: launcher, extraEnv: extraEnv, waitFor: socket, logLevel: logLevel)
             } catch let e as HarnessError where attempt < 3 && e.description.contains("libumockdev-preload.c")
                 && e.description.contains("is_emulated_device") {
                 Swift.print("hallqd start \(attempt): umockdev preload abort, retrying")
@@ -58,10 +59,10 @@ final class DaemonHarness: @unchecked Sendable {
         }
     }
 
-    private func startOnce(launcher: [String], extraEnv: [String: String], waitFor socket: String?) throws {
+    private func startOnce(launcher: [String], extraEnv: [String: String], waitFor socket: String?, logLevel: String) throws {
         let p = Process()
         let hallqd = Self.binDir.appendingPathComponent("hallqd").path
-        let args = ["--config", configURL.path, "--state-dir", stateDir.path, "--runtime-dir", runtimeDir.path, "--log-level", "debug"]
+        let args = ["--config", configURL.path, "--state-dir", stateDir.path, "--runtime-dir", runtimeDir.path, "--log-level", logLevel]
         if let tool = launcher.first {
             p.executableURL = URL(fileURLWithPath: tool)
             p.arguments = Array(launcher.dropFirst()) + [hallqd] + args
@@ -89,14 +90,14 @@ final class DaemonHarness: @unchecked Sendable {
         throw HarnessError("hallqd did not come up:\n\(log)")
     }
 
-    func path(_ role: Role) -> String { runtimeDir.appendingPathComponent("\(role.rawValue).sock").path }
+    public func path(_ role: Role) -> String { runtimeDir.appendingPathComponent("\(role.rawValue).sock").path }
 
-    func client(_ role: Role) throws -> LineClient { try LineClient(path: path(role), timeout: 10) }
+    public func client(_ role: Role) throws -> LineClient { try LineClient(path: path(role), timeout: 10) }
 
     /// One request on a fresh connection; the reply.
-    func ask(_ role: Role, _ request: JSONValue) throws -> JSONValue { try client(role).request(request) }
+    public func ask(_ role: Role, _ request: JSONValue) throws -> JSONValue { try client(role).request(request) }
 
-    func kill9() {
+    public func kill9() {
         guard let p = process else { return }
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
@@ -105,7 +106,7 @@ final class DaemonHarness: @unchecked Sendable {
 
     /// SIGTERM (unless sent already) and wait; the exit status.
     @discardableResult
-    func stop() -> Int32 {
+    public func stop() -> Int32 {
         guard let p = process else { return -1 }
         if p.isRunning { p.terminate() }
         p.waitUntilExit()
@@ -113,7 +114,7 @@ final class DaemonHarness: @unchecked Sendable {
         return p.terminationStatus
     }
 
-    static let demoConfig = """
+    public static let demoConfig = """
         [hall]
         name = "测试大厅"
         timezone = "Asia/Shanghai"
@@ -167,19 +168,19 @@ final class DaemonHarness: @unchecked Sendable {
         """
 }
 
-struct HarnessError: Error, CustomStringConvertible {
-    var description: String
-    init(_ d: String) { description = d }
+public struct HarnessError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ d: String) { description = d }
 }
 
 extension JSONValue {
-    var ok: Bool { self["ok"]?.boolValue == true }
-    var token: String? { self["error"]?.stringValue }
+    public var ok: Bool { self["ok"]?.boolValue == true }
+    public var token: String? { self["error"]?.stringValue }
 }
 
 /// Polls `f` until it is true or `seconds` pass; whether it became true. For state that follows
 /// a device asynchronously; the bound is generous and is not a timing assertion.
-func eventually(_ seconds: Double = 10, _ f: () throws -> Bool) rethrows -> Bool {
+public func eventually(_ seconds: Double = 10, _ f: () throws -> Bool) rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try f() { return true }
@@ -190,10 +191,10 @@ func eventually(_ seconds: Double = 10, _ f: () throws -> Bool) rethrows -> Bool
 
 extension DaemonHarness {
     /// The printer's health as `devices` reports it.
-    func printerHealth() throws -> JSONValue? { try ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"] }
+    public func printerHealth() throws -> JSONValue? { try ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"] }
 
     /// A ticket's print status as `history` reports it.
-    func printStatus(_ label: String) throws -> JSONValue? {
+    public func printStatus(_ label: String) throws -> JSONValue? {
         try ask(.admin, ["op": "history", "ticket": .string(label)])["ticket"]?["print"]
     }
 }

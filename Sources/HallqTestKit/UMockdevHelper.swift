@@ -4,16 +4,16 @@ import Foundation
 /// umockdev's testbed API must itself run inside the preload, so the helper owns the testbed
 /// and the test talks to it by lines on stdin/stdout. Whatever hallqd writes to the device is
 /// appended to a capture file.
-class UMockdevHelper: @unchecked Sendable {
-    let helper = Process()
-    let commands = Pipe()
-    let replies = Pipe()
-    let capture: URL
+open class UMockdevHelper: @unchecked Sendable {
+    public let helper = Process()
+    public let commands = Pipe()
+    public let replies = Pipe()
+    public let capture: URL
     /// The testbed root, for hallqd's UMOCKDEV_DIR.
-    private(set) var root = ""
+    public private(set) var root = ""
     private var buffer: [UInt8] = []
 
-    init(program: String) throws {
+    public init(program: String) throws {
         capture = URL(fileURLWithPath: "/tmp/hq-\(program)-\(UUID().uuidString.prefix(8)).bin")
         helper.executableURL = URL(fileURLWithPath: "/usr/bin/umockdev-wrapper")
         helper.arguments = [DaemonHarness.binDir.appendingPathComponent(program).path, capture.path]
@@ -32,7 +32,7 @@ class UMockdevHelper: @unchecked Sendable {
     }
 
     /// The environment a hallqd process needs to see the emulated device.
-    var environment: [String: String] { ["LD_PRELOAD": "libumockdev-preload.so.0", "UMOCKDEV_DIR": root] }
+    public var environment: [String: String] { ["LD_PRELOAD": "libumockdev-preload.so.0", "UMOCKDEV_DIR": root] }
 
     private func readReply() -> String? {
         while true {
@@ -49,7 +49,7 @@ class UMockdevHelper: @unchecked Sendable {
 
     /// Sends one command line; the helper must answer "ok" (and what follows it is returned).
     @discardableResult
-    func command(_ c: String) throws -> String {
+    public func command(_ c: String) throws -> String {
         try commands.fileHandleForWriting.write(contentsOf: Data((c + "\n").utf8))
         let r = readReply()
         guard let r, r == "ok" || r.hasPrefix("ok ") else {
@@ -59,8 +59,8 @@ class UMockdevHelper: @unchecked Sendable {
     }
 
     /// Everything captured so far.
-    var bytes: [UInt8] { [UInt8]((try? Data(contentsOf: capture)) ?? Data()) }
+    public var bytes: [UInt8] { [UInt8]((try? Data(contentsOf: capture)) ?? Data()) }
 
     /// Forgets what was captured so far.
-    func clear() { try? Data().write(to: capture) }
+    public func clear() { try? Data().write(to: capture) }
 }

@@ -9,34 +9,42 @@ import Glibc
 /// under umockdev-wrapper. hallqd runs with the helper's UMOCKDEV_DIR and the umockdev preload,
 /// so the real libserialport opens the emulated port; every byte hallqd sends lands in a file
 /// that this class splits into Onbon frames.
-final class EmulatedSerial: UMockdevHelper, @unchecked Sendable {
-    struct Frame: Sendable {
-        var dst: UInt16
-        var text: String
-        var effect: UInt8?
-        var raw: [UInt8]
+public final class EmulatedSerial: UMockdevHelper, @unchecked Sendable {
+    public struct Frame: Sendable {
+        public var dst: UInt16
+        public var text: String
+        public var effect: UInt8?
+        public var raw: [UInt8]
     }
 
-    init() throws { try super.init(program: "hq-serial-bed") }
+    public init() throws { try super.init(program: "hq-serial-bed") }
 
-    func unplug() throws { try command("unplug") }
-    func plug() throws { try command("plug") }
+    public func unplug() throws { try command("unplug") }
+    public func plug() throws { try command("plug") }
 
-    enum Reply: String { case ack, nack, silent }
+    public enum Reply: String { case ack, nack, silent }
     /// How the emulated sign at `address` answers Onbon frames (the document's ACK by default).
-    func reply(_ address: Int, _ mode: Reply) throws { try command("reply \(address) \(mode.rawValue)") }
+    public func reply(_ address: Int, _ mode: Reply) throws { try command("reply \(address) \(mode.rawValue)") }
 
     /// Frames the emulated signs saw and how many of hallqd's bytes arrived while a sign was
     /// about to answer (each would have collided with that answer on a real half-duplex line).
-    func stats() throws -> (frames: Int, collisions: Int) {
+    public func stats() throws -> (frames: Int, collisions: Int) {
         let words = try command("stats").split(separator: " ")
         guard words.count == 4, let f = Int(words[1]), let c = Int(words[3]) else { throw HarnessError("stats: \(words)") }
         return (f, c)
     }
 
     /// Every complete, CRC-valid Onbon frame captured so far, in order.
-    var frames: [Frame] {
-        let b = bytes
+    public var frames: [Frame] { frames(from: 0) }
+
+    /// How many bytes were captured so far: an offset for `frames(from:)`.
+    public var captured: Int { (try? FileManager.default.attributesOfItem(atPath: capture.path)[.size] as? Int) ?? 0 }
+
+    /// The complete, CRC-valid Onbon frames captured after the first `offset` bytes.
+    public func frames(from offset: Int) -> [Frame] {
+        let all = bytes
+        guard all.count > offset else { return [] }
+        let b = Array(all[offset...])
         var out: [Frame] = []
         var i = 0
         while i + 8 < b.count {
@@ -53,7 +61,7 @@ final class EmulatedSerial: UMockdevHelper, @unchecked Sendable {
 
     /// Waits until `match` holds for the frames so far, up to `seconds`.
     @discardableResult
-    func wait(seconds: Double = 10, _ match: ([Frame]) -> Bool) -> [Frame] {
+    public func wait(seconds: Double = 10, _ match: ([Frame]) -> Bool) -> [Frame] {
         let deadline = Date().addingTimeInterval(seconds)
         var f = frames
         while !match(f) && Date() < deadline {
