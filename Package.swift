@@ -71,6 +71,7 @@ let package = Package(
         .target(name: "HallqTestKit", dependencies: [
             "HallqServer", "HallqCore", "HallqStore", "HallqClient", "HallqProtocol", "HallqEncoders",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Benchmarks: programs that print figures (docs/BENCHMARKS.md), never pass/fail tests.
         .executableTarget(name: "signs-bench", dependencies: ["HallqTestKit", "HallqClient", "HallqEncoders", "HallqProtocol"],
@@ -88,7 +89,7 @@ let package = Package(
         .testTarget(name: "HallqStoreTests", dependencies: ["HallqStore", "HallqCore"]),
         .testTarget(name: "HallqVoiceTests", dependencies: ["HallqVoice", "HallqCore"]),
         .testTarget(name: "HallqServerTests", dependencies: [
-            "HallqServer",
+            "HallqServer", "HallqTestKit", "HallqCore", "HallqProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOTestUtils", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),

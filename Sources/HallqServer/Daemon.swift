@@ -26,18 +26,7 @@ public struct Daemon {
         let devices = try DeviceHub(hall: hall, config: config, stateDir: stateDir, logger: logger)
         let notifier = SystemdNotifier(environment: environment, logger: logger)
 
-        let reload: @Sendable () async -> Result<Void, HallError> = {
-            do {
-                let fresh = try ConfigLoader.load(path: configPath)
-                await hall.reconfigure(fresh)
-                await devices.reconfigure(fresh)
-                logger.notice("config reloaded", metadata: ["path": .string(configPath)])
-                return .success(())
-            } catch {
-                logger.error("config reload refused; keeping the running config", metadata: ["error": .string("\(error)")])
-                return .failure(HallError(.badConfig, "reload refused, the running config stays: \(error)"))
-            }
-        }
+        let reload = Self.reloader(configPath: configPath, hall: hall, devices: devices, logger: logger)
         let dispatcher = Dispatcher(hall: hall, devices: devices, limits: config.limits, reload: reload)
 
         let activated = SocketActivation.listeners(environment: environment)
@@ -63,6 +52,24 @@ public struct Daemon {
     }
 
     let reloadAction: @Sendable () async -> Result<Void, HallError>
+
+    /// `reload` and SIGHUP: read the config file again and hand it to the hall and the devices;
+    /// a broken file is refused with BAD-CONFIG and the running config stays.
+    public static func reloader(configPath: String, hall: Hall, devices: DeviceHub, logger: Logger)
+        -> @Sendable () async -> Result<Void, HallError> {
+        return {
+            do {
+                let fresh = try ConfigLoader.load(path: configPath)
+                await hall.reconfigure(fresh)
+                await devices.reconfigure(fresh)
+                logger.notice("config reloaded", metadata: ["path": .string(configPath)])
+                return .success(())
+            } catch {
+                logger.error("config reload refused; keeping the running config", metadata: ["error": .string("\(error)")])
+                return .failure(HallError(.badConfig, "reload refused, the running config stays: \(error)"))
+            }
+        }
+    }
 
     public func run() async throws {
         let devices = self.devices

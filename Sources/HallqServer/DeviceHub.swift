@@ -23,6 +23,7 @@ public actor DeviceHub: Service {
     /// Announcement outcomes, logged one after another in the order they happened.
     private let spoken: AsyncStream<Command>
     private let spokenSink: AsyncStream<Command>.Continuation
+    private let subscription: UUID
 
     public init(hall: Hall, config: HallConfig, stateDir: URL, logger: Logger) throws {
         self.hall = hall
@@ -33,6 +34,10 @@ public actor DeviceHub: Service {
         (spoken, spokenSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         announcer = Self.makeAnnouncer(config, stateDir: stateDir, hall: hall, log: spokenSink, logger: logger)
         (commits, commitSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        // Subscribed from the start, not when `run` begins: a ticket taken while the services
+        // are still starting is printed too.
+        let sink = commitSink
+        subscription = hall.subscribe { sink.yield($0) }
     }
 
     /// The voice announcer `[voice]` asks for. A missing or broken clip pack, or a device that
@@ -57,9 +62,7 @@ public actor DeviceHub: Service {
     }
 
     public func run() async throws {
-        let sink = commitSink
-        let sub = hall.subscribe { sink.yield($0) }
-        defer { hall.unsubscribe(sub) }
+        defer { hall.unsubscribe(subscription) }
         await signBoard.start()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.printDesk.run() }

@@ -29,7 +29,7 @@ public final class DaemonHarness: @unchecked Sendable {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         // Load tests take hundreds of tickets per connection; the default take limits (a kiosk
         // button's pace) have their own test, which sets [limits] itself.
-        let limits = config.contains("[limits]") ? "" : "\n[limits]\ntake_burst = 10000\ntake_per_min_connection = 100000\ntake_per_min_service = 100000\n"
+        let limits = config.contains("[limits]") ? "" : Self.generousLimits
         try Data((config + limits).utf8).write(to: configURL)
     }
 
@@ -114,6 +114,9 @@ public final class DaemonHarness: @unchecked Sendable {
         return p.terminationStatus
     }
 
+    /// Appended to a test config without `[limits]`.
+    public static let generousLimits = "\n[limits]\ntake_burst = 10000\ntake_per_min_connection = 100000\ntake_per_min_service = 100000\n"
+
     public static let demoConfig = """
         [hall]
         name = "测试大厅"
@@ -197,4 +200,14 @@ extension DaemonHarness {
     public func printStatus(_ label: String) throws -> JSONValue? {
         try ask(.admin, ["op": "history", "ticket": .string(label)])["ticket"]?["print"]
     }
+}
+
+/// `eventually` for async state (the in-process hall): polls every 10 ms up to `seconds`.
+public func eventuallyAsync(_ seconds: Double = 10, _ f: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try await f() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return try await f()
 }

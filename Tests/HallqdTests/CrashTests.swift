@@ -4,9 +4,10 @@ import HallqClient
 import HallqProtocol
 import Testing
 
+import HallqTestKit
+
 #if canImport(Glibc)
 import Glibc
-import HallqTestKit
 #endif
 
 @Suite("kill -9 during load", .serialized)
@@ -54,10 +55,14 @@ struct CrashTests {
     func killNineDuringLoad() throws {
         let d = try DaemonHarness()
         let acked = Locked(Acked())
+        // The kill times are random but replayable: HALLQ_CRASH_SEED=<seed> repeats a run.
+        var random = SeededRandom.fromEnvironment("HALLQ_CRASH_SEED")
+        let delays = (1...4).map { _ in Int.random(in: 300_000...700_000, using: &random) }
+        print("crash test: seed \(random.seed), kill -9 after \(delays.map { "\($0 / 1000) ms" }.joined(separator: ", "))")
         for round in 1...4 {
             try d.start()
             let group = Self.load(d, round: round, acked: acked)
-            usleep(useconds_t(Int.random(in: 300_000...700_000)))
+            usleep(useconds_t(delays[round - 1]))
             d.kill9()
             group.wait()
         }

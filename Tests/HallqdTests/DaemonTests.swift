@@ -110,42 +110,15 @@ struct DaemonTests {
         #expect(refusal?.description.hasPrefix("BUSY") == true, "\(String(describing: refusal))")
         #expect(try d.ask(.admin, ["op": "status"]).ok)
         held.removeLast()
+        // The server notices the hang-up asynchronously.
         var again: JSONValue?
-        for _ in 0..<100 {
-            if let c = try? LineClient(path: d.path(.clerk), timeout: 10), c.hello["type"] == "hello" {
-                again = try c.request(["op": "status"])
-                break
-            }
-            usleep(20_000)
-        }
+        #expect(eventually {
+            guard let c = try? LineClient(path: d.path(.clerk), timeout: 10), c.hello["type"] == "hello" else { return false }
+            again = try? c.request(["op": "status"])
+            return true
+        })
         #expect(again?.ok == true, "a freed place is usable again")
         #expect(d.stop() == 0)
-    }
-
-    @Test("windows calling at once never get the same ticket")
-    func concurrentCalls() throws {
-        let d = try DaemonHarness()
-        try d.start()
-        let kiosk = try d.client(.kiosk)
-        for _ in 0..<40 { #expect(try kiosk.request(["op": "take", "service": "A"]).ok) }
-        let results = Locked<[String]>([])
-        let group = DispatchGroup()
-        for w in 1...4 {
-            group.enter()
-            Thread {
-                defer { group.leave() }
-                guard let c = try? d.client(.clerk) else { return }
-                _ = try? c.request(["op": "signin", "window": .int(Int64(w)), "clerk": .string("clerk\(w)")])
-                while let r = try? c.request(["op": "call", "window": .int(Int64(w))]), r.ok,
-                      let label = r["ticket"]?["label"]?.stringValue {
-                    results.with { $0.append(label) }
-                }
-            }.start()
-        }
-        group.wait()
-        let labels = results.with { $0 }
-        #expect(labels.count == 40)
-        #expect(Set(labels).count == 40)
     }
 
     @Test("watch streams events as they are committed")
@@ -162,51 +135,6 @@ struct DaemonTests {
             if types.count == 1 { #expect(e["ticket"] == "C001" && e["role"] == "kiosk" && e["local"] != nil) }
         }
         #expect(types == ["take", "print"])
-    }
-
-    @Test("virtual printer out of paper refuses take; paper back, take works without a restart")
-    func paperOut() throws {
-        let d = try DaemonHarness()
-        try d.start()
-        let status = d.stateDir.appendingPathComponent("printer/status")
-        try Data("paper-out".utf8).write(to: status)
-        #expect(try d.ask(.kiosk, ["op": "take", "service": "A"]).token == "PRINTER-PAPER-OUT")
-        try Data("offline".utf8).write(to: status)
-        #expect(try d.ask(.kiosk, ["op": "take", "service": "A"]).token == "PRINTER-OFFLINE")
-        try FileManager.default.removeItem(at: status)
-        let t = try d.ask(.kiosk, ["op": "take", "service": "A"])
-        #expect(t["ticket"]?["label"] == "A001", "refused presses issued no number")
-        #expect(t["ticket"]?["print"] == "pending", "the reply does not wait for the paper")
-        // The print outcome arrives on the ticket's row shortly after.
-        var printStatus: JSONValue?
-        for _ in 0..<100 {
-            printStatus = try d.ask(.admin, ["op": "history", "ticket": "A001"])["ticket"]?["print"]
-            if printStatus == "printed" { break }
-            usleep(20_000)
-        }
-        #expect(printStatus == "printed")
-        let printed = try String(contentsOf: d.stateDir.appendingPathComponent("printer/tickets.txt"), encoding: .utf8)
-        #expect(printed.contains("A001") && printed.contains("前面还有 0 人等候"))
-        let devices = try d.ask(.admin, ["op": "devices"])
-        #expect(devices["devices"]?["printer"]?["health"] == "online")
-    }
-
-    @Test("window signs and the lobby follow the queue")
-    func signs() throws {
-        let d = try DaemonHarness()
-        try d.start()
-        _ = try d.ask(.kiosk, ["op": "take", "service": "A"])
-        let clerk = try d.client(.clerk)
-        _ = try clerk.request(["op": "signin", "window": 1, "clerk": "张三"])
-        _ = try clerk.request(["op": "call", "window": 1])
-        _ = try clerk.request(["op": "pause", "window": 2])
-        func sign(_ a: Int) -> String { (try? String(contentsOf: d.stateDir.appendingPathComponent("signs/signs-\(a).txt"), encoding: .utf8)) ?? "" }
-        // The sign follows the commit asynchronously; give it a moment.
-        for _ in 0..<50 where !sign(2).contains("暂停服务") { usleep(20_000) }
-        #expect(sign(1).contains("请A001号到1号窗口"))
-        #expect(sign(2).contains("暂停服务"))
-        #expect(sign(3).contains("[scroll]"))
-        #expect(sign(20).contains("A001 → 1号窗口") && sign(20).contains("办理流程与收费标准"))
     }
 
     @Test("a broken config stops hallqd with a message that names the key", arguments: [

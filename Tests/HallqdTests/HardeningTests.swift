@@ -4,9 +4,10 @@ import HallqClient
 import HallqProtocol
 import Testing
 
+import HallqTestKit
+
 #if canImport(Glibc)
 import Glibc
-import HallqTestKit
 #endif
 
 /// What a hostile or careless environment did to hallqd, reproduced against the real binary.

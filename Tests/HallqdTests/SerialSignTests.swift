@@ -145,12 +145,10 @@ struct SerialSignTests {
         #expect(try clerk.request(["op": "call", "window": 1])["ticket"]?["label"] == "A012")
         #expect(try clerk.request(["op": "recall", "window": 1]).ok)
         var health = ""
-        for _ in 0..<100 {
+        #expect(try eventually {
             health = try d.ask(.admin, ["op": "devices"])["devices"]?["buses"]?.arrayValue?.first?["health"]?.stringValue ?? ""
-            if health.hasPrefix("down") { break }
-            usleep(50_000)
-        }
-        #expect(health.hasPrefix("down"), "\(health)")
+            return health.hasPrefix("down")
+        }, "\(health)")
         #expect(try clerk.request(["op": "call", "window": 1])["ticket"]?["label"] == "A013")
 
         bus.clear()

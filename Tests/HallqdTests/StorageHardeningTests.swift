@@ -5,9 +5,10 @@ import HallqClient
 import HallqProtocol
 import Testing
 
+import HallqTestKit
+
 #if canImport(Glibc)
 import Glibc
-import HallqTestKit
 #endif
 
 /// What hallqd does with a damaged, read-only or world-readable state, started for real.

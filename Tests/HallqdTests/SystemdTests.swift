@@ -3,9 +3,10 @@ import HallqClient
 import HallqProtocol
 import Testing
 
+import HallqTestKit
+
 #if canImport(Glibc)
 import Glibc
-import HallqTestKit
 #endif
 
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

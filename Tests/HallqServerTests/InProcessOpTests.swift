@@ -1,0 +1,126 @@
+import Foundation
+import HallqCore
+import HallqProtocol
+import HallqTestKit
+import Testing
+
+/// Op-level behaviour through the real Hall, DeviceHub and Dispatcher on a real SQLite file,
+/// without a process or a socket (HallqTestKit's in-process mode): milliseconds per test.
+@Suite("ops in process")
+struct InProcessOpTests {
+    @Test("every op a clerk and an admin have, with its reply fields; each role's refusals")
+    func everyOp() async throws {
+        let h = try InProcessHall()
+        let services = await h.ask(.kiosk, ["op": "services"])
+        #expect(services["services"]?.arrayValue?.map { $0["id"]?.stringValue ?? "" } == ["A", "B", "C"])
+        #expect(services["services"]?.arrayValue?.first?["windows"] == [1, 2, 3, 4])
+        for _ in 0..<3 { #expect(await h.ask(.kiosk, ["op": "take", "service": "A"]).ok) }
+        #expect(await h.ask(.kiosk, ["op": "take", "service": "C"])["ticket"]?["label"] == "C001")
+
+        #expect(await h.ask(.clerk, ["op": "call", "window": 1]).token == "NOT-SIGNED-IN")
+        #expect(await h.ask(.clerk, ["op": "signin", "window": 1, "clerk": "张三"])["window"]?["clerk"] == "张三")
+        #expect(await h.ask(.clerk, ["op": "signin", "window": 3, "clerk": "张三"]).token == "CLERK-ELSEWHERE")
+        #expect(await h.ask(.clerk, ["op": "call", "window": 1, "ticket": "A002"])["ticket"]?["label"] == "A002")
+        #expect(await h.ask(.clerk, ["op": "start", "window": 1])["ticket"]?["state"] == "serving")
+        #expect(await h.ask(.clerk, ["op": "start", "window": 1]).token == "ALREADY-STARTED")
+        #expect(await h.ask(.clerk, ["op": "signout", "window": 1]).token == "TICKET-OPEN")
+        let done = await h.ask(.clerk, ["op": "finish", "window": 1, "outcome": "referred"])
+        #expect(done["ticket"]?["outcome"] == "referred" && done["window"]?["ticket"] == .null)
+        #expect(await h.ask(.clerk, ["op": "rate", "window": 1, "score": 4])["ticket"]?["rating"] == 4)
+        #expect(await h.ask(.clerk, ["op": "rate", "window": 1, "score": 4]).token == "ALREADY-RATED")
+
+        #expect(await h.ask(.clerk, ["op": "call", "window": 1])["ticket"]?["label"] == "A001")
+        let moved = await h.ask(.clerk, ["op": "transfer", "window": 1, "service": "C"])
+        #expect(moved["ticket"]?["service"] == "C" && moved["ticket"]?["state"] == "waiting")
+        #expect(await h.ask(.clerk, ["op": "pause", "window": 1])["window"]?["paused"] == true)
+        #expect(await h.ask(.clerk, ["op": "call", "window": 1]).token == "WINDOW-PAUSED")
+        #expect(await h.ask(.clerk, ["op": "resume", "window": 1])["window"]?["paused"] == false)
+        #expect(await h.ask(.clerk, ["op": "signout", "window": 1]).ok)
+        #expect(await h.ask(.clerk, ["op": "call", "window": 9]).token == "UNKNOWN-WINDOW")
+
+        #expect(await h.ask(.admin, ["op": "hall", "mode": "close"])["hall"] == "closed")
+        #expect(await h.ask(.kiosk, ["op": "take", "service": "A"]).token == "HALL-CLOSED")
+        #expect(await h.ask(.admin, ["op": "hall", "mode": "auto"])["hall"] == "auto")
+        let status = await h.ask(.kiosk, ["op": "status"])
+        #expect(status["services"]?.arrayValue?.first { $0["id"] == "C" }?["waiting"] == 2)
+        #expect(status["devices"]?["printer"]?["kind"] == "virtual")
+        #expect(await h.ask(.admin, ["op": "devices"])["devices"]?["buses"]?.arrayValue?.first?["name"] == "signs")
+
+        #expect(try await eventuallyAsync { await h.ask(.admin, ["op": "history", "ticket": "A002"])["ticket"]?["print"] == "printed" })
+        let again = await h.ask(.admin, ["op": "reprint", "ticket": "A002"])
+        #expect(again["ticket"]?["print"] == "printed")
+        #expect(await h.ask(.admin, ["op": "reprint", "ticket": "Z999"]).token == "UNKNOWN-TICKET")
+        let day = try #require(status["hall"]?["day"]?.stringValue)
+        let stats = await h.ask(.admin, ["op": "stats", "from": .string(day), "to": .string(day), "by": "total"])
+        #expect(stats["rows"]?.arrayValue?.first?["issued"] == 4)
+        #expect(await h.ask(.admin, ["op": "export", "from": .string(day), "to": .string(day)])["count"] == 4)
+
+        #expect(await h.ask(.admin, ["op": "reload"]).ok)
+        try Data("[hall]\nname = 3\n".utf8).write(to: h.configURL)
+        #expect(await h.ask(.admin, ["op": "reload"]).token == "BAD-CONFIG")
+        #expect(await h.ask(.kiosk, ["op": "take", "service": "B"]).ok, "the running config stays")
+
+        #expect(await h.ask(.kiosk, ["op": "call", "window": 1]).token == "NOT-ALLOWED")
+        #expect(await h.ask(.clerk, ["op": "stats", "from": "2026-11-01", "to": "2026-11-02"]).token == "NOT-ALLOWED")
+        #expect(await h.ask(.clerk, ["op": "take", "service": "A"]).token == "NOT-ALLOWED")
+        #expect(await h.ask(.admin, ["op": "format-disk"]).token == "UNKNOWN-OP")
+        await h.stop()
+    }
+
+    @Test("windows calling at once never get the same ticket")
+    func concurrentCalls() async throws {
+        let h = try InProcessHall()
+        for _ in 0..<40 { #expect(await h.ask(.kiosk, ["op": "take", "service": "A"]).ok) }
+        let labels = await withTaskGroup(of: [String].self) { group in
+            for w in 1...4 {
+                group.addTask {
+                    _ = await h.ask(.clerk, ["op": "signin", "window": .int(Int64(w)), "clerk": .string("clerk\(w)")])
+                    var mine: [String] = []
+                    while case let r = await h.ask(.clerk, ["op": "call", "window": .int(Int64(w))]), r.ok,
+                          let label = r["ticket"]?["label"]?.stringValue {
+                        mine.append(label)
+                    }
+                    return mine
+                }
+            }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(labels.count == 40)
+        #expect(Set(labels).count == 40)
+        await h.stop()
+    }
+
+    @Test("virtual printer out of paper refuses take; paper back, take works without a restart")
+    func paperOut() async throws {
+        let h = try InProcessHall()
+        try Data("paper-out".utf8).write(to: h.printerStatusFile)
+        #expect(await h.ask(.kiosk, ["op": "take", "service": "A"]).token == "PRINTER-PAPER-OUT")
+        try Data("offline".utf8).write(to: h.printerStatusFile)
+        #expect(await h.ask(.kiosk, ["op": "take", "service": "A"]).token == "PRINTER-OFFLINE")
+        try FileManager.default.removeItem(at: h.printerStatusFile)
+        let t = await h.ask(.kiosk, ["op": "take", "service": "A"])
+        #expect(t["ticket"]?["label"] == "A001", "refused presses issued no number")
+        #expect(t["ticket"]?["print"] == "pending", "the reply does not wait for the paper")
+        // The print outcome arrives on the ticket's row shortly after.
+        #expect(try await eventuallyAsync { await h.ask(.admin, ["op": "history", "ticket": "A001"])["ticket"]?["print"] == "printed" })
+        let printed = try String(contentsOf: h.stateDir.appendingPathComponent("printer/tickets.txt"), encoding: .utf8)
+        #expect(printed.contains("A001") && printed.contains("前面还有 0 人等候"))
+        #expect(await h.ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"] == "online")
+        await h.stop()
+    }
+
+    @Test("window signs and the lobby follow the queue")
+    func signs() async throws {
+        let h = try InProcessHall()
+        _ = await h.ask(.kiosk, ["op": "take", "service": "A"])
+        _ = await h.ask(.clerk, ["op": "signin", "window": 1, "clerk": "张三"])
+        _ = await h.ask(.clerk, ["op": "call", "window": 1])
+        _ = await h.ask(.clerk, ["op": "pause", "window": 2])
+        // The signs follow the commit asynchronously.
+        #expect(await eventuallyAsync { h.sign(2).contains("暂停服务") && h.sign(20).contains("A001 → 1号窗口") })
+        #expect(h.sign(1).contains("请A001号到1号窗口"))
+        #expect(h.sign(3).contains("[scroll]"))
+        #expect(h.sign(20).contains("办理流程与收费标准"))
+        await h.stop()
+    }
+}
