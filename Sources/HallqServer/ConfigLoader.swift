@@ -14,6 +14,35 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
 /// Reads the TOML config (docs/CONFIG.md) into a validated `HallConfig`. Unknown keys are errors:
 /// a misspelt key silently ignored is a hall that opens at the wrong time.
 public enum ConfigLoader {
+    /// Every table and key the loader accepts ("window.sign" is the inline table in a window):
+    /// the one list that unknown-key errors name and the docs check reads (docs/CONFIG.md).
+    public static let schema: [(table: String, keys: [String])] = [
+        ("hall", ["name", "timezone"]),
+        ("hours", BusinessHours.weekdayKeys + ["dispense_cutoff_min"]),
+        ("queue", ["policy", "noshow_requeue", "idempotency_s", "rating_s", "default_service_s", "issue_without_printer"]),
+        ("service", ["id", "name", "first", "last", "width"]),
+        ("bus", [
+            "name", "kind", "path", "baud", "protocol", "data_bits", "parity", "stop_bits", "gap_ms", "refresh_s",
+            "replies", "reply_timeout_ms", "display_mode", "pixel_units",
+        ]),
+        ("window", ["number", "services", "scope", "sign"]),
+        ("window.sign", ["bus", "address", "width", "height", "align"]),
+        ("printer", ["kind", "vendor", "product", "profile", "path", "qr", "footer"]),
+        ("lobby", ["bus", "address", "recent", "scroll", "width", "height", "align"]),
+        ("texts", textKeys.map(\.key)),
+        ("signs", ["call_hold_s"]),
+        ("limits", ["line_timeout_s", "watch_backlog_kb", "take_burst", "take_per_min_connection", "take_per_min_service"]),
+        ("voice", ["device", "clips", "repeats", "number", "call", "recall", "volume", "max_backlog_s"]),
+    ]
+
+    static func keys(_ table: String) -> [String] { schema.first { $0.table == table }?.keys ?? [] }
+
+    /// `[texts]`: each key and the template it sets.
+    static var textKeys: [(key: String, path: WritableKeyPath<Texts, String>)] {
+        [("call", \.call), ("serving", \.serving), ("paused", \.paused), ("closed", \.closed),
+         ("ahead", \.ahead), ("eta", \.eta), ("lobby_call", \.lobbyCall), ("lobby_waiting", \.lobbyWaiting)]
+    }
+
     public static func load(path: String) throws(ConfigError) -> HallConfig {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(key: path, message: "cannot read the file (missing, unreadable or not UTF-8)")
@@ -29,7 +58,7 @@ public enum ConfigLoader {
             throw ConfigError(key: "file", message: "TOML syntax: \(error)")
         }
         let r = Reader(root, "")
-        try r.only(["hall", "hours", "queue", "service", "window", "printer", "bus", "lobby", "texts", "signs", "limits", "voice"])
+        try r.only(schema.map(\.table).filter { !$0.contains(".") })
 
         var c = HallConfig(services: [], windows: [])
         try hall(r, into: &c)
@@ -52,7 +81,7 @@ public enum ConfigLoader {
     /// `[hall]`: the name and the time zone.
     static func hall(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
     guard let h = try r.table("hall") else { return }
-    try h.only(["name", "timezone"])
+    try h.only(keys("hall"))
     c.name = try h.string("name") ?? c.name
     c.timeZone = try h.string("timezone") ?? c.timeZone
     guard TimeZone(identifier: c.timeZone) != nil else {
@@ -63,7 +92,7 @@ public enum ConfigLoader {
     /// `[hours]`: opening hours per weekday and the dispensing cut-off.
     static func hours(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
     guard let h = try r.table("hours") else { return }
-    try h.only(BusinessHours.weekdayKeys + ["dispense_cutoff_min"])
+    try h.only(keys("hours"))
     var days: [ClosedRange<Int>?] = Array(repeating: nil, count: 7)
     for (i, k) in BusinessHours.weekdayKeys.enumerated() {
         guard let s = try h.string(k) else { continue }
@@ -79,7 +108,7 @@ public enum ConfigLoader {
     /// `[queue]`: call policy, no-show rule, idempotency and rating windows.
     static func queue(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
     guard let q = try r.table("queue") else { return }
-    try q.only(["policy", "noshow_requeue", "idempotency_s", "rating_s", "default_service_s", "issue_without_printer"])
+    try q.only(keys("queue"))
     c.queue.policy = try q.choice("policy", QueueRules.CallPolicy.self) ?? c.queue.policy
     c.queue.noshowRequeue = try q.choice("noshow_requeue", QueueRules.NoshowRequeue.self) ?? c.queue.noshowRequeue
     c.queue.idempotencySeconds = try q.int("idempotency_s", in: 0...3600) ?? c.queue.idempotencySeconds
@@ -91,7 +120,7 @@ public enum ConfigLoader {
     /// `[[service]]`: at least one; ids that cannot collide.
     static func services(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
     for (i, s) in try r.tables("service").enumerated() {
-        try s.only(["id", "name", "first", "last", "width"])
+        try s.only(keys("service"))
         guard let id = try s.string("id") else { throw s.missing("id") }
         guard (1...4).contains(id.count), id.allSatisfy({ $0.isASCII && ($0.isUppercase || $0.isNumber) }) else {
             throw ConfigError(key: "service[\(i)].id", message: "\"\(id)\" must be 1 to 4 capital letters or digits (it is printed before the number)")
@@ -120,8 +149,7 @@ public enum ConfigLoader {
     static func buses(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
     guard let b = try r.tables("bus").nonEmpty else { return }
     for (i, t) in b.enumerated() {
-        try t.only(["name", "kind", "path", "baud", "protocol", "data_bits", "parity", "stop_bits", "gap_ms", "refresh_s",
-                    "replies", "reply_timeout_ms", "display_mode", "pixel_units"])
+        try t.only(keys("bus"))
         guard let name = try t.string("name") else { throw t.missing("name") }
         // The name becomes part of file names (<state>/signs/<bus>-<address>.txt): a safe
         // alphabet only, so no "../" can lead outside the state directory.
@@ -158,7 +186,7 @@ public enum ConfigLoader {
     /// `[[window]]`: at least one; services and signs already configured.
     static func windows(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
     for (i, w) in try r.tables("window").enumerated() {
-        try w.only(["number", "services", "scope", "sign"])
+        try w.only(keys("window"))
         guard let n = try w.int("number", in: 1...999) else { throw w.missing("number") }
         guard !c.windows.contains(where: { $0.number == n }) else {
             throw ConfigError(key: "window[\(i)].number", message: "window \(n) is configured twice")
@@ -170,7 +198,7 @@ public enum ConfigLoader {
         }
         var sign: SignAddress?
         if let st = try w.table("sign") {
-            try st.only(["bus", "address", "width", "height", "align"])
+            try st.only(keys("window.sign"))
             guard let bus = try st.string("bus") else { throw st.missing("bus") }
             guard c.buses.contains(where: { $0.name == bus }) else {
                 throw ConfigError(key: "window[\(i)].sign.bus", message: "bus \"\(bus)\" is not configured")
@@ -188,7 +216,7 @@ public enum ConfigLoader {
     /// `[printer]`: the ticket printer and its profile (one of `PrinterProfile.all`).
     static func printer(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
     guard let p = try r.table("printer") else { return }
-    try p.only(["kind", "vendor", "product", "profile", "path", "qr", "footer"])
+    try p.only(keys("printer"))
     c.printer.kind = try p.choice("kind", PrinterConfig.Kind.self) ?? c.printer.kind
     c.printer.vendor = try p.int("vendor", in: 0...0xFFFF)
     c.printer.product = try p.int("product", in: 0...0xFFFF)
@@ -204,7 +232,7 @@ public enum ConfigLoader {
     /// `[lobby]`: the lobby screen on a configured bus.
     static func lobby(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
     guard let l = try r.table("lobby") else { return }
-    try l.only(["bus", "address", "recent", "scroll", "width", "height", "align"])
+    try l.only(keys("lobby"))
     guard let bus = try l.string("bus") else { throw l.missing("bus") }
     guard c.buses.contains(where: { $0.name == bus }) else {
         throw ConfigError(key: "lobby.bus", message: "bus \"\(bus)\" is not configured")
@@ -218,25 +246,21 @@ public enum ConfigLoader {
     /// `[texts]`: what signs and tickets say.
     static func texts(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
     guard let t = try r.table("texts") else { return }
-    let keys: [(String, WritableKeyPath<Texts, String>)] = [
-        ("call", \.call), ("serving", \.serving), ("paused", \.paused), ("closed", \.closed),
-        ("ahead", \.ahead), ("eta", \.eta), ("lobby_call", \.lobbyCall), ("lobby_waiting", \.lobbyWaiting),
-    ]
-    try t.only(keys.map(\.0))
-    for (k, path) in keys { if let v = try t.string(k) { c.texts[keyPath: path] = v } }
+    try t.only(Self.keys("texts"))
+    for (k, path) in textKeys { if let v = try t.string(k) { c.texts[keyPath: path] = v } }
     }
 
     /// `[signs]`: how long a fresh call flashes.
     static func signs(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
     guard let sg = try r.table("signs") else { return }
-    try sg.only(["call_hold_s"])
+    try sg.only(keys("signs"))
     c.callHoldSeconds = try sg.int("call_hold_s", in: 0...600) ?? c.callHoldSeconds
     }
 
     /// `[limits]`: per-client bounds.
     static func limits(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
     guard let l = try r.table("limits") else { return }
-    try l.only(["line_timeout_s", "watch_backlog_kb", "take_burst", "take_per_min_connection", "take_per_min_service"])
+    try l.only(keys("limits"))
     c.limits.lineTimeoutSeconds = try l.int("line_timeout_s", in: 1...600) ?? c.limits.lineTimeoutSeconds
     c.limits.watchBacklogBytes = (try l.int("watch_backlog_kb", in: 16...65536)).map { $0 * 1024 } ?? c.limits.watchBacklogBytes
     c.limits.takeBurst = try l.int("take_burst", in: 1...10_000) ?? c.limits.takeBurst
@@ -247,7 +271,7 @@ public enum ConfigLoader {
     /// `[voice]`: voice calling; every word of a template must have a clip.
     static func voice(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
     guard let v = try r.table("voice") else { return }
-    try v.only(["device", "clips", "repeats", "number", "call", "recall", "volume", "max_backlog_s"])
+    try v.only(keys("voice"))
     var voice = VoiceConfig()
     voice.device = try v.string("device") ?? voice.device
     voice.clips = try v.string("clips")

@@ -16,6 +16,10 @@ public struct Committed: Sendable {
 /// the store commits the outcome (fsync included), and only then does the copy become the live
 /// queue and the caller hear back. One writer means two windows calling at the same instant are
 /// simply one after the other, and a failed commit changes nothing.
+///
+/// A serial queue and not an actor: the commit's fsync blocks its thread, which must not be one
+/// of the cooperative pool's few threads; and an actor that awaited the commit would be
+/// re-entered, letting a second command in between the first one's apply and its commit.
 public final class Hall: @unchecked Sendable {
     // Invariant: `engine` and `subscribers` are touched only on `queue`.
     private let queue = DispatchQueue(label: "hallq.engine")

@@ -111,7 +111,8 @@ struct InProcessOpTests {
 
     @Test("window signs and the lobby follow the queue")
     func signs() async throws {
-        let h = try InProcessHall()
+        // A long hold: the fresh call must still be flashing when a busy machine gets to look.
+        let h = try InProcessHall(config: DaemonHarness.demoConfig + "\n[signs]\ncall_hold_s = 600\n")
         _ = await h.ask(.kiosk, ["op": "take", "service": "A"])
         _ = await h.ask(.clerk, ["op": "signin", "window": 1, "clerk": "张三"])
         _ = await h.ask(.clerk, ["op": "call", "window": 1])
