@@ -1,3 +1,5 @@
+import Foundation
+
 /// Opening hours per weekday and the dispensing cut-off. Hours decide only when tickets may be
 /// *issued*: tickets already issued are called and finished whatever the clock says.
 public struct BusinessHours: Sendable, Equatable {
@@ -35,5 +37,3 @@ public struct BusinessHours: Sendable, Equatable {
         return minute >= open.lowerBound && minute < open.upperBound - dispenseCutoffMinutes
     }
 }
-
-import Foundation

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The hall as configured (docs/CONFIG.md). A plain value: the TOML loader in HallqServer builds
 /// it and validates it, so the engine can trust every reference in it.
 public struct HallConfig: Sendable, Equatable {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The queue: pure state and rules, no I/O, no clock.
 ///
 /// `apply` mutates a value; the server applies each command to a *copy*, has the store commit the
@@ -485,5 +487,3 @@ public struct QueueEngine: Sendable {
 func seconds(_ ms: Millis) -> String {
     String(format: "%.3f", Double(ms) / 1000)
 }
-
-import Foundation

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Wait-time and service-time figures, grouped the way admins ask for them. Pure: the store
 /// hands over ticket rows and legs for a date range, this folds them.
 public enum StatsDimension: String, Sendable, CaseIterable {
@@ -95,5 +97,3 @@ public enum Statistics {
         return a < b
     }
 }
-
-import Foundation

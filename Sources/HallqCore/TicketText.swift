@@ -1,3 +1,5 @@
+import Foundation
+
 /// The words on a paper ticket, before any printer encoding: the ESC/POS encoder and the virtual
 /// printer both start from this, so what the demo shows is what the printer gets.
 public struct TicketLayout: Sendable, Equatable {
@@ -37,5 +39,3 @@ public struct TicketLayout: Sendable, Equatable {
         (lines.map(\.text) + [qr.map { "[QR \($0)]" }, footer].compactMap { $0 }).joined(separator: "\n")
     }
 }
-
-import Foundation

@@ -1,4 +1,5 @@
 import HallqCore
+import Foundation
 
 /// Alpha Sign Communications Protocol (M-Protocol), "write text file A". Western fonts only:
 /// for halls whose signs have no CJK glyphs (their texts are configured in English).

@@ -1,4 +1,5 @@
 import HallqCore
+import Foundation
 
 /// Onbon BX-5K/6K controllers (the common Chinese LED card with a public protocol that shows
 /// Chinese text), as the vendor's protocol document v1.4 lays it out. See hardware/HARDWARE.md.

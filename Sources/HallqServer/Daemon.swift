@@ -5,6 +5,11 @@ import HallqStore
 import Logging
 import NIOPosix
 import ServiceLifecycle
+import UnixSignals
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Wires the parts together: store → hall → devices → sockets, in one ServiceGroup.
 public struct Daemon {

@@ -38,7 +38,7 @@ final class LineTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
         pending = nil
     }
 
-    private func start(_ channel: Channel) {
+    private func start(_ channel: any Channel) {
         cancel()
         let seconds = timeout.nanoseconds / 1_000_000_000
         pending = channel.eventLoop.scheduleTask(in: timeout) {

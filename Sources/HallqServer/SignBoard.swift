@@ -4,6 +4,7 @@ import HallqDevices
 import HallqEncoders
 import HallqProtocol
 import Logging
+import HallqStore
 
 /// Keeps every window sign and the lobby screen showing the live queue: a fresh call flashes for
 /// `call_hold_s`, then the sign says what is being served; the lobby lists the latest calls. It

@@ -91,7 +91,7 @@ public struct SocketServer: Service {
             // loop, not the connection.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
         let lineTimeout = limits.lineTimeoutSeconds
-        let initializer: @Sendable (Channel) -> EventLoopFuture<Connection> = { channel in
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<Connection> = { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(LineTimeoutHandler(seconds: lineTimeout))
                 try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder(maxLength: Wire.maxLineBytes)))
@@ -112,8 +112,8 @@ public struct SocketServer: Service {
         }
     }
 
-    private func peerUID(_ channel: Channel) async -> Int? {
-        guard let provider = channel as? SocketOptionProvider else { return nil }
+    private func peerUID(_ channel: any Channel) async -> Int? {
+        guard let provider = channel as? any SocketOptionProvider else { return nil }
         let cred: PeerCredentials? = try? await provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET),
                                                                         name: SocketOptionName(SO_PEERCRED)).get()
         return cred.map { Int($0.uid) }
@@ -204,7 +204,7 @@ public struct SocketServer: Service {
 
     /// Writes one error line outside the connection's own loop (a timer, another connection's
     /// arrival), then closes the connection.
-    static func refuse(_ channel: Channel, _ e: HallError) {
+    static func refuse(_ channel: any Channel, _ e: HallError) {
         channel.writeAndFlush(line(Wire.error(id: nil, e))).whenComplete { _ in channel.close(promise: nil) }
     }
 }
@@ -214,7 +214,7 @@ public struct SocketServer: Service {
 final class OpenConnections: @unchecked Sendable {
     private struct Entry {
         let role: Role
-        let channel: Channel
+        let channel: any Channel
         var lastActive: UInt64
         var watching = false
     }
@@ -226,7 +226,7 @@ final class OpenConnections: @unchecked Sendable {
     /// Registers a connection. On a full socket the connection idle longest (no request line for
     /// the longest time, watchers excepted) is told IDLE-CLOSED and closed to make room; nil when
     /// every connection on the socket is a watcher.
-    func add(_ c: Channel, role: Role, limit: Int) -> Int? {
+    func add(_ c: any Channel, role: Role, limit: Int) -> Int? {
         lock.lock(); defer { lock.unlock() }
         let mine = entries.filter { $0.value.role == role }
         if mine.count >= limit {
@@ -259,7 +259,7 @@ final class OpenConnections: @unchecked Sendable {
 
     /// Half-closes the input: the line loop sees the end of the stream after the lines already
     /// read, replies to them and closes. Where half-close is refused, close outright.
-    private static func stopReading(_ c: Channel) {
+    private static func stopReading(_ c: any Channel) {
         c.close(mode: .input).whenFailure { _ in c.close(promise: nil) }
     }
 }

@@ -166,7 +166,7 @@ struct History: ParsableCommand {
 }
 
 /// Date range options shared by stats and export; both default to the hall's today.
-struct Range: ParsableArguments {
+struct DayRange: ParsableArguments {
     @Option(help: "First business day, YYYY-MM-DD (default: today in the hall's time zone).") var from: String?
     @Option(help: "Last business day, YYYY-MM-DD (default: same as --from).") var to: String?
 
@@ -179,7 +179,7 @@ struct Range: ParsableArguments {
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Wait and service times in seconds: count, mean, median, p90, max.")
     @OptionGroup var g: Global
-    @OptionGroup var range: Range
+    @OptionGroup var range: DayRange
     @Option(help: "service, window, clerk, hour, day, month or total.") var by: String = "service"
     func run() throws {
         let (from, to) = try range.resolved(g)
@@ -190,7 +190,7 @@ struct Stats: ParsableCommand {
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Tickets of a date range as CSV (UTF-8).")
     @OptionGroup var g: Global
-    @OptionGroup var range: Range
+    @OptionGroup var range: DayRange
     @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
     func run() throws {
         let (from, to) = try range.resolved(g)

@@ -1,5 +1,6 @@
 import Testing
 @testable import HallqDevices
+import HallqCore
 
 @Suite("printer status bytes")
 struct PrinterStatusTests {

@@ -1,6 +1,7 @@
 import HallqCore
 import Testing
 @testable import HallqEncoders
+import Foundation
 
 func hex(_ s: String) -> [UInt8] {
     let clean = s.filter { !$0.isWhitespace && $0 != "|" }

@@ -6,6 +6,7 @@ import HallqServer
 import HallqStore
 import Testing
 import HallqTestKit
+import HallqClient
 
 func printerConfig(byID: Bool) -> String {
     """
