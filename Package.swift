@@ -25,10 +25,12 @@ let package = Package(
         // JSON-lines messages, error tokens, role table. No I/O.
         .target(name: "HallqProtocol", dependencies: ["HallqCore"]),
         // SQLite through GRDB: migrations, the event log, ticket rows, rebuild, statistics rows.
-        .target(name: "HallqStore", dependencies: [
-            "HallqCore",
-            .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
+        .target(
+            name: "HallqStore",
+            dependencies: [
+                "HallqCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         // Voice calling, pure: phrase builder, renderer, WAV and clip packs, the default pack's pinyin.
         .target(name: "HallqVoice", dependencies: ["HallqCore"]),
         // libasound (Debian: libasound2-dev) behind a thin C face that silences ALSA's printing.
@@ -40,46 +42,63 @@ let package = Package(
         // libusb 1.0, the system's (Debian: libusb-1.0-0-dev), with a shim for its variadic call.
         .systemLibrary(name: "CUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
         // Device seams and drivers: virtual printer and signs, serial sign buses.
-        .target(name: "HallqDevices", dependencies: [
-            "HallqCore", "HallqEncoders", "HallqVoice", "CSerialPort", "CUSB", "CALSA",
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(
+            name: "HallqDevices",
+            dependencies: [
+                "HallqCore", "HallqEncoders", "HallqVoice", "CSerialPort", "CUSB", "CALSA",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // Config file loading, the hall coordinator, Unix-socket listeners, services.
-        .target(name: "HallqServer", dependencies: [
-            "HallqCore", "HallqProtocol", "HallqStore", "HallqDevices", "HallqEncoders", "HallqVoice",
-            .product(name: "TOMLKit", package: "TOMLKit"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-        ]),
-        .executableTarget(name: "hallqd", dependencies: [
-            "HallqServer", "HallqProtocol",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ]),
+        .target(
+            name: "HallqServer",
+            dependencies: [
+                "HallqCore", "HallqProtocol", "HallqStore", "HallqDevices", "HallqEncoders", "HallqVoice",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]),
+        .executableTarget(
+            name: "hallqd",
+            dependencies: [
+                "HallqServer", "HallqProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         // A blocking JSON-lines client: hallqctl and the integration tests.
         .target(name: "HallqClient", dependencies: ["HallqProtocol"]),
-        .executableTarget(name: "hallqctl", dependencies: [
-            "HallqProtocol", "HallqClient", "HallqVoice",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "hallqctl",
+            dependencies: [
+                "HallqProtocol", "HallqClient", "HallqVoice",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         // What the tests and the benchmarks share (like NIOTestUtils / HummingbirdTesting): the real
         // hallqd on a temp directory, the umockdev device helpers, the in-process hall, `eventually`.
-        .target(name: "HallqTestKit", dependencies: [
-            "HallqServer", "HallqCore", "HallqStore", "HallqClient", "HallqProtocol", "HallqEncoders",
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ]),
+        .target(
+            name: "HallqTestKit",
+            dependencies: [
+                "HallqServer", "HallqCore", "HallqStore", "HallqClient", "HallqProtocol", "HallqEncoders",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         // Benchmarks: programs that print figures (docs/BENCHMARKS.md), never pass/fail tests.
-        .executableTarget(name: "signs-bench", dependencies: ["HallqTestKit", "HallqClient", "HallqEncoders", "HallqProtocol"],
-                          path: "Benchmarks/SignsBench"),
-        .executableTarget(name: "store-bench", dependencies: ["HallqCore", "HallqStore"], path: "Benchmarks/StoreBench"),
-        .executableTarget(name: "soak-crash", dependencies: ["HallqClient", "HallqProtocol",
-                                                            .product(name: "GRDB", package: "GRDB.swift")], path: "Benchmarks/SoakCrash"),
-        .executableTarget(name: "soak-fuzz", dependencies: ["HallqClient", "HallqProtocol"], path: "Benchmarks/SoakFuzz"),
+        .executableTarget(
+            name: "signs-bench", dependencies: ["HallqTestKit", "HallqClient", "HallqEncoders", "HallqProtocol"],
+            path: "Benchmarks/SignsBench"),
+        .executableTarget(
+            name: "store-bench", dependencies: ["HallqCore", "HallqStore"], path: "Benchmarks/StoreBench"),
+        .executableTarget(
+            name: "soak-crash",
+            dependencies: [
+                "HallqClient", "HallqProtocol",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ], path: "Benchmarks/SoakCrash"),
+        .executableTarget(
+            name: "soak-fuzz", dependencies: ["HallqClient", "HallqProtocol"], path: "Benchmarks/SoakFuzz"),
         // docs/CONFIG.md as the manual page hallq.toml(5) (scripts/gen-docs).
         .executableTarget(name: "hallq-docgen", path: "Tools/DocGen"),
         .testTarget(name: "HallqCoreTests", dependencies: ["HallqCore"]),
@@ -88,24 +107,30 @@ let package = Package(
         .testTarget(name: "HallqProtocolTests", dependencies: ["HallqProtocol", "HallqCore"]),
         .testTarget(name: "HallqStoreTests", dependencies: ["HallqStore", "HallqCore"]),
         .testTarget(name: "HallqVoiceTests", dependencies: ["HallqVoice", "HallqCore"]),
-        .testTarget(name: "HallqServerTests", dependencies: [
-            "HallqServer", "HallqTestKit", "HallqCore", "HallqProtocol",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOTestUtils", package: "swift-nio"),
-            .product(name: "NIOEmbedded", package: "swift-nio"),
-        ]),
+        .testTarget(
+            name: "HallqServerTests",
+            dependencies: [
+                "HallqServer", "HallqTestKit", "HallqCore", "HallqProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]),
         // umockdev (Debian: libumockdev-dev) and a helper that owns an emulated USB serial
         // adapter under the real libserialport, for the device tests only.
-        .systemLibrary(name: "CUMockdev", path: "Tests/Support/CUMockdev", pkgConfig: "umockdev-1.0",
-                       providers: [.apt(["libumockdev-dev"])]),
+        .systemLibrary(
+            name: "CUMockdev", path: "Tests/Support/CUMockdev", pkgConfig: "umockdev-1.0",
+            providers: [.apt(["libumockdev-dev"])]),
         .executableTarget(name: "hq-serial-bed", dependencies: ["CUMockdev"], path: "Tests/Support/SerialBed"),
         .executableTarget(name: "hq-printer-bed", dependencies: ["CUMockdev"], path: "Tests/Support/PrinterBed"),
         .executableTarget(name: "hq-lp-bed", dependencies: ["CUMockdev"], path: "Tests/Support/LpBed"),
-        .testTarget(name: "HallqdTests", dependencies: [
-            "HallqTestKit", "HallqServer", "HallqCore", "HallqStore", "HallqClient", "HallqProtocol", "HallqEncoders", "HallqVoice",
-            "hallqd", "hallqctl", "hq-serial-bed", "hq-printer-bed", "hq-lp-bed",
-            .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
+        .testTarget(
+            name: "HallqdTests",
+            dependencies: [
+                "HallqTestKit", "HallqServer", "HallqCore", "HallqStore", "HallqClient", "HallqProtocol",
+                "HallqEncoders", "HallqVoice",
+                "hallqd", "hallqctl", "hq-serial-bed", "hq-printer-bed", "hq-lp-bed",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )
@@ -113,8 +138,9 @@ let package = Package(
 // Every Swift target: `any` spelled out for existentials, and a file sees only the modules it
 // imports itself (no leaking of a dependency's imports).
 for target in package.targets where target.type != .system {
-    target.swiftSettings = (target.swiftSettings ?? []) + [
-        .enableUpcomingFeature("ExistentialAny"),
-        .enableUpcomingFeature("MemberImportVisibility"),
-    ]
+    target.swiftSettings =
+        (target.swiftSettings ?? []) + [
+            .enableUpcomingFeature("ExistentialAny"),
+            .enableUpcomingFeature("MemberImportVisibility"),
+        ]
 }

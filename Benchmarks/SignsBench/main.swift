@@ -48,7 +48,8 @@ let config = """
 let bus = try EmulatedSerial()
 let daemon = try DaemonHarness(config: config)
 try daemon.start(extraEnv: bus.environment, logLevel: "warning")
-let kiosk = try daemon.client(.kiosk), clerk = try daemon.client(.clerk)
+let kiosk = try daemon.client(.kiosk)
+let clerk = try daemon.client(.clerk)
 _ = try clerk.request(["op": "signin", "window": 3, "clerk": "bench"])
 for _ in 0..<calls { _ = try kiosk.request(["op": "take", "service": "A"]) }
 
@@ -67,7 +68,10 @@ for _ in 0..<calls {
     let r = try clerk.request(["op": "call", "window": 3])
     guard let label = r["ticket"]?["label"]?.stringValue else { fatalError("call failed: \(r.text)") }
     var frame: [UInt8]?
-    while frame == nil { frame = frameEnds(after: offset, label: label); if frame == nil { usleep(200) } }
+    while frame == nil {
+        frame = frameEnds(after: offset, label: label)
+        if frame == nil { usleep(200) }
+    }
     times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
     frameBytes = frame!.count
 }
@@ -75,7 +79,9 @@ let sorted = times.sorted()
 let line = Double(frameBytes * 10) * 1000 / Double(baud)
 func pct(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(p * Double(sorted.count)))] }
 print("calls: \(calls), Onbon frame: \(frameBytes) bytes, bus: \(baud) baud 8N1")
-print(String(format: "call → frame out of hallqd (ms): median %.2f  p90 %.2f  max %.2f", pct(0.5), pct(0.9), sorted.last!))
+print(
+    String(format: "call → frame out of hallqd (ms): median %.2f  p90 %.2f  max %.2f", pct(0.5), pct(0.9), sorted.last!)
+)
 print(String(format: "line time of that frame at %d baud (ms): %.2f", baud, line))
 print(String(format: "expected call → sign shows it on a real bus (median, ms): %.2f", pct(0.5) + line))
 
@@ -84,7 +90,9 @@ print(String(format: "expected call → sign shows it on a real bus (median, ms)
 func scan(from offset: Int, seen: inout [(dst: UInt16, at: UInt64)], at now: UInt64) {
     for f in bus.frames(from: offset).dropFirst(seen.count) { seen.append((f.dst, now)) }
 }
-for w in [1, 2, 4, 5, 6] { _ = try clerk.request(["op": "signin", "window": .int(Int64(w)), "clerk": .string("bench\(w)")]) }
+for w in [1, 2, 4, 5, 6] {
+    _ = try clerk.request(["op": "signin", "window": .int(Int64(w)), "clerk": .string("bench\(w)")])
+}
 let rounds = 10
 for _ in 0..<(rounds * 6) { _ = try kiosk.request(["op": "take", "service": "A"]) }
 var gaps: [Double] = []
@@ -104,8 +112,12 @@ for _ in 0..<rounds {
 gaps.sort()
 let ackLine = Double(31 * 10) * 1000 / Double(baud)
 if !gaps.isEmpty {
-    print(String(format: "burst to 6 answering signs, per-sign round trip (ms): median %.2f  p90 %.2f  max %.2f",
-                 gaps[gaps.count / 2], gaps[min(gaps.count - 1, gaps.count * 9 / 10)], gaps.last!))
-    print(String(format: "floor on a real bus at %d baud (ms): frame %.2f + ACK %.2f + sign's answer delay 15 = %.2f",
-                 baud, line, ackLine, line + ackLine + 15))
+    print(
+        String(
+            format: "burst to 6 answering signs, per-sign round trip (ms): median %.2f  p90 %.2f  max %.2f",
+            gaps[gaps.count / 2], gaps[min(gaps.count - 1, gaps.count * 9 / 10)], gaps.last!))
+    print(
+        String(
+            format: "floor on a real bus at %d baud (ms): frame %.2f + ACK %.2f + sign's answer delay 15 = %.2f",
+            baud, line, ackLine, line + ackLine + 15))
 }

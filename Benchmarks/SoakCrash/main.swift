@@ -45,19 +45,28 @@ final class Box<T>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: T
     init(_ v: T) { value = v }
-    func with<R>(_ f: (inout T) -> R) -> R { lock.lock(); defer { lock.unlock() }; return f(&value) }
+    func with<R>(_ f: (inout T) -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return f(&value)
+    }
 }
 
 func start() -> (Process, Double) {
     let p = Process()
     p.executableURL = bin.appendingPathComponent("hallqd")
-    p.arguments = ["--config", dir.appendingPathComponent("hallq.toml").path, "--state-dir", dir.appendingPathComponent("state").path,
-                   "--runtime-dir", run.path, "--log-level", "error"]
+    p.arguments = [
+        "--config", dir.appendingPathComponent("hallq.toml").path, "--state-dir",
+        dir.appendingPathComponent("state").path,
+        "--runtime-dir", run.path, "--log-level", "error",
+    ]
     p.standardError = FileHandle(forWritingAtPath: "/dev/null")
     let t0 = Date()
     try! p.run()
     while true {
-        if let c = try? LineClient(path: run.appendingPathComponent("admin.sock").path, timeout: 5), c.hello["type"] == "hello" {
+        if let c = try? LineClient(path: run.appendingPathComponent("admin.sock").path, timeout: 5),
+            c.hello["type"] == "hello"
+        {
             return (p, Date().timeIntervalSince(t0) * 1000)
         }
         if !p.isRunning { fatalError("hallqd exited with \(p.terminationStatus) at start") }
@@ -77,7 +86,9 @@ for cycle in 0..<cycles {
     let group = DispatchGroup()
     for k in 0..<4 {
         DispatchQueue.global().async(group: group) {
-            guard let c = try? LineClient(path: run.appendingPathComponent("kiosk.sock").path, timeout: 5) else { return }
+            guard let c = try? LineClient(path: run.appendingPathComponent("kiosk.sock").path, timeout: 5) else {
+                return
+            }
             var i = 0
             while !stop.with({ $0 }) {
                 let key = "c\(cycle)-k\(k)-\(i)"
@@ -89,7 +100,9 @@ for cycle in 0..<cycles {
     }
     for w in 1...4 {
         DispatchQueue.global().async(group: group) {
-            guard let c = try? LineClient(path: run.appendingPathComponent("clerk.sock").path, timeout: 5) else { return }
+            guard let c = try? LineClient(path: run.appendingPathComponent("clerk.sock").path, timeout: 5) else {
+                return
+            }
             _ = try? c.request(["op": "signin", "window": .int(Int64(w)), "clerk": .string("clerk\(w)")])
             while !stop.with({ $0 }) {
                 guard let r = try? c.request(["op": "call", "window": .int(Int64(w))]) else { return }
@@ -113,24 +126,37 @@ last.terminate()
 last.waitUntilExit()
 let db = try DatabaseQueue(path: dir.appendingPathComponent("state/hallq.sqlite").path)
 let (lostTakes, lostCalls, duplicates) = try db.read { db -> (Int, Int, Int) in
-    var lostT = 0, lostC = 0
+    var lostT = 0
+    var lostC = 0
     for (key, label) in takes.with({ $0 }) {
-        if try String.fetchOne(db, sql: "SELECT label FROM tickets WHERE key = ?", arguments: [key]) != label { lostT += 1 }
+        if try String.fetchOne(db, sql: "SELECT label FROM tickets WHERE key = ?", arguments: [key]) != label {
+            lostT += 1
+        }
     }
     for (label, w) in calls.with({ $0 }) {
-        let n = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE type = 'call' AND ticket = ? AND window = ?",
-                                 arguments: [label, w]) ?? 0
+        let n =
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM events WHERE type = 'call' AND ticket = ? AND window = ?",
+                arguments: [label, w]) ?? 0
         if n == 0 { lostC += 1 }
     }
-    let dup = try Int.fetchOne(db, sql: """
-        SELECT COUNT(*) FROM (SELECT day, issued_service, number FROM tickets GROUP BY day, issued_service, number HAVING COUNT(*) > 1)
-        """) ?? 0
+    let dup =
+        try Int.fetchOne(
+            db,
+            sql: """
+                SELECT COUNT(*) FROM (SELECT day, issued_service, number FROM tickets GROUP BY day, issued_service, number HAVING COUNT(*) > 1)
+                """) ?? 0
     return (lostT, lostC, dup)
 }
 restartMs.sort()
 print("cycles: \(cycles) × kill -9 after \(loadMs) ms of 4 kiosk + 4 clerk threads")
 print("acknowledged: \(takes.with { $0.count }) takes, \(calls.with { $0.count }) calls")
 print("lost: \(lostTakes) takes, \(lostCalls) calls; numbers issued twice: \(duplicates)")
-print("integrity_check failures: \(integrity.count)\(integrity.isEmpty ? "" : " " + integrity.prefix(3).joined(separator: "; "))")
-print(String(format: "restart → sockets answer (ms): median %.0f  p99 %.0f  max %.0f",
-             restartMs[restartMs.count / 2], restartMs[min(restartMs.count - 1, restartMs.count * 99 / 100)], restartMs.last!))
+print(
+    "integrity_check failures: \(integrity.count)\(integrity.isEmpty ? "" : " " + integrity.prefix(3).joined(separator: "; "))"
+)
+print(
+    String(
+        format: "restart → sockets answer (ms): median %.0f  p99 %.0f  max %.0f",
+        restartMs[restartMs.count / 2], restartMs[min(restartMs.count - 1, restartMs.count * 99 / 100)], restartMs.last!
+    ))

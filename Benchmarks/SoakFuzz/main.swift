@@ -25,7 +25,8 @@ let bin = URL(fileURLWithPath: args[0]).deletingLastPathComponent()
 let dir = URL(fileURLWithPath: "/tmp/hq-fuzz-\(getpid())")
 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: dir) }
-try Data("""
+try Data(
+    """
     [[service]]
     id = "A"
     name = "资质认定"
@@ -36,20 +37,30 @@ try Data("""
     kind = "none"
     [limits]
     line_timeout_s = 2
-    """.utf8).write(to: dir.appendingPathComponent("hallq.toml"))
+    """.utf8
+).write(to: dir.appendingPathComponent("hallq.toml"))
 let run = dir.appendingPathComponent("run")
 let daemon = Process()
 daemon.executableURL = bin.appendingPathComponent("hallqd")
-daemon.arguments = ["--config", dir.appendingPathComponent("hallq.toml").path, "--state-dir", dir.appendingPathComponent("state").path,
-                    "--runtime-dir", run.path, "--log-level", "critical"]
+daemon.arguments = [
+    "--config", dir.appendingPathComponent("hallq.toml").path, "--state-dir", dir.appendingPathComponent("state").path,
+    "--runtime-dir", run.path, "--log-level", "critical",
+]
 try daemon.run()
-defer { if daemon.isRunning { daemon.terminate(); daemon.waitUntilExit() } }
+defer {
+    if daemon.isRunning {
+        daemon.terminate()
+        daemon.waitUntilExit()
+    }
+}
 func sock(_ role: String) -> String { run.appendingPathComponent("\(role).sock").path }
 while (try? LineClient(path: sock("admin"), timeout: 5)) == nil { usleep(20_000) }
 
 func rssKB() -> Int {
     let s = (try? String(contentsOfFile: "/proc/\(daemon.processIdentifier)/status", encoding: .utf8)) ?? ""
-    return s.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? -1
+    return s.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }.flatMap {
+        Int($0.split(separator: " ").dropFirst().first ?? "")
+    } ?? -1
 }
 
 /// SplitMix64: a seeded generator, so a run can be repeated.
@@ -66,20 +77,26 @@ struct Rng {
     mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
 
-let ints = ["-9223372036854775808", "9223372036854775807", "2147483648", "-2147483649", "0", "-1", "1e400",
-            "99999999999999999999999999", "3", "1.5", "\"3\""]
-let ops = ["take", "call", "recall", "noshow", "start", "finish", "transfer", "pause", "resume", "signin", "signout", "rate",
-           "status", "services", "stats", "history", "export", "devices", "hall", "watch", "nope"]
+let ints = [
+    "-9223372036854775808", "9223372036854775807", "2147483648", "-2147483649", "0", "-1", "1e400",
+    "99999999999999999999999999", "3", "1.5", "\"3\"",
+]
+let ops = [
+    "take", "call", "recall", "noshow", "start", "finish", "transfer", "pause", "resume", "signin", "signout", "rate",
+    "status", "services", "stats", "history", "export", "devices", "hall", "watch", "nope",
+]
 let fields = ["window", "to_window", "score", "service", "clerk", "ticket", "key", "from", "to", "by", "mode", "id"]
 
 func hostileLine(_ r: inout Rng) -> [UInt8] {
     switch r.int(8) {
-    case 0: // every field of a random op with a hostile value
+    case 0:  // every field of a random op with a hostile value
         let f = (0..<(1 + r.int(3))).map { _ in "\"\(r.pick(fields))\":\(r.pick(ints))" }.joined(separator: ",")
         return Array("{\"op\":\"\(r.pick(ops))\",\(f)}\n".utf8)
-    case 1: // deep nesting
+    case 1:  // deep nesting
         let n = 100 + r.int(500)
-        return Array(("{\"op\":\"status\",\"x\":" + String(repeating: "[", count: n) + String(repeating: "]", count: n) + "}\n").utf8)
+        return Array(
+            ("{\"op\":\"status\",\"x\":" + String(repeating: "[", count: n) + String(repeating: "]", count: n) + "}\n")
+                .utf8)
     case 2: return Array("{\"op\":\"status\",\"op\":\"reload\"}\n".utf8)
     case 3: return Array("{\"op\":\"signin\",\"window\":1,\"clerk\":\"a\\u0000\\r\\nb\"}\n".utf8)
     case 4: return (0..<(1 + r.int(200))).map { _ in UInt8(truncatingIfNeeded: r.next()) } + [0x0A]
@@ -103,8 +120,16 @@ final class Counts: @unchecked Sendable {
     let lock = NSLock()
     var tokens: [String: Int] = [:]
     var sent = 0
-    func add(_ t: String) { lock.lock(); tokens[t, default: 0] += 1; lock.unlock() }
-    func sentOne() { lock.lock(); sent += 1; lock.unlock() }
+    func add(_ t: String) {
+        lock.lock()
+        tokens[t, default: 0] += 1
+        lock.unlock()
+    }
+    func sentOne() {
+        lock.lock()
+        sent += 1
+        lock.unlock()
+    }
 }
 let counts = Counts()
 let group = DispatchGroup()
@@ -113,7 +138,10 @@ for h in 0..<hostile {
         var r = Rng(state: seed &* 1000 &+ UInt64(h))
         let roles = ["kiosk", "clerk", "admin"]
         while Date() < deadline {
-            guard let c = try? LineClient(path: sock(roles[h % 3]), timeout: 3) else { usleep(10_000); continue }
+            guard let c = try? LineClient(path: sock(roles[h % 3]), timeout: 3) else {
+                usleep(10_000)
+                continue
+            }
             for _ in 0..<(1 + r.int(50)) {
                 let line = hostileLine(&r)
                 guard (try? c.sendRaw(line)) != nil else { break }
@@ -131,7 +159,10 @@ var rssPeak = rssBefore
 let monitor = try LineClient(path: sock("kiosk"), timeout: 10)
 while Date() < deadline {
     let t0 = DispatchTime.now().uptimeNanoseconds
-    guard (try? monitor.request(["op": "status"]))?["ok"] == true else { print("status failed"); break }
+    guard (try? monitor.request(["op": "status"]))?["ok"] == true else {
+        print("status failed")
+        break
+    }
     latencies.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
     rssPeak = max(rssPeak, rssKB())
     usleep(20_000)
@@ -143,7 +174,11 @@ let rssAfter = rssKB()
 let sorted = latencies.sorted()
 func pct(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(p * Double(sorted.count)))] }
 print("hostile clients: \(hostile) for \(Int(seconds)) s, seed \(seed): \(counts.sent) lines sent")
-print("replies: " + counts.tokens.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
-print(String(format: "well-behaved status (ms), %d requests: p50 %.2f  p99 %.2f  max %.2f", sorted.count, pct(0.5), pct(0.99), sorted.last ?? 0))
+print(
+    "replies: " + counts.tokens.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+print(
+    String(
+        format: "well-behaved status (ms), %d requests: p50 %.2f  p99 %.2f  max %.2f", sorted.count, pct(0.5),
+        pct(0.99), sorted.last ?? 0))
 print("hallqd RSS (MB): before \(rssBefore / 1024), peak during \(rssPeak / 1024), after \(rssAfter / 1024)")
 print("hallqd still running: \(daemon.isRunning)")

@@ -13,8 +13,9 @@ import HallqStore
 let ops = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 600 : 600
 let base = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : NSTemporaryDirectory()
 
-let config = HallConfig(services: [ServiceConfig(id: "A", name: "甲", last: 99_999, width: 5)],
-                        windows: [WindowConfig(number: 1, services: ["A"])])
+let config = HallConfig(
+    services: [ServiceConfig(id: "A", name: "甲", last: 99_999, width: 5)],
+    windows: [WindowConfig(number: 1, services: ["A"])])
 
 for mode in [HallStore.Synchronous.full, .normal] {
     let dir = URL(fileURLWithPath: base).appendingPathComponent("hallq-store-bench-\(getpid())-\(mode.rawValue)")
@@ -39,6 +40,8 @@ for mode in [HallStore.Synchronous.full, .normal] {
     }
     times.sort()
     let mean = times.reduce(0, +) / Double(times.count)
-    print(String(format: "synchronous=%-6@ %d ops (take/call): mean %.2f ms  median %.2f  p90 %.2f  max %.2f  → %.0f ops/s",
-                 mode.rawValue, ops, mean, times[times.count / 2], times[times.count * 9 / 10], times.last!, 1000 / mean))
+    print(
+        String(
+            format: "synchronous=%-6@ %d ops (take/call): mean %.2f ms  median %.2f  p90 %.2f  max %.2f  → %.0f ops/s",
+            mode.rawValue, ops, mean, times[times.count / 2], times[times.count * 9 / 10], times.last!, 1000 / mean))
 }

@@ -33,13 +33,17 @@ public final class LineClient: @unchecked Sendable {
         }
         withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: bytes) }
         let rc = withUnsafePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard rc == 0 else {
             let e = errno
             let msg = String(cString: strerror(e))
-            throw Failure(description: "cannot connect to \(path): \(msg) (is hallqd running? see --runtime-dir / HALLQ_RUNTIME_DIR)",
-                          errno: e)
+            throw Failure(
+                description:
+                    "cannot connect to \(path): \(msg) (is hallqd running? see --runtime-dir / HALLQ_RUNTIME_DIR)",
+                errno: e)
         }
         if timeout > 0 {
             var tv = timeval(tv_sec: timeout, tv_usec: 0)
@@ -96,7 +100,9 @@ public final class LineClient: @unchecked Sendable {
     public func request(_ request: JSONValue) throws -> JSONValue {
         try send(request)
         guard let line = try readLine() else { throw Failure(description: "the server closed the connection") }
-        guard let reply = JSONValue.parse(Array(line.utf8)) else { throw Failure(description: "unreadable reply: \(line)") }
+        guard let reply = JSONValue.parse(Array(line.utf8)) else {
+            throw Failure(description: "unreadable reply: \(line)")
+        }
         return reply
     }
 }

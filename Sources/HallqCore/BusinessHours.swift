@@ -26,8 +26,10 @@ public struct BusinessHours: Sendable, Equatable {
 
     private static func minute(of hhmm: String) -> Int? {
         let p = hhmm.trimmingCharacters(in: .whitespaces).split(separator: ":")
-        guard p.count == 2, p[1].count == 2, let h = Int(p[0]), let m = Int(p[1]), (0...24).contains(h), (0...59).contains(m),
-              h * 60 + m <= 24 * 60 else { return nil }
+        guard p.count == 2, p[1].count == 2, let h = Int(p[0]), let m = Int(p[1]), (0...24).contains(h),
+            (0...59).contains(m),
+            h * 60 + m <= 24 * 60
+        else { return nil }
         return h * 60 + m
     }
 

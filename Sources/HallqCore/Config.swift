@@ -19,13 +19,22 @@ public struct HallConfig: Sendable, Equatable {
     /// Voice calling; nil when `[voice]` is absent (no announcements).
     public var voice: VoiceConfig?
 
-    public init(name: String = "政务服务大厅", timeZone: String = "Asia/Shanghai", hours: BusinessHours? = nil,
-                queue: QueueRules = .init(), services: [ServiceConfig], windows: [WindowConfig],
-                printer: PrinterConfig = .init(), buses: [BusConfig] = [], lobby: LobbyConfig? = nil,
-                texts: Texts = .init()) {
-        self.name = name; self.timeZone = timeZone; self.hours = hours; self.queue = queue
-        self.services = services; self.windows = windows; self.printer = printer
-        self.buses = buses; self.lobby = lobby; self.texts = texts
+    public init(
+        name: String = "政务服务大厅", timeZone: String = "Asia/Shanghai", hours: BusinessHours? = nil,
+        queue: QueueRules = .init(), services: [ServiceConfig], windows: [WindowConfig],
+        printer: PrinterConfig = .init(), buses: [BusConfig] = [], lobby: LobbyConfig? = nil,
+        texts: Texts = .init()
+    ) {
+        self.name = name
+        self.timeZone = timeZone
+        self.hours = hours
+        self.queue = queue
+        self.services = services
+        self.windows = windows
+        self.printer = printer
+        self.buses = buses
+        self.lobby = lobby
+        self.texts = texts
     }
 
     public func service(_ id: String) -> ServiceConfig? { services.first { $0.id == id } }
@@ -73,7 +82,11 @@ public struct ServiceConfig: Sendable, Equatable {
     public var width: Int
 
     public init(id: String, name: String, first: Int = 1, last: Int = 999, width: Int = 3) {
-        self.id = id; self.name = name; self.first = first; self.last = last; self.width = width
+        self.id = id
+        self.name = name
+        self.first = first
+        self.last = last
+        self.width = width
     }
 
     /// "A012": the prefix and the zero-padded number.
@@ -91,7 +104,10 @@ public struct WindowConfig: Sendable, Equatable {
     public var sign: SignAddress?
 
     public init(number: Int, services: [String], scope: String = "", sign: SignAddress? = nil) {
-        self.number = number; self.services = services; self.scope = scope; self.sign = sign
+        self.number = number
+        self.services = services
+        self.scope = scope
+        self.sign = sign
     }
 }
 
@@ -104,7 +120,11 @@ public struct SignAddress: Sendable, Equatable {
     /// Window signs centre their text: a short call reads best in the middle of the strip.
     public var align: SignAlign
     public init(bus: String, address: Int, width: Int = 128, height: Int = 16, align: SignAlign = .center) {
-        self.bus = bus; self.address = address; self.width = width; self.height = height; self.align = align
+        self.bus = bus
+        self.address = address
+        self.width = width
+        self.height = height
+        self.align = align
     }
 }
 
@@ -178,7 +198,11 @@ public struct BusConfig: Sendable, Equatable {
     /// Onbon area X and width in pixels (the document's flag bit, BX-6K) instead of 8-pixel units.
     public var pixelUnits = false
     public init(name: String, kind: Kind = .virtual, path: String = "", baud: Int = 9600, proto: String = "plain") {
-        self.name = name; self.kind = kind; self.path = path; self.baud = baud; self.proto = proto
+        self.name = name
+        self.kind = kind
+        self.path = path
+        self.baud = baud
+        self.proto = proto
     }
 }
 
@@ -191,10 +215,17 @@ public struct LobbyConfig: Sendable, Equatable {
     public var height: Int
     /// The lobby lists lines: left-aligned, so the calls line up under each other.
     public var align: SignAlign
-    public init(bus: String, address: Int, recent: Int = 5, scroll: String = "", width: Int = 256, height: Int = 64,
-                align: SignAlign = .left) {
-        self.bus = bus; self.address = address; self.recent = recent; self.scroll = scroll
-        self.width = width; self.height = height; self.align = align
+    public init(
+        bus: String, address: Int, recent: Int = 5, scroll: String = "", width: Int = 256, height: Int = 64,
+        align: SignAlign = .left
+    ) {
+        self.bus = bus
+        self.address = address
+        self.recent = recent
+        self.scroll = scroll
+        self.width = width
+        self.height = height
+        self.align = align
     }
 }
 

@@ -11,11 +11,19 @@ public struct HallEvent: Sendable, Equatable {
     public var clerk: String?
     public var details: [String: String]
 
-    public init(type: EventType, at: Millis, day: String, ticket: Ticket? = nil, window: Int? = nil,
-                clerk: String? = nil, details: [String: String] = [:]) {
-        self.type = type; self.at = at; self.day = day
-        self.ticketId = ticket?.id; self.label = ticket?.label; self.service = ticket?.service
-        self.window = window; self.clerk = clerk; self.details = details
+    public init(
+        type: EventType, at: Millis, day: String, ticket: Ticket? = nil, window: Int? = nil,
+        clerk: String? = nil, details: [String: String] = [:]
+    ) {
+        self.type = type
+        self.at = at
+        self.day = day
+        self.ticketId = ticket?.id
+        self.label = ticket?.label
+        self.service = ticket?.service
+        self.window = window
+        self.clerk = clerk
+        self.details = details
     }
 }
 

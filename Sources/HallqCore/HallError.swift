@@ -55,5 +55,7 @@ public struct HallError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func noActiveTicket(_ w: Int) -> HallError {
         .init(.noActiveTicket, "window \(w) has no ticket in hand")
     }
-    public static func notSignedIn(_ w: Int) -> HallError { .init(.notSignedIn, "no clerk is signed in at window \(w)") }
+    public static func notSignedIn(_ w: Int) -> HallError {
+        .init(.notSignedIn, "no clerk is signed in at window \(w)")
+    }
 }

@@ -3,6 +3,9 @@
 public struct Origin: Sendable, Equatable {
     public var role: String
     public var uid: Int?
-    public init(role: String, uid: Int? = nil) { self.role = role; self.uid = uid }
+    public init(role: String, uid: Int? = nil) {
+        self.role = role
+        self.uid = uid
+    }
     public static let system = Origin(role: "system")
 }

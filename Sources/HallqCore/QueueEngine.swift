@@ -102,7 +102,8 @@ public struct QueueEngine: Sendable {
     /// all windows configured for it). Rounded up to whole minutes, because people plan in minutes.
     public func etaMinutes(service: String, ahead: Int) -> Int {
         let recent = durations[service] ?? []
-        let mean = recent.isEmpty ? Double(config.queue.defaultServiceSeconds) : recent.reduce(0, +) / Double(recent.count)
+        let mean =
+            recent.isEmpty ? Double(config.queue.defaultServiceSeconds) : recent.reduce(0, +) / Double(recent.count)
         let serving = config.windows.filter { $0.services.contains(service) }
         let open = serving.filter { w in windows[w.number].map { $0.clerk != nil && !$0.paused } ?? false }.count
         let n = max(1, open > 0 ? open : serving.count)
@@ -119,7 +120,8 @@ public struct QueueEngine: Sendable {
 
     /// - mono: the monotonic reading taken with `now` (the server has one; tests may leave it out,
     ///   and durations then come from `now` alone, clamped at 0).
-    public mutating func apply(_ command: Command, at now: Millis, mono: MonoStamp? = nil) throws(HallError) -> Effects {
+    public mutating func apply(_ command: Command, at now: Millis, mono: MonoStamp? = nil) throws(HallError) -> Effects
+    {
         self.mono = mono
         var out = Effects()
         switch command {
@@ -149,9 +151,12 @@ public struct QueueEngine: Sendable {
         return out
     }
 
-    private func event(_ type: EventType, _ now: Millis, _ t: Ticket? = nil, window: Int? = nil, clerk: String? = nil,
-                       _ details: [String: String] = [:]) -> HallEvent {
-        HallEvent(type: type, at: now, day: calendar.day(now), ticket: t, window: window, clerk: clerk, details: details)
+    private func event(
+        _ type: EventType, _ now: Millis, _ t: Ticket? = nil, window: Int? = nil, clerk: String? = nil,
+        _ details: [String: String] = [:]
+    ) -> HallEvent {
+        HallEvent(
+            type: type, at: now, day: calendar.day(now), ticket: t, window: window, clerk: clerk, details: details)
     }
 
     private func windowState(_ n: Int) throws(HallError) -> WindowState {
@@ -180,7 +185,8 @@ public struct QueueEngine: Sendable {
         if let key, let prior = keys[key] {
             let t = live[prior.ticketId] ?? prior.ticket
             let ahead = t.state == .waiting ? self.ahead(of: t) : 0
-            out.subject = .issued(t, ahead: ahead, etaMinutes: etaMinutes(service: t.service, ahead: ahead), duplicate: true)
+            out.subject = .issued(
+                t, ahead: ahead, etaMinutes: etaMinutes(service: t.service, ahead: ahead), duplicate: true)
             return
         }
         guard dispensing(at: now) else { throw HallError(.hallClosed, "tickets are not being issued now") }
@@ -188,14 +194,16 @@ public struct QueueEngine: Sendable {
         let ck = Self.counterKey(day: day, service: service)
         let number = (counters[ck] ?? (svc.first - 1)) + 1
         guard number <= svc.last else {
-            throw HallError(.rangeExhausted, "service \(service) has issued all numbers up to \(svc.label(svc.last)) today")
+            throw HallError(
+                .rangeExhausted, "service \(service) has issued all numbers up to \(svc.label(svc.last)) today")
         }
         counters[ck] = number
         lastId += 1
-        var t = Ticket(id: lastId, day: day, service: service, issuedService: service, number: number,
-                       label: svc.label(number), key: key, issuedAt: now, queuedAt: now, state: .waiting,
-                       priority: false, recalls: 0, transfers: 0, noshows: 0,
-                       printStatus: config.printer.kind == .none ? .notPrinted : .pending)
+        var t = Ticket(
+            id: lastId, day: day, service: service, issuedService: service, number: number,
+            label: svc.label(number), key: key, issuedAt: now, queuedAt: now, state: .waiting,
+            priority: false, recalls: 0, transfers: 0, noshows: 0,
+            printStatus: config.printer.kind == .none ? .notPrinted : .pending)
         enqueue(&t, now: now)
         live[t.id] = t
         if let key { keys[key] = (t.id, now, mono, t) }
@@ -210,7 +218,8 @@ public struct QueueEngine: Sendable {
     public func next(for n: Int) -> Ticket? {
         guard let wc = config.window(n) else { return nil }
         let candidates = live.values.filter {
-            $0.state == .waiting && ($0.targetWindow == n || ($0.targetWindow == nil && wc.services.contains($0.service)))
+            $0.state == .waiting
+                && ($0.targetWindow == n || ($0.targetWindow == nil && wc.services.contains($0.service)))
         }
         func rank(_ t: Ticket) -> (Int, Int) {
             let targeted = t.targetWindow == n ? 0 : 1
@@ -218,7 +227,8 @@ public struct QueueEngine: Sendable {
             return (targeted, svc)
         }
         return candidates.min { a, b in
-            let ra = rank(a), rb = rank(b)
+            let ra = rank(a)
+            let rb = rank(b)
             if ra != rb { return ra < rb }
             return Self.queueOrder(a, b)
         }
@@ -260,8 +270,10 @@ public struct QueueEngine: Sendable {
         windows[n] = w
         out.touch(chosen)
         out.touch(w)
-        out.events.append(event(.call, now, chosen, window: n, clerk: clerk,
-                                ["waited_s": seconds(chosen.waitMs ?? 0)]))
+        out.events.append(
+            event(
+                .call, now, chosen, window: n, clerk: clerk,
+                ["waited_s": seconds(chosen.waitMs ?? 0)]))
         out.subject = .ticket(chosen)
     }
 
@@ -312,7 +324,9 @@ public struct QueueEngine: Sendable {
         out.subject = .ticket(t)
     }
 
-    private mutating func finish(window n: Int, outcome: Leg.Outcome, now: Millis, _ out: inout Effects) throws(HallError) {
+    private mutating func finish(
+        window n: Int, outcome: Leg.Outcome, now: Millis, _ out: inout Effects
+    ) throws(HallError) {
         guard outcome != .transferred, outcome != .noshow else {
             throw .badRequest("outcome \(outcome.rawValue) has its own op")
         }
@@ -324,8 +338,10 @@ public struct QueueEngine: Sendable {
     }
 
     @discardableResult
-    private mutating func finishCurrent(window w: inout WindowState, clerk: String, outcome: Leg.Outcome, now: Millis,
-                                        _ out: inout Effects) throws(HallError) -> Ticket {
+    private mutating func finishCurrent(
+        window w: inout WindowState, clerk: String, outcome: Leg.Outcome, now: Millis,
+        _ out: inout Effects
+    ) throws(HallError) -> Ticket {
         guard let id = w.current, var t = live[id] else { throw .noActiveTicket(w.number) }
         let l = leg(t, window: w.number, clerk: clerk, end: now, outcome: outcome)
         out.legs.append(l)
@@ -342,18 +358,22 @@ public struct QueueEngine: Sendable {
             durations[t.service] = Array(d.suffix(Self.durationsKept))
         }
         out.touch(t)
-        out.events.append(event(.finish, now, t, window: w.number, clerk: clerk,
-                                ["outcome": outcome.rawValue, "service_s": seconds(l.serviceMs)]))
+        out.events.append(
+            event(
+                .finish, now, t, window: w.number, clerk: clerk,
+                ["outcome": outcome.rawValue, "service_s": seconds(l.serviceMs)]))
         return t
     }
 
     private func leg(_ t: Ticket, window: Int, clerk: String, end: Millis, outcome: Leg.Outcome) -> Leg {
-        let call = t.windowCalledAt ?? end, callMono = t.windowCalledAt == nil ? mono : t.callMono
+        let call = t.windowCalledAt ?? end
+        let callMono = t.windowCalledAt == nil ? mono : t.callMono
         let wait = elapsed(from: t.queuedAt, t.queuedMono, to: call, callMono)
         let service = elapsed(from: call, callMono, to: end, mono)
-        return Leg(ticketId: t.id, day: t.day, label: t.label, service: t.service, window: window, clerk: clerk,
-                   queuedAt: t.queuedAt, calledAt: call, endedAt: end, outcome: outcome,
-                   waitMs: wait.ms, serviceMs: service.ms, clockNote: wait.fallback || service.fallback ? "wall-clock" : nil)
+        return Leg(
+            ticketId: t.id, day: t.day, label: t.label, service: t.service, window: window, clerk: clerk,
+            queuedAt: t.queuedAt, calledAt: call, endedAt: end, outcome: outcome,
+            waitMs: wait.ms, serviceMs: service.ms, clockNote: wait.fallback || service.fallback ? "wall-clock" : nil)
     }
 
     /// Puts a ticket at the end of its (new) queue: a fresh sequence number and the time.
@@ -364,8 +384,10 @@ public struct QueueEngine: Sendable {
         t.queuedMono = mono
     }
 
-    private mutating func transfer(window n: Int, toService: String?, toWindow: Int?, now: Millis,
-                                   _ out: inout Effects) throws(HallError) {
+    private mutating func transfer(
+        window n: Int, toService: String?, toWindow: Int?, now: Millis,
+        _ out: inout Effects
+    ) throws(HallError) {
         guard (toService == nil) != (toWindow == nil) else {
             throw .badRequest("transfer needs exactly one of service or to_window")
         }
@@ -377,7 +399,10 @@ public struct QueueEngine: Sendable {
         var (w, clerk, t) = try inHand(n)
         out.legs.append(leg(t, window: n, clerk: clerk, end: now, outcome: .transferred))
         let from = t.service
-        if let s = toService { t.service = s; t.targetWindow = nil }
+        if let s = toService {
+            t.service = s
+            t.targetWindow = nil
+        }
         if let tw = toWindow { t.targetWindow = tw }
         t.state = .waiting
         enqueue(&t, now: now)
@@ -397,7 +422,8 @@ public struct QueueEngine: Sendable {
         out.subject = .ticket(t)
     }
 
-    private mutating func setPaused(_ paused: Bool, window n: Int, now: Millis, _ out: inout Effects) throws(HallError) {
+    private mutating func setPaused(_ paused: Bool, window n: Int, now: Millis, _ out: inout Effects) throws(HallError)
+    {
         var w = try windowState(n)
         w.paused = paused
         windows[n] = w
@@ -414,7 +440,8 @@ public struct QueueEngine: Sendable {
             throw HallError(.clerkElsewhere, "clerk \(name) is signed in at window \(other.number)")
         }
         if let cur = w.clerk, cur != name, w.current != nil {
-            throw HallError(.ticketOpen, "window \(n) has a ticket in hand; finish or transfer it before changing clerk")
+            throw HallError(
+                .ticketOpen, "window \(n) has a ticket in hand; finish or transfer it before changing clerk")
         }
         w.clerk = name
         windows[n] = w
@@ -440,7 +467,8 @@ public struct QueueEngine: Sendable {
         _ = try windowState(n)
         guard (1...5).contains(score) else { throw .badRequest("score must be 1 to 5") }
         guard var t = lastFinished[n], let f = t.finishedAt, now - f <= Millis(config.queue.ratingSeconds) * 1000 else {
-            throw HallError(.nothingToRate, "window \(n) finished no ticket in the last \(config.queue.ratingSeconds) s")
+            throw HallError(
+                .nothingToRate, "window \(n) finished no ticket in the last \(config.queue.ratingSeconds) s")
         }
         guard t.rating == nil else { throw HallError(.alreadyRated, "ticket \(t.label) is already rated") }
         t.rating = score
@@ -459,15 +487,23 @@ public struct QueueEngine: Sendable {
 
     /// Print status changes only the print columns of the row: the ticket may have been called,
     /// finished or transferred since the job was handed over, and that must not be undone.
-    private mutating func printed(id: Int64, status: PrintStatus, error: String?, now: Millis,
-                                  _ out: inout Effects) throws(HallError) {
+    private mutating func printed(
+        id: Int64, status: PrintStatus, error: String?, now: Millis,
+        _ out: inout Effects
+    ) throws(HallError) {
         guard id > 0, id <= lastId else { throw HallError(.unknownTicket, "ticket #\(id) was never issued") }
         var ref: Ticket?
         if var t = live[id] {
-            t.printStatus = status; t.printError = error; live[id] = t; ref = t
+            t.printStatus = status
+            t.printError = error
+            live[id] = t
+            ref = t
         }
         for (w, var t) in lastFinished where t.id == id {
-            t.printStatus = status; t.printError = error; lastFinished[w] = t; ref = t
+            t.printStatus = status
+            t.printError = error
+            lastFinished[w] = t
+            ref = t
         }
         out.prints.append(.init(ticketId: id, status: status, error: error))
         var d = ["status": status.rawValue, "ticket_id": String(id)]

@@ -45,10 +45,18 @@ public struct SignSchedule: Sendable, Equatable {
 
     /// The next frame to write at time `now`, or how long there is nothing to do.
     public mutating func next(now: Double) -> Next {
-        if !urgent.isEmpty { let a = urgent.removeFirst(); return .send(address: a, content: wanted[a]!) }
-        if !routine.isEmpty { let a = routine.removeFirst(); return .send(address: a, content: wanted[a]!) }
+        if !urgent.isEmpty {
+            let a = urgent.removeFirst()
+            return .send(address: a, content: wanted[a]!)
+        }
+        if !routine.isEmpty {
+            let a = routine.removeFirst()
+            return .send(address: a, content: wanted[a]!)
+        }
         // Periodic refresh: the sign written longest ago, once it is due.
-        guard let (a, at) = lastSent.filter({ wanted[$0.key] != nil }).min(by: { ($0.value, $0.key) < ($1.value, $1.key) })
+        guard
+            let (a, at) = lastSent.filter({ wanted[$0.key] != nil }).min(by: { ($0.value, $0.key) < ($1.value, $1.key) }
+            )
         else { return .wait(until: nil) }
         if now - at >= refresh { return .send(address: a, content: wanted[a]!) }
         return .wait(until: at + refresh)

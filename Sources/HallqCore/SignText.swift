@@ -4,7 +4,10 @@ public struct SignContent: Sendable, Equatable {
     public enum Effect: String, Sendable, Equatable { case hold, flash, scroll }
     public var lines: [String]
     public var effect: Effect
-    public init(lines: [String], effect: Effect) { self.lines = lines; self.effect = effect }
+    public init(lines: [String], effect: Effect) {
+        self.lines = lines
+        self.effect = effect
+    }
 }
 
 public enum SignText {
@@ -22,10 +25,16 @@ public enum SignText {
     }
 
     /// The lobby screen: recent calls newest first, waiting per service, and the scrolling text.
-    public static func lobby(recent: [(label: String, window: Int)], engine: QueueEngine, config: HallConfig) -> SignContent {
-        var lines = recent.map { Texts.fill(config.texts.lobbyCall, ["ticket": $0.label, "window": String($0.window)]) }
+    public static func lobby(
+        recent: [(label: String, window: Int)], engine: QueueEngine, config: HallConfig
+    ) -> SignContent {
+        var lines = recent.map {
+            Texts.fill(config.texts.lobbyCall, ["ticket": $0.label, "window": String($0.window)])
+        }
         for s in config.services {
-            lines.append(Texts.fill(config.texts.lobbyWaiting, ["service": s.name, "n": String(engine.waitingCount(service: s.id))]))
+            lines.append(
+                Texts.fill(
+                    config.texts.lobbyWaiting, ["service": s.name, "n": String(engine.waitingCount(service: s.id))]))
         }
         if let scroll = config.lobby?.scroll, !scroll.isEmpty { lines.append(scroll) }
         return .init(lines: lines, effect: .scroll)

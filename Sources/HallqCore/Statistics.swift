@@ -18,7 +18,13 @@ public struct DurationSummary: Sendable, Equatable, Codable {
     public init(_ values: [Double]) {
         let v = values.sorted()
         count = v.count
-        guard !v.isEmpty else { mean = nil; median = nil; p90 = nil; max = nil; return }
+        guard !v.isEmpty else {
+            mean = nil
+            median = nil
+            p90 = nil
+            max = nil
+            return
+        }
         mean = v.reduce(0, +) / Double(v.count)
         func rank(_ p: Double) -> Double { v[Swift.max(0, Int((p * Double(v.count)).rounded(.up)) - 1)] }
         median = rank(0.5)
@@ -45,9 +51,13 @@ public enum Statistics {
     /// - issued: tickets issued, keyed by issue time (no window or clerk: those keys show "-").
     /// - wait: served legs only, call − entering that queue. service: served legs, end − call.
     /// - hour/day/month follow the local time of the call (of issue for `issued`).
-    public static func rows(by dim: StatsDimension, tickets: [Ticket], legs: [Leg], calendar: HallCalendar) -> [StatsRow] {
-        struct Acc { var issued = 0, served = 0, noshow = 0, transferred = 0, other = 0
-            var waits: [Double] = [], services: [Double] = [], ratings: [Int] = [] }
+    public static func rows(
+        by dim: StatsDimension, tickets: [Ticket], legs: [Leg], calendar: HallCalendar
+    ) -> [StatsRow] {
+        struct Acc {
+            var issued = 0, served = 0, noshow = 0, transferred = 0, other = 0
+            var waits: [Double] = [], services: [Double] = [], ratings: [Int] = []
+        }
         var acc: [String: Acc] = [:]
         func key(service: String, window: Int?, clerk: String?, at: Millis) -> String {
             switch dim {
@@ -63,7 +73,8 @@ public enum Statistics {
         for t in tickets {
             acc[key(service: t.issuedService, window: nil, clerk: nil, at: t.issuedAt), default: Acc()].issued += 1
         }
-        let ratedByTicket = Dictionary(tickets.compactMap { t in t.rating.map { (t.id, $0) } }, uniquingKeysWith: { a, _ in a })
+        let ratedByTicket = Dictionary(
+            tickets.compactMap { t in t.rating.map { (t.id, $0) } }, uniquingKeysWith: { a, _ in a })
         for l in legs {
             let k = key(service: l.service, window: l.window, clerk: l.clerk, at: l.calledAt)
             var a = acc[k, default: Acc()]
@@ -84,10 +95,11 @@ public enum Statistics {
         }
         return acc.keys.sorted(by: Self.keyOrder).map { k in
             let a = acc[k]!
-            return StatsRow(key: k, issued: a.issued, served: a.served, noshows: a.noshow, transferred: a.transferred,
-                            otherEnds: a.other, wait: DurationSummary(a.waits), service: DurationSummary(a.services),
-                            ratings: a.ratings.count,
-                            ratingMean: a.ratings.isEmpty ? nil : Double(a.ratings.reduce(0, +)) / Double(a.ratings.count))
+            return StatsRow(
+                key: k, issued: a.issued, served: a.served, noshows: a.noshow, transferred: a.transferred,
+                otherEnds: a.other, wait: DurationSummary(a.waits), service: DurationSummary(a.services),
+                ratings: a.ratings.count,
+                ratingMean: a.ratings.isEmpty ? nil : Double(a.ratings.reduce(0, +)) / Double(a.ratings.count))
         }
     }
 

@@ -97,11 +97,21 @@ public struct Leg: Sendable, Equatable, Codable {
     /// figures that may be off by a clock step can be told apart.
     public var clockNote: String?
 
-    public init(ticketId: Int64, day: String, label: String, service: String, window: Int, clerk: String?,
-                queuedAt: Millis, calledAt: Millis, endedAt: Millis, outcome: Outcome,
-                waitMs: Millis? = nil, serviceMs: Millis? = nil, clockNote: String? = nil) {
-        self.ticketId = ticketId; self.day = day; self.label = label; self.service = service; self.window = window
-        self.clerk = clerk; self.queuedAt = queuedAt; self.calledAt = calledAt; self.endedAt = endedAt; self.outcome = outcome
+    public init(
+        ticketId: Int64, day: String, label: String, service: String, window: Int, clerk: String?,
+        queuedAt: Millis, calledAt: Millis, endedAt: Millis, outcome: Outcome,
+        waitMs: Millis? = nil, serviceMs: Millis? = nil, clockNote: String? = nil
+    ) {
+        self.ticketId = ticketId
+        self.day = day
+        self.label = label
+        self.service = service
+        self.window = window
+        self.clerk = clerk
+        self.queuedAt = queuedAt
+        self.calledAt = calledAt
+        self.endedAt = endedAt
+        self.outcome = outcome
         self.waitMs = waitMs ?? max(0, calledAt - queuedAt)
         self.serviceMs = serviceMs ?? max(0, endedAt - calledAt)
         self.clockNote = clockNote
@@ -120,7 +130,10 @@ public struct WindowState: Sendable, Equatable, Codable {
     public var current: Int64?
 
     public init(number: Int, clerk: String? = nil, paused: Bool = false, current: Int64? = nil) {
-        self.number = number; self.clerk = clerk; self.paused = paused; self.current = current
+        self.number = number
+        self.clerk = clerk
+        self.paused = paused
+        self.current = current
     }
 }
 

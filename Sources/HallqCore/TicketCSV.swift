@@ -5,9 +5,11 @@ import Foundation
 /// or a CR is a formula to Excel and LibreOffice (CSV injection), so it gets a leading `'`
 /// (OWASP's advice); cells with a comma, quote, CR or LF are quoted.
 public enum TicketCSV {
-    public static let header = ["day", "ticket", "issued_service", "final_service", "issued_at", "first_called_at", "called_at",
-                                "started_at", "finished_at", "window", "clerk", "outcome", "wait_s", "service_s", "recalls",
-                                "transfers", "noshows", "print", "print_error", "rating"]
+    public static let header = [
+        "day", "ticket", "issued_service", "final_service", "issued_at", "first_called_at", "called_at",
+        "started_at", "finished_at", "window", "clerk", "outcome", "wait_s", "service_s", "recalls",
+        "transfers", "noshows", "print", "print_error", "rating",
+    ]
 
     public static func make(_ tickets: [Ticket], calendar: HallCalendar) -> String {
         func t(_ m: Millis?) -> String { m.map(calendar.localTimestamp) ?? "" }
@@ -16,11 +18,17 @@ public enum TicketCSV {
             let served = x.outcome == .served
             // Durations as the engine measured them (monotonic clock); older rows by wall time, never negative.
             let wait = served ? (x.waitMs ?? x.windowCalledAt.map { max(0, $0 - x.queuedAt) }).map(seconds) ?? "" : ""
-            let svc = x.finishedAt == nil ? "" : (x.serviceMs ?? x.windowCalledAt.flatMap { c in x.finishedAt.map { max(0, $0 - c) } }).map(seconds) ?? ""
-            let fields: [String] = [x.day, x.label, x.issuedService, x.service, t(x.issuedAt), t(x.firstCalledAt), t(x.windowCalledAt),
-                                    t(x.startedAt), t(x.finishedAt), x.window.map(String.init) ?? "", x.clerk ?? "",
-                                    x.outcome?.rawValue ?? x.state.rawValue, wait, svc, String(x.recalls), String(x.transfers),
-                                    String(x.noshows), x.printStatus.rawValue, x.printError ?? "", x.rating.map(String.init) ?? ""]
+            let svc =
+                x.finishedAt == nil
+                ? ""
+                : (x.serviceMs ?? x.windowCalledAt.flatMap { c in x.finishedAt.map { max(0, $0 - c) } }).map(seconds)
+                    ?? ""
+            let fields: [String] = [
+                x.day, x.label, x.issuedService, x.service, t(x.issuedAt), t(x.firstCalledAt), t(x.windowCalledAt),
+                t(x.startedAt), t(x.finishedAt), x.window.map(String.init) ?? "", x.clerk ?? "",
+                x.outcome?.rawValue ?? x.state.rawValue, wait, svc, String(x.recalls), String(x.transfers),
+                String(x.noshows), x.printStatus.rawValue, x.printError ?? "", x.rating.map(String.init) ?? "",
+            ]
             lines.append(fields.map(cell).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -30,7 +38,9 @@ public enum TicketCSV {
     public static func cell(_ s: String) -> String {
         var v = s
         if let first = v.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first) { v = "'" + v }
-        guard v.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return v }
+        guard v.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
+            return v
+        }
         return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

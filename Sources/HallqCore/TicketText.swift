@@ -7,7 +7,10 @@ public struct TicketLayout: Sendable, Equatable {
     public struct Line: Sendable, Equatable {
         public var text: String
         public var style: Style
-        public init(_ text: String, _ style: Style) { self.text = text; self.style = style }
+        public init(_ text: String, _ style: Style) {
+            self.text = text
+            self.style = style
+        }
     }
     public var lines: [Line]
     public var label: String
@@ -15,23 +18,31 @@ public struct TicketLayout: Sendable, Equatable {
     public var qr: String?
     public var footer: String?
 
-    public static func make(ticket t: Ticket, ahead: Int, etaMinutes: Int, config: HallConfig, calendar: HallCalendar) -> TicketLayout {
+    public static func make(
+        ticket t: Ticket, ahead: Int, etaMinutes: Int, config: HallConfig, calendar: HallCalendar
+    ) -> TicketLayout {
         let svc = config.service(t.issuedService)?.name ?? t.issuedService
         let issued = calendar.localTimestamp(t.issuedAt).replacingOccurrences(of: "T", with: " ").prefix(19)
-        return TicketLayout(lines: [
-            Line(config.name, .title),
-            Line(svc, .normal),
-            Line(t.label, .big),
-            Line(Texts.fill(config.texts.ahead, ["n": String(ahead)]), .normal),
-            Line(Texts.fill(config.texts.eta, ["min": String(etaMinutes)]), .normal),
-            Line(String(issued), .small),
-        ], label: t.label,
-        qr: config.printer.qr.map { Texts.fill($0, ["ticket": t.label, "day": t.day, "service": t.issuedService]) },
-        footer: config.printer.footer)
+        return TicketLayout(
+            lines: [
+                Line(config.name, .title),
+                Line(svc, .normal),
+                Line(t.label, .big),
+                Line(Texts.fill(config.texts.ahead, ["n": String(ahead)]), .normal),
+                Line(Texts.fill(config.texts.eta, ["min": String(etaMinutes)]), .normal),
+                Line(String(issued), .small),
+            ], label: t.label,
+            qr: config.printer.qr.map {
+                Texts.fill($0, ["ticket": t.label, "day": t.day, "service": t.issuedService])
+            },
+            footer: config.printer.footer)
     }
 
     public init(lines: [Line], label: String, qr: String? = nil, footer: String? = nil) {
-        self.lines = lines; self.label = label; self.qr = qr; self.footer = footer
+        self.lines = lines
+        self.label = label
+        self.qr = qr
+        self.footer = footer
     }
 
     /// Plain text, one line per entry, for the virtual printer and logs.

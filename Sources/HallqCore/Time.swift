@@ -10,7 +10,10 @@ public typealias Millis = Int64
 public struct MonoStamp: Sendable, Equatable, Codable {
     public var boot: String
     public var ms: Int64
-    public init(boot: String, ms: Int64) { self.boot = boot; self.ms = ms }
+    public init(boot: String, ms: Int64) {
+        self.boot = boot
+        self.ms = ms
+    }
 }
 
 /// Milliseconds from one moment to a later one: by the monotonic readings when both are from
@@ -34,8 +37,9 @@ public struct HallCalendar: Sendable {
     }
 
     private func parts(_ t: Millis) -> DateComponents {
-        calendar.dateComponents([.year, .month, .day, .hour, .minute, .weekday],
-                                from: Date(timeIntervalSince1970: Double(t) / 1000))
+        calendar.dateComponents(
+            [.year, .month, .day, .hour, .minute, .weekday],
+            from: Date(timeIntervalSince1970: Double(t) / 1000))
     }
 
     /// The business day as "YYYY-MM-DD" in local time.
@@ -61,8 +65,12 @@ public struct HallCalendar: Sendable {
         let f = day.split(separator: "-").compactMap { Int($0) }
         guard f.count == 3, day.count == 10 else { return nil }
         var dc = DateComponents()
-        dc.year = f[0]; dc.month = f[1]; dc.day = f[2]
-        guard let d = calendar.date(from: dc), self.day(Millis(d.timeIntervalSince1970 * 1000)) == day else { return nil }
+        dc.year = f[0]
+        dc.month = f[1]
+        dc.day = f[2]
+        guard let d = calendar.date(from: dc), self.day(Millis(d.timeIntervalSince1970 * 1000)) == day else {
+            return nil
+        }
         return Millis((d.timeIntervalSince1970 * 1000).rounded())
     }
 

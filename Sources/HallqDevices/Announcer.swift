@@ -13,8 +13,15 @@ public struct Announcement: Sendable {
     /// Monotonic nanoseconds when the call was committed.
     public var queuedNs: UInt64
 
-    public init(ticket: Ticket, window: Int, recall: Bool, phrase: [String], queuedNs: UInt64 = DispatchTime.now().uptimeNanoseconds) {
-        self.ticket = ticket; self.window = window; self.recall = recall; self.phrase = phrase; self.queuedNs = queuedNs
+    public init(
+        ticket: Ticket, window: Int, recall: Bool, phrase: [String],
+        queuedNs: UInt64 = DispatchTime.now().uptimeNanoseconds
+    ) {
+        self.ticket = ticket
+        self.window = window
+        self.recall = recall
+        self.phrase = phrase
+        self.queuedNs = queuedNs
     }
 }
 
@@ -30,7 +37,8 @@ public struct Announcement: Sendable {
 public final class AlsaAnnouncer: @unchecked Sendable {
     /// How an announcement went, once it has been said or dropped: the delay from the call to its
     /// start, how many times it was said (0 when dropped), and why it was dropped.
-    public typealias Report = @Sendable (_ a: Announcement, _ delayMs: Int64, _ repeats: Int, _ dropped: String?) -> Void
+    public typealias Report =
+        @Sendable (_ a: Announcement, _ delayMs: Int64, _ repeats: Int, _ dropped: String?) -> Void
 
     let device: String
     let pack: Result<ClipPack, Wave.Failure>
@@ -46,8 +54,10 @@ public final class AlsaAnnouncer: @unchecked Sendable {
     private var stopped = false
     private let healthCell: HealthCell
 
-    public init(device: String, pack: Result<ClipPack, Wave.Failure>, repeats: Int, volume: Double, maxBacklog: Double,
-                isCurrent: @escaping @Sendable (Announcement) -> Bool, report: @escaping Report, logger: Logger) {
+    public init(
+        device: String, pack: Result<ClipPack, Wave.Failure>, repeats: Int, volume: Double, maxBacklog: Double,
+        isCurrent: @escaping @Sendable (Announcement) -> Bool, report: @escaping Report, logger: Logger
+    ) {
         self.device = device
         self.pack = pack
         self.repeats = repeats
@@ -56,21 +66,36 @@ public final class AlsaAnnouncer: @unchecked Sendable {
         self.isCurrent = isCurrent
         self.report = report
         self.logger = logger
-        let initial: String = switch pack {
-        case .success: "ok"
-        case let .failure(f): "degraded: clip pack: \(f.description)"
-        }
-        healthCell = HealthCell(initial, logger: logger, up: "voice back", down: "voice degraded", metadata: ["device": .string(device)])
+        let initial: String =
+            switch pack {
+            case .success: "ok"
+            case let .failure(f): "degraded: clip pack: \(f.description)"
+            }
+        healthCell = HealthCell(
+            initial, logger: logger, up: "voice back", down: "voice degraded", metadata: ["device": .string(device)])
         let t = Thread { [unowned self] in self.loop() }
         t.name = "hallq-voice"
         t.start()
     }
 
     public func announce(_ a: Announcement) {
-        cond.lock(); queue.append(a); cond.signal(); cond.unlock()
+        cond.lock()
+        queue.append(a)
+        cond.signal()
+        cond.unlock()
     }
 
-    public func stop() { cond.lock(); stopped = true; cond.broadcast(); cond.unlock() }
+    /// A NUL-terminated C message buffer as text.
+    static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public func stop() {
+        cond.lock()
+        stopped = true
+        cond.broadcast()
+        cond.unlock()
+    }
 
     /// "ok", or "degraded: why", for `devices`.
     public func health() -> String { healthCell.value }
@@ -85,7 +110,9 @@ public final class AlsaAnnouncer: @unchecked Sendable {
         guard !stopped, !queue.isEmpty else { return nil }
         let a = queue.removeFirst()
         guard case let .success(p) = pack else { return (a, false) }
-        let waiting = ([a] + queue).reduce(0.0) { $0 + Double(Renderer.length($1.phrase, pack: p, repeats: repeats)) / Double(p.rate) }
+        let waiting = ([a] + queue).reduce(0.0) {
+            $0 + Double(Renderer.length($1.phrase, pack: p, repeats: repeats)) / Double(p.rate)
+        }
         return (a, waiting > maxBacklog)
     }
 
@@ -94,8 +121,14 @@ public final class AlsaAnnouncer: @unchecked Sendable {
         defer { if let pcm { hq_pcm_close(pcm) } }
         while let (a, behind) = next() {
             let delay = Int64((DispatchTime.now().uptimeNanoseconds &- a.queuedNs) / 1_000_000)
-            guard isCurrent(a) else { report(a, delay, 0, "superseded"); continue }
-            guard case let .success(p) = pack else { report(a, delay, 0, "no clip pack"); continue }
+            guard isCurrent(a) else {
+                report(a, delay, 0, "superseded")
+                continue
+            }
+            guard case let .success(p) = pack else {
+                report(a, delay, 0, "no clip pack")
+                continue
+            }
             let missing = p.missing(a.phrase)
             guard missing.isEmpty else {
                 setHealth("degraded: the clip pack lacks \(missing.joined(separator: " "))")
@@ -106,7 +139,7 @@ public final class AlsaAnnouncer: @unchecked Sendable {
                 var err = [CChar](repeating: 0, count: 256)
                 pcm = hq_pcm_open(device, UInt32(p.rate), &err, err.count)
                 guard pcm != nil else {
-                    setHealth("degraded: " + String(cString: err))
+                    setHealth("degraded: " + Self.text(err))
                     report(a, delay, 0, "device unavailable")
                     continue
                 }
@@ -134,8 +167,10 @@ public final class AlsaAnnouncer: @unchecked Sendable {
         var err = [CChar](repeating: 0, count: 256)
         while offset < samples.count {
             let n = min(block, samples.count - offset)
-            let written = samples[offset..<(offset + n)].withUnsafeBufferPointer { hq_pcm_write(pcm, $0.baseAddress, UInt(n), &err, err.count) }
-            if written < 0 { return String(cString: err) }
+            let written = samples[offset..<(offset + n)].withUnsafeBufferPointer {
+                hq_pcm_write(pcm, $0.baseAddress, UInt(n), &err, err.count)
+            }
+            if written < 0 { return Self.text(err) }
             offset += n
             let due = start + UInt64(offset) * 1_000_000_000 / UInt64(rate)
             let now = DispatchTime.now().uptimeNanoseconds

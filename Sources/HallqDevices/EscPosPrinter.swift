@@ -27,13 +27,13 @@ public final class EscPosPrinter: TicketPrinter, @unchecked Sendable {
     let profile: PrinterProfile
     let logger: Logger
     let queue: DispatchQueue
-    let transport: PrinterTransport
+    let transport: any PrinterTransport
     private let lock = NSLock()
     private var cachedHealth: PrinterHealth = .offline  // guarded by lock
-    private var busy = false                             // on queue
-    private var timer: DispatchSourceTimer?
+    private var busy = false  // on queue
+    private var timer: (any DispatchSourceTimer)?
 
-    init(kind: String, transport: PrinterTransport, queue: DispatchQueue, profile: PrinterProfile, logger: Logger) {
+    init(kind: String, transport: any PrinterTransport, queue: DispatchQueue, profile: PrinterProfile, logger: Logger) {
         self.kind = kind
         self.transport = transport
         self.queue = queue
@@ -93,21 +93,31 @@ public final class EscPosPrinter: TicketPrinter, @unchecked Sendable {
         }
         // Paper can run out in the middle of a ticket: ask again once it is out.
         let after = refreshHealth()
-        return [.paperOut, .offline, .coverOpen].contains(after) ? .failure(PrintFailure("\(after.rawValue) while printing")) : .success(())
+        return [.paperOut, .offline, .coverOpen].contains(after)
+            ? .failure(PrintFailure("\(after.rawValue) while printing")) : .success(())
     }
 
     @discardableResult
     private func refreshHealth() -> PrinterHealth {
         let h: PrinterHealth
-        if !transport.isOpen { h = .offline }
-        else if !transport.canReadStatus { h = .online }  // OUT-only printers cannot tell
-        else { h = PrinterHealth.fromStatus(transport.readStatus) }
+        if !transport.isOpen {
+            h = .offline
+        } else if !transport.canReadStatus {
+            h = .online
+        }  // OUT-only printers cannot tell
+        else {
+            h = PrinterHealth.fromStatus(transport.readStatus)
+        }
         _ = set(h)  // DeviceHub logs changes (for every printer kind) and records them as events
         return h
     }
 
     /// Stores the health; true when it changed.
     private func set(_ h: PrinterHealth) -> Bool {
-        lock.withLock { let changed = cachedHealth != h; cachedHealth = h; return changed }
+        lock.withLock {
+            let changed = cachedHealth != h
+            cachedHealth = h
+            return changed
+        }
     }
 }

@@ -19,7 +19,11 @@ final class HealthCell: @unchecked Sendable {
         self.metadata = metadata
     }
 
-    var value: String { lock.lock(); defer { lock.unlock() }; return text }
+    var value: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return text
+    }
 
     func set(_ h: String) {
         lock.lock()
@@ -27,6 +31,10 @@ final class HealthCell: @unchecked Sendable {
         text = h
         lock.unlock()
         guard changed else { return }
-        if h == "ok" { logger.notice(up, metadata: metadata) } else { logger.warning(down, metadata: metadata.merging(["error": .string(h)]) { $1 }) }
+        if h == "ok" {
+            logger.notice(up, metadata: metadata)
+        } else {
+            logger.warning(down, metadata: metadata.merging(["error": .string(h)]) { $1 })
+        }
     }
 }

@@ -41,7 +41,9 @@ final class SerialPort {
         for _ in 0..<8 {
             if current.deletingLastPathComponent().lastPathComponent == "dev" { break }
             guard let target = Self.readLink(current.path) else { break }
-            current = target.hasPrefix("/") ? URL(fileURLWithPath: target)
+            current =
+                target.hasPrefix("/")
+                ? URL(fileURLWithPath: target)
                 : current.deletingLastPathComponent().appendingPathComponent(target).standardized
         }
         return "/dev/" + current.lastPathComponent
@@ -62,11 +64,12 @@ final class SerialPort {
         try Self.check(sp_open(port, SP_MODE_READ_WRITE), "open \(path)")
         try Self.check(sp_set_baudrate(port, Int32(s.baud)), "set baud \(s.baud)")
         try Self.check(sp_set_bits(port, Int32(s.dataBits)), "set \(s.dataBits) data bits")
-        let parity: sp_parity = switch s.parity {
-        case .none: SP_PARITY_NONE
-        case .even: SP_PARITY_EVEN
-        case .odd: SP_PARITY_ODD
-        }
+        let parity: sp_parity =
+            switch s.parity {
+            case .none: SP_PARITY_NONE
+            case .even: SP_PARITY_EVEN
+            case .odd: SP_PARITY_ODD
+            }
         try Self.check(sp_set_parity(port, parity), "set parity \(s.parity)")
         try Self.check(sp_set_stopbits(port, Int32(s.stopBits)), "set \(s.stopBits) stop bits")
         try Self.check(sp_set_flowcontrol(port, SP_FLOWCONTROL_NONE), "disable flow control")

@@ -37,23 +37,28 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
     public init(config: BusConfig, encoder: any SignEncoder, geometry: [Int: SignGeometry], logger: Logger) {
         name = config.name
         path = config.path
-        settings = .init(baud: config.baud, dataBits: config.dataBits,
-                         parity: config.parity, stopBits: config.stopBits)
+        settings = .init(
+            baud: config.baud, dataBits: config.dataBits,
+            parity: config.parity, stopBits: config.stopBits)
         self.encoder = encoder
         self.geometry = geometry
         gap = Double(config.gapMs) / 1000
         schedule = SignSchedule(refresh: Double(config.refreshSeconds))
         replyTimeoutMs = UInt32(config.replyTimeoutMs)
         self.logger = logger
-        healthCell = HealthCell("starting", logger: logger, up: "sign bus up", down: "sign bus down",
-                                metadata: ["bus": .string(config.name), "path": .string(config.path)])
+        healthCell = HealthCell(
+            "starting", logger: logger, up: "sign bus up", down: "sign bus down",
+            metadata: ["bus": .string(config.name), "path": .string(config.path)])
         let t = Thread { [unowned self] in self.writerLoop() }
         t.name = "hallq-bus-\(config.name)"
         t.start()
     }
 
     public func stop() {
-        cond.lock(); stopped = true; cond.broadcast(); cond.unlock()
+        cond.lock()
+        stopped = true
+        cond.broadcast()
+        cond.unlock()
     }
 
     public func show(_ content: SignContent, address: Int) async { record(content, address: address) }
@@ -63,7 +68,8 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
     public func signHealth() async -> [Int: String] { currentSignHealth() }
 
     func currentSignHealth() -> [Int: String] {
-        cond.lock(); defer { cond.unlock() }
+        cond.lock()
+        defer { cond.unlock() }
         return signHealthText
     }
 
@@ -91,7 +97,7 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
             case let .send(address, content): return (address, content)
             case let .wait(due):
                 if now >= deadline { return nil }
-                cond.wait(until: Date().addingTimeInterval(min(deadline, due ?? deadline) - now))
+                _ = cond.wait(until: Date().addingTimeInterval(min(deadline, due ?? deadline) - now))
             }
         }
         return nil
@@ -103,9 +109,14 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
         signHealthText[address] = h
         cond.unlock()
         guard before != h else { return }
-        let meta: Logger.Metadata = ["bus": .string(name), "address": .stringConvertible(address), "health": .string(h)]
-        if h == "ok" { if before != nil { logger.notice("sign answers again", metadata: meta) } }
-        else { logger.warning("sign degraded", metadata: meta) }
+        let meta: Logger.Metadata = [
+            "bus": .string(name), "address": .stringConvertible(address), "health": .string(h),
+        ]
+        if h == "ok" {
+            if before != nil { logger.notice("sign answers again", metadata: meta) }
+        } else {
+            logger.warning("sign degraded", metadata: meta)
+        }
     }
 
     /// Reads the sign's answer to the frame just drained out: its verdict, or "no reply" once
@@ -126,18 +137,26 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
     }
 
     private func requeue(_ address: Int) {
-        cond.lock(); schedule.failed(address: address); cond.unlock()
+        cond.lock()
+        schedule.failed(address: address)
+        cond.unlock()
     }
 
     private func markAllDirty() {
-        cond.lock(); schedule.resendAll(); cond.unlock()
+        cond.lock()
+        schedule.resendAll()
+        cond.unlock()
     }
 
-    private var isStopped: Bool { cond.lock(); defer { cond.unlock() }; return stopped }
+    private var isStopped: Bool {
+        cond.lock()
+        defer { cond.unlock() }
+        return stopped
+    }
 
     private func pause(_ seconds: TimeInterval) {
         cond.lock()
-        if !stopped { cond.wait(until: Date().addingTimeInterval(seconds)) }
+        if !stopped { _ = cond.wait(until: Date().addingTimeInterval(seconds)) }
         cond.unlock()
     }
 
@@ -161,7 +180,10 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
             guard let open = port else { continue }
             // Check for a vanished adapter at least every half second, even while idle.
             guard let (address, content) = next(until: Self.now() + 0.5) else {
-                if !open.present { port = nil; setHealth("down: \(path) vanished") }
+                if !open.present {
+                    port = nil
+                    setHealth("down: \(path) vanished")
+                }
                 continue
             }
             guard open.present else {
@@ -170,7 +192,8 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
                 setHealth("down: \(path) vanished")
                 continue
             }
-            let frames = encoder.frames(for: content, address: address, geometry: geometry[address] ?? SignGeometry(width: 128, height: 16))
+            let frames = encoder.frames(
+                for: content, address: address, geometry: geometry[address] ?? SignGeometry(width: 128, height: 16))
             do {
                 for f in frames {
                     // Generous timeout: twice the line time plus slack; a dead bus fails fast enough.
@@ -181,7 +204,9 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
                     if encoder.expectsReply { setSignHealth(address, try awaitReply(open)) }
                     if gap > 0 { Thread.sleep(forTimeInterval: gap) }
                 }
-                cond.lock(); schedule.sent(address: address, at: Self.now()); cond.unlock()
+                cond.lock()
+                schedule.sent(address: address, at: Self.now())
+                cond.unlock()
             } catch {
                 requeue(address)
                 port = nil

@@ -44,10 +44,15 @@ public actor VirtualSignBus: SignBus {
         do {
             try Data(text.utf8).write(to: url, options: .atomic)
         } catch {
-            logger.warning("virtual sign: cannot write", metadata: ["file": .string(url.path), "error": .string("\(error)")])
+            logger.warning(
+                "virtual sign: cannot write", metadata: ["file": .string(url.path), "error": .string("\(error)")])
         }
-        logger.debug("sign", metadata: ["bus": .string(name), "address": .stringConvertible(address),
-                                        "text": .string(content.lines.joined(separator: " | "))])
+        logger.debug(
+            "sign",
+            metadata: [
+                "bus": .string(name), "address": .stringConvertible(address),
+                "text": .string(content.lines.joined(separator: " | ")),
+            ])
     }
 
     public func health() async -> String { "ok" }

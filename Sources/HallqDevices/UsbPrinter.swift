@@ -12,7 +12,9 @@ import Logging
 /// device handle runs on the printer's serial queue. Hotplug brings the printer back at once after
 /// an unplug or a power cycle; without hotplug the printer's one-second tick rescans.
 public enum UsbPrinter {
-    public static func make(vendor: Int?, product: Int?, profile: PrinterProfile, logger: Logger) throws -> any TicketPrinter {
+    public static func make(
+        vendor: Int?, product: Int?, profile: PrinterProfile, logger: Logger
+    ) throws -> any TicketPrinter {
         let queue = DispatchQueue(label: "hallq.printer.usb")
         let transport = try LibusbTransport(vendor: vendor, product: product, logger: logger)
         let printer = EscPosPrinter(kind: "usb", transport: transport, queue: queue, profile: profile, logger: logger)
@@ -52,12 +54,16 @@ final class LibusbTransport: PrinterTransport, @unchecked Sendable {
         if libusb_has_capability(UInt32(LIBUSB_CAP_HAS_HOTPLUG.rawValue)) != 0 {
             let events = Int32(LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED.rawValue | LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT.rawValue)
             let rc = libusb_hotplug_register_callback(
-                ctx, events, 0, Int32(vendor ?? Int(LIBUSB_HOTPLUG_MATCH_ANY)), Int32(product ?? Int(LIBUSB_HOTPLUG_MATCH_ANY)),
-                LIBUSB_HOTPLUG_MATCH_ANY, { _, dev, event, user in
+                ctx, events, 0, Int32(vendor ?? Int(LIBUSB_HOTPLUG_MATCH_ANY)),
+                Int32(product ?? Int(LIBUSB_HOTPLUG_MATCH_ANY)),
+                LIBUSB_HOTPLUG_MATCH_ANY,
+                { _, dev, event, user in
                     Unmanaged<LibusbTransport>.fromOpaque(user!).takeUnretainedValue().hotplugEvent(dev, event)
                     return 0
                 }, Unmanaged.passUnretained(self).toOpaque(), &hotplug)
-            if rc != 0 { logger.warning("libusb hotplug unavailable; rescanning every second", metadata: ["rc": "\(rc)"]) }
+            if rc != 0 {
+                logger.warning("libusb hotplug unavailable; rescanning every second", metadata: ["rc": "\(rc)"])
+            }
         }
         let t = Thread { [self] in
             var tv = timeval(tv_sec: 0, tv_usec: 100_000)
@@ -110,18 +116,25 @@ final class LibusbTransport: PrinterTransport, @unchecked Sendable {
                 return .failure(PrintFailure("unplugged after \(sent) of \(bytes.count) bytes"))
             }
             if rc != 0 {
-                return .failure(PrintFailure("usb write: \(String(cString: libusb_error_name(rc))) after \(sent) of \(bytes.count) bytes"))
+                return .failure(
+                    PrintFailure(
+                        "usb write: \(String(cString: libusb_error_name(rc))) after \(sent) of \(bytes.count) bytes"))
             }
         }
         return .success(())
     }
 
     func readStatus(_ n: UInt8) -> UInt8? {
-        guard let ep = epIn, case .success = write(EscPos.status(n), timeoutMs: 1000), let h = handle else { return nil }
+        guard let ep = epIn, case .success = write(EscPos.status(n), timeoutMs: 1000), let h = handle else {
+            return nil
+        }
         var b: [UInt8] = [0]
         var got: Int32 = 0
         let rc = b.withUnsafeMutableBufferPointer { libusb_bulk_transfer(h, ep, $0.baseAddress, 1, &got, 500) }
-        if rc == LIBUSB_ERROR_NO_DEVICE.rawValue { close(); return nil }
+        if rc == LIBUSB_ERROR_NO_DEVICE.rawValue {
+            close()
+            return nil
+        }
         guard rc == 0, got == 1, PrinterHealth.validStatus(b[0]) else { return nil }
         return b[0]
     }
@@ -147,10 +160,13 @@ final class LibusbTransport: PrinterTransport, @unchecked Sendable {
             epIn = found.in
             var d = libusb_device_descriptor()
             _ = libusb_get_device_descriptor(dev, &d)
-            logger.notice("printer connected", metadata: [
-                "id": .string(String(format: "%04x:%04x", d.idVendor, d.idProduct)),
-                "out": .string(String(format: "0x%02x", found.out)), "in": .string(found.in.map { String(format: "0x%02x", $0) } ?? "none"),
-            ])
+            logger.notice(
+                "printer connected",
+                metadata: [
+                    "id": .string(String(format: "%04x:%04x", d.idVendor, d.idProduct)),
+                    "out": .string(String(format: "0x%02x", found.out)),
+                    "in": .string(found.in.map { String(format: "0x%02x", $0) } ?? "none"),
+                ])
             return true
         }
         return false
@@ -164,7 +180,8 @@ final class LibusbTransport: PrinterTransport, @unchecked Sendable {
         if let product, Int(d.idProduct) != product { return nil }
         var cfg: UnsafeMutablePointer<libusb_config_descriptor>?
         guard libusb_get_active_config_descriptor(dev, &cfg) == 0 || libusb_get_config_descriptor(dev, 0, &cfg) == 0,
-              let cfg else { return nil }
+            let cfg
+        else { return nil }
         defer { libusb_free_config_descriptor(cfg) }
         for i in 0..<Int(cfg.pointee.bNumInterfaces) {
             let itf = cfg.pointee.interface[i]
@@ -173,11 +190,16 @@ final class LibusbTransport: PrinterTransport, @unchecked Sendable {
                 // With an id configured, take its first interface with a bulk OUT endpoint;
                 // otherwise only the printer class (7) qualifies.
                 if vendor == nil && product == nil && alt.bInterfaceClass != 7 { continue }
-                var out: UInt8?, inp: UInt8?
+                var out: UInt8?
+                var inp: UInt8?
                 for e in 0..<Int(alt.bNumEndpoints) {
                     let ep = alt.endpoint[e]
                     guard ep.bmAttributes & 0x03 == 0x02 else { continue }  // bulk
-                    if ep.bEndpointAddress & 0x80 != 0 { inp = inp ?? ep.bEndpointAddress } else { out = out ?? ep.bEndpointAddress }
+                    if ep.bEndpointAddress & 0x80 != 0 {
+                        inp = inp ?? ep.bEndpointAddress
+                    } else {
+                        out = out ?? ep.bEndpointAddress
+                    }
                 }
                 if let out { return (Int32(alt.bInterfaceNumber), out, inp) }
             }

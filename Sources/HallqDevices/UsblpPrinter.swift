@@ -13,8 +13,9 @@ import Glibc
 public enum UsblpPrinter {
     public static func make(path: String, profile: PrinterProfile, logger: Logger) -> any TicketPrinter {
         let queue = DispatchQueue(label: "hallq.printer.usblp")
-        return EscPosPrinter(kind: "usblp", transport: UsblpTransport(path: path, logger: logger), queue: queue,
-                             profile: profile, logger: logger)
+        return EscPosPrinter(
+            kind: "usblp", transport: UsblpTransport(path: path, logger: logger), queue: queue,
+            profile: profile, logger: logger)
     }
 }
 
@@ -54,7 +55,10 @@ final class UsblpTransport: PrinterTransport {
         let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n > 0 { sent += n; continue }
+            if n > 0 {
+                sent += n
+                continue
+            }
             let e = errno
             if n < 0 && (e == EAGAIN || e == EINTR), Date() < deadline {
                 _ = wait(Int16(POLLOUT), ms: 100)
@@ -73,7 +77,9 @@ final class UsblpTransport: PrinterTransport {
         while stale.withUnsafeMutableBytes({ read(fd, $0.baseAddress, $0.count) }) > 0 {}  // drop late replies
         guard case .success = write(EscPos.status(n), timeoutMs: 1000), wait(Int16(POLLIN), ms: 500) else { return nil }
         var b: [UInt8] = [0]
-        guard b.withUnsafeMutableBytes({ read(fd, $0.baseAddress, 1) }) == 1, PrinterHealth.validStatus(b[0]) else { return nil }
+        guard b.withUnsafeMutableBytes({ read(fd, $0.baseAddress, 1) }) == 1, PrinterHealth.validStatus(b[0]) else {
+            return nil
+        }
         return b[0]
     }
 }

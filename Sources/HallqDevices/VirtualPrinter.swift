@@ -21,7 +21,7 @@ public final class VirtualPrinter: TicketPrinter {
 
     public func health() async -> PrinterHealth {
         guard let data = FileManager.default.contents(atPath: directory.appendingPathComponent("status").path),
-              let s = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !s.isEmpty
+            let s = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !s.isEmpty
         else { return .online }
         return PrinterHealth(rawValue: s) ?? .unknown
     }

@@ -1,5 +1,5 @@
-import HallqCore
 import Foundation
+import HallqCore
 
 /// Alpha Sign Communications Protocol (M-Protocol), "write text file A". Western fonts only:
 /// for halls whose signs have no CJK glyphs (their texts are configured in English).
@@ -13,12 +13,15 @@ public struct AlphaEncoder: SignEncoder {
     public init(bus: BusConfig) {}
 
     public func frames(for content: SignContent, address: Int, geometry: SignGeometry) -> [[UInt8]] {
-        let mode: UInt8 = switch content.effect {
-        case .hold: UInt8(ascii: "b")
-        case .flash: UInt8(ascii: "c")
-        case .scroll: UInt8(ascii: "a")
+        let mode: UInt8 =
+            switch content.effect {
+            case .hold: UInt8(ascii: "b")
+            case .flash: UInt8(ascii: "c")
+            case .scroll: UInt8(ascii: "a")
+            }
+        let text = content.lines.joined(separator: " ").unicodeScalars.map {
+            $0.isASCII && $0.value >= 0x20 ? UInt8($0.value) : UInt8(ascii: "?")
         }
-        let text = content.lines.joined(separator: " ").unicodeScalars.map { $0.isASCII && $0.value >= 0x20 ? UInt8($0.value) : UInt8(ascii: "?") }
         return [Self.frame(address: address, position: 0x20, mode: mode, text: text)]
     }
 
@@ -36,11 +39,12 @@ public struct AlphaEncoder: SignEncoder {
 
     /// Address, mode and text of a frame whose checksum is right; nil otherwise.
     public static func decode(_ f: [UInt8]) -> (address: Int, mode: UInt8, text: [UInt8])? {
-        guard f.count >= 5 + 1 + 1 + 2 + 6 + 1 + 4 + 1, f.prefix(5).allSatisfy({ $0 == 0 }), f[5] == 0x01, f.last == 0x04,
-              let stx = f.firstIndex(of: 0x02), let etx = f.lastIndex(of: 0x03), etx + 5 == f.count - 1,
-              let address = Int(String(decoding: f[7..<9], as: UTF8.self), radix: 16),
-              let sum = UInt16(String(decoding: f[(etx + 1)...(etx + 4)], as: UTF8.self), radix: 16),
-              f[stx...etx].reduce(UInt16(0), { $0 &+ UInt16($1) }) == sum, etx - stx >= 6
+        guard f.count >= 5 + 1 + 1 + 2 + 6 + 1 + 4 + 1, f.prefix(5).allSatisfy({ $0 == 0 }), f[5] == 0x01,
+            f.last == 0x04,
+            let stx = f.firstIndex(of: 0x02), let etx = f.lastIndex(of: 0x03), etx + 5 == f.count - 1,
+            let address = Int(String(decoding: f[7..<9], as: UTF8.self), radix: 16),
+            let sum = UInt16(String(decoding: f[(etx + 1)...(etx + 4)], as: UTF8.self), radix: 16),
+            f[stx...etx].reduce(UInt16(0), { $0 &+ UInt16($1) }) == sum, etx - stx >= 6
         else { return nil }
         return (address, f[stx + 5], Array(f[(stx + 6)..<etx]))
     }

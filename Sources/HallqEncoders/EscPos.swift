@@ -13,8 +13,10 @@ public struct PrinterProfile: Sendable, Equatable {
 
     public static func == (a: PrinterProfile, b: PrinterProfile) -> Bool { a.name == b.name }
 
-    public static let mm80 = PrinterProfile(name: "80mm", columns: 48, dots: 576, hasCutter: true, nativeQR: true, bigSize: (4, 4))
-    public static let mm58 = PrinterProfile(name: "58mm", columns: 32, dots: 384, hasCutter: false, nativeQR: true, bigSize: (3, 3))
+    public static let mm80 = PrinterProfile(
+        name: "80mm", columns: 48, dots: 576, hasCutter: true, nativeQR: true, bigSize: (4, 4))
+    public static let mm58 = PrinterProfile(
+        name: "58mm", columns: 32, dots: 384, hasCutter: false, nativeQR: true, bigSize: (3, 3))
 
     /// Every printer profile: the only list (config check and its message, docs check).
     public static let all = [mm80, mm58]
@@ -73,6 +75,7 @@ public enum EscPos {
 
     /// Why a text would not print right on a GBK printer, or nil.
     public static func problem(with text: String) -> String? {
-        GBText.encode(text, .gbk) == nil ? "has characters outside GBK, which most ticket printers print as garbage" : nil
+        GBText.encode(text, .gbk) == nil
+            ? "has characters outside GBK, which most ticket printers print as garbage" : nil
     }
 }

@@ -5,7 +5,11 @@ import Glibc
 /// Chinese text as the devices want it: GB2312 for LED controllers, GB18030 for printers.
 /// glibc's iconv does the conversion; it is a pure function of its input, no I/O.
 public enum GBText {
-    public enum Charset: String, Sendable { case gb2312 = "GB2312", gbk = "GBK", gb18030 = "GB18030" }
+    public enum Charset: String, Sendable {
+        case gb2312 = "GB2312"
+        case gbk = "GBK"
+        case gb18030 = "GB18030"
+    }
 
     /// The bytes of `text` in `charset`, or nil when some character has no code there
     /// (config load reports that, so it is never discovered on the sign).

@@ -1,5 +1,5 @@
-import HallqCore
 import Foundation
+import HallqCore
 
 /// Onbon BX-5K/6K controllers (the common Chinese LED card with a public protocol that shows
 /// Chinese text), as the vendor's protocol document v1.4 lays it out. See hardware/HARDWARE.md.
@@ -17,7 +17,9 @@ public struct OnbonEncoder: SignEncoder {
         /// Area X and width in pixels with the document's flag bit (BX-6K), not 8-pixel units.
         public var pixelUnits: Bool
         public init(replies: Bool = true, dynamicPriority: Bool = true, pixelUnits: Bool = false) {
-            self.replies = replies; self.dynamicPriority = dynamicPriority; self.pixelUnits = pixelUnits
+            self.replies = replies
+            self.dynamicPriority = dynamicPriority
+            self.pixelUnits = pixelUnits
         }
     }
 
@@ -35,8 +37,10 @@ public struct OnbonEncoder: SignEncoder {
 
     /// `replies`, `display_mode` and `pixel_units` of the bus.
     public init(bus: BusConfig) {
-        self.init(options: .init(replies: bus.replies, dynamicPriority: bus.displayMode == .dynamic,
-                                 pixelUnits: bus.pixelUnits))
+        self.init(
+            options: .init(
+                replies: bus.replies, dynamicPriority: bus.displayMode == .dynamic,
+                pixelUnits: bus.pixelUnits))
     }
 
     /// The PC's address as source: the value the vendor's tools use.
@@ -46,8 +50,11 @@ public struct OnbonEncoder: SignEncoder {
 
     public func frames(for content: SignContent, address: Int, geometry: SignGeometry) -> [[UInt8]] {
         let area = OnbonDynamicArea(content: content, geometry: geometry, pixelUnits: options.pixelUnits)
-        return [Self.frame(to: UInt16(truncatingIfNeeded: address), displayMode: options.dynamicPriority ? .dynamic : .normal,
-                           data: OnbonDynamicArea.command([area], reply: options.replies))]
+        return [
+            Self.frame(
+                to: UInt16(truncatingIfNeeded: address), displayMode: options.dynamicPriority ? .dynamic : .normal,
+                data: OnbonDynamicArea.command([area], reply: options.replies))
+        ]
     }
 
     public func problem(with text: String) -> String? {
@@ -61,12 +68,14 @@ public struct OnbonEncoder: SignEncoder {
     /// Command data for "clear screen" (A3 10).
     public static let clear: [UInt8] = [0xA3, 0x10, 0x01, 0x00, 0x00]
 
-    public static func frame(to dst: UInt16, from src: UInt16 = hostAddress, displayMode: DisplayMode = .normal,
-                             data: [UInt8]) -> [UInt8] {
+    public static func frame(
+        to dst: UInt16, from src: UInt16 = hostAddress, displayMode: DisplayMode = .normal,
+        data: [UInt8]
+    ) -> [UInt8] {
         var body: [UInt8] = []
         body += le16(dst) + le16(src)
-        body += [0, 0, 0, 0]                                  // 3 reserved, barcode option off
-        body += [0x00, displayMode.rawValue, 0xFE, 0x02]      // check mode CRC16, display mode, any device type, version
+        body += [0, 0, 0, 0]  // 3 reserved, barcode option off
+        body += [0x00, displayMode.rawValue, 0xFE, 0x02]  // check mode CRC16, display mode, any device type, version
         body += le16(UInt16(data.count))
         body += data
         body += le16(crc16arc(body))
@@ -128,7 +137,9 @@ public struct OnbonEncoder: SignEncoder {
         guard body.count == 14 + len + 2 else { return nil }
         let crc = UInt16(body[body.count - 2]) | UInt16(body[body.count - 1]) << 8
         guard crc16arc(Array(body.dropLast(2))) == crc else { return nil }
-        return (UInt16(body[0]) | UInt16(body[1]) << 8, UInt16(body[2]) | UInt16(body[3]) << 8, Array(body[14..<(14 + len)]))
+        return (
+            UInt16(body[0]) | UInt16(body[1]) << 8, UInt16(body[2]) | UInt16(body[3]) << 8, Array(body[14..<(14 + len)])
+        )
     }
 
     /// The controller's answer in `bytes` (skipping anything before its first A5), or nil while
@@ -149,10 +160,12 @@ public struct OnbonEncoder: SignEncoder {
 
     /// CmdError codes, document §6.
     static func errorName(_ code: UInt8) -> String {
-        let names = ["no error", "command group error", "command not found", "controller busy", "out of memory",
-                     "CRC16 checksum error", "file does not exist", "flash access error", "file download error",
-                     "file name error", "file type error", "file CRC16 error", "font library does not exist",
-                     "firmware type error", "date/time format error", "file exists", "file block number error"]
+        let names = [
+            "no error", "command group error", "command not found", "controller busy", "out of memory",
+            "CRC16 checksum error", "file does not exist", "flash access error", "file download error",
+            "file name error", "file type error", "file CRC16 error", "font library does not exist",
+            "firmware type error", "date/time format error", "file exists", "file block number error",
+        ]
         return "\(code) (\(Int(code) < names.count ? names[Int(code)] : "unknown"))"
     }
 }
@@ -187,19 +200,22 @@ public struct OnbonDynamicArea: Sendable, Equatable {
     public var width: Int
     public var height: Int
     public var lineSpacing: UInt8 = 0
-    public var runMode: UInt8 = 0x00   // loop the content until replaced
+    public var runMode: UInt8 = 0x00  // loop the content until replaced
     public var timeout: UInt16 = 0
     public var align: SignAlign = .left
     public var singleLine: Bool = true
     public var newLine: NewLine = .manual
     public var effect: Effect
     public var exitMode: UInt8 = 0x00
-    public var speed: UInt8 = 4        // 0 fastest … 0x18 slowest
-    public var stay: UInt8 = 10        // stay time in 0.5 s steps
+    public var speed: UInt8 = 4  // 0 fastest … 0x18 slowest
+    public var stay: UInt8 = 10  // stay time in 0.5 s steps
     public var text: [UInt8]
 
     public init(width: Int, height: Int, effect: Effect, text: [UInt8]) {
-        self.width = width; self.height = height; self.effect = effect; self.text = text
+        self.width = width
+        self.height = height
+        self.effect = effect
+        self.text = text
     }
 
     /// The area for one sign's content. A fresh call "types" onto the sign (quick type, 02),
@@ -207,14 +223,16 @@ public struct OnbonDynamicArea: Sendable, Equatable {
     /// text moves left. Areas at least two 16-pixel lines tall are multi-line, one text line each.
     public init(content: SignContent, geometry: SignGeometry, pixelUnits: Bool = false) {
         let multi = geometry.height >= 32
-        let effect: Effect = switch content.effect {
-        case .hold: .staticText
-        case .flash: .quickType
-        case .scroll: .moveLeft
-        }
+        let effect: Effect =
+            switch content.effect {
+            case .hold: .staticText
+            case .flash: .quickType
+            case .scroll: .moveLeft
+            }
         let separator = content.effect == .scroll ? "   " : " "
-        self.init(width: geometry.width, height: geometry.height, effect: effect,
-                  text: OnbonText.encode(content.lines, multiLine: multi, separator: separator))
+        self.init(
+            width: geometry.width, height: geometry.height, effect: effect,
+            text: OnbonText.encode(content.lines, multiLine: multi, separator: separator))
         self.pixelUnits = pixelUnits
         align = geometry.align
         singleLine = !multi
@@ -236,12 +254,12 @@ public struct OnbonDynamicArea: Sendable, Equatable {
 
     /// The area block (without its u16 length).
     public var bytes: [UInt8] {
-        var area: [UInt8] = [0x00]                                      // area type
+        var area: [UInt8] = [0x00]  // area type
         area += le16(horizontal(x)) + le16(UInt16(clamping: y))
         area += le16(horizontal(max(width, 8))) + le16(UInt16(clamping: height))
         area += [areaID, lineSpacing, runMode]
         area += le16(timeout)
-        area += [0x00, 0x00]                                            // sound off, no extended parameters
+        area += [0x00, 0x00]  // sound off, no extended parameters
         area += [alignmentByte, singleLine ? 0x01 : 0x02, newLine.rawValue]
         area += [effect.rawValue, exitMode, speed, stay]
         area += le32(UInt32(text.count)) + text
@@ -250,9 +268,11 @@ public struct OnbonDynamicArea: Sendable, Equatable {
 
     /// Command data A3 06 updating these areas (deleting none).
     public static func command(_ areas: [OnbonDynamicArea], reply: Bool = true) -> [UInt8] {
-        var data: [UInt8] = [0xA3, 0x06, reply ? 0x01 : 0x02,          // group, command, response
-                             0x00, 0x00,                                // process mode: no clear; reserved
-                             0x00, UInt8(areas.count)]                  // delete no areas; areas that follow
+        var data: [UInt8] = [
+            0xA3, 0x06, reply ? 0x01 : 0x02,  // group, command, response
+            0x00, 0x00,  // process mode: no clear; reserved
+            0x00, UInt8(areas.count),
+        ]  // delete no areas; areas that follow
         for a in areas {
             let b = a.bytes
             data += le16(UInt16(b.count)) + b
@@ -286,7 +306,7 @@ public struct OnbonDynamicArea: Sendable, Equatable {
 /// `\n` …) and none for a literal backslash, so a `\` in configured text is sent as the full-width
 /// ＼ (GB2312 A3 DC): it looks the same and cannot start an escape.
 public enum OnbonText {
-    public static let lineBreak: [UInt8] = [0x5C, 0x6E]   // "\n"
+    public static let lineBreak: [UInt8] = [0x5C, 0x6E]  // "\n"
 
     public static func encode(_ lines: [String], multiLine: Bool, separator: String = " ") -> [UInt8] {
         let encoded = lines.map { line -> [UInt8] in
@@ -305,4 +325,6 @@ public enum OnbonText {
 }
 
 func le16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8)] }
-func le32(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF), UInt8((v >> 16) & 0xFF), UInt8(v >> 24)] }
+func le32(_ v: UInt32) -> [UInt8] {
+    [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF), UInt8((v >> 16) & 0xFF), UInt8(v >> 24)]
+}

@@ -7,7 +7,9 @@ public struct SignGeometry: Sendable, Equatable {
     public var height: Int
     public var align: SignAlign
     public init(width: Int, height: Int, align: SignAlign = .center) {
-        self.width = width; self.height = height; self.align = align
+        self.width = width
+        self.height = height
+        self.align = align
     }
 }
 

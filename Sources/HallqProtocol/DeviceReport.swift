@@ -7,7 +7,10 @@ public struct DeviceReport: Sendable, Equatable {
         public var kind: String
         /// A `PrinterHealth` raw value, or "none" when no printer is configured.
         public var health: String
-        public init(kind: String, health: String) { self.kind = kind; self.health = health }
+        public init(kind: String, health: String) {
+            self.kind = kind
+            self.health = health
+        }
     }
 
     public struct Bus: Sendable, Equatable {
@@ -20,7 +23,11 @@ public struct DeviceReport: Sendable, Equatable {
         /// Each answering sign's health by address ("ok" or "degraded: why").
         public var signs: [Int: String]
         public init(name: String, kind: String, proto: String, path: String, health: String, signs: [Int: String]) {
-            self.name = name; self.kind = kind; self.proto = proto; self.path = path; self.health = health
+            self.name = name
+            self.kind = kind
+            self.proto = proto
+            self.path = path
+            self.health = health
             self.signs = signs
         }
     }
@@ -28,7 +35,10 @@ public struct DeviceReport: Sendable, Equatable {
     public struct Voice: Sendable, Equatable {
         public var device: String
         public var health: String
-        public init(device: String, health: String) { self.device = device; self.health = health }
+        public init(device: String, health: String) {
+            self.device = device
+            self.health = health
+        }
     }
 
     public var printer: Printer
@@ -36,7 +46,9 @@ public struct DeviceReport: Sendable, Equatable {
     public var voice: Voice?
 
     public init(printer: Printer, buses: [Bus], voice: Voice?) {
-        self.printer = printer; self.buses = buses; self.voice = voice
+        self.printer = printer
+        self.buses = buses
+        self.voice = voice
     }
 
     /// Devices that are not fine, in a few words each ("printer paper-out", "bus signs down: …").
@@ -59,13 +71,18 @@ extension Render {
     public static func devices(_ r: DeviceReport) -> JSONValue {
         var out: [String: JSONValue] = [
             "printer": ["kind": .string(r.printer.kind), "health": .string(r.printer.health)],
-            "buses": .array(r.buses.map { b in
-                ["name": .string(b.name), "kind": .string(b.kind), "protocol": .string(b.proto), "path": .string(b.path),
-                 "health": .string(b.health),
-                 "signs": .array(b.signs.sorted { $0.key < $1.key }.map {
-                     ["address": .int(Int64($0.key)), "health": .string($0.value)]
-                 })]
-            }),
+            "buses": .array(
+                r.buses.map { b in
+                    [
+                        "name": .string(b.name), "kind": .string(b.kind), "protocol": .string(b.proto),
+                        "path": .string(b.path),
+                        "health": .string(b.health),
+                        "signs": .array(
+                            b.signs.sorted { $0.key < $1.key }.map {
+                                ["address": .int(Int64($0.key)), "health": .string($0.value)]
+                            }),
+                    ]
+                }),
         ]
         if let v = r.voice { out["voice"] = ["device": .string(v.device), "health": .string(v.health)] }
         return .object(out)

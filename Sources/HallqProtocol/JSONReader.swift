@@ -21,7 +21,8 @@ public enum JSONReader {
     /// Deepest nesting a request may have: a request is one flat object, so 16 is generous.
     public static let requestDepth = 16
 
-    public static func read(_ input: some Collection<UInt8>, maxDepth: Int = requestDepth) -> Result<JSONValue, Failure> {
+    public static func read(_ input: some Collection<UInt8>, maxDepth: Int = requestDepth) -> Result<JSONValue, Failure>
+    {
         var r = Cursor(bytes: Array(input), maxDepth: maxDepth)
         do {
             r.skipSpace()
@@ -41,10 +42,15 @@ public enum JSONReader {
         let maxDepth: Int
         var i = 0
 
-        init(bytes: [UInt8], maxDepth: Int) { self.bytes = bytes; self.maxDepth = maxDepth }
+        init(bytes: [UInt8], maxDepth: Int) {
+            self.bytes = bytes
+            self.maxDepth = maxDepth
+        }
 
         mutating func skipSpace() {
-            while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0A || bytes[i] == 0x0D { i += 1 }
+            while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0A || bytes[i] == 0x0D {
+                i += 1
+            }
         }
 
         mutating func expect(_ word: String, _ v: JSONValue) throws -> JSONValue {
@@ -74,21 +80,34 @@ public enum JSONReader {
             i += 1
             var o: [String: JSONValue] = [:]
             skipSpace()
-            if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
+            if i < bytes.count, bytes[i] == UInt8(ascii: "}") {
+                i += 1
+                return .object(o)
+            }
             while true {
                 skipSpace()
-                guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw Failure.invalid("expected a key at \(i)") }
+                guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else {
+                    throw Failure.invalid("expected a key at \(i)")
+                }
                 let k = try string()
                 skipSpace()
-                guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw Failure.invalid("expected : at \(i)") }
+                guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else {
+                    throw Failure.invalid("expected : at \(i)")
+                }
                 i += 1
                 skipSpace()
                 let v = try value(depth: depth)
                 guard o.updateValue(v, forKey: k) == nil else { throw Failure.duplicateKey(k) }
                 skipSpace()
                 guard i < bytes.count else { throw Failure.invalid("unexpected end") }
-                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
+                if bytes[i] == UInt8(ascii: ",") {
+                    i += 1
+                    continue
+                }
+                if bytes[i] == UInt8(ascii: "}") {
+                    i += 1
+                    return .object(o)
+                }
                 throw Failure.invalid("expected , or } at \(i)")
             }
         }
@@ -98,14 +117,23 @@ public enum JSONReader {
             i += 1
             var a: [JSONValue] = []
             skipSpace()
-            if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(a) }
+            if i < bytes.count, bytes[i] == UInt8(ascii: "]") {
+                i += 1
+                return .array(a)
+            }
             while true {
                 skipSpace()
                 a.append(try value(depth: depth))
                 skipSpace()
                 guard i < bytes.count else { throw Failure.invalid("unexpected end") }
-                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(a) }
+                if bytes[i] == UInt8(ascii: ",") {
+                    i += 1
+                    continue
+                }
+                if bytes[i] == UInt8(ascii: "]") {
+                    i += 1
+                    return .array(a)
+                }
                 throw Failure.invalid("expected , or ] at \(i)")
             }
         }
@@ -137,7 +165,9 @@ public enum JSONReader {
                 switch b {
                 case UInt8(ascii: "\""):
                     i += 1
-                    guard let s = String(validating: out, as: UTF8.self) else { throw Failure.invalid("a string is not UTF-8") }
+                    guard let s = String(validating: out, as: UTF8.self) else {
+                        throw Failure.invalid("a string is not UTF-8")
+                    }
                     return s
                 case UInt8(ascii: "\\"):
                     i += 1
@@ -154,7 +184,8 @@ public enum JSONReader {
                     case UInt8(ascii: "u"):
                         var scalar = try hex4()
                         if (0xD800...0xDBFF).contains(scalar) {
-                            guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
+                            guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u")
+                            else {
                                 throw Failure.invalid("lone surrogate")
                             }
                             i += 2
@@ -187,7 +218,11 @@ public enum JSONReader {
                 return c.i - s
             }
             guard i < bytes.count else { throw Failure.invalid("bad number") }
-            if bytes[i] == UInt8(ascii: "0") { i += 1 } else if digits(&self) == 0 { throw Failure.invalid("bad number at \(start)") }
+            if bytes[i] == UInt8(ascii: "0") {
+                i += 1
+            } else if digits(&self) == 0 {
+                throw Failure.invalid("bad number at \(start)")
+            }
             if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
                 isInteger = false
                 i += 1

@@ -22,7 +22,10 @@ public enum JSONValue: Sendable, Equatable {
         return nil
     }
 
-    public var stringValue: String? { if case let .string(s) = self { return s }; return nil }
+    public var stringValue: String? {
+        if case let .string(s) = self { return s }
+        return nil
+    }
     public var intValue: Int64? {
         switch self {
         case let .int(i): return i
@@ -31,11 +34,24 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
     public var doubleValue: Double? {
-        switch self { case let .int(i): return Double(i); case let .double(d): return d; default: return nil }
+        switch self {
+        case let .int(i): return Double(i)
+        case let .double(d): return d
+        default: return nil
+        }
     }
-    public var boolValue: Bool? { if case let .bool(b) = self { return b }; return nil }
-    public var arrayValue: [JSONValue]? { if case let .array(a) = self { return a }; return nil }
-    public var objectValue: [String: JSONValue]? { if case let .object(o) = self { return o }; return nil }
+    public var boolValue: Bool? {
+        if case let .bool(b) = self { return b }
+        return nil
+    }
+    public var arrayValue: [JSONValue]? {
+        if case let .array(a) = self { return a }
+        return nil
+    }
+    public var objectValue: [String: JSONValue]? {
+        if case let .object(o) = self { return o }
+        return nil
+    }
 
     /// One line of JSON, no trailing newline.
     public var text: String {
@@ -50,11 +66,18 @@ public enum JSONValue: Sendable, Equatable {
         case let .bool(b): out += b ? "true" : "false"
         case let .int(i): out += String(i)
         case let .double(d):
-            if d.isFinite { out += d == d.rounded() && abs(d) < 1e15 ? String(format: "%.1f", d) : String(d) } else { out += "null" }
+            if d.isFinite {
+                out += d == d.rounded() && abs(d) < 1e15 ? String(format: "%.1f", d) : String(d)
+            } else {
+                out += "null"
+            }
         case let .string(s): Self.quote(s, into: &out)
         case let .array(a):
             out += "["
-            for (i, v) in a.enumerated() { if i > 0 { out += "," }; v.write(to: &out) }
+            for (i, v) in a.enumerated() {
+                if i > 0 { out += "," }
+                v.write(to: &out)
+            }
             out += "]"
         case let .object(o):
             out += "{"
@@ -87,7 +110,8 @@ public enum JSONValue: Sendable, Equatable {
 }
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
-    ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral, ExpressibleByNilLiteral {
+    ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral, ExpressibleByNilLiteral
+{
     public init(stringLiteral v: String) { self = .string(v) }
     public init(integerLiteral v: Int64) { self = .int(v) }
     public init(booleanLiteral v: Bool) { self = .bool(v) }

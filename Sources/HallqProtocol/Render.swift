@@ -16,12 +16,16 @@ public enum Render {
     }
 
     public static func window(_ w: WindowState, current: Ticket?) -> JSONValue {
-        ["window": .int(Int64(w.number)), "clerk": .from(w.clerk), "paused": .bool(w.paused),
-         "ticket": .from(current?.label), "ticket_state": .from(current?.state.rawValue)]
+        [
+            "window": .int(Int64(w.number)), "clerk": .from(w.clerk), "paused": .bool(w.paused),
+            "ticket": .from(current?.label), "ticket_state": .from(current?.state.rawValue),
+        ]
     }
 
     /// With a calendar, `local` carries the hall's wall-clock time next to the UTC `at`.
-    public static func event(_ e: HallEvent, role: String? = nil, uid: Int? = nil, calendar: HallCalendar? = nil) -> JSONValue {
+    public static func event(
+        _ e: HallEvent, role: String? = nil, uid: Int? = nil, calendar: HallCalendar? = nil
+    ) -> JSONValue {
         var o: [String: JSONValue] = [
             "type": "event", "event": .string(e.type.rawValue), "at": .string(isoUTC(e.at)), "day": .string(e.day),
             "ticket": .from(e.label), "service": .from(e.service), "window": .from(e.window), "clerk": .from(e.clerk),
@@ -34,14 +38,19 @@ public enum Render {
     }
 
     public static func summary(_ d: DurationSummary) -> JSONValue {
-        ["count": .int(Int64(d.count)), "mean_s": .from(d.mean), "median_s": .from(d.median), "p90_s": .from(d.p90),
-         "max_s": .from(d.max)]
+        [
+            "count": .int(Int64(d.count)), "mean_s": .from(d.mean), "median_s": .from(d.median), "p90_s": .from(d.p90),
+            "max_s": .from(d.max),
+        ]
     }
 
     public static func stats(_ r: StatsRow) -> JSONValue {
-        ["key": .string(r.key), "issued": .int(Int64(r.issued)), "served": .int(Int64(r.served)),
-         "noshows": .int(Int64(r.noshows)), "transferred": .int(Int64(r.transferred)), "other_ends": .int(Int64(r.otherEnds)),
-         "wait": summary(r.wait), "service": summary(r.service), "ratings": .int(Int64(r.ratings)),
-         "rating_mean": .from(r.ratingMean)]
+        [
+            "key": .string(r.key), "issued": .int(Int64(r.issued)), "served": .int(Int64(r.served)),
+            "noshows": .int(Int64(r.noshows)), "transferred": .int(Int64(r.transferred)),
+            "other_ends": .int(Int64(r.otherEnds)),
+            "wait": summary(r.wait), "service": summary(r.service), "ratings": .int(Int64(r.ratings)),
+            "rating_mean": .from(r.ratingMean),
+        ]
     }
 }

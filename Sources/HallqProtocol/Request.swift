@@ -23,13 +23,18 @@ public enum Wire {
     public static let maxLineBytes = 4096
 
     public static func hello(role: Role) -> JSONValue {
-        ["type": "hello", "server": .string(serverName), "version": .string(version),
-         "proto": ["major": .int(Int64(protoMajor)), "minor": .int(Int64(protoMinor))], "role": .string(role.rawValue)]
+        [
+            "type": "hello", "server": .string(serverName), "version": .string(version),
+            "proto": ["major": .int(Int64(protoMajor)), "minor": .int(Int64(protoMinor))],
+            "role": .string(role.rawValue),
+        ]
     }
 
     /// Parses one request line for a role. Returns the `id` to echo (when one could be read)
     /// and the request or the error to reply with. Never throws, never traps: any bytes are fine.
-    public static func parse(_ line: some Collection<UInt8>, role: Role) -> (id: JSONValue?, result: Result<Request, HallError>) {
+    public static func parse(
+        _ line: some Collection<UInt8>, role: Role
+    ) -> (id: JSONValue?, result: Result<Request, HallError>) {
         let json: JSONValue
         switch JSONReader.read(line) {
         case let .success(v): json = v
@@ -37,7 +42,9 @@ public enum Wire {
         }
         guard case let .object(o) = json else { return (nil, .failure(.badRequest("a request is a JSON object"))) }
         let id = o["id"]
-        if let id, !Self.validID(id) { return (nil, .failure(.badRequest("id must be a number or a string of at most 64 characters"))) }
+        if let id, !Self.validID(id) {
+            return (nil, .failure(.badRequest("id must be a number or a string of at most 64 characters")))
+        }
         guard let opValue = o["op"] else { return (id, .failure(.badRequest("missing field: op"))) }
         guard let name = opValue.stringValue else { return (id, .failure(.badRequest("op must be a string"))) }
         guard let op = Op(rawValue: name) else {
@@ -80,8 +87,10 @@ public enum Wire {
             }
             return .command(.finish(window: w, outcome: o))
         case .transfer:
-            return .command(.transfer(window: try f.window(), toService: try f.optionalString("service", max: 16),
-                                      toWindow: try f.optionalInt("to_window")))
+            return .command(
+                .transfer(
+                    window: try f.window(), toService: try f.optionalString("service", max: 16),
+                    toWindow: try f.optionalInt("to_window")))
         case .pause: return .command(.pause(window: try f.window()))
         case .resume: return .command(.resume(window: try f.window()))
         case .signin: return .command(.signin(window: try f.window(), clerk: try f.string("clerk", max: 64)))
@@ -93,7 +102,8 @@ public enum Wire {
         case .stats:
             let by = try f.optionalString("by", max: 16) ?? "service"
             guard let dim = StatsDimension(rawValue: by) else {
-                throw .badRequest("by must be one of \(StatsDimension.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw .badRequest(
+                    "by must be one of \(StatsDimension.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return .stats(from: try f.day("from"), to: try f.day("to"), by: dim)
         case .history: return .history(ticket: try f.string("ticket", max: 16), day: try f.optionalDay("day"))

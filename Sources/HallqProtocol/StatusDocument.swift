@@ -6,12 +6,16 @@ extension Render {
     public static func status(_ e: QueueEngine, now: Millis) -> [String: JSONValue] {
         let services: [JSONValue] = e.config.services.map { s in
             let waiting = e.waiting(service: s.id)
-            return ["id": .string(s.id), "name": .string(s.name), "waiting": .int(Int64(e.waitingCount(service: s.id))),
-                    "next": .from(waiting.first?.label)]
+            return [
+                "id": .string(s.id), "name": .string(s.name), "waiting": .int(Int64(e.waitingCount(service: s.id))),
+                "next": .from(waiting.first?.label),
+            ]
         }
         let windows: [JSONValue] = e.config.windows.map { wc in
             let w = e.windows[wc.number] ?? WindowState(number: wc.number)
-            guard case var .object(o) = Render.window(w, current: w.current.flatMap { e.live[$0] }) else { return .null }
+            guard case var .object(o) = Render.window(w, current: w.current.flatMap { e.live[$0] }) else {
+                return .null
+            }
             o["services"] = .array(wc.services.map { .string($0) })
             return .object(o)
         }
@@ -26,9 +30,13 @@ extension Render {
 
     /// `services`: each service with its waiting count and the windows that serve it.
     public static func services(_ e: QueueEngine) -> JSONValue {
-        .array(e.config.services.map { s in
-            ["id": .string(s.id), "name": .string(s.name), "waiting": .int(Int64(e.waitingCount(service: s.id))),
-             "windows": .array(e.config.windows.filter { $0.services.contains(s.id) }.map { .int(Int64($0.number)) })]
-        })
+        .array(
+            e.config.services.map { s in
+                [
+                    "id": .string(s.id), "name": .string(s.name), "waiting": .int(Int64(e.waitingCount(service: s.id))),
+                    "windows": .array(
+                        e.config.windows.filter { $0.services.contains(s.id) }.map { .int(Int64($0.number)) }),
+                ]
+            })
     }
 }

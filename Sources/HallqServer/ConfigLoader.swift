@@ -1,7 +1,7 @@
 import Foundation
 import HallqCore
-import HallqVoice
 import HallqEncoders
+import HallqVoice
 import TOMLKit
 
 /// A config problem, naming the key: "service[2].last: must be at least first (1)".
@@ -19,19 +19,28 @@ public enum ConfigLoader {
     public static let schema: [(table: String, keys: [String])] = [
         ("hall", ["name", "timezone"]),
         ("hours", BusinessHours.weekdayKeys + ["dispense_cutoff_min"]),
-        ("queue", ["policy", "noshow_requeue", "idempotency_s", "rating_s", "default_service_s", "issue_without_printer"]),
+        (
+            "queue",
+            ["policy", "noshow_requeue", "idempotency_s", "rating_s", "default_service_s", "issue_without_printer"]
+        ),
         ("service", ["id", "name", "first", "last", "width"]),
-        ("bus", [
-            "name", "kind", "path", "baud", "protocol", "data_bits", "parity", "stop_bits", "gap_ms", "refresh_s",
-            "replies", "reply_timeout_ms", "display_mode", "pixel_units",
-        ]),
+        (
+            "bus",
+            [
+                "name", "kind", "path", "baud", "protocol", "data_bits", "parity", "stop_bits", "gap_ms", "refresh_s",
+                "replies", "reply_timeout_ms", "display_mode", "pixel_units",
+            ]
+        ),
         ("window", ["number", "services", "scope", "sign"]),
         ("window.sign", ["bus", "address", "width", "height", "align"]),
         ("printer", ["kind", "vendor", "product", "profile", "path", "qr", "footer"]),
         ("lobby", ["bus", "address", "recent", "scroll", "width", "height", "align"]),
         ("texts", textKeys.map(\.key)),
         ("signs", ["call_hold_s"]),
-        ("limits", ["line_timeout_s", "watch_backlog_kb", "take_burst", "take_per_min_connection", "take_per_min_service"]),
+        (
+            "limits",
+            ["line_timeout_s", "watch_backlog_kb", "take_burst", "take_per_min_connection", "take_per_min_service"]
+        ),
         ("voice", ["device", "clips", "repeats", "number", "call", "recall", "volume", "max_backlog_s"]),
     ]
 
@@ -39,12 +48,15 @@ public enum ConfigLoader {
 
     /// `[texts]`: each key and the template it sets.
     static var textKeys: [(key: String, path: WritableKeyPath<Texts, String>)] {
-        [("call", \.call), ("serving", \.serving), ("paused", \.paused), ("closed", \.closed),
-         ("ahead", \.ahead), ("eta", \.eta), ("lobby_call", \.lobbyCall), ("lobby_waiting", \.lobbyWaiting)]
+        [
+            ("call", \.call), ("serving", \.serving), ("paused", \.paused), ("closed", \.closed),
+            ("ahead", \.ahead), ("eta", \.eta), ("lobby_call", \.lobbyCall), ("lobby_waiting", \.lobbyWaiting),
+        ]
     }
 
     public static func load(path: String) throws(ConfigError) -> HallConfig {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
             throw ConfigError(key: path, message: "cannot read the file (missing, unreadable or not UTF-8)")
         }
         return try parse(text)
@@ -80,233 +92,275 @@ public enum ConfigLoader {
 
     /// `[hall]`: the name and the time zone.
     static func hall(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
-    guard let h = try r.table("hall") else { return }
-    try h.only(keys("hall"))
-    c.name = try h.string("name") ?? c.name
-    c.timeZone = try h.string("timezone") ?? c.timeZone
-    guard TimeZone(identifier: c.timeZone) != nil else {
-        throw ConfigError(key: "hall.timezone", message: "unknown time zone \"\(c.timeZone)\" (use a name like Asia/Shanghai)")
-    }
+        guard let h = try r.table("hall") else { return }
+        try h.only(keys("hall"))
+        c.name = try h.string("name") ?? c.name
+        c.timeZone = try h.string("timezone") ?? c.timeZone
+        guard TimeZone(identifier: c.timeZone) != nil else {
+            throw ConfigError(
+                key: "hall.timezone", message: "unknown time zone \"\(c.timeZone)\" (use a name like Asia/Shanghai)")
+        }
     }
 
     /// `[hours]`: opening hours per weekday and the dispensing cut-off.
     static func hours(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
-    guard let h = try r.table("hours") else { return }
-    try h.only(keys("hours"))
-    var days: [ClosedRange<Int>?] = Array(repeating: nil, count: 7)
-    for (i, k) in BusinessHours.weekdayKeys.enumerated() {
-        guard let s = try h.string(k) else { continue }
-        guard let parsed = BusinessHours.parseRange(s) else {
-            throw ConfigError(key: "hours.\(k)", message: "\"\(s)\" is not HH:MM-HH:MM (opening before closing) or \"\"")
+        guard let h = try r.table("hours") else { return }
+        try h.only(keys("hours"))
+        var days: [ClosedRange<Int>?] = Array(repeating: nil, count: 7)
+        for (i, k) in BusinessHours.weekdayKeys.enumerated() {
+            guard let s = try h.string(k) else { continue }
+            guard let parsed = BusinessHours.parseRange(s) else {
+                throw ConfigError(
+                    key: "hours.\(k)", message: "\"\(s)\" is not HH:MM-HH:MM (opening before closing) or \"\"")
+            }
+            days[i] = parsed
         }
-        days[i] = parsed
-    }
-    let cutoff = try h.int("dispense_cutoff_min", in: 0...600) ?? 0
-    c.hours = BusinessHours(days: days, dispenseCutoffMinutes: cutoff)
+        let cutoff = try h.int("dispense_cutoff_min", in: 0...600) ?? 0
+        c.hours = BusinessHours(days: days, dispenseCutoffMinutes: cutoff)
     }
 
     /// `[queue]`: call policy, no-show rule, idempotency and rating windows.
     static func queue(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
-    guard let q = try r.table("queue") else { return }
-    try q.only(keys("queue"))
-    c.queue.policy = try q.choice("policy", QueueRules.CallPolicy.self) ?? c.queue.policy
-    c.queue.noshowRequeue = try q.choice("noshow_requeue", QueueRules.NoshowRequeue.self) ?? c.queue.noshowRequeue
-    c.queue.idempotencySeconds = try q.int("idempotency_s", in: 0...3600) ?? c.queue.idempotencySeconds
-    c.queue.ratingSeconds = try q.int("rating_s", in: 0...86400) ?? c.queue.ratingSeconds
-    c.queue.defaultServiceSeconds = try q.int("default_service_s", in: 1...86400) ?? c.queue.defaultServiceSeconds
-    c.queue.issueWithoutPrinter = try q.bool("issue_without_printer") ?? c.queue.issueWithoutPrinter
+        guard let q = try r.table("queue") else { return }
+        try q.only(keys("queue"))
+        c.queue.policy = try q.choice("policy", QueueRules.CallPolicy.self) ?? c.queue.policy
+        c.queue.noshowRequeue = try q.choice("noshow_requeue", QueueRules.NoshowRequeue.self) ?? c.queue.noshowRequeue
+        c.queue.idempotencySeconds = try q.int("idempotency_s", in: 0...3600) ?? c.queue.idempotencySeconds
+        c.queue.ratingSeconds = try q.int("rating_s", in: 0...86400) ?? c.queue.ratingSeconds
+        c.queue.defaultServiceSeconds = try q.int("default_service_s", in: 1...86400) ?? c.queue.defaultServiceSeconds
+        c.queue.issueWithoutPrinter = try q.bool("issue_without_printer") ?? c.queue.issueWithoutPrinter
     }
 
     /// `[[service]]`: at least one; ids that cannot collide.
     static func services(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
-    for (i, s) in try r.tables("service").enumerated() {
-        try s.only(keys("service"))
-        guard let id = try s.string("id") else { throw s.missing("id") }
-        guard (1...4).contains(id.count), id.allSatisfy({ $0.isASCII && ($0.isUppercase || $0.isNumber) }) else {
-            throw ConfigError(key: "service[\(i)].id", message: "\"\(id)\" must be 1 to 4 capital letters or digits (it is printed before the number)")
+        for (i, s) in try r.tables("service").enumerated() {
+            try s.only(keys("service"))
+            guard let id = try s.string("id") else { throw s.missing("id") }
+            guard (1...4).contains(id.count), id.allSatisfy({ $0.isASCII && ($0.isUppercase || $0.isNumber) }) else {
+                throw ConfigError(
+                    key: "service[\(i)].id",
+                    message: "\"\(id)\" must be 1 to 4 capital letters or digits (it is printed before the number)")
+            }
+            guard !c.services.contains(where: { $0.id == id }) else {
+                throw ConfigError(key: "service[\(i)].id", message: "\"\(id)\" is configured twice")
+            }
+            guard let name = try s.string("name"), !name.isEmpty else { throw s.missing("name") }
+            let first = try s.int("first", in: 0...999_999) ?? 1
+            let last = try s.int("last", in: 0...999_999) ?? 999
+            guard last >= first else {
+                throw ConfigError(key: "service[\(i)].last", message: "must be at least first (\(first))")
+            }
+            let width = try s.int("width", in: 1...6) ?? 3
+            c.services.append(ServiceConfig(id: id, name: name, first: first, last: last, width: width))
         }
-        guard !c.services.contains(where: { $0.id == id }) else {
-            throw ConfigError(key: "service[\(i)].id", message: "\"\(id)\" is configured twice")
+        guard !c.services.isEmpty else {
+            throw ConfigError(key: "service", message: "at least one [[service]] is needed")
         }
-        guard let name = try s.string("name"), !name.isEmpty else { throw s.missing("name") }
-        let first = try s.int("first", in: 0...999_999) ?? 1
-        let last = try s.int("last", in: 0...999_999) ?? 999
-        guard last >= first else { throw ConfigError(key: "service[\(i)].last", message: "must be at least first (\(first))") }
-        let width = try s.int("width", in: 1...6) ?? 3
-        c.services.append(ServiceConfig(id: id, name: name, first: first, last: last, width: width))
-    }
-    guard !c.services.isEmpty else { throw ConfigError(key: "service", message: "at least one [[service]] is needed") }
-    // "C" + 105 and "C1" + 05 are both C105: a prefix that another id extends with digits
-    // could issue the same label twice on one day, and `history C105` could find only one.
-    for (i, s) in c.services.enumerated() {
-        for o in c.services where o.id != s.id && s.id.hasPrefix(o.id) && s.id.dropFirst(o.id.count).allSatisfy(\.isNumber) {
-            throw ConfigError(key: "service[\(i)].id", message: "\"\(s.id)\" is \"\(o.id)\" followed by digits: their labels could collide (\(o.id)\(s.id.dropFirst(o.id.count))05 …); choose ids that are not digit extensions of each other")
+        // "C" + 105 and "C1" + 05 are both C105: a prefix that another id extends with digits
+        // could issue the same label twice on one day, and `history C105` could find only one.
+        for (i, s) in c.services.enumerated() {
+            for o in c.services
+            where o.id != s.id && s.id.hasPrefix(o.id) && s.id.dropFirst(o.id.count).allSatisfy(\.isNumber) {
+                throw ConfigError(
+                    key: "service[\(i)].id",
+                    message:
+                        "\"\(s.id)\" is \"\(o.id)\" followed by digits: their labels could collide (\(o.id)\(s.id.dropFirst(o.id.count))05 …); choose ids that are not digit extensions of each other"
+                )
+            }
         }
-    }
     }
 
     /// `[[bus]]`: sign buses, their protocol (one of `SignEncoders.all`) and line settings.
     static func buses(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
-    guard let b = try r.tables("bus").nonEmpty else { return }
-    for (i, t) in b.enumerated() {
-        try t.only(keys("bus"))
-        guard let name = try t.string("name") else { throw t.missing("name") }
-        // The name becomes part of file names (<state>/signs/<bus>-<address>.txt): a safe
-        // alphabet only, so no "../" can lead outside the state directory.
-        guard (1...32).contains(name.count), name.unicodeScalars.allSatisfy({
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"
-        }), name.first != "-" else {
-            throw ConfigError(key: "bus[\(i)].name", message: "\"\(name)\" must be 1 to 32 letters, digits, - or _ (it is used in file names)")
+        guard let b = try r.tables("bus").nonEmpty else { return }
+        for (i, t) in b.enumerated() {
+            try t.only(keys("bus"))
+            guard let name = try t.string("name") else { throw t.missing("name") }
+            // The name becomes part of file names (<state>/signs/<bus>-<address>.txt): a safe
+            // alphabet only, so no "../" can lead outside the state directory.
+            guard (1...32).contains(name.count),
+                name.unicodeScalars.allSatisfy({
+                    ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-"
+                        || $0 == "_"
+                }), name.first != "-"
+            else {
+                throw ConfigError(
+                    key: "bus[\(i)].name",
+                    message: "\"\(name)\" must be 1 to 32 letters, digits, - or _ (it is used in file names)")
+            }
+            guard !c.buses.contains(where: { $0.name == name }) else {
+                throw ConfigError(key: "bus[\(i)].name", message: "\"\(name)\" is configured twice")
+            }
+            let kind = try t.choice("kind", BusConfig.Kind.self) ?? .serial
+            let path = try t.string("path") ?? ""
+            if kind == .serial, path.isEmpty { throw t.missing("path") }
+            let baud = try t.int("baud", in: 300...4_000_000) ?? 9600
+            let proto = try t.string("protocol") ?? "plain"
+            guard SignEncoders.names.contains(proto) else {
+                throw ConfigError(
+                    key: "bus[\(i)].protocol",
+                    message: "\"\(proto)\" is not one of \(SignEncoders.names.joined(separator: ", "))")
+            }
+            var bus = BusConfig(name: name, kind: kind, path: path, baud: baud, proto: proto)
+            bus.dataBits = try t.int("data_bits", in: 5...8) ?? 8
+            bus.parity = try t.choice("parity", BusConfig.Parity.self) ?? .none
+            bus.stopBits = try t.int("stop_bits", in: 1...2) ?? 1
+            bus.gapMs = try t.int("gap_ms", in: 0...1000) ?? 20
+            bus.refreshSeconds = try t.int("refresh_s", in: 1...3600) ?? 60
+            bus.replies = try t.bool("replies") ?? true
+            bus.replyTimeoutMs = try t.int("reply_timeout_ms", in: 10...5000) ?? 500
+            bus.displayMode = try t.choice("display_mode", BusConfig.DisplayMode.self) ?? .dynamic
+            bus.pixelUnits = try t.bool("pixel_units") ?? false
+            c.buses.append(bus)
         }
-        guard !c.buses.contains(where: { $0.name == name }) else {
-            throw ConfigError(key: "bus[\(i)].name", message: "\"\(name)\" is configured twice")
-        }
-        let kind = try t.choice("kind", BusConfig.Kind.self) ?? .serial
-        let path = try t.string("path") ?? ""
-        if kind == .serial, path.isEmpty { throw t.missing("path") }
-        let baud = try t.int("baud", in: 300...4_000_000) ?? 9600
-        let proto = try t.string("protocol") ?? "plain"
-        guard SignEncoders.names.contains(proto) else {
-            throw ConfigError(key: "bus[\(i)].protocol", message: "\"\(proto)\" is not one of \(SignEncoders.names.joined(separator: ", "))")
-        }
-        var bus = BusConfig(name: name, kind: kind, path: path, baud: baud, proto: proto)
-        bus.dataBits = try t.int("data_bits", in: 5...8) ?? 8
-        bus.parity = try t.choice("parity", BusConfig.Parity.self) ?? .none
-    bus.stopBits = try t.int("stop_bits", in: 1...2) ?? 1
-        bus.gapMs = try t.int("gap_ms", in: 0...1000) ?? 20
-        bus.refreshSeconds = try t.int("refresh_s", in: 1...3600) ?? 60
-        bus.replies = try t.bool("replies") ?? true
-        bus.replyTimeoutMs = try t.int("reply_timeout_ms", in: 10...5000) ?? 500
-        bus.displayMode = try t.choice("display_mode", BusConfig.DisplayMode.self) ?? .dynamic
-    bus.pixelUnits = try t.bool("pixel_units") ?? false
-        c.buses.append(bus)
-    }
     }
 
     /// `[[window]]`: at least one; services and signs already configured.
     static func windows(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
-    for (i, w) in try r.tables("window").enumerated() {
-        try w.only(keys("window"))
-        guard let n = try w.int("number", in: 1...999) else { throw w.missing("number") }
-        guard !c.windows.contains(where: { $0.number == n }) else {
-            throw ConfigError(key: "window[\(i)].number", message: "window \(n) is configured twice")
-        }
-        let services = try w.strings("services")
-        guard !services.isEmpty else { throw w.missing("services") }
-        for s in services where c.service(s) == nil {
-            throw ConfigError(key: "window[\(i)].services", message: "service \"\(s)\" is not configured")
-        }
-        var sign: SignAddress?
-        if let st = try w.table("sign") {
-            try st.only(keys("window.sign"))
-            guard let bus = try st.string("bus") else { throw st.missing("bus") }
-            guard c.buses.contains(where: { $0.name == bus }) else {
-                throw ConfigError(key: "window[\(i)].sign.bus", message: "bus \"\(bus)\" is not configured")
+        for (i, w) in try r.tables("window").enumerated() {
+            try w.only(keys("window"))
+            guard let n = try w.int("number", in: 1...999) else { throw w.missing("number") }
+            guard !c.windows.contains(where: { $0.number == n }) else {
+                throw ConfigError(key: "window[\(i)].number", message: "window \(n) is configured twice")
             }
-            guard let a = try st.int("address", in: 0...65535) else { throw st.missing("address") }
-            sign = SignAddress(bus: bus, address: a, width: try st.int("width", in: 8...4096) ?? 128,
-                               height: try st.int("height", in: 8...1024) ?? 16,
-                               align: try st.choice("align", SignAlign.self) ?? .center)
+            let services = try w.strings("services")
+            guard !services.isEmpty else { throw w.missing("services") }
+            for s in services where c.service(s) == nil {
+                throw ConfigError(key: "window[\(i)].services", message: "service \"\(s)\" is not configured")
+            }
+            var sign: SignAddress?
+            if let st = try w.table("sign") {
+                try st.only(keys("window.sign"))
+                guard let bus = try st.string("bus") else { throw st.missing("bus") }
+                guard c.buses.contains(where: { $0.name == bus }) else {
+                    throw ConfigError(key: "window[\(i)].sign.bus", message: "bus \"\(bus)\" is not configured")
+                }
+                guard let a = try st.int("address", in: 0...65535) else { throw st.missing("address") }
+                sign = SignAddress(
+                    bus: bus, address: a, width: try st.int("width", in: 8...4096) ?? 128,
+                    height: try st.int("height", in: 8...1024) ?? 16,
+                    align: try st.choice("align", SignAlign.self) ?? .center)
+            }
+            c.windows.append(
+                WindowConfig(number: n, services: services, scope: try w.string("scope") ?? "", sign: sign))
         }
-        c.windows.append(WindowConfig(number: n, services: services, scope: try w.string("scope") ?? "", sign: sign))
-    }
-    guard !c.windows.isEmpty else { throw ConfigError(key: "window", message: "at least one [[window]] is needed") }
+        guard !c.windows.isEmpty else { throw ConfigError(key: "window", message: "at least one [[window]] is needed") }
     }
 
     /// `[printer]`: the ticket printer and its profile (one of `PrinterProfile.all`).
     static func printer(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
-    guard let p = try r.table("printer") else { return }
-    try p.only(keys("printer"))
-    c.printer.kind = try p.choice("kind", PrinterConfig.Kind.self) ?? c.printer.kind
-    c.printer.vendor = try p.int("vendor", in: 0...0xFFFF)
-    c.printer.product = try p.int("product", in: 0...0xFFFF)
-    c.printer.profile = try p.string("profile") ?? c.printer.profile
-    c.printer.path = try p.string("path")
-    c.printer.qr = try p.string("qr")
-    c.printer.footer = try p.string("footer")
-    guard PrinterProfile.named(c.printer.profile) != nil else {
-        throw ConfigError(key: "printer.profile", message: "\"\(c.printer.profile)\" is not one of \(PrinterProfile.all.map(\.name).joined(separator: ", "))")
-    }
+        guard let p = try r.table("printer") else { return }
+        try p.only(keys("printer"))
+        c.printer.kind = try p.choice("kind", PrinterConfig.Kind.self) ?? c.printer.kind
+        c.printer.vendor = try p.int("vendor", in: 0...0xFFFF)
+        c.printer.product = try p.int("product", in: 0...0xFFFF)
+        c.printer.profile = try p.string("profile") ?? c.printer.profile
+        c.printer.path = try p.string("path")
+        c.printer.qr = try p.string("qr")
+        c.printer.footer = try p.string("footer")
+        guard PrinterProfile.named(c.printer.profile) != nil else {
+            throw ConfigError(
+                key: "printer.profile",
+                message:
+                    "\"\(c.printer.profile)\" is not one of \(PrinterProfile.all.map(\.name).joined(separator: ", "))")
+        }
     }
 
     /// `[lobby]`: the lobby screen on a configured bus.
     static func lobby(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
-    guard let l = try r.table("lobby") else { return }
-    try l.only(keys("lobby"))
-    guard let bus = try l.string("bus") else { throw l.missing("bus") }
-    guard c.buses.contains(where: { $0.name == bus }) else {
-        throw ConfigError(key: "lobby.bus", message: "bus \"\(bus)\" is not configured")
-    }
-    guard let a = try l.int("address", in: 0...65535) else { throw l.missing("address") }
-    c.lobby = LobbyConfig(bus: bus, address: a, recent: try l.int("recent", in: 1...20) ?? 5, scroll: try l.string("scroll") ?? "",
-                          width: try l.int("width", in: 8...4096) ?? 256, height: try l.int("height", in: 8...1024) ?? 64,
-                          align: try l.choice("align", SignAlign.self) ?? .left)
+        guard let l = try r.table("lobby") else { return }
+        try l.only(keys("lobby"))
+        guard let bus = try l.string("bus") else { throw l.missing("bus") }
+        guard c.buses.contains(where: { $0.name == bus }) else {
+            throw ConfigError(key: "lobby.bus", message: "bus \"\(bus)\" is not configured")
+        }
+        guard let a = try l.int("address", in: 0...65535) else { throw l.missing("address") }
+        c.lobby = LobbyConfig(
+            bus: bus, address: a, recent: try l.int("recent", in: 1...20) ?? 5, scroll: try l.string("scroll") ?? "",
+            width: try l.int("width", in: 8...4096) ?? 256, height: try l.int("height", in: 8...1024) ?? 64,
+            align: try l.choice("align", SignAlign.self) ?? .left)
     }
 
     /// `[texts]`: what signs and tickets say.
     static func texts(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
-    guard let t = try r.table("texts") else { return }
-    try t.only(Self.keys("texts"))
-    for (k, path) in textKeys { if let v = try t.string(k) { c.texts[keyPath: path] = v } }
+        guard let t = try r.table("texts") else { return }
+        try t.only(Self.keys("texts"))
+        for (k, path) in textKeys { if let v = try t.string(k) { c.texts[keyPath: path] = v } }
     }
 
     /// `[signs]`: how long a fresh call flashes.
     static func signs(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
-    guard let sg = try r.table("signs") else { return }
-    try sg.only(keys("signs"))
-    c.callHoldSeconds = try sg.int("call_hold_s", in: 0...600) ?? c.callHoldSeconds
+        guard let sg = try r.table("signs") else { return }
+        try sg.only(keys("signs"))
+        c.callHoldSeconds = try sg.int("call_hold_s", in: 0...600) ?? c.callHoldSeconds
     }
 
     /// `[limits]`: per-client bounds.
     static func limits(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
-    guard let l = try r.table("limits") else { return }
-    try l.only(keys("limits"))
-    c.limits.lineTimeoutSeconds = try l.int("line_timeout_s", in: 1...600) ?? c.limits.lineTimeoutSeconds
-    c.limits.watchBacklogBytes = (try l.int("watch_backlog_kb", in: 16...65536)).map { $0 * 1024 } ?? c.limits.watchBacklogBytes
-    c.limits.takeBurst = try l.int("take_burst", in: 1...10_000) ?? c.limits.takeBurst
-    c.limits.takesPerMinutePerConnection = try l.int("take_per_min_connection", in: 1...100_000) ?? c.limits.takesPerMinutePerConnection
-    c.limits.takesPerMinutePerService = try l.int("take_per_min_service", in: 1...100_000) ?? c.limits.takesPerMinutePerService
+        guard let l = try r.table("limits") else { return }
+        try l.only(keys("limits"))
+        c.limits.lineTimeoutSeconds = try l.int("line_timeout_s", in: 1...600) ?? c.limits.lineTimeoutSeconds
+        c.limits.watchBacklogBytes =
+            (try l.int("watch_backlog_kb", in: 16...65536)).map { $0 * 1024 } ?? c.limits.watchBacklogBytes
+        c.limits.takeBurst = try l.int("take_burst", in: 1...10_000) ?? c.limits.takeBurst
+        c.limits.takesPerMinutePerConnection =
+            try l.int("take_per_min_connection", in: 1...100_000) ?? c.limits.takesPerMinutePerConnection
+        c.limits.takesPerMinutePerService =
+            try l.int("take_per_min_service", in: 1...100_000) ?? c.limits.takesPerMinutePerService
     }
 
     /// `[voice]`: voice calling; every word of a template must have a clip.
     static func voice(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
-    guard let v = try r.table("voice") else { return }
-    try v.only(keys("voice"))
-    var voice = VoiceConfig()
-    voice.device = try v.string("device") ?? voice.device
-    voice.clips = try v.string("clips")
-    voice.repeats = try v.int("repeats", in: 1...5) ?? voice.repeats
-    voice.number = try v.string("number") ?? voice.number
-    guard let reading = NumberReading(rawValue: voice.number) else {
-        throw ConfigError(key: "voice.number", message: "\"\(voice.number)\" is not one of digits, number")
-    }
-    voice.volume = try v.int("volume", in: 0...100) ?? voice.volume
-    voice.maxBacklogSeconds = Double(try v.int("max_backlog_s", in: 0...600) ?? Int(voice.maxBacklogSeconds))
-    for (key, path) in [("call", \VoiceConfig.call), ("recall", \VoiceConfig.recall)] {
-        if let t = try v.string(key) { voice[keyPath: path] = t }
-        // Every word of a template must have a clip: found here, not in silence at a window.
-        do { _ = try PhraseBuilder.clips(template: voice[keyPath: path], ticket: "A012", window: 3, reading: reading) }
-        catch { throw ConfigError(key: "voice.\(key)", message: error.description) }
-    }
-    c.voice = voice
+        guard let v = try r.table("voice") else { return }
+        try v.only(keys("voice"))
+        var voice = VoiceConfig()
+        voice.device = try v.string("device") ?? voice.device
+        voice.clips = try v.string("clips")
+        voice.repeats = try v.int("repeats", in: 1...5) ?? voice.repeats
+        voice.number = try v.string("number") ?? voice.number
+        guard let reading = NumberReading(rawValue: voice.number) else {
+            throw ConfigError(key: "voice.number", message: "\"\(voice.number)\" is not one of digits, number")
+        }
+        voice.volume = try v.int("volume", in: 0...100) ?? voice.volume
+        voice.maxBacklogSeconds = Double(try v.int("max_backlog_s", in: 0...600) ?? Int(voice.maxBacklogSeconds))
+        for (key, path) in [("call", \VoiceConfig.call), ("recall", \VoiceConfig.recall)] {
+            if let t = try v.string(key) { voice[keyPath: path] = t }
+            // Every word of a template must have a clip: found here, not in silence at a window.
+            do {
+                _ = try PhraseBuilder.clips(template: voice[keyPath: path], ticket: "A012", window: 3, reading: reading)
+            } catch { throw ConfigError(key: "voice.\(key)", message: error.description) }
+        }
+        c.voice = voice
     }
 
     /// Every text a sign may show must be showable by that sign's protocol (GB2312 for Onbon and
     /// plain, ASCII for Alpha): found here, not on the sign in front of the public.
     static func checkSignTexts(_ c: HallConfig) throws(ConfigError) {
-        let templates = [("texts.call", c.texts.call), ("texts.serving", c.texts.serving), ("texts.paused", c.texts.paused)]
+        let templates = [
+            ("texts.call", c.texts.call), ("texts.serving", c.texts.serving), ("texts.paused", c.texts.paused),
+        ]
         for (i, w) in c.windows.enumerated() {
             guard let sign = w.sign, let bus = c.buses.first(where: { $0.name == sign.bus }),
-                  let enc = SignEncoders.make(for: bus) else { continue }
+                let enc = SignEncoders.make(for: bus)
+            else { continue }
             for (key, text) in [("window[\(i)].scope", w.scope)] + templates {
-                if let p = enc.problem(with: text) { throw ConfigError(key: key, message: "\"\(text)\" \(p) (bus \(bus.name))") }
+                if let p = enc.problem(with: text) {
+                    throw ConfigError(key: key, message: "\"\(text)\" \(p) (bus \(bus.name))")
+                }
             }
         }
-        if let l = c.lobby, let bus = c.buses.first(where: { $0.name == l.bus }), let enc = SignEncoders.make(for: bus) {
-            let texts = [("lobby.scroll", l.scroll), ("texts.lobby_call", c.texts.lobbyCall), ("texts.lobby_waiting", c.texts.lobbyWaiting)]
+        if let l = c.lobby, let bus = c.buses.first(where: { $0.name == l.bus }), let enc = SignEncoders.make(for: bus)
+        {
+            let texts =
+                [
+                    ("lobby.scroll", l.scroll), ("texts.lobby_call", c.texts.lobbyCall),
+                    ("texts.lobby_waiting", c.texts.lobbyWaiting),
+                ]
                 + c.services.enumerated().map { ("service[\($0.offset)].name", $0.element.name) }
             for (key, text) in texts {
-                if let p = enc.problem(with: text) { throw ConfigError(key: key, message: "\"\(text)\" \(p) (bus \(bus.name))") }
+                if let p = enc.problem(with: text) {
+                    throw ConfigError(key: key, message: "\"\(text)\" \(p) (bus \(bus.name))")
+                }
             }
         }
     }
@@ -326,7 +380,10 @@ public enum ConfigLoader {
     struct Reader {
         let table: TOMLTable
         let path: String
-        init(_ t: TOMLTable, _ path: String) { table = t; self.path = path }
+        init(_ t: TOMLTable, _ path: String) {
+            table = t
+            self.path = path
+        }
 
         func key(_ k: String) -> String { path.isEmpty ? k : "\(path).\(k)" }
         func missing(_ k: String) -> ConfigError { ConfigError(key: key(k), message: "is required") }
@@ -347,7 +404,9 @@ public enum ConfigLoader {
         func int(_ k: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int? {
             guard let v = table[k] else { return nil }
             guard let i = v.int else { throw wrong(k, "an integer") }
-            guard range.contains(i) else { throw ConfigError(key: key(k), message: "\(i) is outside \(range.lowerBound)...\(range.upperBound)") }
+            guard range.contains(i) else {
+                throw ConfigError(key: key(k), message: "\(i) is outside \(range.lowerBound)...\(range.upperBound)")
+            }
             return i
         }
         func bool(_ k: String) throws(ConfigError) -> Bool? {
@@ -355,10 +414,13 @@ public enum ConfigLoader {
             guard let b = v.bool else { throw wrong(k, "true or false") }
             return b
         }
-        func choice<E: RawRepresentable & CaseIterable>(_ k: String, _: E.Type) throws(ConfigError) -> E? where E.RawValue == String {
+        func choice<E: RawRepresentable & CaseIterable>(_ k: String, _: E.Type) throws(ConfigError) -> E?
+        where E.RawValue == String {
             guard let s = try string(k) else { return nil }
             guard let e = E(rawValue: s) else {
-                throw ConfigError(key: key(k), message: "\"\(s)\" is not one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ConfigError(
+                    key: key(k), message: "\"\(s)\" is not one of \(E.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             return e
         }

@@ -19,14 +19,18 @@ public struct Daemon {
     let logger: Logger
     let notifier: SystemdNotifier
 
-    public init(config: HallConfig, configPath: String, stateDir: URL, runtimeDir: URL, logger: Logger,
-                environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    public init(
+        config: HallConfig, configPath: String, stateDir: URL, runtimeDir: URL, logger: Logger,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
         self.logger = logger
         // 0750: clerk names and tickets are for hallq's user and group only (the process umask,
         // set at start, makes the files 0640).
-        try FileManager.default.createDirectory(at: stateDir, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o750])
-        let store = try HallStore.openChecked(path: stateDir.appendingPathComponent("hallq.sqlite").path, now: Hall.systemClock())
+        try FileManager.default.createDirectory(
+            at: stateDir, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o750])
+        let store = try HallStore.openChecked(
+            path: stateDir.appendingPathComponent("hallq.sqlite").path, now: Hall.systemClock())
         let hall = try Hall(config: config, store: store, logger: logger)
         let devices = try DeviceHub(hall: hall, config: config, stateDir: stateDir, logger: logger)
         let notifier = SystemdNotifier(environment: environment, logger: logger)
@@ -44,12 +48,14 @@ public struct Daemon {
                 listeners.append((role, .path(runtimeDir.appendingPathComponent("\(role.rawValue).sock").path)))
             }
         }
-        self.server = SocketServer(listeners: listeners, dispatcher: dispatcher, hall: hall, logger: logger,
-                                   limits: config.limits, ready: {
-            let waiting = hall.snapshotEngine().waitingTotal
-            notifier.send("READY=1\nSTATUS=serving; \(waiting) waiting")
-            logger.notice("hallqd ready", metadata: ["waiting": .stringConvertible(waiting)])
-        })
+        self.server = SocketServer(
+            listeners: listeners, dispatcher: dispatcher, hall: hall, logger: logger,
+            limits: config.limits,
+            ready: {
+                let waiting = hall.snapshotEngine().waitingTotal
+                notifier.send("READY=1\nSTATUS=serving; \(waiting) waiting")
+                logger.notice("hallqd ready", metadata: ["waiting": .stringConvertible(waiting)])
+            })
         self.hall = hall
         self.devices = devices
         self.notifier = notifier
@@ -60,9 +66,12 @@ public struct Daemon {
 
     /// `reload` and SIGHUP: read the config file again and hand it to the hall and the devices;
     /// a broken file is refused with BAD-CONFIG and the running config stays.
-    public static func reloader(configPath: String, hall: Hall, devices: DeviceHub, logger: Logger)
-        -> @Sendable () async -> Result<Void, HallError> {
-        return {
+    public static func reloader(
+        configPath: String, hall: Hall, devices: DeviceHub, logger: Logger
+    )
+        -> @Sendable () async -> Result<Void, HallError>
+    {
+        {
             do {
                 let fresh = try ConfigLoader.load(path: configPath)
                 await hall.reconfigure(fresh)
@@ -70,7 +79,8 @@ public struct Daemon {
                 logger.notice("config reloaded", metadata: ["path": .string(configPath)])
                 return .success(())
             } catch {
-                logger.error("config reload refused; keeping the running config", metadata: ["error": .string("\(error)")])
+                logger.error(
+                    "config reload refused; keeping the running config", metadata: ["error": .string("\(error)")])
                 return .failure(HallError(.badConfig, "reload refused, the running config stays: \(error)"))
             }
         }
@@ -78,21 +88,23 @@ public struct Daemon {
 
     public func run() async throws {
         let devices = self.devices
-        let watchdog = WatchdogService(hall: hall, notifier: notifier, logger: logger,
-                                       deviceProblems: { await devices.report().problems })
+        let watchdog = WatchdogService(
+            hall: hall, notifier: notifier, logger: logger,
+            deviceProblems: { await devices.report().problems })
         let hangup = ReloadOnHangup(reload: reloadAction, notifier: notifier)
         // Until ReloadOnHangup traps it, a SIGHUP (a reload asked for during start-up) must not
         // end hallqd, which is the signal's default action.
         signal(SIGHUP, SIG_IGN)
-        let group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: devices),
-                .init(service: server),
-                .init(service: watchdog),
-                .init(service: hangup),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: devices),
+                    .init(service: server),
+                    .init(service: watchdog),
+                    .init(service: hangup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
         try await group.run()
         notifier.send("STATUS=stopped")
         logger.notice("hallqd stopped")

@@ -42,21 +42,28 @@ public actor DeviceHub: Service {
 
     /// The voice announcer `[voice]` asks for. A missing or broken clip pack, or a device that
     /// cannot be opened, makes it degraded, never stops hallqd.
-    static func makeAnnouncer(_ config: HallConfig, stateDir: URL, hall: Hall, log: AsyncStream<Command>.Continuation,
-                              logger: Logger) -> AlsaAnnouncer? {
+    static func makeAnnouncer(
+        _ config: HallConfig, stateDir: URL, hall: Hall, log: AsyncStream<Command>.Continuation,
+        logger: Logger
+    ) -> AlsaAnnouncer? {
         guard let v = config.voice else { return nil }
         let dir = v.clips.map { URL(fileURLWithPath: $0) } ?? stateDir.appendingPathComponent("voice")
         let pack: Result<ClipPack, Wave.Failure>
         do throws(Wave.Failure) { pack = .success(try ClipPackFiles.load(dir)) } catch { pack = .failure(error) }
         return AlsaAnnouncer(
-            device: v.device, pack: pack, repeats: v.repeats, volume: Double(v.volume) / 100, maxBacklog: v.maxBacklogSeconds,
+            device: v.device, pack: pack, repeats: v.repeats, volume: Double(v.volume) / 100,
+            maxBacklog: v.maxBacklogSeconds,
             isCurrent: { a in
                 // Still the ticket in hand at that window, and not called again since.
                 let e = hall.snapshotEngine()
-                return e.windows[a.window]?.current == a.ticket.id && e.live[a.ticket.id]?.lastCalledAt == a.ticket.lastCalledAt
+                return e.windows[a.window]?.current == a.ticket.id
+                    && e.live[a.ticket.id]?.lastCalledAt == a.ticket.lastCalledAt
             },
             report: { a, delay, repeats, dropped in
-                log.yield(.announced(a.ticket, window: a.window, recall: a.recall, delayMs: delay, repeats: repeats, dropped: dropped))
+                log.yield(
+                    .announced(
+                        a.ticket, window: a.window, recall: a.recall, delayMs: delay, repeats: repeats, dropped: dropped
+                    ))
             },
             logger: logger)
     }
@@ -123,10 +130,12 @@ public actor DeviceHub: Service {
     private func announce(_ t: Ticket, window: Int, recall: Bool) {
         guard let announcer, let v = config.voice, let reading = NumberReading(rawValue: v.number) else { return }
         do {
-            let phrase = try PhraseBuilder.clips(template: recall ? v.recall : v.call, ticket: t.label, window: window, reading: reading)
+            let phrase = try PhraseBuilder.clips(
+                template: recall ? v.recall : v.call, ticket: t.label, window: window, reading: reading)
             announcer.announce(Announcement(ticket: t, window: window, recall: recall, phrase: phrase))
         } catch {
-            logger.warning("no announcement", metadata: ["ticket": .string(t.label), "error": .string(error.description)])
+            logger.warning(
+                "no announcement", metadata: ["ticket": .string(t.label), "error": .string(error.description)])
         }
     }
 

@@ -13,8 +13,10 @@ public struct Dispatcher: Sendable {
     let serviceTakes: ServiceTakeLimiter
     let reports: Reports
 
-    public init(hall: Hall, devices: DeviceHub, limits: ClientLimits = .init(),
-                reload: @escaping @Sendable () async -> Result<Void, HallError>) {
+    public init(
+        hall: Hall, devices: DeviceHub, limits: ClientLimits = .init(),
+        reload: @escaping @Sendable () async -> Result<Void, HallError>
+    ) {
         self.hall = hall
         self.devices = devices
         self.reload = reload
@@ -56,7 +58,9 @@ public struct Dispatcher: Sendable {
         case let .export(from, to):
             return try await reports.export(from: from, to: to)
         case let .reprint(label, day):
-            guard let t = try await hall.store.ticket(label: label, day: day) else { throw HallError.unknownTicket(label) }
+            guard let t = try await hall.store.ticket(label: label, day: day) else {
+                throw HallError.unknownTicket(label)
+            }
             try await devices.reprint(t).get()
             return ["ticket": Render.ticket(try await hall.store.ticket(id: t.id) ?? t)]
         case .devices:
@@ -73,7 +77,8 @@ public struct Dispatcher: Sendable {
         if let refusal = await devices.printerRefusal() { throw refusal }
         // Only configured services have a bucket: made-up names cannot grow the table.
         if await hall.read({ $0.config.service(service) != nil }), let wait = serviceTakes.take(service) {
-            throw .rateLimited("service \(service) is issuing tickets too fast; try again in \(Int(wait.rounded(.up))) s")
+            throw .rateLimited(
+                "service \(service) is issuing tickets too fast; try again in \(Int(wait.rounded(.up))) s")
         }
     }
 
@@ -111,7 +116,8 @@ final class ServiceTakeLimiter: @unchecked Sendable {
 
     /// nil when allowed, else the seconds to wait.
     func take(_ service: String) -> Double? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         var b = buckets[service] ?? TokenBucket(burst: perMinute, perMinute: perMinute)
         let wait = b.take(at: SocketServer.monotonicSeconds())
         buckets[service] = b

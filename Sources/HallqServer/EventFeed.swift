@@ -40,17 +40,23 @@ final class EventFeed: @unchecked Sendable {
     func join() -> (UUID, AsyncStream<ByteBuffer?>) {
         let (stream, sink) = AsyncStream<ByteBuffer?>.makeStream(bufferingPolicy: .unbounded)
         let id = UUID()
-        lock.lock(); watchers[id] = Watcher(sink: sink); lock.unlock()
+        lock.lock()
+        watchers[id] = Watcher(sink: sink)
+        lock.unlock()
         return (id, stream)
     }
 
     /// The watcher wrote `bytes` to its client.
     func written(_ id: UUID, _ bytes: Int) {
-        lock.lock(); watchers[id]?.pending -= bytes; lock.unlock()
+        lock.lock()
+        watchers[id]?.pending -= bytes
+        lock.unlock()
     }
 
     func leave(_ id: UUID) {
-        lock.lock(); let w = watchers.removeValue(forKey: id); lock.unlock()
+        lock.lock()
+        let w = watchers.removeValue(forKey: id)
+        lock.unlock()
         w?.sink.finish()
     }
 
@@ -73,6 +79,9 @@ final class EventFeed: @unchecked Sendable {
             for l in lines { w.sink.yield(l) }
         }
         lock.unlock()
-        for w in behind { w.sink.yield(nil); w.sink.finish() }
+        for w in behind {
+            w.sink.yield(nil)
+            w.sink.finish()
+        }
     }
 }

@@ -35,8 +35,10 @@ public final class Hall: @unchecked Sendable {
     private var lastClockStep: (at: Millis, ms: Int64)?
     static let clockStepThreshold: Int64 = 5000
 
-    public init(config: HallConfig, store: HallStore, clock: @escaping @Sendable () -> Millis = Hall.systemClock,
-                mono: @escaping @Sendable () -> MonoStamp? = Hall.systemMono, logger: Logger) throws {
+    public init(
+        config: HallConfig, store: HallStore, clock: @escaping @Sendable () -> Millis = Hall.systemClock,
+        mono: @escaping @Sendable () -> MonoStamp? = Hall.systemMono, logger: Logger
+    ) throws {
         self.store = store
         self.clock = clock
         self.monoClock = mono
@@ -75,7 +77,9 @@ public final class Hall: @unchecked Sendable {
     }
 
     /// Apply to a copy, commit, then swap the copy in and tell the subscribers. On the engine queue.
-    private func commitOnQueue(_ command: Command, origin: Origin, now: Millis, mono: MonoStamp?) -> Result<Committed, HallError> {
+    private func commitOnQueue(
+        _ command: Command, origin: Origin, now: Millis, mono: MonoStamp?
+    ) -> Result<Committed, HallError> {
         var next = engine
         let effects: Effects
         do {
@@ -100,7 +104,8 @@ public final class Hall: @unchecked Sendable {
     /// Both clocks, and a `clock` event first when the wall clock stepped since the last reading.
     /// On the engine queue.
     private func readClocks() -> (Millis, MonoStamp?) {
-        let now = clock(), mono = monoClock()
+        let now = clock()
+        let mono = monoClock()
         guard let mono else { return (now, nil) }
         let offset = now - mono.ms
         if let before = clockOffset, abs(offset - before) > Self.clockStepThreshold {
@@ -117,7 +122,10 @@ public final class Hall: @unchecked Sendable {
     /// Looks for a wall-clock step now (the watchdog asks, so a step is logged even in a quiet hall).
     public func checkClock() async {
         await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
-            queue.async { _ = self.readClocks(); cont.resume() }
+            queue.async {
+                _ = self.readClocks()
+                cont.resume()
+            }
         }
     }
 
@@ -141,7 +149,10 @@ public final class Hall: @unchecked Sendable {
     /// Swaps the config without touching the queue (reload).
     public func reconfigure(_ config: HallConfig) async {
         await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
-            queue.async { self.engine.reconfigure(config); cont.resume() }
+            queue.async {
+                self.engine.reconfigure(config)
+                cont.resume()
+            }
         }
     }
 

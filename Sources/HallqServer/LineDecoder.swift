@@ -51,7 +51,9 @@ struct LineDecoder: ByteToMessageDecoder {
         return .needMoreData
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+    mutating func decodeLast(
+        context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool
+    ) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
         // A last line without a newline still counts as a request (not the tail of an over-long one).
         if buffer.readableBytes > 0, let rest = buffer.readSlice(length: buffer.readableBytes), !discarding {

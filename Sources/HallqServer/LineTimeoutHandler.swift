@@ -18,10 +18,10 @@ final class LineTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
         let view = unwrapInboundIn(data).readableBytesView
         if let last = view.last {
             if last == UInt8(ascii: "\n") {
-                cancel()                                    // every line in this chunk is complete
+                cancel()  // every line in this chunk is complete
             } else if view.contains(UInt8(ascii: "\n")) || pending == nil {
-                start(context.channel)                      // a new line began in this chunk
-            }                                               // else: the same line goes on, same deadline
+                start(context.channel)  // a new line began in this chunk
+            }  // else: the same line goes on, same deadline
         }
         context.fireChannelRead(data)
     }
@@ -42,7 +42,8 @@ final class LineTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
         cancel()
         let seconds = timeout.nanoseconds / 1_000_000_000
         pending = channel.eventLoop.scheduleTask(in: timeout) {
-            SocketServer.refuse(channel, HallError(.tooSlow, "a request line must end within \(seconds) s of its first byte; closing"))
+            SocketServer.refuse(
+                channel, HallError(.tooSlow, "a request line must end within \(seconds) s of its first byte; closing"))
         }
     }
 }

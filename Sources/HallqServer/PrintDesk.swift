@@ -17,7 +17,10 @@ actor PrintDesk {
     private let jobs: AsyncStream<Job>
     private let jobSink: AsyncStream<Job>.Continuation
 
-    struct Job: Sendable { var ticketId: Int64; var layout: TicketLayout }
+    struct Job: Sendable {
+        var ticketId: Int64
+        var layout: TicketLayout
+    }
 
     init(hall: Hall, config: HallConfig, stateDir: URL, logger: Logger) throws {
         self.hall = hall
@@ -34,8 +37,9 @@ actor PrintDesk {
         case .virtual: return try VirtualPrinter(directory: stateDir.appendingPathComponent("printer"), logger: logger)
         case .none: return nil
         case .usb:
-            return try UsbPrinter.make(vendor: config.printer.vendor, product: config.printer.product, profile: profile,
-                                       logger: logger)
+            return try UsbPrinter.make(
+                vendor: config.printer.vendor, product: config.printer.product, profile: profile,
+                logger: logger)
         case .usblp:
             return UsblpPrinter.make(path: config.printer.path ?? "/dev/usb/lp0", profile: profile, logger: logger)
         }
@@ -53,8 +57,11 @@ actor PrintDesk {
     /// A ticket was issued: its paper goes into the print queue.
     func issued(_ t: Ticket, ahead: Int, etaMinutes: Int, calendar: HallCalendar) {
         guard printer != nil else { return }
-        jobSink.yield(Job(ticketId: t.id, layout: TicketLayout.make(
-            ticket: t, ahead: ahead, etaMinutes: etaMinutes, config: config, calendar: calendar)))
+        jobSink.yield(
+            Job(
+                ticketId: t.id,
+                layout: TicketLayout.make(
+                    ticket: t, ahead: ahead, etaMinutes: etaMinutes, config: config, calendar: calendar)))
     }
 
     /// Prints jobs until `finish`; every job handed over before is printed and recorded.
@@ -74,15 +81,19 @@ actor PrintDesk {
             try await printer.print(job.layout)
             result = .success(())
         } catch {
-            logger.warning("ticket did not print", metadata: ["ticket": .string(job.layout.label), "reason": .string(error.reason)])
+            logger.warning(
+                "ticket did not print",
+                metadata: ["ticket": .string(job.layout.label), "reason": .string(error.reason)])
             result = .failure(error)
         }
-        let cmd: Command = switch result {
-        case .success: .printed(ticketId: job.ticketId, status: .printed, error: nil)
-        case let .failure(f): .printed(ticketId: job.ticketId, status: .failed, error: f.reason)
-        }
+        let cmd: Command =
+            switch result {
+            case .success: .printed(ticketId: job.ticketId, status: .printed, error: nil)
+            case let .failure(f): .printed(ticketId: job.ticketId, status: .failed, error: f.reason)
+            }
         if case let .failure(e) = await hall.submit(cmd, origin: .system) {
-            logger.error("print status not saved", metadata: ["ticket": .string(job.layout.label), "error": .string("\(e)")])
+            logger.error(
+                "print status not saved", metadata: ["ticket": .string(job.layout.label), "error": .string("\(e)")])
         }
         return result
     }
@@ -92,8 +103,9 @@ actor PrintDesk {
         guard printer != nil else { return .failure(HallError(.printerOffline, "no printer is configured")) }
         let engine = await hall.read { $0 }
         let ahead = t.state == .waiting ? engine.ahead(of: t) : 0
-        let layout = TicketLayout.make(ticket: t, ahead: ahead, etaMinutes: engine.etaMinutes(service: t.service, ahead: ahead),
-                                       config: config, calendar: engine.calendar)
+        let layout = TicketLayout.make(
+            ticket: t, ahead: ahead, etaMinutes: engine.etaMinutes(service: t.service, ahead: ahead),
+            config: config, calendar: engine.calendar)
         switch await printNow(Job(ticketId: t.id, layout: layout)) {
         case .success: return .success(())
         case let .failure(f): return .failure(HallError(.printerOffline, "reprint failed: \(f.reason)"))

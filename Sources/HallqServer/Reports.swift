@@ -9,8 +9,10 @@ struct Reports: Sendable {
 
     func stats(from: String, to: String, by: StatsDimension) async throws -> [String: JSONValue] {
         let (tickets, legs, cal) = try await rows(from: from, to: to)
-        return ["from": .string(from), "to": .string(to), "by": .string(by.rawValue),
-                "rows": .array(Statistics.rows(by: by, tickets: tickets, legs: legs, calendar: cal).map(Render.stats))]
+        return [
+            "from": .string(from), "to": .string(to), "by": .string(by.rawValue),
+            "rows": .array(Statistics.rows(by: by, tickets: tickets, legs: legs, calendar: cal).map(Render.stats)),
+        ]
     }
 
     func export(from: String, to: String) async throws -> [String: JSONValue] {
@@ -22,7 +24,9 @@ struct Reports: Sendable {
         guard let t = try await hall.store.ticket(label: label, day: day) else { throw HallError.unknownTicket(label) }
         let cal = await hall.read { $0.calendar }
         let events = try await hall.store.events(ticketId: t.id).map { se -> JSONValue in
-            guard case var .object(o) = Render.event(se.event, role: se.role, uid: se.uid, calendar: cal) else { return .null }
+            guard case var .object(o) = Render.event(se.event, role: se.role, uid: se.uid, calendar: cal) else {
+                return .null
+            }
             o["seq"] = .int(se.seq)
             return .object(o)
         }
@@ -37,6 +41,8 @@ struct Reports: Sendable {
         guard from <= to else { throw HallError.badRequest("from must not be after to") }
         // The next local midnight after `to`, found from a time safely inside the next day.
         let end = cal.startOfDay(cal.day(toStart + 30 * 3_600_000)) ?? (toStart + 86_400_000)
-        return (try await hall.store.tickets(fromDay: from, toDay: to), try await hall.store.legs(from: start, to: end), cal)
+        return (
+            try await hall.store.tickets(fromDay: from, toDay: to), try await hall.store.legs(from: start, to: end), cal
+        )
     }
 }

@@ -3,8 +3,8 @@ import HallqCore
 import HallqDevices
 import HallqEncoders
 import HallqProtocol
-import Logging
 import HallqStore
+import Logging
 
 /// Keeps every window sign and the lobby screen showing the live queue: a fresh call flashes for
 /// `call_hold_s`, then the sign says what is being served; the lobby lists the latest calls. It
@@ -32,8 +32,9 @@ actor SignBoard {
         for bus in config.buses {
             switch bus.kind {
             case .virtual:
-                buses[bus.name] = try VirtualSignBus(name: bus.name, directory: stateDir.appendingPathComponent("signs"),
-                                                     logger: logger)
+                buses[bus.name] = try VirtualSignBus(
+                    name: bus.name, directory: stateDir.appendingPathComponent("signs"),
+                    logger: logger)
             case .serial:
                 guard let encoder = SignEncoders.make(for: bus) else { continue }  // the loader checked the name
                 var geometry: [Int: SignGeometry] = [:]
@@ -95,9 +96,11 @@ actor SignBoard {
     func report() async -> [DeviceReport.Bus] {
         var out: [DeviceReport.Bus] = []
         for b in config.buses {
-            out.append(DeviceReport.Bus(name: b.name, kind: b.kind.rawValue, proto: b.proto, path: b.path,
-                                        health: await buses[b.name]?.health() ?? "not-driven",
-                                        signs: await buses[b.name]?.signHealth() ?? [:]))
+            out.append(
+                DeviceReport.Bus(
+                    name: b.name, kind: b.kind.rawValue, proto: b.proto, path: b.path,
+                    health: await buses[b.name]?.health() ?? "not-driven",
+                    signs: await buses[b.name]?.signHealth() ?? [:]))
         }
         return out
     }
@@ -109,8 +112,11 @@ actor SignBoard {
     }
 
     private func showWindow(_ n: Int, engine: QueueEngine, freshCall: Bool) async {
-        guard let wc = config.window(n), let sign = wc.sign, let bus = buses[sign.bus], let w = engine.windows[n] else { return }
-        let content = SignText.window(w, ticket: w.current.flatMap { engine.live[$0] }, freshCall: freshCall, config: config)
+        guard let wc = config.window(n), let sign = wc.sign, let bus = buses[sign.bus], let w = engine.windows[n] else {
+            return
+        }
+        let content = SignText.window(
+            w, ticket: w.current.flatMap { engine.live[$0] }, freshCall: freshCall, config: config)
         await bus.show(content, address: sign.address)
     }
 

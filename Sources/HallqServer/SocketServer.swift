@@ -35,9 +35,11 @@ public struct SocketServer: Service {
     let limits: ClientLimits
     let feed: EventFeed
 
-    public init(listeners: [(Role, ListenerSource)], dispatcher: Dispatcher, hall: Hall, logger: Logger,
-                limits: ClientLimits = .init(), group: MultiThreadedEventLoopGroup = .singleton,
-                ready: @escaping @Sendable () -> Void = {}) {
+    public init(
+        listeners: [(Role, ListenerSource)], dispatcher: Dispatcher, hall: Hall, logger: Logger,
+        limits: ClientLimits = .init(), group: MultiThreadedEventLoopGroup = .singleton,
+        ready: @escaping @Sendable () -> Void = {}
+    ) {
         self.listeners = listeners
         self.dispatcher = dispatcher
         self.hall = hall
@@ -70,7 +72,9 @@ public struct SocketServer: Service {
                                 }
                             }
                         } catch {
-                            logger.error("listener stopped", metadata: ["role": .string(role.rawValue), "error": .string("\(error)")])
+                            logger.error(
+                                "listener stopped",
+                                metadata: ["role": .string(role.rawValue), "error": .string("\(error)")])
                         }
                     }
                 }
@@ -94,28 +98,34 @@ public struct SocketServer: Service {
         let initializer: @Sendable (any Channel) -> EventLoopFuture<Connection> = { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(LineTimeoutHandler(seconds: lineTimeout))
-                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder(maxLength: Wire.maxLineBytes)))
+                try channel.pipeline.syncOperations.addHandler(
+                    ByteToMessageHandler(LineDecoder(maxLength: Wire.maxLineBytes)))
                 return try Connection(wrappingChannelSynchronously: channel)
             }
         }
         switch source {
         case let .path(path):
-            let server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true,
-                                                  childChannelInitializer: initializer)
+            let server = try await bootstrap.bind(
+                unixDomainSocketPath: path, cleanupExistingSocketFile: true,
+                childChannelInitializer: initializer)
             // Owner and group may connect; the group is how a hall grants clerks and kiosks access.
             chmod(path, 0o660)
             logger.info("listening", metadata: ["role": .string(role.rawValue), "path": .string(path)])
             return server
         case let .descriptor(fd):
-            logger.info("listening on inherited socket", metadata: ["role": .string(role.rawValue), "fd": .stringConvertible(fd)])
+            logger.info(
+                "listening on inherited socket",
+                metadata: ["role": .string(role.rawValue), "fd": .stringConvertible(fd)])
             return try await bootstrap.bind(fd, childChannelInitializer: initializer)
         }
     }
 
     private func peerUID(_ channel: any Channel) async -> Int? {
         guard let provider = channel as? any SocketOptionProvider else { return nil }
-        let cred: PeerCredentials? = try? await provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET),
-                                                                        name: SocketOptionName(SO_PEERCRED)).get()
+        let cred: PeerCredentials? = try? await provider.unsafeGetSocketOption(
+            level: SocketOptionLevel(SOL_SOCKET),
+            name: SocketOptionName(SO_PEERCRED)
+        ).get()
         return cred.map { Int($0.uid) }
     }
 
@@ -126,7 +136,14 @@ public struct SocketServer: Service {
             // A client opening connection after connection must not use up the daemon's files.
             logger.warning("connection refused: too many open", metadata: ["role": .string(role.rawValue)])
             try? await conn.executeThenClose { _, outbound in
-                try await outbound.write(Self.line(Wire.error(id: nil, HallError(.busy, "too many connections on the \(role.rawValue) socket (\(Self.maxConnectionsPerSocket)); closing"))))
+                try await outbound.write(
+                    Self.line(
+                        Wire.error(
+                            id: nil,
+                            HallError(
+                                .busy,
+                                "too many connections on the \(role.rawValue) socket (\(Self.maxConnectionsPerSocket)); closing"
+                            ))))
             }
             return
         }
@@ -140,7 +157,13 @@ public struct SocketServer: Service {
                     open.touch(token)
                     switch frame {
                     case .tooLong:
-                        try await outbound.write(Self.line(Wire.error(id: nil, HallError(.tooLong, "a request line may be at most \(Wire.maxLineBytes) bytes; closing"))))
+                        try await outbound.write(
+                            Self.line(
+                                Wire.error(
+                                    id: nil,
+                                    HallError(
+                                        .tooLong, "a request line may be at most \(Wire.maxLineBytes) bytes; closing")))
+                        )
                         return
                     case let .line(buffer):
                         let bytes = buffer.readableBytesView
@@ -164,11 +187,17 @@ public struct SocketServer: Service {
                             return
                         case let .success(request):
                             if case .command(.take) = request, let wait = takes.take(at: Self.monotonicSeconds()) {
-                                try await outbound.write(Self.line(Wire.error(id: id, .rateLimited(
-                                    "this connection takes tickets too fast; try again in \(Int(wait.rounded(.up))) s"))))
+                                try await outbound.write(
+                                    Self.line(
+                                        Wire.error(
+                                            id: id,
+                                            .rateLimited(
+                                                "this connection takes tickets too fast; try again in \(Int(wait.rounded(.up))) s"
+                                            ))))
                                 continue
                             }
-                            try await outbound.write(Self.line(await dispatcher.reply(to: request, id: id, origin: origin)))
+                            try await outbound.write(
+                                Self.line(await dispatcher.reply(to: request, id: id, origin: origin)))
                         }
                     }
                 }
@@ -184,7 +213,14 @@ public struct SocketServer: Service {
         defer { feed.leave(id) }
         for await line in events {
             guard let line else {
-                try await outbound.write(Self.line(Wire.error(id: nil, HallError(.tooSlow, "watcher left more than \(limits.watchBacklogBytes / 1024) KB of events unread; closing"))))
+                try await outbound.write(
+                    Self.line(
+                        Wire.error(
+                            id: nil,
+                            HallError(
+                                .tooSlow,
+                                "watcher left more than \(limits.watchBacklogBytes / 1024) KB of events unread; closing"
+                            ))))
                 return
             }
             let n = line.readableBytes
@@ -227,14 +263,22 @@ final class OpenConnections: @unchecked Sendable {
     /// the longest time, watchers excepted) is told IDLE-CLOSED and closed to make room; nil when
     /// every connection on the socket is a watcher.
     func add(_ c: any Channel, role: Role, limit: Int) -> Int? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         let mine = entries.filter { $0.value.role == role }
         if mine.count >= limit {
-            guard let (victim, e) = mine.filter({ !$0.value.watching }).min(by: { $0.value.lastActive < $1.value.lastActive }) else {
+            guard
+                let (victim, e) = mine.filter({ !$0.value.watching }).min(by: {
+                    $0.value.lastActive < $1.value.lastActive
+                })
+            else {
                 return nil
             }
             entries[victim] = nil
-            SocketServer.refuse(e.channel, HallError(.idleClosed, "the \(role.rawValue) socket is full and this connection was idle longest; closing"))
+            SocketServer.refuse(
+                e.channel,
+                HallError(
+                    .idleClosed, "the \(role.rawValue) socket is full and this connection was idle longest; closing"))
         }
         next += 1
         entries[next] = Entry(role: role, channel: c, lastActive: DispatchTime.now().uptimeNanoseconds)
@@ -242,17 +286,28 @@ final class OpenConnections: @unchecked Sendable {
         return next
     }
 
-    func remove(_ token: Int) { lock.lock(); entries[token] = nil; lock.unlock() }
+    func remove(_ token: Int) {
+        lock.lock()
+        entries[token] = nil
+        lock.unlock()
+    }
 
     /// A request line arrived on this connection.
     func touch(_ token: Int) {
-        lock.lock(); entries[token]?.lastActive = DispatchTime.now().uptimeNanoseconds; lock.unlock()
+        lock.lock()
+        entries[token]?.lastActive = DispatchTime.now().uptimeNanoseconds
+        lock.unlock()
     }
 
-    func setWatching(_ token: Int) { lock.lock(); entries[token]?.watching = true; lock.unlock() }
+    func setWatching(_ token: Int) {
+        lock.lock()
+        entries[token]?.watching = true
+        lock.unlock()
+    }
 
     func stopReading() {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         stopping = true
         for e in entries.values { Self.stopReading(e.channel) }
     }

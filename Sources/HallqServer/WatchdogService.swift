@@ -22,7 +22,8 @@ struct WatchdogService: Service {
         var interval: Duration = .seconds(5)
         var pinging = false
         if let usec = env["WATCHDOG_USEC"].flatMap(Int64.init), usec > 0,
-           env["WATCHDOG_PID"].flatMap(Int32.init).map({ $0 == getpid() }) ?? true {
+            env["WATCHDOG_PID"].flatMap(Int32.init).map({ $0 == getpid() }) ?? true
+        {
             interval = .microseconds(usec / 2)
             pinging = true
         }
@@ -34,7 +35,8 @@ struct WatchdogService: Service {
                 await hall.checkClock()
                 let waiting = await hall.read { $0.waitingTotal }
                 let problems = await deviceProblems()
-                let status = "serving; \(waiting) waiting" + (problems.isEmpty ? "" : "; " + problems.joined(separator: ", "))
+                let status =
+                    "serving; \(waiting) waiting" + (problems.isEmpty ? "" : "; " + problems.joined(separator: ", "))
                 if status != lastStatus {
                     notifier.send("STATUS=\(status)")
                     lastStatus = status

@@ -44,8 +44,9 @@ public final class HallStore: Sendable {
     /// written shows at start (`openChecked`).
     func recordStart(now: Int64) throws {
         try pool.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('last_start_ms', ?)",
-                           arguments: [String(now)])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('last_start_ms', ?)",
+                arguments: [String(now)])
         }
     }
 
@@ -53,102 +54,104 @@ public final class HallStore: Sendable {
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1-log-tickets-legs-windows") { db in
-            try db.execute(sql: """
-                CREATE TABLE events (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    at_ms INTEGER NOT NULL,
-                    at TEXT NOT NULL,
-                    day TEXT NOT NULL,
-                    type TEXT NOT NULL,
-                    ticket_id INTEGER,
-                    ticket TEXT,
-                    service TEXT,
-                    window INTEGER,
-                    clerk TEXT,
-                    role TEXT,
-                    peer_uid INTEGER,
-                    details TEXT NOT NULL DEFAULT '{}'
-                );
-                CREATE INDEX events_ticket ON events(ticket_id);
-                CREATE INDEX events_day ON events(day);
-                CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
-                    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
-                CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
-                    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+            try db.execute(
+                sql: """
+                    CREATE TABLE events (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        at_ms INTEGER NOT NULL,
+                        at TEXT NOT NULL,
+                        day TEXT NOT NULL,
+                        type TEXT NOT NULL,
+                        ticket_id INTEGER,
+                        ticket TEXT,
+                        service TEXT,
+                        window INTEGER,
+                        clerk TEXT,
+                        role TEXT,
+                        peer_uid INTEGER,
+                        details TEXT NOT NULL DEFAULT '{}'
+                    );
+                    CREATE INDEX events_ticket ON events(ticket_id);
+                    CREATE INDEX events_day ON events(day);
+                    CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+                        BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+                    CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+                        BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
 
-                CREATE TABLE tickets (
-                    id INTEGER PRIMARY KEY,
-                    day TEXT NOT NULL,
-                    service TEXT NOT NULL,
-                    issued_service TEXT NOT NULL,
-                    number INTEGER NOT NULL,
-                    label TEXT NOT NULL,
-                    key TEXT,
-                    issued_at INTEGER NOT NULL,
-                    queued_at INTEGER NOT NULL,
-                    state TEXT NOT NULL,
-                    window INTEGER,
-                    target_window INTEGER,
-                    priority INTEGER NOT NULL,
-                    clerk TEXT,
-                    first_called_at INTEGER,
-                    last_called_at INTEGER,
-                    call_at INTEGER,
-                    started_at INTEGER,
-                    finished_at INTEGER,
-                    outcome TEXT,
-                    recalls INTEGER NOT NULL,
-                    transfers INTEGER NOT NULL,
-                    noshows INTEGER NOT NULL,
-                    print_status TEXT NOT NULL,
-                    print_error TEXT,
-                    rating INTEGER,
-                    UNIQUE (day, issued_service, number)
-                );
-                CREATE INDEX tickets_label ON tickets(label, day);
-                CREATE INDEX tickets_state ON tickets(state);
+                    CREATE TABLE tickets (
+                        id INTEGER PRIMARY KEY,
+                        day TEXT NOT NULL,
+                        service TEXT NOT NULL,
+                        issued_service TEXT NOT NULL,
+                        number INTEGER NOT NULL,
+                        label TEXT NOT NULL,
+                        key TEXT,
+                        issued_at INTEGER NOT NULL,
+                        queued_at INTEGER NOT NULL,
+                        state TEXT NOT NULL,
+                        window INTEGER,
+                        target_window INTEGER,
+                        priority INTEGER NOT NULL,
+                        clerk TEXT,
+                        first_called_at INTEGER,
+                        last_called_at INTEGER,
+                        call_at INTEGER,
+                        started_at INTEGER,
+                        finished_at INTEGER,
+                        outcome TEXT,
+                        recalls INTEGER NOT NULL,
+                        transfers INTEGER NOT NULL,
+                        noshows INTEGER NOT NULL,
+                        print_status TEXT NOT NULL,
+                        print_error TEXT,
+                        rating INTEGER,
+                        UNIQUE (day, issued_service, number)
+                    );
+                    CREATE INDEX tickets_label ON tickets(label, day);
+                    CREATE INDEX tickets_state ON tickets(state);
 
-                CREATE TABLE legs (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    ticket_id INTEGER NOT NULL REFERENCES tickets(id),
-                    day TEXT NOT NULL,
-                    label TEXT NOT NULL,
-                    service TEXT NOT NULL,
-                    window INTEGER NOT NULL,
-                    clerk TEXT,
-                    queued_at INTEGER NOT NULL,
-                    called_at INTEGER NOT NULL,
-                    ended_at INTEGER NOT NULL,
-                    outcome TEXT NOT NULL
-                );
-                CREATE INDEX legs_called ON legs(called_at);
+                    CREATE TABLE legs (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+                        day TEXT NOT NULL,
+                        label TEXT NOT NULL,
+                        service TEXT NOT NULL,
+                        window INTEGER NOT NULL,
+                        clerk TEXT,
+                        queued_at INTEGER NOT NULL,
+                        called_at INTEGER NOT NULL,
+                        ended_at INTEGER NOT NULL,
+                        outcome TEXT NOT NULL
+                    );
+                    CREATE INDEX legs_called ON legs(called_at);
 
-                CREATE TABLE windows (
-                    number INTEGER PRIMARY KEY,
-                    clerk TEXT,
-                    paused INTEGER NOT NULL,
-                    current INTEGER
-                );
+                    CREATE TABLE windows (
+                        number INTEGER PRIMARY KEY,
+                        clerk TEXT,
+                        paused INTEGER NOT NULL,
+                        current INTEGER
+                    );
 
-                CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                """)
+                    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    """)
         }
         // Clock steps: queue order by sequence, durations measured on the monotonic clock.
         // Existing rows keep their order (queued_at is a fine sequence for them) and get their
         // durations from wall time, clamped at 0.
         m.registerMigration("v2-queue-seq-monotonic-durations") { db in
-            try db.execute(sql: """
-                ALTER TABLE tickets ADD COLUMN queue_seq INTEGER NOT NULL DEFAULT 0;
-                ALTER TABLE tickets ADD COLUMN queued_mono TEXT;
-                ALTER TABLE tickets ADD COLUMN call_mono TEXT;
-                ALTER TABLE tickets ADD COLUMN wait_ms INTEGER;
-                ALTER TABLE tickets ADD COLUMN service_ms INTEGER;
-                UPDATE tickets SET queue_seq = queued_at;
-                ALTER TABLE legs ADD COLUMN wait_ms INTEGER NOT NULL DEFAULT 0;
-                ALTER TABLE legs ADD COLUMN service_ms INTEGER NOT NULL DEFAULT 0;
-                ALTER TABLE legs ADD COLUMN clock_note TEXT;
-                UPDATE legs SET wait_ms = MAX(0, called_at - queued_at), service_ms = MAX(0, ended_at - called_at);
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE tickets ADD COLUMN queue_seq INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE tickets ADD COLUMN queued_mono TEXT;
+                    ALTER TABLE tickets ADD COLUMN call_mono TEXT;
+                    ALTER TABLE tickets ADD COLUMN wait_ms INTEGER;
+                    ALTER TABLE tickets ADD COLUMN service_ms INTEGER;
+                    UPDATE tickets SET queue_seq = queued_at;
+                    ALTER TABLE legs ADD COLUMN wait_ms INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE legs ADD COLUMN service_ms INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE legs ADD COLUMN clock_note TEXT;
+                    UPDATE legs SET wait_ms = MAX(0, called_at - queued_at), service_ms = MAX(0, ended_at - called_at);
+                    """)
         }
         return m
     }
@@ -166,23 +169,32 @@ public final class HallStore: Sendable {
             for l in o.legs { try l.insert(db) }
             for w in o.windows { try w.save(db) }
             for p in o.prints {
-                try db.execute(sql: "UPDATE tickets SET print_status = ?, print_error = ? WHERE id = ?",
-                               arguments: [p.status.rawValue, p.error, p.ticketId])
+                try db.execute(
+                    sql: "UPDATE tickets SET print_status = ?, print_error = ? WHERE id = ?",
+                    arguments: [p.status.rawValue, p.error, p.ticketId])
             }
             if let m = o.hallMode {
-                try db.execute(sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('hall_mode', ?)", arguments: [m.rawValue])
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('hall_mode', ?)", arguments: [m.rawValue])
             }
             for e in o.events { try Self.append(e, origin: origin, db) }
         }
     }
 
     static func append(_ e: HallEvent, origin: Origin, _ db: Database) throws {
-        let details = (try? String(data: JSONSerialization.data(withJSONObject: e.details, options: [.sortedKeys]), encoding: .utf8)) ?? "{}"
-        try db.execute(sql: """
-            INSERT INTO events(at_ms, at, day, type, ticket_id, ticket, service, window, clerk, role, peer_uid, details)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [e.at, isoUTC(e.at), e.day, e.type.rawValue, e.ticketId, e.label, e.service, e.window, e.clerk,
-                             origin.role, origin.uid, details])
+        let details =
+            (try? String(
+                data: JSONSerialization.data(withJSONObject: e.details, options: [.sortedKeys]), encoding: .utf8))
+            ?? "{}"
+        try db.execute(
+            sql: """
+                INSERT INTO events(at_ms, at, day, type, ticket_id, ticket, service, window, clerk, role, peer_uid, details)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                e.at, isoUTC(e.at), e.day, e.type.rawValue, e.ticketId, e.label, e.service, e.window, e.clerk,
+                origin.role, origin.uid, details,
+            ])
     }
 
     // MARK: - Rebuild
@@ -197,23 +209,33 @@ public final class HallStore: Sendable {
                 s.hallMode = HallMode(rawValue: m) ?? .auto
             }
             let yesterday = calendar.day(now - 86_400_000)
-            for row in try Row.fetchAll(db, sql: """
-                SELECT day, issued_service, MAX(number) AS n FROM tickets WHERE day >= ? GROUP BY day, issued_service
-                """, arguments: [yesterday]) {
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT day, issued_service, MAX(number) AS n FROM tickets WHERE day >= ? GROUP BY day, issued_service
+                    """, arguments: [yesterday])
+            {
                 s.counters[QueueEngine.counterKey(day: row["day"], service: row["issued_service"])] = row["n"]
             }
-            s.keyed = try Ticket.filter(sql: "key IS NOT NULL AND issued_at > ?",
-                                        arguments: [now - Millis(rules.idempotencySeconds) * 1000]).fetchAll(db)
-            for t in try Ticket.filter(sql: "state = 'done' AND outcome != 'noshow' AND finished_at > ? AND window IS NOT NULL",
-                                       arguments: [now - Millis(rules.ratingSeconds) * 1000])
-                .order(sql: "finished_at").fetchAll(db) {
+            s.keyed = try Ticket.filter(
+                sql: "key IS NOT NULL AND issued_at > ?",
+                arguments: [now - Millis(rules.idempotencySeconds) * 1000]
+            ).fetchAll(db)
+            for t in try Ticket.filter(
+                sql: "state = 'done' AND outcome != 'noshow' AND finished_at > ? AND window IS NOT NULL",
+                arguments: [now - Millis(rules.ratingSeconds) * 1000]
+            )
+            .order(sql: "finished_at").fetchAll(db) {
                 s.lastFinished[t.window!] = t
             }
-            for row in try Row.fetchAll(db, sql: """
-                SELECT service, service_ms AS ms FROM (
-                    SELECT *, ROW_NUMBER() OVER (PARTITION BY service ORDER BY id DESC) AS rn
-                    FROM legs WHERE outcome = 'served') WHERE rn <= 20 ORDER BY id
-                """) {
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT service, service_ms AS ms FROM (
+                        SELECT *, ROW_NUMBER() OVER (PARTITION BY service ORDER BY id DESC) AS rn
+                        FROM legs WHERE outcome = 'served') WHERE rn <= 20 ORDER BY id
+                    """)
+            {
                 s.durations[row["service"], default: []].append(Double(row["ms"] as Int64) / 1000)
             }
             s.lastTicketId = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM tickets") ?? 0
@@ -230,7 +252,8 @@ public final class HallStore: Sendable {
     public func ticket(label: String, day: String?) async throws -> Ticket? {
         try await pool.read { db in
             if let day {
-                return try Ticket.filter(sql: "label = ? AND day = ?", arguments: [label, day]).order(sql: "id DESC").fetchOne(db)
+                return try Ticket.filter(sql: "label = ? AND day = ?", arguments: [label, day]).order(sql: "id DESC")
+                    .fetchOne(db)
             }
             return try Ticket.filter(sql: "label = ?", arguments: [label]).order(sql: "id DESC").fetchOne(db)
         }
@@ -243,7 +266,8 @@ public final class HallStore: Sendable {
     /// The whole timeline of one ticket, oldest first.
     public func events(ticketId: Int64) async throws -> [StoredEvent] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE ticket_id = ? ORDER BY seq", arguments: [ticketId]).compactMap(Self.storedEvent)
+            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE ticket_id = ? ORDER BY seq", arguments: [ticketId])
+                .compactMap(Self.storedEvent)
         }
     }
 
@@ -256,11 +280,13 @@ public final class HallStore: Sendable {
         guard let type = EventType(rawValue: row["type"]) else { return nil }
         var details: [String: String] = [:]
         if let text: String = row["details"], let data = text.data(using: .utf8),
-           let obj = try? JSONSerialization.jsonObject(with: data) as? [String: String] {
+            let obj = try? JSONSerialization.jsonObject(with: data) as? [String: String]
+        {
             details = obj
         }
-        var e = HallEvent(type: type, at: row["at_ms"], day: row["day"], window: row["window"], clerk: row["clerk"],
-                          details: details)
+        var e = HallEvent(
+            type: type, at: row["at_ms"], day: row["day"], window: row["window"], clerk: row["clerk"],
+            details: details)
         e.ticketId = row["ticket_id"]
         e.label = row["ticket"]
         e.service = row["service"]
@@ -284,8 +310,10 @@ public final class HallStore: Sendable {
     /// The latest calls, newest first, for the lobby screen.
     public func recentCalls(limit: Int) async throws -> [(label: String, window: Int)] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT ticket, window FROM events WHERE type IN ('call', 'recall') ORDER BY seq DESC LIMIT ?",
-                             arguments: [limit]).map { ($0["ticket"], $0["window"]) }
+            try Row.fetchAll(
+                db, sql: "SELECT ticket, window FROM events WHERE type IN ('call', 'recall') ORDER BY seq DESC LIMIT ?",
+                arguments: [limit]
+            ).map { ($0["ticket"], $0["window"]) }
         }
     }
 }

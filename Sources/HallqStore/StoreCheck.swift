@@ -32,8 +32,9 @@ public enum StoreProblem: Error, CustomStringConvertible {
                 or move the file away to start with an empty queue and history.
                 """
         case let .notWritable(path, detail):
-            return "the database \(path) cannot be written (\(detail)): check that its file system is mounted read-write, " +
-                "that the file is not immutable (lsattr), that the disk is not full, and that hallqd's user owns \((path as NSString).deletingLastPathComponent)"
+            return
+                "the database \(path) cannot be written (\(detail)): check that its file system is mounted read-write, "
+                + "that the file is not immutable (lsattr), that the disk is not full, and that hallqd's user owns \((path as NSString).deletingLastPathComponent)"
         }
     }
 }
@@ -50,7 +51,8 @@ extension HallStore {
             let result = try q.read { try String.fetchAll($0, sql: "PRAGMA quick_check") }
             try q.close()
             guard result == ["ok"] else {
-                throw StoreProblem.damaged(path: path, detail: "quick_check: " + result.prefix(3).joined(separator: "; "))
+                throw StoreProblem.damaged(
+                    path: path, detail: "quick_check: " + result.prefix(3).joined(separator: "; "))
             }
         } catch let p as StoreProblem {
             throw p
@@ -71,7 +73,9 @@ extension HallStore {
         let store: HallStore
         do {
             store = try HallStore(path: path)
-        } catch let e as DatabaseError where [.SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_IOERR, .SQLITE_FULL].contains(e.resultCode) {
+        } catch let e as DatabaseError
+            where [.SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_IOERR, .SQLITE_FULL].contains(e.resultCode)
+        {
             throw StoreProblem.notWritable(path: path, detail: e.message ?? "\(e.resultCode)")
         }
         do {

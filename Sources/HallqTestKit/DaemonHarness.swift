@@ -34,7 +34,10 @@ public final class DaemonHarness: @unchecked Sendable {
     }
 
     deinit {
-        if let p = process, p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        if let p = process, p.isRunning {
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+        }
         try? FileManager.default.removeItem(at: root)
     }
 
@@ -43,8 +46,10 @@ public final class DaemonHarness: @unchecked Sendable {
 
     /// Starts hallqd and waits until the admin socket answers. `launcher` runs in front of it
     /// (e.g. systemd-socket-activate and its options), exec'ing hallqd in the same process.
-    public func start(launcher: [String] = [], extraEnv: [String: String] = [:], waitFor socket: String? = nil,
-                      logLevel: String = "debug") throws {
+    public func start(
+        launcher: [String] = [], extraEnv: [String: String] = [:], waitFor socket: String? = nil,
+        logLevel: String = "debug"
+    ) throws {
         // umockdev's preload library (Debian 0.17.16) is not thread-safe in its stat() wrapper and
         // now and then aborts a process that starts several threads at once, with
         // "libumockdev-preload.c:…: is_emulated_device: Assertion `res > 0' failed". That is the
@@ -52,17 +57,24 @@ public final class DaemonHarness: @unchecked Sendable {
         for attempt in 1...3 {
             do {
                 return try startOnce(launcher: launcher, extraEnv: extraEnv, waitFor: socket, logLevel: logLevel)
-            } catch let e as HarnessError where attempt < 3 && e.description.contains("libumockdev-preload.c")
-                && e.description.contains("is_emulated_device") {
+            } catch let e as HarnessError
+                where attempt < 3 && e.description.contains("libumockdev-preload.c")
+                && e.description.contains("is_emulated_device")
+            {
                 Swift.print("hallqd start \(attempt): umockdev preload abort, retrying")
             }
         }
     }
 
-    private func startOnce(launcher: [String], extraEnv: [String: String], waitFor socket: String?, logLevel: String) throws {
+    private func startOnce(
+        launcher: [String], extraEnv: [String: String], waitFor socket: String?, logLevel: String
+    ) throws {
         let p = Process()
         let hallqd = Self.binDir.appendingPathComponent("hallqd").path
-        let args = ["--config", configURL.path, "--state-dir", stateDir.path, "--runtime-dir", runtimeDir.path, "--log-level", logLevel]
+        let args = [
+            "--config", configURL.path, "--state-dir", stateDir.path, "--runtime-dir", runtimeDir.path, "--log-level",
+            logLevel,
+        ]
         if let tool = launcher.first {
             p.executableURL = URL(fileURLWithPath: tool)
             p.arguments = Array(launcher.dropFirst()) + [hallqd] + args
@@ -74,7 +86,9 @@ public final class DaemonHarness: @unchecked Sendable {
         for k in ["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WATCHDOG_USEC"] { env[k] = nil }
         env.merge(extraEnv) { _, b in b }
         p.environment = env
-        if !FileManager.default.fileExists(atPath: logURL.path) { _ = FileManager.default.createFile(atPath: logURL.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logURL.path) {
+            _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        }
         let fh = try FileHandle(forWritingTo: logURL)
         try fh.seekToEnd()
         p.standardError = fh
@@ -83,7 +97,11 @@ public final class DaemonHarness: @unchecked Sendable {
         process = p
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
-            if let c = try? LineClient(path: socket ?? path(.admin), timeout: 5), c.hello["type"]?.stringValue == "hello" { return }
+            if let c = try? LineClient(path: socket ?? path(.admin), timeout: 5),
+                c.hello["type"]?.stringValue == "hello"
+            {
+                return
+            }
             guard p.isRunning else { throw HarnessError("hallqd exited with \(p.terminationStatus):\n\(log)") }
             usleep(50_000)
         }
@@ -115,7 +133,8 @@ public final class DaemonHarness: @unchecked Sendable {
     }
 
     /// Appended to a test config without `[limits]`.
-    public static let generousLimits = "\n[limits]\ntake_burst = 10000\ntake_per_min_connection = 100000\ntake_per_min_service = 100000\n"
+    public static let generousLimits =
+        "\n[limits]\ntake_burst = 10000\ntake_per_min_connection = 100000\ntake_per_min_service = 100000\n"
 
     public static let demoConfig = """
         [hall]
@@ -194,7 +213,9 @@ public func eventually(_ seconds: Double = 10, _ f: () throws -> Bool) rethrows 
 
 extension DaemonHarness {
     /// The printer's health as `devices` reports it.
-    public func printerHealth() throws -> JSONValue? { try ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"] }
+    public func printerHealth() throws -> JSONValue? {
+        try ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"]
+    }
 
     /// A ticket's print status as `history` reports it.
     public func printStatus(_ label: String) throws -> JSONValue? {

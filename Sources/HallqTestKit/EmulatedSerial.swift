@@ -30,7 +30,9 @@ public final class EmulatedSerial: UMockdevHelper, @unchecked Sendable {
     /// about to answer (each would have collided with that answer on a real half-duplex line).
     public func stats() throws -> (frames: Int, collisions: Int) {
         let words = try command("stats").split(separator: " ")
-        guard words.count == 4, let f = Int(words[1]), let c = Int(words[3]) else { throw HarnessError("stats: \(words)") }
+        guard words.count == 4, let f = Int(words[1]), let c = Int(words[3]) else {
+            throw HarnessError("stats: \(words)")
+        }
         return (f, c)
     }
 
@@ -48,11 +50,17 @@ public final class EmulatedSerial: UMockdevHelper, @unchecked Sendable {
         var out: [Frame] = []
         var i = 0
         while i + 8 < b.count {
-            guard b[i..<(i + 8)].allSatisfy({ $0 == 0xA5 }) else { i += 1; continue }
+            guard b[i..<(i + 8)].allSatisfy({ $0 == 0xA5 }) else {
+                i += 1
+                continue
+            }
             guard let end = b[(i + 8)...].firstIndex(of: 0x5A) else { break }
             let raw = Array(b[i...end])
             if let d = OnbonEncoder.decode(raw), let text = OnbonDynamicArea.text(in: d.data) {
-                out.append(Frame(dst: d.dst, text: GBText.decode(text) ?? "?", effect: OnbonDynamicArea.effect(in: d.data), raw: raw))
+                out.append(
+                    Frame(
+                        dst: d.dst, text: GBText.decode(text) ?? "?", effect: OnbonDynamicArea.effect(in: d.data),
+                        raw: raw))
             }
             i = end + 1
         }

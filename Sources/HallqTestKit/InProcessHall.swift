@@ -21,7 +21,9 @@ public final class InProcessHall: Sendable {
     let running: Task<Void, any Error>
 
     /// Starts on `config` (TOML). `clock` is the hall's wall clock (UTC ms).
-    public init(config: String = DaemonHarness.demoConfig, clock: @escaping @Sendable () -> Millis = Hall.systemClock) throws {
+    public init(
+        config: String = DaemonHarness.demoConfig, clock: @escaping @Sendable () -> Millis = Hall.systemClock
+    ) throws {
         let root = URL(fileURLWithPath: "/tmp/hq-ip-\(UUID().uuidString.prefix(8))")
         stateDir = root.appendingPathComponent("state")
         configURL = root.appendingPathComponent("hallq.toml")
@@ -34,8 +36,9 @@ public final class InProcessHall: Sendable {
         let store = try HallStore.openChecked(path: stateDir.appendingPathComponent("hallq.sqlite").path, now: clock())
         hall = try Hall(config: parsed, store: store, clock: clock, logger: logger)
         devices = try DeviceHub(hall: hall, config: parsed, stateDir: stateDir, logger: logger)
-        dispatcher = Dispatcher(hall: hall, devices: devices, limits: parsed.limits,
-                                reload: Daemon.reloader(configPath: configURL.path, hall: hall, devices: devices, logger: logger))
+        dispatcher = Dispatcher(
+            hall: hall, devices: devices, limits: parsed.limits,
+            reload: Daemon.reloader(configPath: configURL.path, hall: hall, devices: devices, logger: logger))
         group = ServiceGroup(configuration: .init(services: [.init(service: devices)], logger: logger))
         let group = self.group
         running = Task { try await group.run() }
@@ -52,7 +55,8 @@ public final class InProcessHall: Sendable {
         let (id, parsed) = Wire.parse(Array(request.text.utf8), role: role)
         switch parsed {
         case let .failure(e): return Wire.error(id: id, e)
-        case let .success(r): return await dispatcher.reply(to: r, id: id, origin: Origin(role: role.rawValue, uid: uid))
+        case let .success(r):
+            return await dispatcher.reply(to: r, id: id, origin: Origin(role: role.rawValue, uid: uid))
         }
     }
 

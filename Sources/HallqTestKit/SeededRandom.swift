@@ -6,11 +6,15 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     public let seed: UInt64
     private var state: UInt64
 
-    public init(seed: UInt64) { self.seed = seed; state = seed }
+    public init(seed: UInt64) {
+        self.seed = seed
+        state = seed
+    }
 
     /// The seed from the environment variable `name` if set, else a fresh one.
     public static func fromEnvironment(_ name: String) -> SeededRandom {
-        SeededRandom(seed: ProcessInfo.processInfo.environment[name].flatMap { UInt64($0) } ?? UInt64.random(in: 1...UInt64.max))
+        SeededRandom(
+            seed: ProcessInfo.processInfo.environment[name].flatMap { UInt64($0) } ?? UInt64.random(in: 1...UInt64.max))
     }
 
     public mutating func next() -> UInt64 {

@@ -24,7 +24,9 @@ public enum PhraseBuilder {
     }
 
     /// `template` with {ticket} and {window} filled, as clip names (no chime).
-    public static func clips(template: String, ticket: String, window: Int, reading: NumberReading) throws(Failure) -> [String] {
+    public static func clips(
+        template: String, ticket: String, window: Int, reading: NumberReading
+    ) throws(Failure) -> [String] {
         var out: [String] = []
         var rest = Substring(template)
         while !rest.isEmpty {
@@ -39,7 +41,10 @@ public enum PhraseBuilder {
             } else {
                 // The longest vocabulary word at this place.
                 guard let w = Vocabulary.words.filter({ rest.hasPrefix($0) }).max(by: { $0.count < $1.count }) else {
-                    throw Failure(description: "\"\(rest.first!)\" is not in the clip pack's vocabulary (\(Vocabulary.words.joined(separator: " ")))")
+                    throw Failure(
+                        description:
+                            "\"\(rest.first!)\" is not in the clip pack's vocabulary (\(Vocabulary.words.joined(separator: " ")))"
+                    )
                 }
                 out.append(w)
                 rest = rest.dropFirst(w.count)
@@ -55,10 +60,14 @@ public enum PhraseBuilder {
         var out: [String] = []
         for c in letters {
             let u = String(c).uppercased()
-            guard Vocabulary.letters.contains(u) else { throw Failure(description: "the label \(label) has a letter no clip reads") }
+            guard Vocabulary.letters.contains(u) else {
+                throw Failure(description: "the label \(label) has a letter no clip reads")
+            }
             out.append(u)
         }
-        guard digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { throw Failure(description: "the label \(label) is not letters then digits") }
+        guard digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            throw Failure(description: "the label \(label) is not letters then digits")
+        }
         switch reading {
         case .digits: out += digits.map { Vocabulary.digits[Int(String($0))!] }
         case .number: out += number(Int(digits) ?? 0)
@@ -68,7 +77,9 @@ public enum PhraseBuilder {
 
     /// A number as it is said, 0…9999: 3 三, 12 十二, 20 二十, 105 一百零五, 1010 一千零一十.
     public static func number(_ n: Int) -> [String] {
-        guard n > 0, n < 10000 else { return n == 0 ? [Vocabulary.digits[0]] : String(n).map { Vocabulary.digits[Int(String($0))!] } }
+        guard n > 0, n < 10000 else {
+            return n == 0 ? [Vocabulary.digits[0]] : String(n).map { Vocabulary.digits[Int(String($0))!] }
+        }
         if n < 20 && n >= 10 { return ["十"] + (n % 10 == 0 ? [] : [Vocabulary.digits[n % 10]]) }
         let units = [(1000, "千"), (100, "百"), (10, "十"), (1, "")]
         var out: [String] = []
@@ -80,7 +91,10 @@ public enum PhraseBuilder {
                 if started { pendingZero = true }
                 continue
             }
-            if pendingZero { out.append(Vocabulary.digits[0]); pendingZero = false }
+            if pendingZero {
+                out.append(Vocabulary.digits[0])
+                pendingZero = false
+            }
             out.append(Vocabulary.digits[d])
             if !word.isEmpty { out.append(word) }
             started = true

@@ -2,7 +2,10 @@
 public struct ClipPack: Sendable, Equatable {
     public var rate: Int
     public var clips: [String: [Int16]]
-    public init(rate: Int, clips: [String: [Int16]]) { self.rate = rate; self.clips = clips }
+    public init(rate: Int, clips: [String: [Int16]]) {
+        self.rate = rate
+        self.clips = clips
+    }
 
     /// Names a phrase needs that the pack lacks.
     public func missing(_ names: [String]) -> [String] { names.filter { clips[$0] == nil } }

@@ -29,7 +29,10 @@ public enum Wave {
             if id == "fmt " {
                 guard size >= 16, body + 16 <= b.count else { throw Failure(description: "short fmt chunk") }
                 guard u16(body) == 1, u16(body + 2) == 1, u16(body + 14) == 16 else {
-                    throw Failure(description: "not mono 16-bit PCM (format \(u16(body)), \(u16(body + 2)) channels, \(u16(body + 14)) bits)")
+                    throw Failure(
+                        description:
+                            "not mono 16-bit PCM (format \(u16(body)), \(u16(body + 2)) channels, \(u16(body + 14)) bits)"
+                    )
                 }
                 rate = u32(body + 4)
             } else if id == "data" {
@@ -37,7 +40,9 @@ public enum Wave {
                 // espeak-ng writing to a pipe leaves the sizes at their maximum: take what is there.
                 size = min(size, b.count - body)
                 var s = [Int16](repeating: 0, count: size / 2)
-                for k in 0..<s.count { s[k] = Int16(bitPattern: UInt16(b[body + 2 * k]) | UInt16(b[body + 2 * k + 1]) << 8) }
+                for k in 0..<s.count {
+                    s[k] = Int16(bitPattern: UInt16(b[body + 2 * k]) | UInt16(b[body + 2 * k + 1]) << 8)
+                }
                 return (rate, s)
             }
             i = body + size + (size & 1)
@@ -48,7 +53,8 @@ public enum Wave {
     /// Drops leading and trailing samples quieter than `threshold` (espeak-ng pads its output).
     public static func trimmed(_ s: [Int16], threshold: Int16 = 300) -> [Int16] {
         guard let a = s.firstIndex(where: { abs(Int($0)) > Int(threshold) }),
-              let z = s.lastIndex(where: { abs(Int($0)) > Int(threshold) }) else { return [] }
+            let z = s.lastIndex(where: { abs(Int($0)) > Int(threshold) })
+        else { return [] }
         return Array(s[a...z])
     }
 
@@ -86,8 +92,12 @@ public enum ClipPackFiles {
                 throw Wave.Failure(description: "clip \(parts[0]): cannot read \(parts[1])")
             }
             let w: (rate: Int, samples: [Int16])
-            do { w = try Wave.decode([UInt8](bytes)) } catch { throw Wave.Failure(description: "clip \(parts[0]) (\(parts[1])): \(error)") }
-            if let r = rate, r != w.rate { throw Wave.Failure(description: "clip \(parts[0]) is \(w.rate) Hz, the pack is \(r) Hz") }
+            do { w = try Wave.decode([UInt8](bytes)) } catch {
+                throw Wave.Failure(description: "clip \(parts[0]) (\(parts[1])): \(error)")
+            }
+            if let r = rate, r != w.rate {
+                throw Wave.Failure(description: "clip \(parts[0]) is \(w.rate) Hz, the pack is \(r) Hz")
+            }
             rate = w.rate
             clips[parts[0]] = w.samples
         }
@@ -97,7 +107,9 @@ public enum ClipPackFiles {
 
     public static func write(_ pack: ClipPack, to dir: URL, fileNames: [String: String]) throws {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        var lines = ["# hallq clip pack: name file (mono 16-bit PCM, \(pack.rate) Hz). Replace any clip with a recording."]
+        var lines = [
+            "# hallq clip pack: name file (mono 16-bit PCM, \(pack.rate) Hz). Replace any clip with a recording."
+        ]
         for name in Vocabulary.all where pack.clips[name] != nil {
             let file = fileNames[name] ?? "\(name).wav"
             try Data(Wave.encode(pack.clips[name]!, rate: pack.rate)).write(to: dir.appendingPathComponent(file))

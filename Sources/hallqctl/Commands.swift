@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import HallqProtocol
 import HallqClient
+import HallqProtocol
 
 struct Take: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Issue a ticket (as the kiosk button does).")
@@ -102,7 +102,9 @@ struct Transfer: ParsableCommand {
     @Option(help: "Target service id.", completion: Completion.serviceIDs) var service: String?
     @Option(help: "Target window number.", completion: Completion.windows) var toWindow: Int?
     func validate() throws {
-        guard (service == nil) != (toWindow == nil) else { throw ValidationError("give exactly one of --service or --to-window") }
+        guard (service == nil) != (toWindow == nil) else {
+            throw ValidationError("give exactly one of --service or --to-window")
+        }
     }
     func run() throws {
         var f: [String: JSONValue] = ["window": .int(Int64(window))]
@@ -145,8 +147,10 @@ struct Services: ParsableCommand {
         g.output(try g.send("services")) { r in
             var t = Table(["service", "name", "waiting", "windows"])
             for s in r["services"]?.arrayValue ?? [] {
-                t.add([Format.s(s["id"]), Format.s(s["name"]), Format.s(s["waiting"]),
-                       (s["windows"]?.arrayValue ?? []).map { Format.s($0) }.joined(separator: ",")])
+                t.add([
+                    Format.s(s["id"]), Format.s(s["name"]), Format.s(s["waiting"]),
+                    (s["windows"]?.arrayValue ?? []).map { Format.s($0) }.joined(separator: ","),
+                ])
             }
             return t.text
         }
@@ -177,7 +181,8 @@ struct DayRange: ParsableArguments {
 }
 
 struct Stats: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Wait and service times in seconds: count, mean, median, p90, max.")
+    static let configuration = CommandConfiguration(
+        abstract: "Wait and service times in seconds: count, mean, median, p90, max.")
     @OptionGroup var g: Global
     @OptionGroup var range: DayRange
     @Option(help: "service, window, clerk, hour, day, month or total.") var by: String = "service"
@@ -195,11 +200,15 @@ struct Export: ParsableCommand {
     func run() throws {
         let (from, to) = try range.resolved(g)
         let r = try g.send("export", ["from": .string(from), "to": .string(to)])
-        if g.json { print(r.text); return }
+        if g.json {
+            print(r.text)
+            return
+        }
         let csv = r["csv"]?.stringValue ?? ""
         if let output {
             try Data(csv.utf8).write(to: URL(fileURLWithPath: output))
-            FileHandle.standardError.write(Data("hallqctl: \(Format.s(r["count"])) tickets written to \(output)\n".utf8))
+            FileHandle.standardError.write(
+                Data("hallqctl: \(Format.s(r["count"])) tickets written to \(output)\n".utf8))
         } else {
             FileHandle.standardOutput.write(Data(csv.utf8))
         }
@@ -218,7 +227,8 @@ struct Watch: ParsableCommand {
         }
         let first = try client.request(["op": "watch", "id": 1])
         guard first["ok"]?.boolValue == true else {
-            FileHandle.standardError.write(Data("hallqctl: \(Format.s(first["error"])): \(Format.s(first["message"]))\n".utf8))
+            FileHandle.standardError.write(
+                Data("hallqctl: \(Format.s(first["error"])): \(Format.s(first["message"]))\n".utf8))
             throw ExitCode(1)
         }
         // Written unbuffered, so `hallqctl watch | grep` shows each event as it happens.
@@ -248,7 +258,8 @@ struct Devices: ParsableCommand {
 }
 
 struct HallMode: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "hall", abstract: "Force ticket issuing open or closed, or follow the hours (auto).")
+    static let configuration = CommandConfiguration(
+        commandName: "hall", abstract: "Force ticket issuing open or closed, or follow the hours (auto).")
     @OptionGroup var g: Global
     @Argument(help: "open, close or auto.") var mode: String
     func run() throws {

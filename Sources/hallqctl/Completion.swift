@@ -10,12 +10,14 @@ enum Completion {
     static func services() -> [JSONValue] {
         let dir = ProcessInfo.processInfo.environment["HALLQ_RUNTIME_DIR"] ?? "/run/hallq"
         guard let c = try? LineClient(path: dir + "/kiosk.sock", timeout: 1),
-              let r = try? c.request(["op": "services"]) else { return [] }
+            let r = try? c.request(["op": "services"])
+        else { return [] }
         return r["services"]?.arrayValue ?? []
     }
 
     static let windows: CompletionKind = .custom { _, _, _ in
-        Array(Set(services().flatMap { $0["windows"]?.arrayValue ?? [] }.compactMap { $0.intValue })).sorted().map(String.init)
+        Array(Set(services().flatMap { $0["windows"]?.arrayValue ?? [] }.compactMap { $0.intValue })).sorted().map(
+            String.init)
     }
 
     static let serviceIDs: CompletionKind = .custom { _, _, _ in

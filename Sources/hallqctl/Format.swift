@@ -24,8 +24,9 @@ enum Format {
         guard let t = r["ticket"] else { return "ok" }
         var lines = ["ticket \(s(t["label"]))  service \(s(t["service"]))  state \(s(t["state"]))"]
         if let ahead = t["ahead"] {
-            lines.append("ahead \(s(ahead))  estimated wait \(s(t["eta_min"])) min  print \(s(t["print"]))"
-                + (t["duplicate"]?.boolValue == true ? "  (same ticket as the press just before)" : ""))
+            lines.append(
+                "ahead \(s(ahead))  estimated wait \(s(t["eta_min"])) min  print \(s(t["print"]))"
+                    + (t["duplicate"]?.boolValue == true ? "  (same ticket as the press just before)" : ""))
         }
         if let w = t["window"], w != .null {
             lines.append("window \(s(w))  clerk \(s(t["clerk"]))")
@@ -74,10 +75,15 @@ enum Format {
 
     static func history(_ r: JSONValue) -> String {
         let t = r["ticket"]
-        var out = ["ticket \(s(t?["label"])) of \(s(t?["day"]))  service \(s(t?["issued_service"]))→\(s(t?["service"]))  state \(s(t?["state"]))  outcome \(s(t?["outcome"]))  print \(s(t?["print"]))  rating \(s(t?["rating"]))", ""]
+        var out = [
+            "ticket \(s(t?["label"])) of \(s(t?["day"]))  service \(s(t?["issued_service"]))→\(s(t?["service"]))  state \(s(t?["state"]))  outcome \(s(t?["outcome"]))  print \(s(t?["print"]))  rating \(s(t?["rating"]))",
+            "",
+        ]
         var tab = Table(["time", "step", "window", "clerk", "by", "details"])
         for e in r["events"]?.arrayValue ?? [] {
-            let details = (e["details"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\(s($0.value))" }.joined(separator: " ")
+            let details = (e["details"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map {
+                "\($0.key)=\(s($0.value))"
+            }.joined(separator: " ")
             let by = s(e["role"]) + (e["uid"].map { " uid \(s($0))" } ?? "")
             tab.add([local(e["local"]), s(e["event"]), s(e["window"]), s(e["clerk"]), by, details])
         }
@@ -87,23 +93,34 @@ enum Format {
 
     static func stats(_ r: JSONValue) -> String {
         var out = ["\(s(r["from"])) … \(s(r["to"])) by \(s(r["by"]))  (wait and service in seconds)", ""]
-        var t = Table(["key", "issued", "served", "noshow", "transf", "wait mean", "median", "p90", "max",
-                       "service mean", "median", "p90", "max", "rating"])
+        var t = Table([
+            "key", "issued", "served", "noshow", "transf", "wait mean", "median", "p90", "max",
+            "service mean", "median", "p90", "max", "rating",
+        ])
         func n(_ v: JSONValue?) -> String { v?.doubleValue.map { String(format: "%.1f", $0) } ?? "-" }
         for x in r["rows"]?.arrayValue ?? [] {
-            let w = x["wait"], sv = x["service"]
-            t.add([s(x["key"]), s(x["issued"]), s(x["served"]), s(x["noshows"]), s(x["transferred"]),
-                   n(w?["mean_s"]), n(w?["median_s"]), n(w?["p90_s"]), n(w?["max_s"]),
-                   n(sv?["mean_s"]), n(sv?["median_s"]), n(sv?["p90_s"]), n(sv?["max_s"]),
-                   x["rating_mean"].flatMap { $0.doubleValue.map { String(format: "%.2f (%d)", $0, Int(x["ratings"]?.intValue ?? 0)) } } ?? "-"])
+            let w = x["wait"]
+            let sv = x["service"]
+            t.add([
+                s(x["key"]), s(x["issued"]), s(x["served"]), s(x["noshows"]), s(x["transferred"]),
+                n(w?["mean_s"]), n(w?["median_s"]), n(w?["p90_s"]), n(w?["max_s"]),
+                n(sv?["mean_s"]), n(sv?["median_s"]), n(sv?["p90_s"]), n(sv?["max_s"]),
+                x["rating_mean"].flatMap {
+                    $0.doubleValue.map { String(format: "%.2f (%d)", $0, Int(x["ratings"]?.intValue ?? 0)) }
+                } ?? "-",
+            ])
         }
         out.append(t.text)
         return out.joined(separator: "\n")
     }
 
     static func event(_ e: JSONValue) -> String {
-        let details = (e["details"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\(s($0.value))" }.joined(separator: " ")
-        return [local(e["local"]), s(e["event"]), s(e["ticket"]), e["window"].map { $0 == .null ? "" : "window \(s($0))" } ?? "",
-                e["clerk"].map { $0 == .null ? "" : s($0) } ?? "", details].filter { !$0.isEmpty }.joined(separator: "  ")
+        let details = (e["details"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\(s($0.value))" }
+            .joined(separator: " ")
+        return [
+            local(e["local"]), s(e["event"]), s(e["ticket"]),
+            e["window"].map { $0 == .null ? "" : "window \(s($0))" } ?? "",
+            e["clerk"].map { $0 == .null ? "" : s($0) } ?? "", details,
+        ].filter { !$0.isEmpty }.joined(separator: "  ")
     }
 }

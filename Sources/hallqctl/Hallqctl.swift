@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import HallqProtocol
 import HallqClient
+import HallqProtocol
 
 /// hallqctl: the command-line client. Each command sends one request on the least-privileged
 /// socket that allows it (kiosk, clerk, admin), unless --as says otherwise, and prints a table,
@@ -13,10 +13,12 @@ struct Hallqctl: ParsableCommand {
         commandName: "hallqctl",
         abstract: "Control and query hallqd.",
         version: "hallqctl \(Wire.version), protocol \(Wire.protoMajor).\(Wire.protoMinor)",
-        subcommands: [Take.self, Call.self, Recall.self, Noshow.self, Start.self, Finish.self, Transfer.self,
-                      Pause.self, Resume.self, Signin.self, Signout.self, Rate.self, Status.self, Services.self,
-                      History.self, Stats.self, Export.self, Watch.self, Reprint.self, Devices.self, HallMode.self,
-                      Reload.self, Report.self, Voice.self])
+        subcommands: [
+            Take.self, Call.self, Recall.self, Noshow.self, Start.self, Finish.self, Transfer.self,
+            Pause.self, Resume.self, Signin.self, Signout.self, Rate.self, Status.self, Services.self,
+            History.self, Stats.self, Export.self, Watch.self, Reprint.self, Devices.self, HallMode.self,
+            Reload.self, Report.self, Voice.self,
+        ])
 
     /// `hallqctl [--runtime-dir DIR] [--json] [--as ROLE] COMMAND ...` (the documented form) and
     /// `hallqctl COMMAND ... --json` both work: global options written before the command are
@@ -33,10 +35,18 @@ struct Global: ParsableArguments {
         var i = 0
         while i < args.count {
             let a = args[i]
-            if a == "--json" { leading.append(a); i += 1 }
-            else if a == "--runtime-dir" || a == "--as", i + 1 < args.count { leading += [a, args[i + 1]]; i += 2 }
-            else if a.hasPrefix("--runtime-dir=") || a.hasPrefix("--as=") { leading.append(a); i += 1 }
-            else { break }
+            if a == "--json" {
+                leading.append(a)
+                i += 1
+            } else if a == "--runtime-dir" || a == "--as", i + 1 < args.count {
+                leading += [a, args[i + 1]]
+                i += 2
+            } else if a.hasPrefix("--runtime-dir=") || a.hasPrefix("--as=") {
+                leading.append(a)
+                i += 1
+            } else {
+                break
+            }
         }
         guard !leading.isEmpty, i < args.count else { return args }
         return [args[i]] + leading + args[(i + 1)...]
@@ -48,7 +58,9 @@ struct Global: ParsableArguments {
     @Flag(help: "Print the server's JSON reply instead of a table.")
     var json = false
 
-    @Option(name: .customLong("as"), help: "Socket to use: kiosk, clerk or admin (default: the least privileged that allows the command).")
+    @Option(
+        name: .customLong("as"),
+        help: "Socket to use: kiosk, clerk or admin (default: the least privileged that allows the command).")
     var role: String?
 
     var directory: String {

@@ -17,13 +17,20 @@ struct Report: ParsableCommand {
         let m = month ?? String((status["hall"]?["day"]?.stringValue ?? "").prefix(7))
         guard let (from, to) = Self.range(of: m) else { throw ValidationError("--month must be YYYY-MM") }
         var sections: [(String, String, JSONValue)] = []
-        for (title, by) in [("总计 Total", "total"), ("按业务 By service", "service"), ("按窗口 By window", "window"),
-                            ("按工作人员 By clerk", "clerk"), ("按日 By day", "day")] {
-            sections.append((title, by, try g.send("stats", ["from": .string(from), "to": .string(to), "by": .string(by)])))
+        for (title, by) in [
+            ("总计 Total", "total"), ("按业务 By service", "service"), ("按窗口 By window", "window"),
+            ("按工作人员 By clerk", "clerk"), ("按日 By day", "day"),
+        ] {
+            sections.append(
+                (title, by, try g.send("stats", ["from": .string(from), "to": .string(to), "by": .string(by)])))
         }
         if g.json {
-            print(JSONValue.object(["month": .string(m), "from": .string(from), "to": .string(to),
-                                    "sections": .object(Dictionary(uniqueKeysWithValues: sections.map { ($0.1, $0.2["rows"] ?? .null) }))]).text)
+            print(
+                JSONValue.object([
+                    "month": .string(m), "from": .string(from), "to": .string(to),
+                    "sections": .object(
+                        Dictionary(uniqueKeysWithValues: sections.map { ($0.1, $0.2["rows"] ?? .null) })),
+                ]).text)
             return
         }
         var md = ["# \(hallName) \(m) 月度报告", "", "统计区间 \(from) — \(to)。等候时间 = 叫号 − 进入队列；办理时间 = 办理结束 − 叫号；单位：秒。", ""]
@@ -54,14 +61,20 @@ struct Report: ParsableCommand {
     static func table(_ rows: [JSONValue]) -> String {
         guard !rows.isEmpty else { return "（无数据 no data）" }
         func n(_ v: JSONValue?) -> String { v?.doubleValue.map { String(format: "%.1f", $0) } ?? "-" }
-        var lines = ["| 项 | 取号 | 办结 | 过号 | 转办 | 平均等候 | 中位等候 | P90等候 | 最长等候 | 平均办理 | 中位办理 | P90办理 | 满意度 |",
-                     "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        var lines = [
+            "| 项 | 取号 | 办结 | 过号 | 转办 | 平均等候 | 中位等候 | P90等候 | 最长等候 | 平均办理 | 中位办理 | P90办理 | 满意度 |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
         for r in rows {
-            let w = r["wait"], s = r["service"]
-            let rating = r["rating_mean"]?.doubleValue.map { String(format: "%.2f (%d)", $0, Int(r["ratings"]?.intValue ?? 0)) } ?? "-"
-            lines.append("| \(Format.s(r["key"])) | \(Format.s(r["issued"])) | \(Format.s(r["served"])) | \(Format.s(r["noshows"])) | "
-                + "\(Format.s(r["transferred"])) | \(n(w?["mean_s"])) | \(n(w?["median_s"])) | \(n(w?["p90_s"])) | \(n(w?["max_s"])) | "
-                + "\(n(s?["mean_s"])) | \(n(s?["median_s"])) | \(n(s?["p90_s"])) | \(rating) |")
+            let w = r["wait"]
+            let s = r["service"]
+            let rating =
+                r["rating_mean"]?.doubleValue.map { String(format: "%.2f (%d)", $0, Int(r["ratings"]?.intValue ?? 0)) }
+                ?? "-"
+            lines.append(
+                "| \(Format.s(r["key"])) | \(Format.s(r["issued"])) | \(Format.s(r["served"])) | \(Format.s(r["noshows"])) | "
+                    + "\(Format.s(r["transferred"])) | \(n(w?["mean_s"])) | \(n(w?["median_s"])) | \(n(w?["p90_s"])) | \(n(w?["max_s"])) | "
+                    + "\(n(s?["mean_s"])) | \(n(s?["median_s"])) | \(n(s?["p90_s"])) | \(rating) |")
         }
         return lines.joined(separator: "\n")
     }

@@ -10,7 +10,8 @@ struct Table {
     static func width(_ s: String) -> Int {
         s.unicodeScalars.reduce(0) { n, u in
             let v = u.value
-            let wide = (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
+            let wide =
+                (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
                 || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v) || (0xFF00...0xFF60).contains(v)
                 || (0xFFE0...0xFFE6).contains(v)
             return n + (wide ? 2 : 1)
@@ -20,7 +21,9 @@ struct Table {
     var text: String {
         let all = [headers] + rows
         var widths = Array(repeating: 0, count: headers.count)
-        for r in all { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], Self.width(c)) } }
+        for r in all {
+            for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], Self.width(c)) }
+        }
         func line(_ r: [String]) -> String {
             r.enumerated().map { i, c in
                 i == r.count - 1 ? c : c + String(repeating: " ", count: widths[i] - Self.width(c))

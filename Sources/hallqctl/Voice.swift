@@ -33,11 +33,17 @@ struct Voice: ParsableCommand {
                 p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
                 p.arguments = [espeak, "-v", "cmn-latn-pinyin", "-s", String(speed), "-w", tmp.path, pinyin]
                 p.standardError = FileHandle.nullDevice
-                do { try p.run() } catch { throw ValidationError("cannot run \(espeak): \(error) (apt install espeak-ng)") }
+                do { try p.run() } catch {
+                    throw ValidationError("cannot run \(espeak): \(error) (apt install espeak-ng)")
+                }
                 p.waitUntilExit()
-                guard p.terminationStatus == 0 else { throw ValidationError("\(espeak) failed on \"\(pinyin)\" (is the cmn-latn-pinyin voice there?)") }
+                guard p.terminationStatus == 0 else {
+                    throw ValidationError("\(espeak) failed on \"\(pinyin)\" (is the cmn-latn-pinyin voice there?)")
+                }
                 let wav = try Wave.decode([UInt8](try Data(contentsOf: tmp)))
-                if let r = rate, r != wav.rate { throw ValidationError("\(espeak) changed its rate (\(r) → \(wav.rate) Hz)") }
+                if let r = rate, r != wav.rate {
+                    throw ValidationError("\(espeak) changed its rate (\(r) → \(wav.rate) Hz)")
+                }
                 rate = wav.rate
                 clips[name] = Wave.trimmed(wav.samples)
             }

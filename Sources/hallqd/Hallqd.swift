@@ -13,17 +13,22 @@ struct Hallqd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hallqd",
         abstract: "Queue tickets and display boards for a service hall.",
-        discussion: "Under systemd the defaults come from $STATE_DIRECTORY and $RUNTIME_DIRECTORY, and sockets may be passed in (LISTEN_FDNAMES kiosk, clerk, admin).",
+        discussion:
+            "Under systemd the defaults come from $STATE_DIRECTORY and $RUNTIME_DIRECTORY, and sockets may be passed in (LISTEN_FDNAMES kiosk, clerk, admin).",
         version: "hallqd \(Wire.version), protocol \(Wire.protoMajor).\(Wire.protoMinor)")
 
     @Option(help: "Config file (TOML).")
     var config: String = ProcessInfo.processInfo.environment["HALLQ_CONFIG"] ?? "/etc/hallq/hallq.toml"
 
     @Option(help: "Directory for hallq.sqlite and the virtual devices' files.")
-    var stateDir: String = ProcessInfo.processInfo.environment["STATE_DIRECTORY"]?.split(separator: ":").first.map(String.init) ?? "/var/lib/hallq"
+    var stateDir: String =
+        ProcessInfo.processInfo.environment["STATE_DIRECTORY"]?.split(separator: ":").first.map(String.init)
+        ?? "/var/lib/hallq"
 
     @Option(help: "Directory for kiosk.sock, clerk.sock and admin.sock when not socket-activated.")
-    var runtimeDir: String = ProcessInfo.processInfo.environment["RUNTIME_DIRECTORY"]?.split(separator: ":").first.map(String.init) ?? "/run/hallq"
+    var runtimeDir: String =
+        ProcessInfo.processInfo.environment["RUNTIME_DIRECTORY"]?.split(separator: ":").first.map(String.init)
+        ?? "/run/hallq"
 
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
@@ -47,17 +52,21 @@ struct Hallqd: AsyncParsableCommand {
             hallConfig = try ConfigLoader.load(path: config)
         } catch {
             FileHandle.standardError.write(Data("hallqd: config \(config): \(error)\n".utf8))
-            throw ExitCode(78)  // EX_CONFIG: systemd will not restart-loop on a broken config (RestartPreventExitStatus)
+            // EX_CONFIG: systemd will not restart-loop on a broken config (RestartPreventExitStatus).
+            throw ExitCode(78)
         }
         if checkConfig {
-            print("config ok: \(hallConfig.name), \(hallConfig.services.count) services, \(hallConfig.windows.count) windows, printer \(hallConfig.printer.kind.rawValue), \(hallConfig.buses.count) buses")
+            print(
+                "config ok: \(hallConfig.name), \(hallConfig.services.count) services, \(hallConfig.windows.count) windows, printer \(hallConfig.printer.kind.rawValue), \(hallConfig.buses.count) buses"
+            )
             return
         }
 
         let daemon: Daemon
         do {
-            daemon = try Daemon(config: hallConfig, configPath: config, stateDir: URL(fileURLWithPath: stateDir),
-                                runtimeDir: URL(fileURLWithPath: runtimeDir), logger: logger)
+            daemon = try Daemon(
+                config: hallConfig, configPath: config, stateDir: URL(fileURLWithPath: stateDir),
+                runtimeDir: URL(fileURLWithPath: runtimeDir), logger: logger)
         } catch let p as StoreProblem {
             logger.critical("\(p.description)")
             FileHandle.standardError.write(Data("hallqd: \(p.description)\n".utf8))

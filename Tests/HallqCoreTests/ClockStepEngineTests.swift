@@ -1,4 +1,5 @@
 import Testing
+
 @testable import HallqCore
 
 /// The engine given a wall time that steps and a monotonic reading that does not.
@@ -11,7 +12,10 @@ struct ClockStepEngineTests {
         var mono: Int64 = 1_000_000
         var boot = "boot-1"
 
-        mutating func pass(seconds: Double) { wall += Millis(seconds * 1000); mono += Int64(seconds * 1000) }
+        mutating func pass(seconds: Double) {
+            wall += Millis(seconds * 1000)
+            mono += Int64(seconds * 1000)
+        }
         mutating func step(seconds: Double) { wall += Millis(seconds * 1000) }
 
         @discardableResult
@@ -33,11 +37,16 @@ struct ClockStepEngineTests {
         #expect(b.queuedAt < a.queuedAt, "the wall clock went back")
         #expect(c.engine.ahead(of: b) == 1)
         try c.run(.signin(window: 1, clerk: "张三"))
-        guard case let .ticket(first) = try c.run(.call(window: 1, ticket: nil)).subject else { Issue.record("no call"); return }
+        guard case let .ticket(first) = try c.run(.call(window: 1, ticket: nil)).subject else {
+            Issue.record("no call")
+            return
+        }
         #expect(first.id == a.id)
     }
 
-    @Test("waits and service times come from the monotonic clock within a boot; across boots wall time clamped at 0, marked")
+    @Test(
+        "waits and service times come from the monotonic clock within a boot; across boots wall time clamped at 0, marked"
+    )
     func durations() throws {
         var c = SteppingEngineDriver()
         _ = try c.take("A")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import HallqCore
 
 @Suite("Queue engine")
@@ -83,15 +84,21 @@ struct EngineTests {
         #expect(b.token(.take(service: "A", key: nil)) == "HALL-CLOSED")
     }
 
-    @Test("service-order policy takes the window's first service with anyone waiting",
-          arguments: [(QueueRules.CallPolicy.serviceOrder, ["A001", "A002", "B001"]),
-                      (QueueRules.CallPolicy.oldestFirst, ["B001", "A001", "A002"])])
+    @Test(
+        "service-order policy takes the window's first service with anyone waiting",
+        arguments: [
+            (QueueRules.CallPolicy.serviceOrder, ["A001", "A002", "B001"]),
+            (QueueRules.CallPolicy.oldestFirst, ["B001", "A001", "A002"]),
+        ])
     func policies(policy: QueueRules.CallPolicy, expected: [String]) throws {
         var b = EngineDriver(testConfig(policy: policy))
         try b.staff([1])
-        _ = try b.take("B"); b.advance(seconds: 1)
-        _ = try b.take("A"); b.advance(seconds: 1)
-        _ = try b.take("A"); b.advance(seconds: 1)
+        _ = try b.take("B")
+        b.advance(seconds: 1)
+        _ = try b.take("A")
+        b.advance(seconds: 1)
+        _ = try b.take("A")
+        b.advance(seconds: 1)
         var order: [String] = []
         for _ in 0..<3 { order.append(try b.call(1).label) }
         #expect(order == expected)
@@ -117,7 +124,8 @@ struct EngineTests {
     func callFinishesCurrent() throws {
         var b = EngineDriver()
         try b.staff([1])
-        let first = try b.take("A"), second = try b.take("A")
+        let first = try b.take("A")
+        let second = try b.take("A")
         _ = try b.call(1)
         b.advance(seconds: 120)
         let out = try b.run(.call(window: 1, ticket: nil))
@@ -158,8 +166,9 @@ struct EngineTests {
         #expect(t.recalls == 2 && t.outcome == .served && t.startedAt != nil)
     }
 
-    @Test("a no-show leaves the queue, or with requeue goes to the end once",
-          arguments: [QueueRules.NoshowRequeue.none, .end])
+    @Test(
+        "a no-show leaves the queue, or with requeue goes to the end once",
+        arguments: [QueueRules.NoshowRequeue.none, .end])
     func noshow(requeue: QueueRules.NoshowRequeue) throws {
         var b = EngineDriver(testConfig(requeue: requeue))
         try b.staff([1])

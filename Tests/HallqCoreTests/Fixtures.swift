@@ -1,19 +1,26 @@
 import Foundation
 import Testing
+
 @testable import HallqCore
 
 /// A small hall: three services, three windows, Shanghai time.
-func testConfig(policy: QueueRules.CallPolicy = .serviceOrder, requeue: QueueRules.NoshowRequeue = .none,
-                hours: BusinessHours? = nil) -> HallConfig {
+func testConfig(
+    policy: QueueRules.CallPolicy = .serviceOrder, requeue: QueueRules.NoshowRequeue = .none,
+    hours: BusinessHours? = nil
+) -> HallConfig {
     var q = QueueRules()
     q.policy = policy
     q.noshowRequeue = requeue
     return HallConfig(
         name: "测试大厅", timeZone: "Asia/Shanghai", hours: hours, queue: q,
-        services: [ServiceConfig(id: "A", name: "资质认定"), ServiceConfig(id: "B", name: "计量授权", first: 1, last: 3, width: 3),
-                   ServiceConfig(id: "C", name: "特种设备", width: 4)],
-        windows: [WindowConfig(number: 1, services: ["A", "B"]), WindowConfig(number: 2, services: ["B", "A"]),
-                  WindowConfig(number: 3, services: ["C"])])
+        services: [
+            ServiceConfig(id: "A", name: "资质认定"), ServiceConfig(id: "B", name: "计量授权", first: 1, last: 3, width: 3),
+            ServiceConfig(id: "C", name: "特种设备", width: 4),
+        ],
+        windows: [
+            WindowConfig(number: 1, services: ["A", "B"]), WindowConfig(number: 2, services: ["B", "A"]),
+            WindowConfig(number: 3, services: ["C"]),
+        ])
 }
 
 /// 2026-11-30 09:00:00 in Shanghai (a Monday), as UTC milliseconds.
@@ -36,7 +43,10 @@ struct EngineDriver {
 
     /// Runs a command that must fail and returns its token.
     mutating func token(_ c: Command) -> String? {
-        do { _ = try engine.apply(c, at: now); return nil } catch { return error.token.rawValue }
+        do {
+            _ = try engine.apply(c, at: now)
+            return nil
+        } catch { return error.token.rawValue }
     }
 
     mutating func take(_ s: String, key: String? = nil) throws -> Ticket {

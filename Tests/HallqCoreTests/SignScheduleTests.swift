@@ -1,4 +1,5 @@
 import Testing
+
 @testable import HallqCore
 
 /// The sign bus's scheduling rules on a made-up clock: microseconds, no port, no thread.
@@ -11,7 +12,10 @@ struct SignScheduleTests {
     /// Everything due now, in order, each reported sent at `now`.
     func drain(_ s: inout SignSchedule, now: Double) -> [Int] {
         var out: [Int] = []
-        while case let .send(a, _) = s.next(now: now) { out.append(a); s.sent(address: a, at: now) }
+        while case let .send(a, _) = s.next(now: now) {
+            out.append(a)
+            s.sent(address: a, at: now)
+        }
         return out
     }
 
@@ -44,10 +48,13 @@ struct SignScheduleTests {
         #expect(s.next(now: 0) == .wait(until: nil), "nothing to show, nothing due")
         s.want(idle, address: 1)
         s.want(idle, address: 2)
-        #expect(s.next(now: 0) == .send(address: 1, content: idle)); s.sent(address: 1, at: 0)
-        #expect(s.next(now: 5) == .send(address: 2, content: idle)); s.sent(address: 2, at: 5)
+        #expect(s.next(now: 0) == .send(address: 1, content: idle))
+        s.sent(address: 1, at: 0)
+        #expect(s.next(now: 5) == .send(address: 2, content: idle))
+        s.sent(address: 2, at: 5)
         #expect(s.next(now: 59.9) == .wait(until: 60))
-        #expect(s.next(now: 60) == .send(address: 1, content: idle)); s.sent(address: 1, at: 60)
+        #expect(s.next(now: 60) == .send(address: 1, content: idle))
+        s.sent(address: 1, at: 60)
         #expect(s.next(now: 61) == .wait(until: 65))
         #expect(s.next(now: 65) == .send(address: 2, content: idle))
     }
@@ -60,7 +67,10 @@ struct SignScheduleTests {
         #expect(drain(&s, now: 0) == [1, 2])
         s.want(serving, address: 2)
         s.want(idle, address: 3)
-        guard case .send(2, _) = s.next(now: 1) else { Issue.record("2 should be next"); return }
+        guard case .send(2, _) = s.next(now: 1) else {
+            Issue.record("2 should be next")
+            return
+        }
         s.failed(address: 2)
         s.resendAll()
         #expect(drain(&s, now: 2) == [2, 3, 1], "the failed one first, then the others by address")

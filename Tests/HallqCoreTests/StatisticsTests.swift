@@ -1,4 +1,5 @@
 import Testing
+
 @testable import HallqCore
 
 @Suite("Statistics")
@@ -17,14 +18,20 @@ struct StatisticsTests {
         try b.staff([1, 2])
         var tickets: [Ticket] = []
         var legs: [Leg] = []
-        func keep(_ o: Effects) { legs += o.legs; for t in o.tickets { tickets.removeAll { $0.id == t.id }; tickets.append(t) } }
+        func keep(_ o: Effects) {
+            legs += o.legs
+            for t in o.tickets {
+                tickets.removeAll { $0.id == t.id }
+                tickets.append(t)
+            }
+        }
         keep(try b.run(.take(service: "A", key: nil)))
         keep(try b.run(.take(service: "A", key: nil)))
         keep(try b.run(.take(service: "B", key: nil)))
         b.advance(seconds: 60)
-        keep(try b.run(.call(window: 1, ticket: nil)))   // A001 waited 60
+        keep(try b.run(.call(window: 1, ticket: nil)))  // A001 waited 60
         b.advance(seconds: 30)
-        keep(try b.run(.call(window: 2, ticket: nil)))   // B001 waited 90
+        keep(try b.run(.call(window: 2, ticket: nil)))  // B001 waited 90
         b.advance(seconds: 90)
         keep(try b.run(.finish(window: 1, outcome: .served)))  // A001 served 120
         keep(try b.run(.call(window: 1, ticket: nil)))  // A002 waited 180

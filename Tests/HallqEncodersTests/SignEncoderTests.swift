@@ -1,7 +1,8 @@
+import Foundation
 import HallqCore
 import Testing
+
 @testable import HallqEncoders
-import Foundation
 
 func hex(_ s: String) -> [UInt8] {
     let clean = s.filter { !$0.isWhitespace && $0 != "|" }
@@ -32,14 +33,16 @@ struct GBTextTests {
 struct OnbonTests {
     @Test("the published ping frame, byte for byte")
     func ping() {
-        #expect(OnbonEncoder.frame(to: 1, data: OnbonEncoder.ping)
-            == hex("A5A5A5A5A5A5A5A5 | 0100 0080 | 00000000 00 00 FE 02 | 0500 | A2 00 01 00 00 | 68 F8 | 5A"))
+        #expect(
+            OnbonEncoder.frame(to: 1, data: OnbonEncoder.ping)
+                == hex("A5A5A5A5A5A5A5A5 | 0100 0080 | 00000000 00 00 FE 02 | 0500 | A2 00 01 00 00 | 68 F8 | 5A"))
     }
 
     @Test("the published clear-screen frame, byte for byte")
     func clear() {
-        #expect(OnbonEncoder.frame(to: 1, data: OnbonEncoder.clear)
-            == hex("A5A5A5A5A5A5A5A5 | 0100 0080 | 00000000 00 00 FE 02 | 0500 | A3 10 01 00 00 | 51 F8 | 5A"))
+        #expect(
+            OnbonEncoder.frame(to: 1, data: OnbonEncoder.clear)
+                == hex("A5A5A5A5A5A5A5A5 | 0100 0080 | 00000000 00 00 FE 02 | 0500 | A3 10 01 00 00 | 51 F8 | 5A"))
     }
 
     @Test("bytes that look like framing are escaped and come back")
@@ -65,8 +68,9 @@ struct OnbonTests {
     func vendorGolden() {
         // The vendor's values: header display mode 00, left-aligned, a 128×16 strip in 8-pixel units.
         let enc = OnbonEncoder(options: .init(replies: true, dynamicPriority: false, pixelUnits: false))
-        let frames = enc.frames(for: SignContent(lines: ["请A012号到3号窗口"], effect: .hold), address: 3,
-                                geometry: SignGeometry(width: 128, height: 16, align: .left))
+        let frames = enc.frames(
+            for: SignContent(lines: ["请A012号到3号窗口"], effect: .hold), address: 3,
+            geometry: SignGeometry(width: 128, height: 16, align: .left))
         #expect(frames == [hex(Self.vendorReferenceCall)])
         #expect(frames.first?.count == 78)
     }
@@ -80,7 +84,8 @@ struct OnbonTests {
 
     @Test("the document's own A3 06 example: data field and whole frame, pixel units")
     func documentExample() throws {
-        var area = OnbonDynamicArea(width: 128, height: 32, effect: .staticText, text: try #require(GBText.encode("欢迎光临")))
+        var area = OnbonDynamicArea(
+            width: 128, height: 32, effect: .staticText, text: try #require(GBText.encode("欢迎光临")))
         area.pixelUnits = true
         area.timeout = 10
         area.singleLine = false
@@ -100,7 +105,10 @@ struct OnbonTests {
         #expect(OnbonEncoder.decode(ack)?.data == [0xA0, 0x00, 0x00, 0x00, 0x00])
         #expect(OnbonEncoder.reply(in: ack) == .ack)
         #expect(OnbonEncoder.reply(in: [0x00, 0x13] + ack) == .ack)
-        guard case let .refused(why)? = OnbonEncoder.reply(in: nack) else { Issue.record("NACK not refused"); return }
+        guard case let .refused(why)? = OnbonEncoder.reply(in: nack) else {
+            Issue.record("NACK not refused")
+            return
+        }
         #expect(why.contains("5 (CRC16 checksum error)"))
         #expect(OnbonEncoder.reply(in: Array(ack.dropLast(4))) == nil, "incomplete: wait for more")
         var bad = ack
@@ -113,7 +121,8 @@ struct OnbonTests {
     func optionsInFrame() throws {
         let content = SignContent(lines: ["请A012号到3号窗口"], effect: .flash)
         let g = SignGeometry(width: 128, height: 16)
-        let quiet = try #require(OnbonEncoder(options: .init(replies: false)).frames(for: content, address: 3, geometry: g).first)
+        let quiet = try #require(
+            OnbonEncoder(options: .init(replies: false)).frames(for: content, address: 3, geometry: g).first)
         #expect(quiet[24] == 0x02, "response: no reply")
         let normal = try #require(OnbonEncoder().frames(for: content, address: 3, geometry: g).first)
         #expect(normal[8 + 9] == 0x01, "header display mode: dynamic areas first")
@@ -125,11 +134,15 @@ struct OnbonTests {
         let enc = OnbonEncoder()
         let g = SignGeometry(width: 256, height: 16)
         for effect in [SignContent.Effect.hold, .flash, .scroll] {
-            let d = try #require(OnbonEncoder.decode(enc.frames(for: .init(lines: ["受理：资质认定"], effect: effect), address: 1, geometry: g)[0]))
+            let d = try #require(
+                OnbonEncoder.decode(
+                    enc.frames(for: .init(lines: ["受理：资质认定"], effect: effect), address: 1, geometry: g)[0]))
             let byte = try #require(OnbonDynamicArea.effect(in: d.data))
             #expect((1...6).contains(byte), "\(effect): \(byte)")
         }
-        let flash = try #require(OnbonEncoder.decode(enc.frames(for: .init(lines: ["请A012号到3号窗口"], effect: .flash), address: 3, geometry: g)[0]))
+        let flash = try #require(
+            OnbonEncoder.decode(
+                enc.frames(for: .init(lines: ["请A012号到3号窗口"], effect: .flash), address: 3, geometry: g)[0]))
         #expect(OnbonDynamicArea.effect(in: flash.data) == 0x02)
         #expect(enc.problem(with: "😀") != nil && enc.problem(with: "暂停服务") == nil)
     }
@@ -137,14 +150,20 @@ struct OnbonTests {
     @Test("multi-line areas break lines with the document's \\n escape; a backslash cannot start an escape")
     func lineBreaksAndBackslash() throws {
         let enc = OnbonEncoder()
-        let lobby = try #require(OnbonEncoder.decode(enc.frames(
-            for: .init(lines: ["A012 → 3号窗口", "资质认定 等候 2 人"], effect: .scroll), address: 20,
-            geometry: SignGeometry(width: 256, height: 64, align: .left))[0]))
+        let lobby = try #require(
+            OnbonEncoder.decode(
+                enc.frames(
+                    for: .init(lines: ["A012 → 3号窗口", "资质认定 等候 2 人"], effect: .scroll), address: 20,
+                    geometry: SignGeometry(width: 256, height: 64, align: .left))[0]))
         let text = try #require(OnbonDynamicArea.text(in: lobby.data))
-        let first = try #require(GBText.encode("A012 → 3号窗口")), second = try #require(GBText.encode("资质认定 等候 2 人"))
+        let first = try #require(GBText.encode("A012 → 3号窗口"))
+        let second = try #require(GBText.encode("资质认定 等候 2 人"))
         #expect(text == first + [0x5C, 0x6E] + second)
-        let strip = try #require(OnbonEncoder.decode(enc.frames(
-            for: .init(lines: ["C:\\new"], effect: .hold), address: 1, geometry: SignGeometry(width: 128, height: 16))[0]))
+        let strip = try #require(
+            OnbonEncoder.decode(
+                enc.frames(
+                    for: .init(lines: ["C:\\new"], effect: .hold), address: 1,
+                    geometry: SignGeometry(width: 128, height: 16))[0]))
         #expect(OnbonDynamicArea.text(in: strip.data) == [0x43, 0x3A, 0xA3, 0xDC] + Array("new".utf8))
     }
 }
@@ -156,8 +175,9 @@ struct AlphaTests {
         let f = AlphaEncoder.frame(address: 3, position: 0x20, mode: UInt8(ascii: "c"), text: Array("A012 TO 3".utf8))
         // 02 41 41 1B 20 63 "A012 TO 3" 03 → sum = 0x02+0x41+0x41+0x1B+0x20+0x63 + text + 0x03
         let sum = ([0x02, 0x41, 0x41, 0x1B, 0x20, 0x63] + Array("A012 TO 3".utf8) + [0x03]).reduce(0) { $0 + Int($1) }
-        #expect(f == [0, 0, 0, 0, 0, 0x01, 0x5A, 0x30, 0x33, 0x02, 0x41, 0x41, 0x1B, 0x20, 0x63] + Array("A012 TO 3".utf8)
-            + [0x03] + Array(String(format: "%04X", sum).utf8) + [0x04])
+        #expect(
+            f == [0, 0, 0, 0, 0, 0x01, 0x5A, 0x30, 0x33, 0x02, 0x41, 0x41, 0x1B, 0x20, 0x63] + Array("A012 TO 3".utf8)
+                + [0x03] + Array(String(format: "%04X", sum).utf8) + [0x04])
         let d = AlphaEncoder.decode(f)
         #expect(d?.address == 3 && d?.mode == UInt8(ascii: "c") && d?.text == Array("A012 TO 3".utf8))
         var bad = f
@@ -168,7 +188,9 @@ struct AlphaTests {
     @Test("non-ASCII cannot be shown and is reported")
     func ascii() {
         #expect(AlphaEncoder().problem(with: "请") != nil)
-        let f = AlphaEncoder().frames(for: .init(lines: ["Ticket A012 to window 3"], effect: .flash), address: 3, geometry: .init(width: 128, height: 16))[0]
+        let f = AlphaEncoder().frames(
+            for: .init(lines: ["Ticket A012 to window 3"], effect: .flash), address: 3,
+            geometry: .init(width: 128, height: 16))[0]
         #expect(AlphaEncoder.decode(f)?.text == Array("Ticket A012 to window 3".utf8))
     }
 }
@@ -176,7 +198,8 @@ struct AlphaTests {
 @Suite("plain lines")
 struct PlainTests {
     @Test func line() {
-        let f = PlainEncoder().frames(for: .init(lines: ["请A012号到3号窗口"], effect: .flash), address: 3, geometry: .init(width: 1, height: 1))
+        let f = PlainEncoder().frames(
+            for: .init(lines: ["请A012号到3号窗口"], effect: .flash), address: 3, geometry: .init(width: 1, height: 1))
         #expect(f == [hex("c7eb 41303132 bac5 b5bd 33 bac5 b4b0 bfda 0d0a")])
     }
 }

@@ -2,8 +2,9 @@ import Foundation
 import HallqCore
 import HallqEncoders
 import HallqProtocol
-@testable import HallqServer
 import Testing
+
+@testable import HallqServer
 
 /// The stable vocabularies are documented where users look: every op, error token and event type
 /// in docs/PROTOCOL.md, every config key the loader accepts in docs/CONFIG.md, every sign protocol
@@ -28,7 +29,9 @@ struct DocsCoverageTests {
 
     /// The code spans (`…`) in a text.
     static func codeSpans(_ text: some StringProtocol) -> [String] {
-        text.split(separator: "`", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+        text.split(separator: "`", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map {
+            String($0.element)
+        }
     }
 
     @Test("PROTOCOL.md has a row for every op, naming its roles")
@@ -64,12 +67,15 @@ struct DocsCoverageTests {
         for (table, keys) in ConfigLoader.schema {
             let heading = table.split(separator: ".").first.map(String.init) ?? table
             guard let at = text.range(of: "## `[\(heading)]`") ?? text.range(of: "## `[[\(heading)]]`") else {
-                Issue.record("no section for [\(heading)]"); continue
+                Issue.record("no section for [\(heading)]")
+                continue
             }
             let section = text[at.upperBound...].split(separator: "\n## ", maxSplits: 1).first ?? ""
             let spans = Self.codeSpans(section)
             for k in keys {
-                let words = spans.map { $0.split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "_" }).map(String.init) }
+                let words = spans.map {
+                    $0.split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "_" }).map(String.init)
+                }
                 #expect(words.contains { $0.contains(k) }, "\(table).\(k) is not in CONFIG.md's [\(heading)] section")
             }
         }

@@ -46,7 +46,10 @@ struct InProcessOpTests {
         #expect(status["devices"]?["printer"]?["kind"] == "virtual")
         #expect(await h.ask(.admin, ["op": "devices"])["devices"]?["buses"]?.arrayValue?.first?["name"] == "signs")
 
-        #expect(try await eventuallyAsync { await h.ask(.admin, ["op": "history", "ticket": "A002"])["ticket"]?["print"] == "printed" })
+        #expect(
+            try await eventuallyAsync {
+                await h.ask(.admin, ["op": "history", "ticket": "A002"])["ticket"]?["print"] == "printed"
+            })
         let again = await h.ask(.admin, ["op": "reprint", "ticket": "A002"])
         #expect(again["ticket"]?["print"] == "printed")
         #expect(await h.ask(.admin, ["op": "reprint", "ticket": "Z999"]).token == "UNKNOWN-TICKET")
@@ -77,7 +80,8 @@ struct InProcessOpTests {
                     _ = await h.ask(.clerk, ["op": "signin", "window": .int(Int64(w)), "clerk": .string("clerk\(w)")])
                     var mine: [String] = []
                     while case let r = await h.ask(.clerk, ["op": "call", "window": .int(Int64(w))]), r.ok,
-                          let label = r["ticket"]?["label"]?.stringValue {
+                        let label = r["ticket"]?["label"]?.stringValue
+                    {
                         mine.append(label)
                     }
                     return mine
@@ -102,7 +106,10 @@ struct InProcessOpTests {
         #expect(t["ticket"]?["label"] == "A001", "refused presses issued no number")
         #expect(t["ticket"]?["print"] == "pending", "the reply does not wait for the paper")
         // The print outcome arrives on the ticket's row shortly after.
-        #expect(try await eventuallyAsync { await h.ask(.admin, ["op": "history", "ticket": "A001"])["ticket"]?["print"] == "printed" })
+        #expect(
+            try await eventuallyAsync {
+                await h.ask(.admin, ["op": "history", "ticket": "A001"])["ticket"]?["print"] == "printed"
+            })
         let printed = try String(contentsOf: h.stateDir.appendingPathComponent("printer/tickets.txt"), encoding: .utf8)
         #expect(printed.contains("A001") && printed.contains("前面还有 0 人等候"))
         #expect(await h.ask(.admin, ["op": "devices"])["devices"]?["printer"]?["health"] == "online")

@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import NIOTestUtils
 import Testing
+
 @testable import HallqServer
 
 /// The line splitter under NIO's decoder verifier: every input is also fed one byte at a time,

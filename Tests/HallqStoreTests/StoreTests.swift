@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
-import Testing
 import HallqCore
+import Testing
+
 @testable import HallqStore
 
 func tempDir() -> URL {
@@ -15,8 +16,9 @@ let t0: Millis = 1_796_000_400_000  // 2026-11-30 09:00 Shanghai
 func config() -> HallConfig {
     var q = QueueRules()
     q.noshowRequeue = .end
-    return HallConfig(queue: q, services: [ServiceConfig(id: "A", name: "甲"), ServiceConfig(id: "B", name: "乙")],
-                      windows: [WindowConfig(number: 1, services: ["A", "B"]), WindowConfig(number: 2, services: ["B", "A"])])
+    return HallConfig(
+        queue: q, services: [ServiceConfig(id: "A", name: "甲"), ServiceConfig(id: "B", name: "乙")],
+        windows: [WindowConfig(number: 1, services: ["A", "B"]), WindowConfig(number: 2, services: ["B", "A"])])
 }
 
 /// Applies commands through engine and store as the daemon does: commit, then keep.
@@ -28,7 +30,10 @@ struct StoreDriver {
     init(store: HallStore, snapshotAt: Millis = t0) throws {
         self.store = store
         let c = config()
-        engine = QueueEngine(config: c, snapshot: try store.snapshot(now: snapshotAt, calendar: HallCalendar(timeZone: TimeZone(identifier: c.timeZone)!), rules: c.queue))
+        engine = QueueEngine(
+            config: c,
+            snapshot: try store.snapshot(
+                now: snapshotAt, calendar: HallCalendar(timeZone: TimeZone(identifier: c.timeZone)!), rules: c.queue))
         now = snapshotAt
     }
 
@@ -82,7 +87,8 @@ struct StoreTests {
         #expect(r.engine.hallMode == .closed)
         #expect(r.engine.windows[1]?.paused == true && r.engine.windows[2]?.current != nil)
         // Numbering continues, and a repeated key inside 10 s is still the same ticket.
-        try d.run(.hall(.auto)); try r.run(.hall(.auto))
+        try d.run(.hall(.auto))
+        try r.run(.hall(.auto))
         let a = try d.run(.take(service: "A", key: "dup"), after: 2).subject
         let b = try r.run(.take(service: "A", key: "dup"), after: 2).subject
         #expect(a == b)
@@ -130,8 +136,11 @@ struct StoreTests {
         var d = try StoreDriver(store: store)
         let before = try await store.eventCount()
         var out = try d.engine.apply(.take(service: "A", key: nil), at: t0)
-        out.legs = [Leg(ticketId: 999, day: "x", label: "x", service: "A", window: 1, clerk: nil, queuedAt: 0, calledAt: 0,
-                        endedAt: 0, outcome: .served)]
+        out.legs = [
+            Leg(
+                ticketId: 999, day: "x", label: "x", service: "A", window: 1, clerk: nil, queuedAt: 0, calledAt: 0,
+                endedAt: 0, outcome: .served)
+        ]
         // Break the transaction halfway: a leg for a ticket that does not exist violates its key.
         #expect(throws: (any Error).self) { try store.commit(out, origin: .system) }
         #expect(try await store.eventCount() == before)

@@ -1,20 +1,31 @@
 import Foundation
 import Testing
+
 @testable import HallqVoice
 
 @Suite("voice: phrases")
 struct PhraseTests {
     @Test("请A012号到3号窗口办理, digit by digit")
     func call() throws {
-        #expect(try PhraseBuilder.clips(template: "请{ticket}号到{window}号窗口办理", ticket: "A012", window: 3, reading: .digits)
-            == ["请", "A", "零", "一", "二", "号", "到", "三", "号", "窗口", "办理"])
+        #expect(
+            try PhraseBuilder.clips(template: "请{ticket}号到{window}号窗口办理", ticket: "A012", window: 3, reading: .digits)
+                == ["请", "A", "零", "一", "二", "号", "到", "三", "号", "窗口", "办理"])
     }
 
     @Test("as a number; two-letter prefixes; windows above ten")
     func numbers() throws {
-        #expect(try PhraseBuilder.clips(template: "{ticket}", ticket: "A012", window: 1, reading: .number) == ["A", "十", "二"])
-        #expect(try PhraseBuilder.clips(template: "{ticket}", ticket: "GB105", window: 1, reading: .number) == ["G", "B", "一", "百", "零", "五"])
-        #expect(try PhraseBuilder.clips(template: "到{window}号窗口", ticket: "A1", window: 12, reading: .digits) == ["到", "十", "二", "号", "窗口"])
+        #expect(
+            try PhraseBuilder.clips(template: "{ticket}", ticket: "A012", window: 1, reading: .number) == [
+                "A", "十", "二",
+            ])
+        #expect(
+            try PhraseBuilder.clips(template: "{ticket}", ticket: "GB105", window: 1, reading: .number) == [
+                "G", "B", "一", "百", "零", "五",
+            ])
+        #expect(
+            try PhraseBuilder.clips(template: "到{window}号窗口", ticket: "A1", window: 12, reading: .digits) == [
+                "到", "十", "二", "号", "窗口",
+            ])
         #expect(PhraseBuilder.number(20) == ["二", "十"])
         #expect(PhraseBuilder.number(1010) == ["一", "千", "零", "一", "十"])
         #expect(PhraseBuilder.number(0) == ["零"])
@@ -22,11 +33,15 @@ struct PhraseTests {
 
     @Test("the recall phrase and other wording; a word without a clip is refused with the character")
     func templates() throws {
-        #expect(try PhraseBuilder.clips(template: "重呼 请{ticket}号到{window}号窗口办理", ticket: "B7", window: 2, reading: .digits)
-            == ["重呼", "请", "B", "七", "号", "到", "二", "号", "窗口", "办理"])
-        #expect(try PhraseBuilder.clips(template: "请再次 {ticket}号 到{window}号窗口", ticket: "C1", window: 1, reading: .digits)
-            == ["请再次", "C", "一", "号", "到", "一", "号", "窗口"])
-        #expect(throws: PhraseBuilder.Failure.self) { try PhraseBuilder.clips(template: "请{ticket}号到柜台", ticket: "A1", window: 1, reading: .digits) }
+        #expect(
+            try PhraseBuilder.clips(template: "重呼 请{ticket}号到{window}号窗口办理", ticket: "B7", window: 2, reading: .digits)
+                == ["重呼", "请", "B", "七", "号", "到", "二", "号", "窗口", "办理"])
+        #expect(
+            try PhraseBuilder.clips(template: "请再次 {ticket}号 到{window}号窗口", ticket: "C1", window: 1, reading: .digits)
+                == ["请再次", "C", "一", "号", "到", "一", "号", "窗口"])
+        #expect(throws: PhraseBuilder.Failure.self) {
+            try PhraseBuilder.clips(template: "请{ticket}号到柜台", ticket: "A1", window: 1, reading: .digits)
+        }
     }
 }
 
@@ -44,7 +59,7 @@ struct RenderTests {
         let p = Self.pack()
         let phrase = ["请", "A", "零", "号"]
         let words = phrase.reduce(0) { $0 + p.clips[$1]!.count }
-        let one = words + 3 * 40                            // three 40 ms gaps at 1 kHz
+        let one = words + 3 * 40  // three 40 ms gaps at 1 kHz
         let chime = p.clips["chime"]!.count
         for repeats in 1...3 {
             let out = Renderer.render(phrase, pack: p, repeats: repeats)

@@ -2,8 +2,8 @@ import Foundation
 import GRDB
 import HallqClient
 import HallqProtocol
-import Testing
 import HallqTestKit
+import Testing
 
 /// The real hallqd under libfaketime (Debian's faketime): its wall clock steps back and forth
 /// while the monotonic clock runs on, as on a machine whose time NTP corrects.
@@ -36,14 +36,19 @@ struct ClockStepTests {
         /// empty; seen with Debian 12's faketime 0.9.10), so the daemon's paths go by environment,
         /// as under systemd.
         func environment(_ d: DaemonHarness) -> [String: String] {
-            ["LD_PRELOAD": ClockStepTests.library, "FAKETIME_TIMESTAMP_FILE": file.path, "FAKETIME_NO_CACHE": "1",
-             "FAKETIME_DONT_FAKE_MONOTONIC": "1", "HALLQ_CONFIG": d.configURL.path, "STATE_DIRECTORY": d.stateDir.path,
-             "RUNTIME_DIRECTORY": d.runtimeDir.path]
+            [
+                "LD_PRELOAD": ClockStepTests.library, "FAKETIME_TIMESTAMP_FILE": file.path, "FAKETIME_NO_CACHE": "1",
+                "FAKETIME_DONT_FAKE_MONOTONIC": "1", "HALLQ_CONFIG": d.configURL.path,
+                "STATE_DIRECTORY": d.stateDir.path,
+                "RUNTIME_DIRECTORY": d.runtimeDir.path,
+            ]
         }
     }
 
     func csvColumn(_ csv: String, _ name: String) -> [String] {
-        let rows = csv.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let rows = csv.split(separator: "\n").map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        }
         guard let i = rows.first?.firstIndex(of: name) else { return [] }
         return rows.dropFirst().compactMap { $0.count > i ? $0[i] : nil }
     }
@@ -63,7 +68,8 @@ struct ClockStepTests {
         let clock = try FakeClock("+0")
         let d = try DaemonHarness(config: Self.config)
         try d.start(extraEnv: clock.environment(d))
-        let kiosk = try d.client(.kiosk), clerk = try d.client(.clerk)
+        let kiosk = try d.client(.kiosk)
+        let clerk = try d.client(.clerk)
         let first = try kiosk.request(["op": "take", "service": "A", "key": "k1"])
         #expect(first["ticket"]?["label"] == "A001")
         #expect(try kiosk.request(["op": "take", "service": "A"])["ticket"]?["label"] == "A002")
@@ -81,7 +87,9 @@ struct ClockStepTests {
 
         #expect(try clerk.request(["op": "signin", "window": 1, "clerk": "张三"]).ok)
         var order: [String] = []
-        for _ in 0..<4 { order.append(try clerk.request(["op": "call", "window": 1])["ticket"]?["label"]?.stringValue ?? "?") }
+        for _ in 0..<4 {
+            order.append(try clerk.request(["op": "call", "window": 1])["ticket"]?["label"]?.stringValue ?? "?")
+        }
         #expect(order == ["A001", "A002", "A003", "A004"])
         #expect(try clerk.request(["op": "finish", "window": 1]).ok)
 
@@ -94,9 +102,12 @@ struct ClockStepTests {
                 }
             }
         }
-        let csv = try #require(try d.ask(.admin, ["op": "export", "from": .string(from), "to": .string(to)])["csv"]?.stringValue)
+        let csv = try #require(
+            try d.ask(.admin, ["op": "export", "from": .string(from), "to": .string(to)])["csv"]?.stringValue)
         let waits = csvColumn(csv, "wait_s").filter { !$0.isEmpty }
-        #expect(waits.count == 4 && waits.allSatisfy { (Double($0) ?? -1) >= 0 && (Double($0) ?? 99) < 60 }, "\(waits)\n\(csv)")
+        #expect(
+            waits.count == 4 && waits.allSatisfy { (Double($0) ?? -1) >= 0 && (Double($0) ?? 99) < 60 },
+            "\(waits)\n\(csv)")
         #expect(csvColumn(csv, "service_s").allSatisfy { $0.isEmpty || (Double($0) ?? -1) >= 0 })
 
         let db = try DatabaseQueue(path: d.stateDir.appendingPathComponent("hallq.sqlite").path)
@@ -117,7 +128,8 @@ struct ClockStepTests {
         try clock.set("+7200")
         #expect(try clerk.request(["op": "finish", "window": 1]).ok)
         let (from, to) = try days(d)
-        let csv = try #require(try d.ask(.admin, ["op": "export", "from": .string(from), "to": .string(to)])["csv"]?.stringValue)
+        let csv = try #require(
+            try d.ask(.admin, ["op": "export", "from": .string(from), "to": .string(to)])["csv"]?.stringValue)
         let service = try #require(csvColumn(csv, "service_s").first.flatMap(Double.init))
         #expect(service >= 0 && service < 60, "service_s = \(service), not the two-hour step")
         let step = try d.ask(.admin, ["op": "status"])["clock"]?["last_step_s"]?.doubleValue ?? 0
@@ -143,7 +155,9 @@ struct ClockStepTests {
         #expect(after?["day"]?.stringValue != day0)
         let clerk = try d.client(.clerk)
         _ = try clerk.request(["op": "signin", "window": 1, "clerk": "张三"])
-        #expect(try clerk.request(["op": "call", "window": 1])["ticket"]?["day"]?.stringValue == day0, "issued before midnight, served first")
+        #expect(
+            try clerk.request(["op": "call", "window": 1])["ticket"]?["day"]?.stringValue == day0,
+            "issued before midnight, served first")
         #expect(d.stop() == 0)
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 import GRDB
 import HallqClient
 import HallqProtocol
-import Testing
 import HallqTestKit
+import Testing
 
 @Suite("hallqd end to end", .serialized)
 struct DaemonTests {
@@ -11,7 +11,9 @@ struct DaemonTests {
     func day() throws {
         let d = try DaemonHarness()
         try d.start()
-        let kiosk = try d.client(.kiosk), clerk = try d.client(.clerk), admin = try d.client(.admin)
+        let kiosk = try d.client(.kiosk)
+        let clerk = try d.client(.clerk)
+        let admin = try d.client(.admin)
         #expect(kiosk.hello["role"] == "kiosk" && clerk.hello["role"] == "clerk" && admin.hello["proto"]?["major"] == 1)
 
         let t1 = try kiosk.request(["id": 1, "op": "take", "service": "A", "key": "press-1"])
@@ -39,7 +41,9 @@ struct DaemonTests {
         let history = try admin.request(["op": "history", "ticket": "A001"])
         let steps = history["events"]?.arrayValue?.compactMap { $0["event"]?.stringValue } ?? []
         #expect(steps.filter { $0 != "print" } == ["take", "call", "transfer", "call", "finish", "rate"])
-        let clerks = history["events"]?.arrayValue?.filter { $0["event"] == "call" }.compactMap { $0["clerk"]?.stringValue }
+        let clerks = history["events"]?.arrayValue?.filter { $0["event"] == "call" }.compactMap {
+            $0["clerk"]?.stringValue
+        }
         #expect(clerks == ["张三", "李四"])
 
         let today = try #require(status["hall"]?["day"]?.stringValue)
@@ -53,9 +57,12 @@ struct DaemonTests {
         // The file on disk says the same, read without the daemon's help.
         let db = try DatabaseQueue(path: d.stateDir.appendingPathComponent("hallq.sqlite").path)
         let row = try #require(try db.read { try Row.fetchOne($0, sql: "SELECT * FROM tickets WHERE label = 'A001'") })
-        #expect(row["outcome"] as String? == "served" && row["window"] as Int? == 2 && row["clerk"] as String? == "李四"
+        #expect(
+            row["outcome"] as String? == "served" && row["window"] as Int? == 2 && row["clerk"] as String? == "李四"
                 && row["rating"] as Int? == 5 && row["transfers"] as Int? == 1)
-        let who = try db.read { try String.fetchAll($0, sql: "SELECT role FROM events WHERE ticket = 'A001' AND type = 'take'") }
+        let who = try db.read {
+            try String.fetchAll($0, sql: "SELECT role FROM events WHERE ticket = 'A001' AND type = 'take'")
+        }
         #expect(who == ["kiosk"])
         #expect(d.stop() == 0)
     }
@@ -71,7 +78,9 @@ struct DaemonTests {
             #expect(JSONValue.parse(Array(try c.readLine()!.utf8))?.token == "BAD-REQUEST")
             #expect(try c.request(["id": 3, "op": "explode"]).token == "UNKNOWN-OP")
             #expect(try c.request(["op": "call"]).token == (role == .kiosk ? "NOT-ALLOWED" : "BAD-REQUEST"))
-            #expect(try c.request(["op": "stats", "from": "2026-01-01", "to": "2026-01-02"]).token == (role == .admin ? nil : "NOT-ALLOWED"))
+            #expect(
+                try c.request(["op": "stats", "from": "2026-01-01", "to": "2026-01-02"]).token
+                    == (role == .admin ? nil : "NOT-ALLOWED"))
             try c.sendRaw([0xFF, 0x00, 0xC3, 0x0A])
             #expect(JSONValue.parse(Array(try c.readLine()!.utf8))?.token == "BAD-REQUEST")
             // Still usable after all that.
@@ -112,11 +121,14 @@ struct DaemonTests {
         held.removeLast()
         // The server notices the hang-up asynchronously.
         var again: JSONValue?
-        #expect(eventually {
-            guard let c = try? LineClient(path: d.path(.clerk), timeout: 10), c.hello["type"] == "hello" else { return false }
-            again = try? c.request(["op": "status"])
-            return true
-        })
+        #expect(
+            eventually {
+                guard let c = try? LineClient(path: d.path(.clerk), timeout: 10), c.hello["type"] == "hello" else {
+                    return false
+                }
+                again = try? c.request(["op": "status"])
+                return true
+            })
         #expect(again?.ok == true, "a freed place is usable again")
         #expect(d.stop() == 0)
     }
@@ -137,18 +149,26 @@ struct DaemonTests {
         #expect(types == ["take", "print"])
     }
 
-    @Test("a broken config stops hallqd with a message that names the key", arguments: [
-        ("[hall]\ntimezone = \"Mars/Olympus\"\n", "hall.timezone"),
-        (DaemonHarness.demoConfig.replacingOccurrences(of: "services = [\"C\", \"A\"]", with: "services = [\"Q\"]"), "window[3].services"),
-        (DaemonHarness.demoConfig + "\n[hours]\nmon = \"9-5\"\n", "hours.mon"),
-        (DaemonHarness.demoConfig + "\n[printer2]\n", "printer2"),
-        ("[[service]]\nid = \"A\"\nname = 3\n", "service[0].name"),
-        ("this is = = not toml", "line 1"),
-        // A bus name that would escape the state directory through the virtual sign's file name.
-        (DaemonHarness.demoConfig.replacingOccurrences(of: "name = \"signs\"", with: "name = \"../../escaped\""), "bus[0].name"),
-        // C (width 3) and C1 (width 2) would both issue C105.
-        (DaemonHarness.demoConfig + "\n[[service]]\nid = \"C1\"\nname = \"x\"\nwidth = 2\n", "service[3].id"),
-    ])
+    @Test(
+        "a broken config stops hallqd with a message that names the key",
+        arguments: [
+            ("[hall]\ntimezone = \"Mars/Olympus\"\n", "hall.timezone"),
+            (
+                DaemonHarness.demoConfig.replacingOccurrences(
+                    of: "services = [\"C\", \"A\"]", with: "services = [\"Q\"]"), "window[3].services"
+            ),
+            (DaemonHarness.demoConfig + "\n[hours]\nmon = \"9-5\"\n", "hours.mon"),
+            (DaemonHarness.demoConfig + "\n[printer2]\n", "printer2"),
+            ("[[service]]\nid = \"A\"\nname = 3\n", "service[0].name"),
+            ("this is = = not toml", "line 1"),
+            // A bus name that would escape the state directory through the virtual sign's file name.
+            (
+                DaemonHarness.demoConfig.replacingOccurrences(of: "name = \"signs\"", with: "name = \"../../escaped\""),
+                "bus[0].name"
+            ),
+            // C (width 3) and C1 (width 2) would both issue C105.
+            (DaemonHarness.demoConfig + "\n[[service]]\nid = \"C1\"\nname = \"x\"\nwidth = 2\n", "service[3].id"),
+        ])
     func brokenConfig(config: String, key: String) throws {
         let d = try DaemonHarness(config: config)
         let error = #expect(throws: HarnessError.self) { try d.start() }

@@ -2,11 +2,12 @@ import Foundation
 import HallqCore
 import HallqServer
 import HallqStore
+import HallqTestKit
 import Logging
 import NIOCore
 import Testing
+
 @testable import HallqServer
-import HallqTestKit
 
 /// The watch fan-out, in process: a watcher that never reads is cut off at its byte budget, one
 /// that reads gets every event, and the commands do not wait for either.
@@ -17,9 +18,11 @@ struct EventFeedTests {
         let dir = URL(fileURLWithPath: "/tmp/hq-feed-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let config = HallConfig(services: [ServiceConfig(id: "A", name: "资质认定")], windows: [WindowConfig(number: 1, services: ["A"])])
-        let hall = try Hall(config: config, store: try HallStore(path: dir.appendingPathComponent("h.sqlite").path),
-                            logger: Logger(label: "test"))
+        let config = HallConfig(
+            services: [ServiceConfig(id: "A", name: "资质认定")], windows: [WindowConfig(number: 1, services: ["A"])])
+        let hall = try Hall(
+            config: config, store: try HallStore(path: dir.appendingPathComponent("h.sqlite").path),
+            logger: Logger(label: "test"))
         let feed = EventFeed(hall: hall, backlogBytes: 4096)
         let (silentID, silent) = feed.join()
         let (readerID, reader) = feed.join()
@@ -34,11 +37,17 @@ struct EventFeedTests {
             }
             return n
         }
-        for _ in 0..<takes { _ = try await hall.submit(.take(service: "A", key: nil), origin: Origin(role: "kiosk")).get() }
+        for _ in 0..<takes {
+            _ = try await hall.submit(.take(service: "A", key: nil), origin: Origin(role: "kiosk")).get()
+        }
         #expect(await reading.value == takes, "the reading watcher got every event")
-        var got = 0, closed = false
+        var got = 0
+        var closed = false
         for await line in silent {
-            if line == nil { closed = true; break }
+            if line == nil {
+                closed = true
+                break
+            }
             got += line!.readableBytes
         }
         #expect(closed, "the silent watcher was told it fell behind")

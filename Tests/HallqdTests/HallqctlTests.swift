@@ -1,24 +1,32 @@
 import Foundation
 import HallqProtocol
-import Testing
 import HallqTestKit
+import Testing
 
 /// hallqctl as people and scripts use it: the real binary against the real daemon.
 @Suite("hallqctl", .serialized)
 struct HallqctlTests {
-    struct Run { var status: Int32; var out: String; var err: String }
+    struct Run {
+        var status: Int32
+        var out: String
+        var err: String
+    }
 
     func ctl(_ d: DaemonHarness, _ args: [String]) throws -> Run {
         let p = Process()
         p.executableURL = DaemonHarness.binDir.appendingPathComponent("hallqctl")
         p.arguments = ["--runtime-dir", d.runtimeDir.path] + args
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         p.standardOutput = out
         p.standardError = err
         try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+        return Run(
+            status: p.terminationStatus, out: String(decoding: o, as: UTF8.self),
+            err: String(decoding: e, as: UTF8.self))
     }
 
     @Test("a day with hallqctl alone: tables for people, JSON for scripts, exit codes and tokens on failure")
@@ -44,15 +52,20 @@ struct HallqctlTests {
         let status = try ctl(d, ["status"])
         #expect(status.out.contains("window") && status.out.contains("张三") && status.out.contains("printer"))
         let history = try ctl(d, ["history", "A001"])
-        for step in ["take", "call", "recall", "transfer", "finish", "rate"] { #expect(history.out.contains(step), "\(step)") }
+        for step in ["take", "call", "recall", "transfer", "finish", "rate"] {
+            #expect(history.out.contains(step), "\(step)")
+        }
         let stats = try ctl(d, ["stats", "--by", "clerk", "--json"])
         let rows = JSONValue.parse(Array(stats.out.utf8))?["rows"]?.arrayValue ?? []
         #expect(rows.first { $0["key"] == "张三" }?["served"] == 1)
         let csv = try ctl(d, ["export"])
         #expect(csv.out.hasPrefix("day,ticket,") && csv.out.contains(",A001,A,B,"))
-        let month = try #require(JSONValue.parse(Array(try ctl(d, ["status", "--json"]).out.utf8))?["hall"]?["day"]?.stringValue?.prefix(7))
+        let month = try #require(
+            JSONValue.parse(Array(try ctl(d, ["status", "--json"]).out.utf8))?["hall"]?["day"]?.stringValue?.prefix(7))
         let report = try ctl(d, ["report"])
-        #expect(report.out.contains("\(month) 月度报告") && report.out.contains("## 按工作人员 By clerk") && report.out.contains("| 张三 |"))
+        #expect(
+            report.out.contains("\(month) 月度报告") && report.out.contains("## 按工作人员 By clerk")
+                && report.out.contains("| 张三 |"))
         #expect(try ctl(d, ["report", "--month", "2024-02"]).out.contains("2024-02-29"), "leap year")
         #expect(try ctl(d, ["report", "--month", "2026-13"]).status != 0)
         #expect(d.stop() == 0)

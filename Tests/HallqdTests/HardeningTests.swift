@@ -2,9 +2,8 @@ import Foundation
 import GRDB
 import HallqClient
 import HallqProtocol
-import Testing
-
 import HallqTestKit
+import Testing
 
 #if canImport(Glibc)
 import Glibc
@@ -17,10 +16,13 @@ struct HostileInputTests {
     func hostileIntegers() throws {
         let d = try DaemonHarness()
         try d.start()
-        let values = ["-9223372036854775808", "9223372036854775807", "2147483648", "-2147483649", "0", "-1",
-                      "99999999999999999999999999999999"]
+        let values = [
+            "-9223372036854775808", "9223372036854775807", "2147483648", "-2147483649", "0", "-1",
+            "99999999999999999999999999999999",
+        ]
         let lines = [
-            #"{"op":"call","window":V}"#, #"{"op":"rate","window":1,"score":V}"#, #"{"op":"transfer","window":1,"to_window":V}"#,
+            #"{"op":"call","window":V}"#, #"{"op":"rate","window":1,"score":V}"#,
+            #"{"op":"transfer","window":1,"to_window":V}"#,
             #"{"op":"signin","window":V,"clerk":"x"}"#, #"{"op":"pause","window":V}"#, #"{"op":"recall","window":V}"#,
             #"{"op":"finish","window":V}"#, #"{"op":"resume","window":V}"#, #"{"op":"noshow","window":V}"#,
         ]
@@ -31,9 +33,13 @@ struct HostileInputTests {
                     try c.sendRaw(Array((l.replacingOccurrences(of: "V", with: v) + "\n").utf8))
                     let reply = try #require(try c.readLine().flatMap { JSONValue.parse(Array($0.utf8)) })
                     if reply["ok"] == false {
-                        #expect(["BAD-REQUEST", "UNKNOWN-WINDOW", "NOT-SIGNED-IN", "QUEUE-EMPTY", "NOTHING-TO-DO", "WINDOW-PAUSED",
-                                 "NOT-SERVING", "NO-TICKET", "RATING-EXPIRED", "BAD-SCORE"].contains(reply["error"]?.stringValue ?? ""),
-                                "\(l) \(v): \(reply.text)")
+                        #expect(
+                            [
+                                "BAD-REQUEST", "UNKNOWN-WINDOW", "NOT-SIGNED-IN", "QUEUE-EMPTY", "NOTHING-TO-DO",
+                                "WINDOW-PAUSED",
+                                "NOT-SERVING", "NO-TICKET", "RATING-EXPIRED", "BAD-SCORE",
+                            ].contains(reply["error"]?.stringValue ?? ""),
+                            "\(l) \(v): \(reply.text)")
                     }
                 }
             }
@@ -47,13 +53,16 @@ struct HostileInputTests {
     func nestingAndDuplicates() throws {
         let d = try DaemonHarness()
         try d.start()
-        let deep = #"{"op":"status","x":"# + String(repeating: "[", count: 511) + String(repeating: "]", count: 511) + "}\n"
+        let deep =
+            #"{"op":"status","x":"# + String(repeating: "[", count: 511) + String(repeating: "]", count: 511) + "}\n"
         for role in Role.allCases {
             let c = try d.client(role)
             for _ in 0..<20 {
                 try c.sendRaw(Array(deep.utf8))
                 let r = try #require(try c.readLine().flatMap { JSONValue.parse(Array($0.utf8)) })
-                #expect(r["error"] == "BAD-REQUEST" && r["message"]?.stringValue?.contains("deeper than 16") == true, "\(r.text)")
+                #expect(
+                    r["error"] == "BAD-REQUEST" && r["message"]?.stringValue?.contains("deeper than 16") == true,
+                    "\(r.text)")
             }
             try c.sendRaw(Array(#"{"op":"status","op":"reload"}"#.utf8) + [0x0A])
             #expect(try c.readLine()?.contains("appears twice") == true)
@@ -71,7 +80,8 @@ struct HostileInputTests {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/socat")
             p.arguments = ["-t", "5", "-", "UNIX-CONNECT:\(d.path(role))"]
-            let inPipe = Pipe(), outPipe = Pipe()
+            let inPipe = Pipe()
+            let outPipe = Pipe()
             p.standardInput = inPipe
             p.standardOutput = outPipe
             try p.run()
@@ -79,13 +89,18 @@ struct HostileInputTests {
             try inPipe.fileHandleForWriting.close()
             let out = outPipe.fileHandleForReading.readDataToEndOfFile()
             p.waitUntilExit()
-            return String(decoding: out, as: UTF8.self).split(separator: "\n").compactMap { JSONValue.parse(Array($0.utf8)) }
+            return String(decoding: out, as: UTF8.self).split(separator: "\n").compactMap {
+                JSONValue.parse(Array($0.utf8))
+            }
         }
         let status = try socat(.admin, #"{"id":1,"op":"status"}"# + "\n")
         #expect(status.count == 2 && status.first?["type"] == "hello", "\(status)")
         #expect(status.last?["id"] == 1 && status.last?["ok"] == true)
-        let takes = try socat(.kiosk, (1...10).map { #"{"id":\#($0),"op":"take","service":"A"}"# }.joined(separator: "\n") + "\n")
-        #expect(takes.dropFirst().map { $0["id"] } == (1...10).map { JSONValue.int(Int64($0)) }, "every take answered, in order")
+        let takes = try socat(
+            .kiosk, (1...10).map { #"{"id":\#($0),"op":"take","service":"A"}"# }.joined(separator: "\n") + "\n")
+        #expect(
+            takes.dropFirst().map { $0["id"] } == (1...10).map { JSONValue.int(Int64($0)) },
+            "every take answered, in order")
         #expect(takes.dropFirst().allSatisfy { $0["ok"] == true })
 
         // A raw socket: five requests, shutdown(SHUT_WR), five answers, then the end of stream.
@@ -102,14 +117,17 @@ struct HostileInputTests {
     func drainOnTerm() throws {
         let d = try DaemonHarness()
         try d.start()
-        let clients = 4, perClient = 100
+        let clients = 4
+        let perClient = 100
         let answered = Locked([String: String]())  // key → label
         let group = DispatchGroup()
         let ready = DispatchSemaphore(value: 0)
         for n in 0..<clients {
             let c = try d.client(.kiosk)
             DispatchQueue.global().async(group: group) {
-                let batch = (0..<perClient).map { #"{"op":"take","service":"A","key":"c\#(n)-\#($0)"}"# }.joined(separator: "\n") + "\n"
+                let batch =
+                    (0..<perClient).map { #"{"op":"take","service":"A","key":"c\#(n)-\#($0)"}"# }.joined(
+                        separator: "\n") + "\n"
                 try? c.sendRaw(Array(batch.utf8))
                 ready.signal()
                 // One connection answers its lines in order: the i-th reply is for key c<n>-<i>.
@@ -132,8 +150,12 @@ struct HostileInputTests {
         let onDisk = Dictionary(uniqueKeysWithValues: stored.map { ($0["key"] as String, $0["label"] as String) })
         let got = answered.with { $0 }
         #expect(!onDisk.isEmpty)
-        #expect(Set(onDisk.keys).subtracting(got.keys).isEmpty, "committed but never answered: \(Set(onDisk.keys).subtracting(got.keys).count)")
-        for (k, label) in got { #expect(onDisk[k] == label, "answered \(k) → \(label), on disk \(onDisk[k] ?? "nothing")") }
+        #expect(
+            Set(onDisk.keys).subtracting(got.keys).isEmpty,
+            "committed but never answered: \(Set(onDisk.keys).subtracting(got.keys).count)")
+        for (k, label) in got {
+            #expect(onDisk[k] == label, "answered \(k) → \(label), on disk \(onDisk[k] ?? "nothing")")
+        }
     }
 }
 
@@ -143,7 +165,8 @@ struct GreedyClientTests {
     @Test("a line that never ends is TOO-SLOW; a full socket lets its longest-idle connection go for a new kiosk")
     func slowLoris() throws {
         // 5 s: long enough that opening 256 connections on a loaded machine does not outlast it.
-        let d = try DaemonHarness(config: DaemonHarness.demoConfig + "\n[limits]\nline_timeout_s = 5\ntake_burst = 1000\n")
+        let d = try DaemonHarness(
+            config: DaemonHarness.demoConfig + "\n[limits]\nline_timeout_s = 5\ntake_burst = 1000\n")
         try d.start()
         // 256 connections that each start a line and never finish it: every slot taken.
         var slow: [LineClient] = []
@@ -166,8 +189,9 @@ struct GreedyClientTests {
 
     @Test("take is bounded per connection and per service with RATE-LIMITED; other connections and services go on")
     func takeRate() throws {
-        let d = try DaemonHarness(config: DaemonHarness.demoConfig
-            + "\n[limits]\ntake_burst = 5\ntake_per_min_connection = 6\ntake_per_min_service = 8\n")
+        let d = try DaemonHarness(
+            config: DaemonHarness.demoConfig
+                + "\n[limits]\ntake_burst = 5\ntake_per_min_connection = 6\ntake_per_min_service = 8\n")
         try d.start()
         let one = try d.client(.kiosk)
         let first = try (0..<6).map { _ in try one.request(["op": "take", "service": "A"]) }
@@ -176,7 +200,9 @@ struct GreedyClientTests {
         let two = try d.client(.kiosk)
         let more = try (0..<4).map { _ in try two.request(["op": "take", "service": "A"]) }
         #expect(more.prefix(3).allSatisfy { $0.ok }, "the service still has 3 of its 8")
-        #expect(more[3]["error"] == "RATE-LIMITED" && more[3]["message"]?.stringValue?.contains("service A") == true, "\(more[3].text)")
+        #expect(
+            more[3]["error"] == "RATE-LIMITED" && more[3]["message"]?.stringValue?.contains("service A") == true,
+            "\(more[3].text)")
         #expect(try two.request(["op": "take", "service": "B"]).ok, "another service is not held up")
         #expect(d.stop() == 0)
     }

@@ -2,8 +2,8 @@ import Foundation
 import HallqClient
 import HallqEncoders
 import HallqProtocol
-import Testing
 import HallqTestKit
+import Testing
 
 /// The hall with its signs on one emulated RS-485 adapter speaking Onbon.
 let serialHallConfig = """
@@ -69,7 +69,9 @@ struct SerialSignTests {
         let clerk = try d.client(.clerk)
         #expect(try clerk.request(["op": "signin", "window": 3, "clerk": "张三"]).ok)
         #expect(try clerk.request(["op": "call", "window": 3]).ok)
-        let called = bus.wait { self.last($0, 3) == "请A012号到3号窗口" && self.last($0, 20)?.contains("A012 → 3号窗口") == true }
+        let called = bus.wait {
+            self.last($0, 3) == "请A012号到3号窗口" && self.last($0, 20)?.contains("A012 → 3号窗口") == true
+        }
         let frame = try #require(called.last { $0.dst == 3 })
         #expect(frame.text == "请A012号到3号窗口")
         #expect(frame.effect == OnbonDynamicArea.Effect.quickType.rawValue)
@@ -82,7 +84,9 @@ struct SerialSignTests {
         #expect(try clerk.request(["op": "pause", "window": 2]).ok)
         #expect(bus.wait { self.last($0, 2) == "暂停服务" }.last { $0.dst == 2 }?.text == "暂停服务")
         #expect(try clerk.request(["op": "finish", "window": 3]).ok)
-        #expect(bus.wait { self.last($0, 3) == "受理：特种设备" }.last { $0.dst == 3 }?.effect == OnbonDynamicArea.Effect.moveLeft.rawValue)
+        #expect(
+            bus.wait { self.last($0, 3) == "受理：特种设备" }.last { $0.dst == 3 }?.effect
+                == OnbonDynamicArea.Effect.moveLeft.rawValue)
         #expect(try d.ask(.admin, ["op": "devices"])["devices"]?["buses"]?.arrayValue?.first?["health"] == "ok")
         #expect(d.stop() == 0)
     }
@@ -93,7 +97,8 @@ struct SerialSignTests {
         let d = try DaemonHarness(config: serialHallConfig)
         try d.start(extraEnv: bus.environment)
         bus.wait { f in [1, 2, 3, 20].allSatisfy { a in f.contains { $0.dst == a } } }
-        let kiosk = try d.client(.kiosk), clerk = try d.client(.clerk)
+        let kiosk = try d.client(.kiosk)
+        let clerk = try d.client(.clerk)
         for _ in 0..<6 { _ = try kiosk.request(["op": "take", "service": "A"]) }
         for w in 1...3 { _ = try clerk.request(["op": "signin", "window": .int(Int64(w)), "clerk": .string("c\(w)")]) }
         bus.clear()
@@ -117,9 +122,11 @@ struct SerialSignTests {
     @Test("every sign is sent again periodically: signs forget their text on power loss")
     func refresh() throws {
         let bus = try EmulatedSerial()
-        let d = try DaemonHarness(config: serialHallConfig.replacingOccurrences(of: "refresh_s = 600", with: "refresh_s = 1"))
+        let d = try DaemonHarness(
+            config: serialHallConfig.replacingOccurrences(of: "refresh_s = 600", with: "refresh_s = 1"))
         try d.start(extraEnv: bus.environment)
-        let frames = bus.wait(seconds: 15) { f in [1, 2, 3, 20].allSatisfy { a in f.filter { $0.dst == a }.count >= 3 } }
+        let frames = bus.wait(seconds: 15) { f in [1, 2, 3, 20].allSatisfy { a in f.filter { $0.dst == a }.count >= 3 }
+        }
         for a: UInt16 in [1, 2, 3, 20] {
             let mine = frames.filter { $0.dst == a }
             #expect(mine.count >= 3, "sign \(a) was sent \(mine.count) times")
@@ -145,10 +152,13 @@ struct SerialSignTests {
         #expect(try clerk.request(["op": "call", "window": 1])["ticket"]?["label"] == "A012")
         #expect(try clerk.request(["op": "recall", "window": 1]).ok)
         var health = ""
-        #expect(try eventually {
-            health = try d.ask(.admin, ["op": "devices"])["devices"]?["buses"]?.arrayValue?.first?["health"]?.stringValue ?? ""
-            return health.hasPrefix("down")
-        }, "\(health)")
+        #expect(
+            try eventually {
+                health =
+                    try d.ask(.admin, ["op": "devices"])["devices"]?["buses"]?.arrayValue?.first?["health"]?.stringValue
+                    ?? ""
+                return health.hasPrefix("down")
+            }, "\(health)")
         #expect(try clerk.request(["op": "call", "window": 1])["ticket"]?["label"] == "A013")
 
         bus.clear()
@@ -182,8 +192,10 @@ struct OtherSignProtocolTests {
         // 8N1: a pty (what umockdev backs the adapter with) refuses 7E1; that path has its own test.
         var c = serialHallConfig.replacingOccurrences(of: "protocol = \"onbon\"", with: "protocol = \"\(proto)\"")
         if proto == "alpha" {
-            for (zh, en) in [("资质认定", "Accreditation"), ("受理：资质认定", "Accreditation"), ("受理：计量授权", "Metrology"),
-                             ("受理：特种设备", "Equipment"), ("办理流程", "Fees and procedures"), ("测试大厅", "Test hall")] {
+            for (zh, en) in [
+                ("资质认定", "Accreditation"), ("受理：资质认定", "Accreditation"), ("受理：计量授权", "Metrology"),
+                ("受理：特种设备", "Equipment"), ("办理流程", "Fees and procedures"), ("测试大厅", "Test hall"),
+            ] {
                 c = c.replacingOccurrences(of: "\"\(zh)\"", with: "\"\(en)\"")
             }
             c += english
@@ -233,14 +245,18 @@ struct SerialSetupFailureTests {
     func refusedSettings() throws {
         let bus = try EmulatedSerial()
         // The emulated adapter is a pty, and ptys refuse 7 data bits with even parity.
-        let d = try DaemonHarness(config: serialHallConfig.replacingOccurrences(
-            of: "protocol = \"onbon\"", with: "protocol = \"onbon\"\ndata_bits = 7\nparity = \"even\""))
+        let d = try DaemonHarness(
+            config: serialHallConfig.replacingOccurrences(
+                of: "protocol = \"onbon\"", with: "protocol = \"onbon\"\ndata_bits = 7\nparity = \"even\""))
         try d.start(extraEnv: bus.environment)
         var health = ""
-        #expect(try eventually {
-            health = try d.ask(.admin, ["op": "devices"])["devices"]?["buses"]?.arrayValue?.first?["health"]?.stringValue ?? ""
-            return health.hasPrefix("down: set")
-        }, "\(health)")
+        #expect(
+            try eventually {
+                health =
+                    try d.ask(.admin, ["op": "devices"])["devices"]?["buses"]?.arrayValue?.first?["health"]?.stringValue
+                    ?? ""
+                return health.hasPrefix("down: set")
+            }, "\(health)")
         #expect(try d.ask(.kiosk, ["op": "take", "service": "A"]).ok)
         usleep(1_500_000)  // a few reopen attempts, each failing the same way
         #expect(d.process?.isRunning == true)

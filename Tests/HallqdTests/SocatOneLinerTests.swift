@@ -1,18 +1,21 @@
 import Foundation
 import HallqProtocol
-import Testing
 import HallqTestKit
+import Testing
 
 /// The socat one-liners in README.md and docs/PROTOCOL.md, run as written (through sh and the
 /// real socat) against hallqd: every op answers, and the block covers every op.
 @Suite("socat one-liners from the docs")
 struct SocatOneLinerTests {
-    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     /// The lines of the ```sh block after the socat-one-liners marker.
     static func block(_ file: String) throws -> [String] {
         let text = try String(contentsOf: repo.appendingPathComponent(file), encoding: .utf8)
-        guard let marker = text.range(of: "<!-- socat-one-liners") else { throw HarnessError("\(file): no socat-one-liners block") }
+        guard let marker = text.range(of: "<!-- socat-one-liners") else {
+            throw HarnessError("\(file): no socat-one-liners block")
+        }
         let rest = text[marker.upperBound...]
         guard let start = rest.range(of: "```sh\n"), let end = rest[start.upperBound...].range(of: "```") else {
             throw HarnessError("\(file): the block has no sh fence")
@@ -24,7 +27,12 @@ struct SocatOneLinerTests {
     func oneLiners() throws {
         let lines = try Self.block("README.md")
         #expect(try Self.block("docs/PROTOCOL.md") == lines)
-        let ops = Set(lines.compactMap { l in l.range(of: #""op":"[a-z]+""#, options: .regularExpression).map { String(l[$0].dropFirst(6).dropLast()) } })
+        let ops = Set(
+            lines.compactMap { l in
+                l.range(of: #""op":"[a-z]+""#, options: .regularExpression).map {
+                    String(l[$0].dropFirst(6).dropLast())
+                }
+            })
         let allOps = Set(Op.allCases.map(\.rawValue))
         #expect(ops == allOps, "missing: \(allOps.subtracting(ops).sorted())")
 

@@ -1,11 +1,9 @@
-
 import Foundation
 import GRDB
 import HallqClient
 import HallqProtocol
-import Testing
-
 import HallqTestKit
+import Testing
 
 #if canImport(Glibc)
 import Glibc
@@ -32,9 +30,11 @@ struct StorageHardeningTests {
         [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
-    @Test("a damaged database is never written: hallqd exits 65 saying what to do, the file stays byte for byte", arguments: [
-        (0, "the header page"), (4096 * 2, "a table page"),
-    ])
+    @Test(
+        "a damaged database is never written: hallqd exits 65 saying what to do, the file stays byte for byte",
+        arguments: [
+            (0, "the header page"), (4096 * 2, "a table page"),
+        ])
     func damaged(offset: Int, what: String) throws {
         let d = try hallWithHistory()
         let path = dbPath(d)
@@ -45,7 +45,9 @@ struct StorageHardeningTests {
         let before = try fileBytes(path)
         for _ in 0..<2 {
             let error = #expect(throws: HarnessError.self) { try d.start() }
-            #expect(error?.description.contains("hallqd exited with 65") == true, "\(what): \(error?.description.prefix(300) ?? "")")
+            #expect(
+                error?.description.contains("hallqd exited with 65") == true,
+                "\(what): \(error?.description.prefix(300) ?? "")")
             #expect(try fileBytes(path) == before, "\(what): the damaged file was written to")
         }
         #expect(d.log.contains("is damaged") && d.log.contains(".recover") && d.log.contains("Keep a copy"))
@@ -70,8 +72,10 @@ struct StorageHardeningTests {
         let dir = d.stateDir.path
         let logged = d.log.count
         let error = #expect(throws: HarnessError.self) {
-            try d.start(launcher: ["/usr/bin/unshare", "-m", "--", "/bin/sh", "-c",
-                                   "mount --bind \(dir) \(dir) && mount -o remount,ro,bind \(dir) \(dir) && exec \"$@\"", "sh"])
+            try d.start(launcher: [
+                "/usr/bin/unshare", "-m", "--", "/bin/sh", "-c",
+                "mount --bind \(dir) \(dir) && mount -o remount,ro,bind \(dir) \(dir) && exec \"$@\"", "sh",
+            ])
         }
         #expect(error?.description.contains("hallqd exited with 73") == true, "\(error?.description.prefix(400) ?? "")")
         let now = String(d.log.dropFirst(logged))
@@ -83,7 +87,9 @@ struct StorageHardeningTests {
         let d = try DaemonHarness()
         try d.start(launcher: ["/bin/sh", "-c", "umask 000; exec \"$@\"", "sh"])
         _ = try d.ask(.kiosk, ["op": "take", "service": "A"])
-        func mode(_ p: String) throws -> Int { (try FileManager.default.attributesOfItem(atPath: p)[.posixPermissions] as? Int) ?? -1 }
+        func mode(_ p: String) throws -> Int {
+            (try FileManager.default.attributesOfItem(atPath: p)[.posixPermissions] as? Int) ?? -1
+        }
         #expect(try mode(d.stateDir.path) == 0o750)
         #expect(try mode(dbPath(d)) == 0o640)
         #expect(try mode(dbPath(d) + "-wal") == 0o640)
@@ -100,7 +106,8 @@ struct StorageHardeningTests {
         #expect(try clerk.request(["op": "call", "window": 1]).ok)
         #expect(try clerk.request(["op": "finish", "window": 1]).ok)
         let day = try #require(try d.ask(.admin, ["op": "status"])["hall"]?["day"]?.stringValue)
-        let csv = try #require(try d.ask(.admin, ["op": "export", "from": .string(day), "to": .string(day)])["csv"]?.stringValue)
+        let csv = try #require(
+            try d.ask(.admin, ["op": "export", "from": .string(day), "to": .string(day)])["csv"]?.stringValue)
         #expect(csv.contains(#"'=HYPERLINK(""http://x"",""y"")"#), "\(csv)")
         #expect(!csv.contains(",=HYPERLINK"))
         #expect(d.stop() == 0)

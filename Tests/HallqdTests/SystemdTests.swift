@@ -1,15 +1,15 @@
 import Foundation
 import HallqClient
 import HallqProtocol
-import Testing
-
 import HallqTestKit
+import Testing
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
 /// Runs a program to completion; its exit status and combined output.
 func runTool(_ path: String, _ args: [String]) throws -> (status: Int32, output: String) {
@@ -37,14 +37,19 @@ final class NotifyListener {
         addr.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
         let rc = withUnsafePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard rc == 0 else { throw HarnessError("bind \(path): errno \(errno)") }
         var tv = timeval(tv_sec: 1, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    deinit { close(fd); unlink(path) }
+    deinit {
+        close(fd)
+        unlink(path)
+    }
 
     /// Messages until `done` says enough or `seconds` pass; each datagram may carry several lines.
     func collect(seconds: Double, until done: ([String]) -> Bool) -> [String] {
@@ -69,7 +74,8 @@ struct SystemdTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         for u in Self.units {
             var text = try String(contentsOf: repoRoot.appendingPathComponent("systemd/\(u)"), encoding: .utf8)
-            text = text.replacingOccurrences(of: "/usr/bin/hallqd", with: DaemonHarness.binDir.appendingPathComponent("hallqd").path)
+            text = text.replacingOccurrences(
+                of: "/usr/bin/hallqd", with: DaemonHarness.binDir.appendingPathComponent("hallqd").path)
             try Data(text.utf8).write(to: dir.appendingPathComponent(u))
         }
         return dir
@@ -79,18 +85,26 @@ struct SystemdTests {
     func verify() throws {
         let dir = try stagedUnits()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let r = try runTool("/usr/bin/systemd-analyze", ["verify"] + Self.units.map { dir.appendingPathComponent($0).path })
+        let r = try runTool(
+            "/usr/bin/systemd-analyze", ["verify"] + Self.units.map { dir.appendingPathComponent($0).path })
         #expect(r.status == 0, "\(r.output)")
         #expect(!r.output.contains("hallq"), "no warnings about our units: \(r.output)")
     }
 
     @Test("the service's exposure score stays at or under the bar in systemd/security-bar")
     func security() throws {
-        let bar = try #require(Double(try String(contentsOf: repoRoot.appendingPathComponent("systemd/security-bar"), encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)))
-        let r = try runTool("/usr/bin/systemd-analyze", ["security", "--offline=yes", "--no-pager",
-                                                        repoRoot.appendingPathComponent("systemd/hallqd.service").path])
-        let line = try #require(r.output.split(separator: "\n").first { $0.contains("Overall exposure level") }, "\(r.output)")
+        let bar = try #require(
+            Double(
+                try String(contentsOf: repoRoot.appendingPathComponent("systemd/security-bar"), encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let r = try runTool(
+            "/usr/bin/systemd-analyze",
+            [
+                "security", "--offline=yes", "--no-pager",
+                repoRoot.appendingPathComponent("systemd/hallqd.service").path,
+            ])
+        let line = try #require(
+            r.output.split(separator: "\n").first { $0.contains("Overall exposure level") }, "\(r.output)")
         let score = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) })
         #expect(score <= bar, "exposure \(score) > bar \(bar)")
     }
@@ -102,15 +116,20 @@ struct SystemdTests {
         try FileManager.default.createDirectory(at: sockDir, withIntermediateDirectories: true)
         let path = { (r: Role) in sockDir.appendingPathComponent("\(r.rawValue).sock").path }
         // Deliberately not in kiosk, clerk, admin order: hallqd must go by name.
-        try d.start(launcher: ["/usr/bin/systemd-socket-activate", "-l", path(.admin), "-l", path(.kiosk), "-l", path(.clerk),
-                               "--fdname=admin:kiosk:clerk"],
-                    waitFor: path(.admin))
+        try d.start(
+            launcher: [
+                "/usr/bin/systemd-socket-activate", "-l", path(.admin), "-l", path(.kiosk), "-l", path(.clerk),
+                "--fdname=admin:kiosk:clerk",
+            ],
+            waitFor: path(.admin))
         for role in Role.allCases {
             let c = try LineClient(path: path(role), timeout: 10)
             #expect(c.hello["role"]?.stringValue == role.rawValue)
         }
         #expect(try LineClient(path: path(.kiosk), timeout: 10).request(["op": "take", "service": "A"]).ok)
-        #expect(try LineClient(path: path(.clerk), timeout: 10).request(["op": "call", "window": 1]).token == "NOT-SIGNED-IN")
+        #expect(
+            try LineClient(path: path(.clerk), timeout: 10).request(["op": "call", "window": 1]).token
+                == "NOT-SIGNED-IN")
         #expect(try LineClient(path: path(.admin), timeout: 10).request(["op": "history", "ticket": "A001"]).ok)
         #expect(!FileManager.default.fileExists(atPath: d.path(.kiosk)), "no sockets of its own when activated")
         #expect(d.log.contains("listening on inherited socket"))
@@ -122,7 +141,9 @@ struct SystemdTests {
         let d = try DaemonHarness()
         let listener = try NotifyListener(path: d.root.appendingPathComponent("notify").path)
         try d.start(extraEnv: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "1000000"])
-        let first = listener.collect(seconds: 10) { l in l.contains("READY=1") && l.filter { $0 == "WATCHDOG=1" }.count >= 2 }
+        let first = listener.collect(seconds: 10) { l in
+            l.contains("READY=1") && l.filter { $0 == "WATCHDOG=1" }.count >= 2
+        }
         #expect(first.contains("READY=1"))
         #expect(first.contains { $0.hasPrefix("STATUS=serving") })
         #expect(first.filter { $0 == "WATCHDOG=1" }.count >= 2, "\(first)")

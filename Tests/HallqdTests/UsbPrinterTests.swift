@@ -1,12 +1,12 @@
 import Foundation
+import HallqClient
 import HallqCore
 import HallqEncoders
 import HallqProtocol
 import HallqServer
 import HallqStore
-import Testing
 import HallqTestKit
-import HallqClient
+import Testing
 
 func printerConfig(byID: Bool) -> String {
     """
@@ -37,17 +37,18 @@ func expectedTicket(_ d: DaemonHarness, config text: String, label: String) asyn
     let config = try ConfigLoader.parse(text)
     let store = try HallStore(path: d.stateDir.appendingPathComponent("hallq.sqlite").path)
     let ticket = try #require(try await store.ticket(label: label, day: nil))
-    let layout = TicketLayout.make(ticket: ticket, ahead: 0, etaMinutes: 0, config: config,
-                                   calendar: HallCalendar(timeZone: TimeZone(identifier: config.timeZone)!))
+    let layout = TicketLayout.make(
+        ticket: ticket, ahead: 0, etaMinutes: 0, config: config,
+        calendar: HallCalendar(timeZone: TimeZone(identifier: config.timeZone)!))
     return EscPos.ticket(layout, profile: .mm80)
 }
 
 @Suite("USB ticket printer, emulated under the real libusb", .serialized)
 struct UsbPrinterTests {
 
-
-    @Test("a ticket taken on the kiosk socket arrives byte-exact: the configured Chinese ticket, number, people ahead, cut",
-          arguments: [true, false])
+    @Test(
+        "a ticket taken on the kiosk socket arrives byte-exact: the configured Chinese ticket, number, people ahead, cut",
+        arguments: [true, false])
     func ticketArrives(byID: Bool) async throws {
         let printer = try EmulatedPrinter()
         let text = printerConfig(byID: byID)
@@ -83,7 +84,8 @@ struct UsbPrinterTests {
         // hallqd asks the printer every second while idle; once it knows, takes are refused.
         #expect(try eventually { try d.printerHealth() == "paper-out" })
         #expect(try d.ask(.kiosk, ["op": "take", "service": "A"]).token == "PRINTER-PAPER-OUT")
-        #expect(try d.ask(.kiosk, ["op": "status"])["hall"]?["dispensing"] == true, "the hall is open; the printer is not")
+        #expect(
+            try d.ask(.kiosk, ["op": "status"])["hall"]?["dispensing"] == true, "the hall is open; the printer is not")
         // The change is on the watch stream.
         var sawPaperOut = false
         while !sawPaperOut, let line = try watch.readLine(), let e = JSONValue.parse(Array(line.utf8)) {

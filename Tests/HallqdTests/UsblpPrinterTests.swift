@@ -4,14 +4,13 @@ import HallqEncoders
 import HallqProtocol
 import HallqServer
 import HallqStore
-import Testing
 import HallqTestKit
+import Testing
 
 @Suite("usblp ticket printer (/dev/usb/lpN), emulated", .serialized)
 struct UsblpPrinterTests {
-    let config = printerConfig(byID: false).replacingOccurrences(of: "kind = \"usb\"", with: "kind = \"usblp\"\npath = \"/dev/hallq/printer\"")
-
-
+    let config = printerConfig(byID: false).replacingOccurrences(
+        of: "kind = \"usb\"", with: "kind = \"usblp\"\npath = \"/dev/hallq/printer\"")
 
     @Test("byte-exact ticket, paper-out refusal, unplug and replug through the kernel driver's node")
     func lifecycle() async throws {
