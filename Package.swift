@@ -94,11 +94,12 @@ let package = Package(
         .executableTarget(
             name: "soak-crash",
             dependencies: [
-                "HallqClient", "HallqProtocol",
+                "HallqTestKit", "HallqClient", "HallqProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ], path: "Benchmarks/SoakCrash"),
         .executableTarget(
-            name: "soak-fuzz", dependencies: ["HallqClient", "HallqProtocol"], path: "Benchmarks/SoakFuzz"),
+            name: "soak-fuzz", dependencies: ["HallqTestKit", "HallqClient", "HallqProtocol"],
+            path: "Benchmarks/SoakFuzz"),
         // docs/CONFIG.md as the manual page hallq.toml(5) (scripts/gen-docs).
         .executableTarget(name: "hallq-docgen", path: "Tools/DocGen"),
         .testTarget(name: "HallqCoreTests", dependencies: ["HallqCore"]),

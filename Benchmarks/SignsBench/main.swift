@@ -19,31 +19,13 @@ import HallqTestKit
 let args = CommandLine.arguments
 let calls = args.count > 1 ? Int(args[1]) ?? 50 : 50
 let baud = args.count > 2 ? Int(args[2]) ?? 9600 : 9600
-let windows = (1...6).map {
-    "[[window]]\nnumber = \($0)\nservices = [\"A\"]\nscope = \"受理\($0)\"\nsign = { bus = \"signs\", address = \($0) }\n"
-}.joined()
-let config = """
-    [[service]]
-    id = "A"
-    name = "资质认定"
-    \(windows)
-    [printer]
-    kind = "none"
-    [[bus]]
-    name = "signs"
-    kind = "serial"
-    path = "/dev/hallq/signs"
-    baud = \(baud)
-    protocol = "onbon"
-    gap_ms = 0
-    refresh_s = 3600
-    [signs]
-    call_hold_s = 600
-    [limits]
-    take_burst = 10000
-    take_per_min_connection = 100000
-    take_per_min_service = 100000
-    """
+let config =
+    TestHallConfig.oneService(windows: 6, signs: true, scope: { "受理\($0)" })
+    + TestHallConfig.onbonBus(baud: baud, refreshSeconds: 3600) + """
+
+        [signs]
+        call_hold_s = 600
+        """ + DaemonHarness.generousLimits
 // The emulated adapter, and hallqd on it (HallqTestKit, as the device tests run them).
 let bus = try EmulatedSerial()
 let daemon = try DaemonHarness(config: config)

@@ -12,6 +12,7 @@ import Foundation
 import GRDB
 import HallqClient
 import HallqProtocol
+import HallqTestKit
 
 #if canImport(Glibc)
 import Glibc
@@ -20,73 +21,38 @@ import Glibc
 let args = CommandLine.arguments
 let cycles = args.count > 1 ? Int(args[1]) ?? 100 : 100
 let loadMs = args.count > 2 ? Int(args[2]) ?? 800 : 800
-let bin = URL(fileURLWithPath: args[0]).deletingLastPathComponent()
-let dir = URL(fileURLWithPath: "/tmp/hq-soak-\(getpid())")
-try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-defer { try? FileManager.default.removeItem(at: dir) }
-let config = """
-    [[service]]
-    id = "A"
-    name = "资质认定"
-    last = 999999
-    width = 6
-    \((1...4).map { "[[window]]\nnumber = \($0)\nservices = [\"A\"]\n" }.joined())
-    [printer]
-    kind = "none"
-    [limits]
-    take_burst = 10000
-    take_per_min_connection = 100000
-    take_per_min_service = 100000
-    """
-try Data(config.utf8).write(to: dir.appendingPathComponent("hallq.toml"))
-let run = dir.appendingPathComponent("run")
+let config =
+    TestHallConfig.oneService(windows: 4, last: 999_999, width: 6) + DaemonHarness.generousLimits
+let daemon = try DaemonHarness(config: config)
 
-final class Box<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: T
-    init(_ v: T) { value = v }
-    func with<R>(_ f: (inout T) -> R) -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return f(&value)
-    }
-}
-
-func start() -> (Process, Double) {
-    let p = Process()
-    p.executableURL = bin.appendingPathComponent("hallqd")
-    p.arguments = [
-        "--config", dir.appendingPathComponent("hallq.toml").path, "--state-dir",
-        dir.appendingPathComponent("state").path,
-        "--runtime-dir", run.path, "--log-level", "error",
-    ]
-    p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+/// Starts hallqd on the same state directory; how long until its sockets answer, in ms.
+func start() throws -> Double {
     let t0 = Date()
-    try! p.run()
-    while true {
-        if let c = try? LineClient(path: run.appendingPathComponent("admin.sock").path, timeout: 5),
-            c.hello["type"] == "hello"
-        {
-            return (p, Date().timeIntervalSince(t0) * 1000)
-        }
-        if !p.isRunning { fatalError("hallqd exited with \(p.terminationStatus) at start") }
-        usleep(5_000)
-    }
+    try daemon.start(logLevel: "error")
+    return Date().timeIntervalSince(t0) * 1000
 }
 
-let takes = Box([(key: String, label: String)]())
-let calls = Box([(label: String, window: Int)]())
+/// Runs `body` on a thread of its own (eight blocking clients must not wait for a pool's workers).
+func onThread(_ group: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
+    group.enter()
+    Thread {
+        body()
+        group.leave()
+    }.start()
+}
+
+let takes = Locked([(key: String, label: String)]())
+let calls = Locked([(label: String, window: Int)]())
 var restartMs: [Double] = []
 var integrity: [String] = []
 
 for cycle in 0..<cycles {
-    let (daemon, ms) = start()
-    restartMs.append(ms)
-    let stop = Box(false)
+    restartMs.append(try start())
+    let stop = Locked(false)
     let group = DispatchGroup()
     for k in 0..<4 {
-        DispatchQueue.global().async(group: group) {
-            guard let c = try? LineClient(path: run.appendingPathComponent("kiosk.sock").path, timeout: 5) else {
+        onThread(group) {
+            guard let c = try? daemon.client(.kiosk) else {
                 return
             }
             var i = 0
@@ -99,8 +65,8 @@ for cycle in 0..<cycles {
         }
     }
     for w in 1...4 {
-        DispatchQueue.global().async(group: group) {
-            guard let c = try? LineClient(path: run.appendingPathComponent("clerk.sock").path, timeout: 5) else {
+        onThread(group) {
+            guard let c = try? daemon.client(.clerk) else {
                 return
             }
             _ = try? c.request(["op": "signin", "window": .int(Int64(w)), "clerk": .string("clerk\(w)")])
@@ -111,20 +77,18 @@ for cycle in 0..<cycles {
         }
     }
     usleep(useconds_t(loadMs * 1000))
-    kill(daemon.processIdentifier, SIGKILL)
-    daemon.waitUntilExit()
+    daemon.kill9()
     stop.with { $0 = true }
     group.wait()
-    let q = try DatabaseQueue(path: dir.appendingPathComponent("state/hallq.sqlite").path)
+    let q = try DatabaseQueue(path: daemon.stateDir.appendingPathComponent("hallq.sqlite").path)
     let check = try q.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") } ?? "?"
     try q.close()
     if check != "ok" { integrity.append("cycle \(cycle): \(check)") }
 }
 
-let (last, _) = start()
-last.terminate()
-last.waitUntilExit()
-let db = try DatabaseQueue(path: dir.appendingPathComponent("state/hallq.sqlite").path)
+_ = try start()
+daemon.stop()
+let db = try DatabaseQueue(path: daemon.stateDir.appendingPathComponent("hallq.sqlite").path)
 let (lostTakes, lostCalls, duplicates) = try db.read { db -> (Int, Int, Int) in
     var lostT = 0
     var lostC = 0

@@ -12,6 +12,7 @@
 import Foundation
 import HallqClient
 import HallqProtocol
+import HallqTestKit
 
 #if canImport(Glibc)
 import Glibc
@@ -21,58 +22,19 @@ let args = CommandLine.arguments
 let seconds = args.count > 1 ? Double(args[1]) ?? 20 : 20
 let hostile = args.count > 2 ? Int(args[2]) ?? 6 : 6
 let seed = args.count > 3 ? UInt64(args[3]) ?? 1 : 1
-let bin = URL(fileURLWithPath: args[0]).deletingLastPathComponent()
-let dir = URL(fileURLWithPath: "/tmp/hq-fuzz-\(getpid())")
-try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-defer { try? FileManager.default.removeItem(at: dir) }
-try Data(
-    """
-    [[service]]
-    id = "A"
-    name = "资质认定"
-    [[window]]
-    number = 1
-    services = ["A"]
-    [printer]
-    kind = "none"
-    [limits]
-    line_timeout_s = 2
-    """.utf8
-).write(to: dir.appendingPathComponent("hallq.toml"))
-let run = dir.appendingPathComponent("run")
-let daemon = Process()
-daemon.executableURL = bin.appendingPathComponent("hallqd")
-daemon.arguments = [
-    "--config", dir.appendingPathComponent("hallq.toml").path, "--state-dir", dir.appendingPathComponent("state").path,
-    "--runtime-dir", run.path, "--log-level", "critical",
-]
-try daemon.run()
-defer {
-    if daemon.isRunning {
-        daemon.terminate()
-        daemon.waitUntilExit()
-    }
-}
-func sock(_ role: String) -> String { run.appendingPathComponent("\(role).sock").path }
-while (try? LineClient(path: sock("admin"), timeout: 5)) == nil { usleep(20_000) }
+let daemon = try DaemonHarness(config: TestHallConfig.oneService() + "\n[limits]\nline_timeout_s = 2\n")
+try daemon.start(logLevel: "critical")
+func sock(_ role: Role) -> String { daemon.path(role) }
 
 func rssKB() -> Int {
-    let s = (try? String(contentsOfFile: "/proc/\(daemon.processIdentifier)/status", encoding: .utf8)) ?? ""
+    let s =
+        (try? String(contentsOfFile: "/proc/\(daemon.process?.processIdentifier ?? 0)/status", encoding: .utf8)) ?? ""
     return s.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }.flatMap {
         Int($0.split(separator: " ").dropFirst().first ?? "")
     } ?? -1
 }
 
-/// SplitMix64: a seeded generator, so a run can be repeated.
-struct Rng {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SeededRandom {
     mutating func pick<T>(_ a: [T]) -> T { a[Int(next() % UInt64(a.count))] }
     mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
@@ -87,7 +49,7 @@ let ops = [
 ]
 let fields = ["window", "to_window", "score", "service", "clerk", "ticket", "key", "from", "to", "by", "mode", "id"]
 
-func hostileLine(_ r: inout Rng) -> [UInt8] {
+func hostileLine(_ r: inout SeededRandom) -> [UInt8] {
     switch r.int(8) {
     case 0:  // every field of a random op with a hostile value
         let f = (0..<(1 + r.int(3))).map { _ in "\"\(r.pick(fields))\":\(r.pick(ints))" }.joined(separator: ",")
@@ -111,7 +73,7 @@ let deadline = Date().addingTimeInterval(seconds)
 // 100 watchers that never read: each is cut off at its byte budget, and none may slow the rest.
 var silentWatchers: [LineClient] = []
 for _ in 0..<100 {
-    if let w = try? LineClient(path: sock("clerk"), timeout: 5) {
+    if let w = try? LineClient(path: sock(.clerk), timeout: 5) {
         try? w.send(["op": "watch"])
         silentWatchers.append(w)
     }
@@ -135,8 +97,8 @@ let counts = Counts()
 let group = DispatchGroup()
 for h in 0..<hostile {
     DispatchQueue.global().async(group: group) {
-        var r = Rng(state: seed &* 1000 &+ UInt64(h))
-        let roles = ["kiosk", "clerk", "admin"]
+        var r = SeededRandom(seed: seed &* 1000 &+ UInt64(h))
+        let roles: [Role] = [.kiosk, .clerk, .admin]
         while Date() < deadline {
             guard let c = try? LineClient(path: sock(roles[h % 3]), timeout: 3) else {
                 usleep(10_000)
@@ -156,7 +118,7 @@ for h in 0..<hostile {
 }
 var latencies: [Double] = []
 var rssPeak = rssBefore
-let monitor = try LineClient(path: sock("kiosk"), timeout: 10)
+let monitor = try LineClient(path: sock(.kiosk), timeout: 10)
 while Date() < deadline {
     let t0 = DispatchTime.now().uptimeNanoseconds
     guard (try? monitor.request(["op": "status"]))?["ok"] == true else {
@@ -181,4 +143,4 @@ print(
         format: "well-behaved status (ms), %d requests: p50 %.2f  p99 %.2f  max %.2f", sorted.count, pct(0.5),
         pct(0.99), sorted.last ?? 0))
 print("hallqd RSS (MB): before \(rssBefore / 1024), peak during \(rssPeak / 1024), after \(rssAfter / 1024)")
-print("hallqd still running: \(daemon.isRunning)")
+print("hallqd still running: \(daemon.process?.isRunning == true)")

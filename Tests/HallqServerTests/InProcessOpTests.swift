@@ -47,7 +47,7 @@ struct InProcessOpTests {
         #expect(await h.ask(.admin, ["op": "devices"])["devices"]?["buses"]?.arrayValue?.first?["name"] == "signs")
 
         #expect(
-            try await eventuallyAsync {
+            await eventuallyAsync {
                 await h.ask(.admin, ["op": "history", "ticket": "A002"])["ticket"]?["print"] == "printed"
             })
         let again = await h.ask(.admin, ["op": "reprint", "ticket": "A002"])
@@ -107,7 +107,7 @@ struct InProcessOpTests {
         #expect(t["ticket"]?["print"] == "pending", "the reply does not wait for the paper")
         // The print outcome arrives on the ticket's row shortly after.
         #expect(
-            try await eventuallyAsync {
+            await eventuallyAsync {
                 await h.ask(.admin, ["op": "history", "ticket": "A001"])["ticket"]?["print"] == "printed"
             })
         let printed = try String(contentsOf: h.stateDir.appendingPathComponent("printer/tickets.txt"), encoding: .utf8)

@@ -10,21 +10,7 @@ import Testing
 @Suite("clock steps under libfaketime", .serialized)
 struct ClockStepTests {
     static let library = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
-    static let config = """
-        [hall]
-        name = "测试大厅"
-        timezone = "Asia/Shanghai"
-        [queue]
-        idempotency_s = 1
-        [[service]]
-        id = "A"
-        name = "资质认定"
-        [[window]]
-        number = 1
-        services = ["A"]
-        [printer]
-        kind = "none"
-        """
+    static let config = TestHallConfig.oneService() + "\n[queue]\nidempotency_s = 1\n"
 
     /// The offset file libfaketime reads on every clock call: "+0", "-3600" …
     final class FakeClock {

@@ -6,50 +6,16 @@ import HallqTestKit
 import Testing
 
 /// The hall with its signs on one emulated RS-485 adapter speaking Onbon.
-let serialHallConfig = """
-    [hall]
-    name = "测试大厅"
+let serialHallConfig =
+    TestHallConfig.oneService(
+        windows: 3, first: 12, signs: true, scope: { ["受理：资质认定", "受理：计量授权", "受理：特种设备"][$0 - 1] })
+    + TestHallConfig.onbonBus() + """
 
-    [[service]]
-    id = "A"
-    name = "资质认定"
-    first = 12
-
-    [[window]]
-    number = 1
-    services = ["A"]
-    scope = "受理：资质认定"
-    sign = { bus = "signs", address = 1 }
-
-    [[window]]
-    number = 2
-    services = ["A"]
-    scope = "受理：计量授权"
-    sign = { bus = "signs", address = 2 }
-
-    [[window]]
-    number = 3
-    services = ["A"]
-    scope = "受理：特种设备"
-    sign = { bus = "signs", address = 3 }
-
-    [printer]
-    kind = "none"
-
-    [[bus]]
-    name = "signs"
-    kind = "serial"
-    path = "/dev/hallq/signs"
-    baud = 9600
-    protocol = "onbon"
-    gap_ms = 0
-    refresh_s = 600
-
-    [lobby]
-    bus = "signs"
-    address = 20
-    scroll = "办理流程"
-    """
+        [lobby]
+        bus = "signs"
+        address = 20
+        scroll = "办理流程"
+        """
 
 @Suite("signs on an emulated RS-485 adapter", .serialized)
 struct SerialSignTests {

@@ -9,51 +9,19 @@ import Testing
 /// Six window signs and the lobby screen on one emulated RS-485 line, each answering every Onbon
 /// frame as the vendor document's controllers do (the emulated bus answers with the document's
 /// own ACK and NACK frames).
-let answeringHallConfig: String = {
-    var c = """
-        [hall]
-        name = "测试大厅"
-
-        [[service]]
-        id = "A"
-        name = "资质认定"
-        first = 12
-
-        [printer]
-        kind = "none"
-
-        [[bus]]
-        name = "signs"
-        kind = "serial"
-        path = "/dev/hallq/signs"
-        baud = 9600
-        protocol = "onbon"
-        gap_ms = 0
-        refresh_s = 600
-        reply_timeout_ms = 200
+let answeringHallConfig =
+    TestHallConfig.oneService(
+        windows: 6, first: 12, signs: true,
+        // Window 6's scope holds a backslash (TOML "\\\\" is one), which must not start an escape.
+        scope: { $0 == 6 ? "材料见 A\\\\B 栏" : "受理\($0)" })
+    + TestHallConfig.onbonBus(extra: "reply_timeout_ms = 200") + """
 
         [lobby]
         bus = "signs"
         address = 20
         scroll = "办理流程"
         height = 64
-
         """
-    for w in 1...6 {
-        // Window 6's scope holds a backslash (TOML "\\\\" is one), which must not start an escape.
-        let scope = w == 6 ? "材料见 A\\\\B 栏" : "受理\(w)"
-        c += """
-
-            [[window]]
-            number = \(w)
-            services = ["A"]
-            scope = "\(scope)"
-            sign = { bus = "signs", address = \(w) }
-
-            """
-    }
-    return c
-}()
 
 @Suite("signs that answer each frame", .serialized)
 struct SignReplyTests {

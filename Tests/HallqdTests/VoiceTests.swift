@@ -22,29 +22,14 @@ struct VoiceCallingTests {
     }
 
     static func config(clips: URL, device: String, backlog: Int = 20) -> String {
-        """
-        [hall]
-        name = "测试大厅"
-        [[service]]
-        id = "A"
-        name = "资质认定"
-        [[window]]
-        number = 1
-        services = ["A"]
-        [[window]]
-        number = 2
-        services = ["A"]
-        [[window]]
-        number = 3
-        services = ["A"]
-        [printer]
-        kind = "none"
-        [voice]
-        device = "\(device)"
-        clips = "\(clips.path)"
-        repeats = 2
-        max_backlog_s = \(backlog)
-        """
+        TestHallConfig.oneService(windows: 3) + """
+
+            [voice]
+            device = "\(device)"
+            clips = "\(clips.path)"
+            repeats = 2
+            max_backlog_s = \(backlog)
+            """
     }
 
     struct Announced {
