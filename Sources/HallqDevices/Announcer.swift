@@ -66,10 +66,10 @@ public final class AlsaAnnouncer: @unchecked Sendable {
         self.isCurrent = isCurrent
         self.report = report
         self.logger = logger
-        let initial: String =
+        let initial: DeviceHealth =
             switch pack {
-            case .success: "ok"
-            case let .failure(f): "degraded: clip pack: \(f.description)"
+            case .success: .ok
+            case let .failure(f): .degraded("clip pack: \(f.description)")
             }
         healthCell = HealthCell(
             initial, logger: logger, up: "voice back", down: "voice degraded", metadata: ["device": .string(device)])
@@ -97,10 +97,10 @@ public final class AlsaAnnouncer: @unchecked Sendable {
         cond.unlock()
     }
 
-    /// "ok", or "degraded: why", for `devices`.
-    public func health() -> String { healthCell.value }
+    /// ok, or degraded and why, for `devices`.
+    public func health() -> DeviceHealth { healthCell.value }
 
-    private func setHealth(_ h: String) { healthCell.set(h) }
+    private func setHealth(_ h: DeviceHealth) { healthCell.set(h) }
 
     /// The oldest announcement, and whether the backlog behind it (itself included) is over the limit.
     private func next() -> (Announcement, Bool)? {
@@ -131,7 +131,7 @@ public final class AlsaAnnouncer: @unchecked Sendable {
             }
             let missing = p.missing(a.phrase)
             guard missing.isEmpty else {
-                setHealth("degraded: the clip pack lacks \(missing.joined(separator: " "))")
+                setHealth(.degraded("the clip pack lacks \(missing.joined(separator: " "))"))
                 report(a, delay, 0, "clips missing")
                 continue
             }
@@ -139,7 +139,7 @@ public final class AlsaAnnouncer: @unchecked Sendable {
                 var err = [CChar](repeating: 0, count: 256)
                 pcm = hq_pcm_open(device, UInt32(p.rate), &err, err.count)
                 guard pcm != nil else {
-                    setHealth("degraded: " + Self.text(err))
+                    setHealth(.degraded(Self.text(err)))
                     report(a, delay, 0, "device unavailable")
                     continue
                 }
@@ -149,10 +149,10 @@ public final class AlsaAnnouncer: @unchecked Sendable {
             if let failure = play(samples, rate: p.rate, on: pcm!) {
                 hq_pcm_close(pcm)
                 pcm = nil
-                setHealth("degraded: " + failure)
+                setHealth(.degraded(failure))
                 report(a, delay, 0, "device failed")
             } else {
-                setHealth("ok")
+                setHealth(.ok)
                 report(a, delay, times, nil)
             }
         }

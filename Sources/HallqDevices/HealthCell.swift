@@ -1,40 +1,41 @@
 import Foundation
+import HallqCore
 import Logging
 
-/// A device's health as text ("ok", or what is wrong), written by its driver thread and read by
+/// A device's health, written by its driver thread and read by
 /// `devices` and `status`; a change is logged once, as the device's own message.
 final class HealthCell: @unchecked Sendable {
     private let lock = NSLock()
-    private var text: String
+    private var health: DeviceHealth
     private let logger: Logger
     private let up: Logger.Message
     private let down: Logger.Message
     private let metadata: Logger.Metadata
 
-    init(_ initial: String, logger: Logger, up: Logger.Message, down: Logger.Message, metadata: Logger.Metadata) {
-        text = initial
+    init(_ initial: DeviceHealth, logger: Logger, up: Logger.Message, down: Logger.Message, metadata: Logger.Metadata) {
+        health = initial
         self.logger = logger
         self.up = up
         self.down = down
         self.metadata = metadata
     }
 
-    var value: String {
+    var value: DeviceHealth {
         lock.lock()
         defer { lock.unlock() }
-        return text
+        return health
     }
 
-    func set(_ h: String) {
+    func set(_ h: DeviceHealth) {
         lock.lock()
-        let changed = h != text
-        text = h
+        let changed = h != health
+        health = h
         lock.unlock()
         guard changed else { return }
-        if h == "ok" {
+        if h.isOK {
             logger.notice(up, metadata: metadata)
         } else {
-            logger.warning(down, metadata: metadata.merging(["error": .string(h)]) { $1 })
+            logger.warning(down, metadata: metadata.merging(["error": .string(h.description)]) { $1 })
         }
     }
 }

@@ -31,7 +31,7 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
     // made-up clock); this thread only locks, asks it, writes, and tells it what happened.
     private let cond = NSCondition()
     private var schedule: SignSchedule
-    private var signHealthText: [Int: String] = [:]
+    private var signHealthByAddress: [Int: DeviceHealth] = [:]
     private var stopped = false
 
     public init(config: BusConfig, encoder: any SignEncoder, geometry: [Int: SignGeometry], logger: Logger) {
@@ -47,7 +47,7 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
         replyTimeoutMs = UInt32(config.replyTimeoutMs)
         self.logger = logger
         healthCell = HealthCell(
-            "starting", logger: logger, up: "sign bus up", down: "sign bus down",
+            .starting, logger: logger, up: "sign bus up", down: "sign bus down",
             metadata: ["bus": .string(config.name), "path": .string(config.path)])
         let t = Thread { [unowned self] in self.writerLoop() }
         t.name = "hallq-bus-\(config.name)"
@@ -63,14 +63,14 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
 
     public func show(_ content: SignContent, address: Int) async { record(content, address: address) }
 
-    public func health() async -> String { currentHealth() }
+    public func health() async -> DeviceHealth { currentHealth() }
 
-    public func signHealth() async -> [Int: String] { currentSignHealth() }
+    public func signHealth() async -> [Int: DeviceHealth] { currentSignHealth() }
 
-    func currentSignHealth() -> [Int: String] {
+    func currentSignHealth() -> [Int: DeviceHealth] {
         cond.lock()
         defer { cond.unlock() }
-        return signHealthText
+        return signHealthByAddress
     }
 
     /// What `show` does; synchronous because the lock must not be held across a suspension.
@@ -80,9 +80,9 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
         if schedule.want(content, address: address) { cond.signal() }
     }
 
-    func currentHealth() -> String { healthCell.value }
+    func currentHealth() -> DeviceHealth { healthCell.value }
 
-    private func setHealth(_ h: String) { healthCell.set(h) }
+    private func setHealth(_ h: DeviceHealth) { healthCell.set(h) }
 
     /// Seconds on the monotonic clock: the schedule's time, which a wall-clock step cannot move.
     private static func now() -> Double { ProcessInfo.processInfo.systemUptime }
@@ -103,16 +103,16 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
         return nil
     }
 
-    private func setSignHealth(_ address: Int, _ h: String) {
+    private func setSignHealth(_ address: Int, _ h: DeviceHealth) {
         cond.lock()
-        let before = signHealthText[address]
-        signHealthText[address] = h
+        let before = signHealthByAddress[address]
+        signHealthByAddress[address] = h
         cond.unlock()
         guard before != h else { return }
         let meta: Logger.Metadata = [
-            "bus": .string(name), "address": .stringConvertible(address), "health": .string(h),
+            "bus": .string(name), "address": .stringConvertible(address), "health": .string(h.description),
         ]
-        if h == "ok" {
+        if h.isOK {
             if before != nil { logger.notice("sign answers again", metadata: meta) }
         } else {
             logger.warning("sign degraded", metadata: meta)
@@ -121,17 +121,17 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
 
     /// Reads the sign's answer to the frame just drained out: its verdict, or "no reply" once
     /// the timeout has passed. Only read errors of the port itself throw.
-    private func awaitReply(_ port: SerialPort) throws(SerialPort.Failure) -> String {
+    private func awaitReply(_ port: SerialPort) throws(SerialPort.Failure) -> DeviceHealth {
         var got: [UInt8] = []
         let deadline = Date().addingTimeInterval(Double(replyTimeoutMs) / 1000)
         while true {
             let left = deadline.timeIntervalSinceNow
-            if left <= 0 { return "degraded: no reply within \(replyTimeoutMs) ms" }
+            if left <= 0 { return .degraded("no reply within \(replyTimeoutMs) ms") }
             got += try port.read(max: 256, timeoutMs: UInt32(max(1, left * 1000)))
             switch encoder.reply(in: got) {
-            case .ack?: return "ok"
-            case let .refused(why)?: return "degraded: \(why)"
-            case nil: if got.count > 4096 { return "degraded: unreadable reply" }
+            case .ack?: return .ok
+            case let .refused(why)?: return .degraded(why)
+            case nil: if got.count > 4096 { return .degraded("unreadable reply") }
             }
         }
     }
@@ -168,10 +168,10 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
                 do {
                     port = try SerialPort(path: path, settings: settings)
                     backoff = 0.25
-                    setHealth("ok")
+                    setHealth(.ok)
                     markAllDirty()  // the signs may have lost power with the adapter
                 } catch {
-                    setHealth("down: \(error.description)")
+                    setHealth(.down(error.description))
                     pause(backoff)
                     backoff = min(backoff * 2, 4)
                     continue
@@ -182,14 +182,14 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
             guard let (address, content) = next(until: Self.now() + 0.5) else {
                 if !open.present {
                     port = nil
-                    setHealth("down: \(path) vanished")
+                    setHealth(.down("\(path) vanished"))
                 }
                 continue
             }
             guard open.present else {
                 requeue(address)
                 port = nil
-                setHealth("down: \(path) vanished")
+                setHealth(.down("\(path) vanished"))
                 continue
             }
             let frames = encoder.frames(
@@ -210,7 +210,7 @@ public final class SerialSignBus: SignBus, @unchecked Sendable {
             } catch {
                 requeue(address)
                 port = nil
-                setHealth("down: \(error.description)")
+                setHealth(.down(error.description))
             }
         }
     }

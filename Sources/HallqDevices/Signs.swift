@@ -7,17 +7,17 @@ import Logging
 public protocol SignBus: Sendable {
     var name: String { get }
     func show(_ content: SignContent, address: Int) async
-    /// "ok", or what is wrong, for `devices`.
-    func health() async -> String
-    /// Each sign's own health where the bus can tell (signs that answer): "ok" or
-    /// "degraded: why". Buses whose signs never answer report none.
-    func signHealth() async -> [Int: String]
+    /// The bus itself, for `devices`.
+    func health() async -> DeviceHealth
+    /// Each sign's own health where the bus can tell (signs that answer): ok or degraded.
+    /// Buses whose signs never answer report none.
+    func signHealth() async -> [Int: DeviceHealth]
     /// Ends the driver's own thread, if it has one (at shutdown).
     func stop()
 }
 
 extension SignBus {
-    public func signHealth() async -> [Int: String] { [:] }
+    public func signHealth() async -> [Int: DeviceHealth] { [:] }
     public func stop() {}
 }
 
@@ -55,5 +55,5 @@ public actor VirtualSignBus: SignBus {
             ])
     }
 
-    public func health() async -> String { "ok" }
+    public func health() async -> DeviceHealth { .ok }
 }

@@ -18,11 +18,12 @@ public struct DeviceReport: Sendable, Equatable {
         public var kind: String
         public var proto: String
         public var path: String
-        /// "ok", "starting", "down: why", or "not-driven".
-        public var health: String
-        /// Each answering sign's health by address ("ok" or "degraded: why").
-        public var signs: [Int: String]
-        public init(name: String, kind: String, proto: String, path: String, health: String, signs: [Int: String]) {
+        public var health: DeviceHealth
+        /// Each answering sign's health by address.
+        public var signs: [Int: DeviceHealth]
+        public init(
+            name: String, kind: String, proto: String, path: String, health: DeviceHealth, signs: [Int: DeviceHealth]
+        ) {
             self.name = name
             self.kind = kind
             self.proto = proto
@@ -34,8 +35,8 @@ public struct DeviceReport: Sendable, Equatable {
 
     public struct Voice: Sendable, Equatable {
         public var device: String
-        public var health: String
-        public init(device: String, health: String) {
+        public var health: DeviceHealth
+        public init(device: String, health: DeviceHealth) {
             self.device = device
             self.health = health
         }
@@ -55,10 +56,10 @@ public struct DeviceReport: Sendable, Equatable {
     public var problems: [String] {
         var out: [String] = []
         if !["online", "none"].contains(printer.health) { out.append("printer \(printer.health)") }
-        if let voice, voice.health != "ok" { out.append("voice \(voice.health)") }
+        if let voice, !voice.health.isOK { out.append("voice \(voice.health)") }
         for b in buses {
-            if b.health != "ok" { out.append("bus \(b.name) \(b.health)") }
-            for (address, h) in b.signs.sorted(by: { $0.key < $1.key }) where h != "ok" {
+            if !b.health.isOK { out.append("bus \(b.name) \(b.health)") }
+            for (address, h) in b.signs.sorted(by: { $0.key < $1.key }) where !h.isOK {
                 out.append("sign \(b.name)/\(address) \(h)")
             }
         }
@@ -76,15 +77,15 @@ extension Render {
                     [
                         "name": .string(b.name), "kind": .string(b.kind), "protocol": .string(b.proto),
                         "path": .string(b.path),
-                        "health": .string(b.health),
+                        "health": .string(b.health.description),
                         "signs": .array(
                             b.signs.sorted { $0.key < $1.key }.map {
-                                ["address": .int(Int64($0.key)), "health": .string($0.value)]
+                                ["address": .int(Int64($0.key)), "health": .string($0.value.description)]
                             }),
                     ]
                 }),
         ]
-        if let v = r.voice { out["voice"] = ["device": .string(v.device), "health": .string(v.health)] }
+        if let v = r.voice { out["voice"] = ["device": .string(v.device), "health": .string(v.health.description)] }
         return .object(out)
     }
 }

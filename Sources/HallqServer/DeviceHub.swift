@@ -17,7 +17,7 @@ public actor DeviceHub: Service {
     let logger: Logger
     private var config: HallConfig
     /// The last reported health of voice and of each answering sign, by device name.
-    private var lastHealth: [String: String] = [:]
+    private var lastHealth: [String: DeviceHealth] = [:]
     private let commits: AsyncStream<Committed>
     private let commitSink: AsyncStream<Committed>.Continuation
     /// Announcement outcomes, logged one after another in the order they happened.
@@ -159,10 +159,10 @@ public actor DeviceHub: Service {
     }
 
     /// Logs a device's health when it changes; a device that is fine from the start is not news.
-    private func report(_ device: String, _ h: String) async {
+    private func report(_ device: String, _ h: DeviceHealth) async {
         guard lastHealth[device] != h else { return }
-        if lastHealth[device] != nil || h != "ok" {
-            _ = await hall.submit(.device(name: device, health: h), origin: .system)
+        if lastHealth[device] != nil || !h.isOK {
+            _ = await hall.submit(.device(name: device, health: h.description), origin: .system)
         }
         lastHealth[device] = h
     }

@@ -99,7 +99,7 @@ actor SignBoard {
             out.append(
                 DeviceReport.Bus(
                     name: b.name, kind: b.kind.rawValue, proto: b.proto, path: b.path,
-                    health: await buses[b.name]?.health() ?? "not-driven",
+                    health: await buses[b.name]?.health() ?? .notDriven,
                     signs: await buses[b.name]?.signHealth() ?? [:]))
         }
         return out
