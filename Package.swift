@@ -100,13 +100,21 @@ let package = Package(
         .executableTarget(
             name: "soak-fuzz", dependencies: ["HallqTestKit", "HallqClient", "HallqProtocol"],
             path: "Benchmarks/SoakFuzz"),
+        .executableTarget(
+            name: "hallq-bench",
+            dependencies: [
+                "HallqTestKit", "HallqClient", "HallqCore", "HallqProtocol", "HallqStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ], path: "Benchmarks/HallqBench"),
         // docs/CONFIG.md as the manual page hallq.toml(5) (scripts/gen-docs).
         .executableTarget(name: "hallq-docgen", path: "Tools/DocGen"),
         .testTarget(name: "HallqCoreTests", dependencies: ["HallqCore"]),
         .testTarget(name: "HallqEncodersTests", dependencies: ["HallqEncoders", "HallqCore"]),
         .testTarget(name: "HallqDevicesTests", dependencies: ["HallqDevices"]),
         .testTarget(name: "HallqProtocolTests", dependencies: ["HallqProtocol", "HallqCore"]),
-        .testTarget(name: "HallqStoreTests", dependencies: ["HallqStore", "HallqCore"]),
+        .testTarget(
+            name: "HallqStoreTests",
+            dependencies: ["HallqStore", "HallqCore", "HallqTestKit", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "HallqVoiceTests", dependencies: ["HallqVoice", "HallqCore"]),
         .testTarget(
             name: "HallqServerTests",

@@ -14,22 +14,37 @@ public struct DurationSummary: Sendable, Equatable, Codable {
     public var max: Double?
 
     /// Median and p90 by the nearest-rank method on sorted seconds: no interpolation, so every
-    /// figure is a duration some ticket really had.
+    /// figure is a duration some ticket really had. The rank is ⌈p·n⌉ in integers (0.9 × 70 is
+    /// 63, not the 63.000000000000007 a Double makes of it).
     public init(_ values: [Double]) {
         let v = values.sorted()
-        count = v.count
-        guard !v.isEmpty else {
-            mean = nil
-            median = nil
-            p90 = nil
-            max = nil
-            return
-        }
-        mean = v.reduce(0, +) / Double(v.count)
-        func rank(_ p: Double) -> Double { v[Swift.max(0, Int((p * Double(v.count)).rounded(.up)) - 1)] }
-        median = rank(0.5)
-        p90 = rank(0.9)
-        max = v.last
+        self.init(
+            count: v.count, mean: v.isEmpty ? nil : v.reduce(0, +) / Double(v.count),
+            median: Self.rank(v, 1, 2), p90: Self.rank(v, 9, 10), max: v.last)
+    }
+
+    /// The same from durations in milliseconds, the store's unit: the mean is their exact sum
+    /// over the count, in seconds.
+    public init(milliseconds values: [Int64]) {
+        let v = values.sorted()
+        let seconds = { (ms: Int64?) in ms.map { Double($0) / 1000 } }
+        self.init(
+            count: v.count, mean: v.isEmpty ? nil : Double(v.reduce(0, +)) / Double(v.count) / 1000,
+            median: seconds(Self.rank(v, 1, 2)), p90: seconds(Self.rank(v, 9, 10)), max: seconds(v.last))
+    }
+
+    public init(count: Int, mean: Double?, median: Double?, p90: Double?, max: Double?) {
+        self.count = count
+        self.mean = mean
+        self.median = median
+        self.p90 = p90
+        self.max = max
+    }
+
+    /// The nearest-rank element for p = num/den: the ⌈p·n⌉-th smallest (1-based).
+    static func rank<T>(_ sorted: [T], _ num: Int, _ den: Int) -> T? {
+        guard !sorted.isEmpty else { return nil }
+        return sorted[Swift.max(1, (num * sorted.count + den - 1) / den) - 1]
     }
 }
 
@@ -44,6 +59,22 @@ public struct StatsRow: Sendable, Equatable, Codable {
     public var service: DurationSummary
     public var ratings: Int
     public var ratingMean: Double?
+
+    public init(
+        key: String, issued: Int, served: Int, noshows: Int, transferred: Int, otherEnds: Int,
+        wait: DurationSummary, service: DurationSummary, ratings: Int, ratingMean: Double?
+    ) {
+        self.key = key
+        self.issued = issued
+        self.served = served
+        self.noshows = noshows
+        self.transferred = transferred
+        self.otherEnds = otherEnds
+        self.wait = wait
+        self.service = service
+        self.ratings = ratings
+        self.ratingMean = ratingMean
+    }
 }
 
 public enum Statistics {
@@ -56,7 +87,7 @@ public enum Statistics {
     ) -> [StatsRow] {
         struct Acc {
             var issued = 0, served = 0, noshow = 0, transferred = 0, other = 0
-            var waits: [Double] = [], services: [Double] = [], ratings: [Int] = []
+            var waits: [Int64] = [], services: [Int64] = [], ratings: [Int] = []
         }
         var acc: [String: Acc] = [:]
         func key(service: String, window: Int?, clerk: String?, at: Millis) -> String {
@@ -81,14 +112,14 @@ public enum Statistics {
             switch l.outcome {
             case .served:
                 a.served += 1
-                a.waits.append(l.waitSeconds)
-                a.services.append(l.serviceSeconds)
+                a.waits.append(l.waitMs)
+                a.services.append(l.serviceMs)
                 if let r = ratedByTicket[l.ticketId] { a.ratings.append(r) }
             case .noshow: a.noshow += 1
             case .transferred: a.transferred += 1
             case .incomplete, .referred, .cancelled:
                 a.other += 1
-                a.services.append(l.serviceSeconds)
+                a.services.append(l.serviceMs)
                 if let r = ratedByTicket[l.ticketId] { a.ratings.append(r) }
             }
             acc[k] = a
@@ -97,14 +128,15 @@ public enum Statistics {
             let a = acc[k]!
             return StatsRow(
                 key: k, issued: a.issued, served: a.served, noshows: a.noshow, transferred: a.transferred,
-                otherEnds: a.other, wait: DurationSummary(a.waits), service: DurationSummary(a.services),
+                otherEnds: a.other, wait: DurationSummary(milliseconds: a.waits),
+                service: DurationSummary(milliseconds: a.services),
                 ratings: a.ratings.count,
                 ratingMean: a.ratings.isEmpty ? nil : Double(a.ratings.reduce(0, +)) / Double(a.ratings.count))
         }
     }
 
     /// Numbers sort as numbers (window 10 after window 9), the rest as text.
-    static func keyOrder(_ a: String, _ b: String) -> Bool {
+    public static func keyOrder(_ a: String, _ b: String) -> Bool {
         if let x = Int(a), let y = Int(b) { return x < y }
         return a < b
     }

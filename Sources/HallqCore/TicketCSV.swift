@@ -11,9 +11,16 @@ public enum TicketCSV {
         "transfers", "noshows", "print", "print_error", "rating",
     ]
 
+    /// The whole table: the header line, then one line per ticket.
     public static func make(_ tickets: [Ticket], calendar: HallCalendar) -> String {
+        header.joined(separator: ",") + "\n" + rows(tickets, calendar: calendar)
+    }
+
+    /// The lines of these tickets, each ending in a newline, without the header: an export sent
+    /// in blocks is the header line and then each block's rows.
+    public static func rows(_ tickets: [Ticket], calendar: HallCalendar) -> String {
         func t(_ m: Millis?) -> String { m.map(calendar.localTimestamp) ?? "" }
-        var lines = [header.joined(separator: ",")]
+        var lines: [String] = []
         for x in tickets {
             let served = x.outcome == .served
             // Durations as the engine measured them (monotonic clock); older rows by wall time, never negative.
@@ -29,9 +36,9 @@ public enum TicketCSV {
                 x.outcome?.rawValue ?? x.state.rawValue, wait, svc, String(x.recalls), String(x.transfers),
                 String(x.noshows), x.printStatus.rawValue, x.printError ?? "", x.rating.map(String.init) ?? "",
             ]
-            lines.append(fields.map(cell).joined(separator: ","))
+            lines.append(fields.map(cell).joined(separator: ",") + "\n")
         }
-        return lines.joined(separator: "\n") + "\n"
+        return lines.joined()
     }
 
     /// One cell, neutralised and quoted as needed.

@@ -36,28 +36,26 @@ public struct HallCalendar: Sendable {
         self.calendar = c
     }
 
-    private func parts(_ t: Millis) -> DateComponents {
-        calendar.dateComponents(
-            [.year, .month, .day, .hour, .minute, .weekday],
-            from: Date(timeIntervalSince1970: Double(t) / 1000))
+    /// Local wall-clock fields of an instant: the zone's offset at that instant, then plain
+    /// arithmetic. No Calendar or formatter per call (they cost more than the rest of a command).
+    private func parts(_ t: Millis) -> CivilTime {
+        let offset = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t) / 1000))
+        return CivilTime(t + Millis(offset) * 1000)
     }
 
     /// The business day as "YYYY-MM-DD" in local time.
-    public func day(_ t: Millis) -> String {
-        let p = parts(t)
-        return String(format: "%04d-%02d-%02d", p.year!, p.month!, p.day!)
-    }
+    public func day(_ t: Millis) -> String { parts(t).date }
 
     /// "YYYY-MM" in local time.
     public func month(_ t: Millis) -> String { String(day(t).prefix(7)) }
 
     /// Local hour 0...23.
-    public func hour(_ t: Millis) -> Int { parts(t).hour! }
+    public func hour(_ t: Millis) -> Int { parts(t).hour }
 
     /// Weekday 0 = Monday ... 6 = Sunday, and minutes since local midnight.
     public func weekdayAndMinute(_ t: Millis) -> (weekday: Int, minute: Int) {
         let p = parts(t)
-        return ((p.weekday! + 5) % 7, p.hour! * 60 + p.minute!)
+        return (p.weekday, p.hour * 60 + p.minute)
     }
 
     /// The UTC instant at which a local day ("YYYY-MM-DD") begins; nil when the string is no date.
@@ -76,16 +74,55 @@ public struct HallCalendar: Sendable {
 
     /// ISO 8601 in local time with offset, e.g. "2026-11-30T09:02:03+08:00", for people reading output.
     public func localTimestamp(_ t: Millis) -> String {
-        let f = ISO8601DateFormatter()
-        f.timeZone = timeZone
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: Date(timeIntervalSince1970: Double(t) / 1000))
+        let offset = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t) / 1000))
+        let c = CivilTime(t + Millis(offset) * 1000)
+        let sign = offset < 0 ? "-" : "+"
+        let o = abs(offset) / 60
+        return c.date + "T" + c.clock
+            + (offset == 0 ? "Z" : sign + CivilTime.pad(o / 60, 2) + ":" + CivilTime.pad(o % 60, 2))
     }
 }
 
-/// UTC ISO 8601 with milliseconds, the wire and log format for instants.
+/// UTC ISO 8601 with milliseconds, the wire and log format for instants: "2026-11-30T01:02:03.045Z".
 public func isoUTC(_ t: Millis) -> String {
-    let f = ISO8601DateFormatter()
-    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return f.string(from: Date(timeIntervalSince1970: Double(t) / 1000))
+    let c = CivilTime(t)
+    return c.date + "T" + c.clock + "." + CivilTime.pad(c.millisecond, 3) + "Z"
+}
+
+/// Year, month, day, hour, minute, second and weekday of a millisecond count, read as a wall
+/// clock (UTC, or local once the offset is added). Proleptic Gregorian, by Howard Hinnant's
+/// days-to-civil algorithm: exact for every day, no time zone database involved.
+struct CivilTime {
+    var year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, millisecond: Int
+    /// 0 = Monday … 6 = Sunday.
+    var weekday: Int
+
+    init(_ ms: Millis) {
+        let days = Int(ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000)
+        let rest = Int(ms - Millis(days) * 86_400_000)
+        hour = rest / 3_600_000
+        minute = rest / 60_000 % 60
+        second = rest / 1000 % 60
+        millisecond = rest % 1000
+        weekday = ((days % 7) + 7 + 3) % 7  // 1970-01-01 was a Thursday (3)
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        day = doy - (153 * mp + 2) / 5 + 1
+        month = mp < 10 ? mp + 3 : mp - 9
+        year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+    }
+
+    /// "YYYY-MM-DD".
+    var date: String { Self.pad(year, 4) + "-" + Self.pad(month, 2) + "-" + Self.pad(day, 2) }
+    /// "HH:MM:SS".
+    var clock: String { Self.pad(hour, 2) + ":" + Self.pad(minute, 2) + ":" + Self.pad(second, 2) }
+
+    static func pad(_ n: Int, _ width: Int) -> String {
+        let s = String(n)
+        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+    }
 }

@@ -24,15 +24,49 @@ public struct Dispatcher: Sendable {
         reports = Reports(hall: hall)
     }
 
+    /// Answers a request through `send`: one reply line, or for `export` the CSV in
+    /// `csv_chunk` lines and then the reply line (docs/PROTOCOL.md). Throws only what `send`
+    /// throws (the client went away).
+    public func respond(
+        to request: Request, id: JSONValue?, origin: Origin, send: (JSONValue) async throws -> Void
+    ) async throws {
+        guard case let .export(from, to) = request else {
+            return try await send(await reply(to: request, id: id, origin: origin))
+        }
+        /// A failure to write to the client, told apart from a failure to read the store.
+        struct SendFailed: Error { var error: any Error }
+        let final: JSONValue
+        do {
+            let count = try await reports.export(from: from, to: to) { csv in
+                var chunk: [String: JSONValue] = ["csv_chunk": .string(csv)]
+                if let id { chunk["id"] = id }
+                do { try await send(.object(chunk)) } catch { throw SendFailed(error: error) }
+            }
+            final = Wire.ok(id: id, ["count": .int(Int64(count))])
+        } catch let e as SendFailed {
+            throw e.error
+        } catch let e as HallError {
+            final = Wire.error(id: id, e)
+        } catch {
+            final = Wire.error(id: id, internalError(error))
+        }
+        try await send(final)
+    }
+
+    /// The reply to a request answered by one line (every op but `export` and `watch`).
     public func reply(to request: Request, id: JSONValue?, origin: Origin) async -> JSONValue {
         do {
             return Wire.ok(id: id, try await answer(request, origin: origin))
         } catch let e as HallError {
             return Wire.error(id: id, e)
         } catch {
-            hall.logger.error("request failed", metadata: ["error": .string("\(error)")])
-            return Wire.error(id: id, HallError(.internal, "internal error; see the daemon's log"))
+            return Wire.error(id: id, internalError(error))
         }
+    }
+
+    private func internalError(_ error: any Error) -> HallError {
+        hall.logger.error("request failed", metadata: ["error": .string("\(error)")])
+        return HallError(.internal, "internal error; see the daemon's log")
     }
 
     func answer(_ request: Request, origin: Origin) async throws -> [String: JSONValue] {
@@ -55,8 +89,8 @@ public struct Dispatcher: Sendable {
             return try await reports.stats(from: from, to: to, by: by)
         case let .history(label, day):
             return try await reports.history(label: label, day: day)
-        case let .export(from, to):
-            return try await reports.export(from: from, to: to)
+        case .export:
+            throw HallError(.internal, "export is answered in blocks by respond(to:)")
         case let .reprint(label, day):
             guard let t = try await hall.store.ticket(label: label, day: day) else {
                 throw HallError.unknownTicket(label)
@@ -93,12 +127,11 @@ public struct Dispatcher: Sendable {
             return ["ticket": .object(o)]
         case let .ticket(t):
             var r: [String: JSONValue] = ["ticket": Render.ticket(t)]
-            if let n = t.window, let w = c.engine.windows[n] {
-                r["window"] = Render.window(w, current: w.current.flatMap { c.engine.live[$0] })
-            }
+            if let (w, current) = c.window { r["window"] = Render.window(w, current: current) }
             return r
-        case let .window(w):
-            return ["window": Render.window(w, current: w.current.flatMap { c.engine.live[$0] })]
+        case .window:
+            guard let (w, current) = c.window else { return [:] }
+            return ["window": Render.window(w, current: current)]
         case let .hall(mode):
             return ["hall": .string(mode.rawValue)]
         }

@@ -8,32 +8,59 @@ import Logging
 public struct Committed: Sendable {
     public var effects: Effects
     public var origin: Origin
-    /// The engine right after the command: what signs and status pages should show now.
+    /// The window the command's ticket or window is at, and the ticket in hand there, right after
+    /// this command: what its reply shows.
+    public var window: (state: WindowState, current: Ticket?)?
+    /// The engine once the command's commit group is on disk: what signs and status pages should
+    /// show now (later commands of the same group included).
     public var engine: QueueEngine
 }
 
-/// Owns the live queue. Every command runs on one serial queue: the engine is applied to a copy,
-/// the store commits the outcome (fsync included), and only then does the copy become the live
-/// queue and the caller hear back. One writer means two windows calling at the same instant are
-/// simply one after the other, and a failed commit changes nothing.
+/// Owns the live queue. One writer, on one serial queue: commands are applied in arrival order to
+/// a copy of the engine, the store commits their effects (fsync included), and only then does
+/// the copy become the live queue and each caller hear back. Two windows calling at the same
+/// instant are simply one after the other, and a failed commit changes nothing.
+///
+/// Group commit: commands that arrive while a commit is on its way to disk wait in `pending`;
+/// the next round applies all of them, in order, and commits their effects in one transaction,
+/// so a busy hall pays one fsync per round rather than one per command, and each command is still
+/// acknowledged only once it is durable. A command the engine refuses is answered with its
+/// refusal and adds nothing; a failed commit refuses every command of its round with
+/// STORAGE-FAILED and the live queue stays as it was.
 ///
 /// A serial queue and not an actor: the commit's fsync blocks its thread, which must not be one
 /// of the cooperative pool's few threads; and an actor that awaited the commit would be
 /// re-entered, letting a second command in between the first one's apply and its commit.
+///
+/// Reads never wait for writes: `read` looks at the last committed engine, kept under its own lock.
 public final class Hall: @unchecked Sendable {
-    // Invariant: `engine` and `subscribers` are touched only on `queue`.
     private let queue = DispatchQueue(label: "hallq.engine")
+    // On `queue` only:
     private var engine: QueueEngine
     private var subscribers: [UUID: @Sendable (Committed) -> Void] = [:]
+    /// Wall minus monotonic time at the last command: when it moves by more than
+    /// `clockStepThreshold`, the wall clock stepped.
+    private var clockOffset: Int64?
+    // Guarded by `pendingLock`: work that arrived and the flag that a drain is scheduled.
+    private let pendingLock = NSLock()
+    private var pending: [Job] = []
+    private var draining = false
+    // Guarded by `committedLock`: what readers see.
+    private let committedLock = NSLock()
+    private var committed: QueueEngine
+    private var lastClockStep: (at: Millis, ms: Int64)?
+
     public let store: HallStore
     public let clock: @Sendable () -> Millis
     let monoClock: @Sendable () -> MonoStamp?
     let logger: Logger
-    /// Wall minus monotonic time at the last command: when it moves by more than
-    /// `clockStepThreshold`, the wall clock stepped.
-    private var clockOffset: Int64?
-    private var lastClockStep: (at: Millis, ms: Int64)?
     static let clockStepThreshold: Int64 = 5000
+
+    /// Something for the writer: a command to apply and commit, or a look at the clocks.
+    private enum Job {
+        case command(Command, Origin, @Sendable (Result<Committed, HallError>) -> Void)
+        case clockCheck(@Sendable () -> Void)
+    }
 
     public init(
         config: HallConfig, store: HallStore, clock: @escaping @Sendable () -> Millis = Hall.systemClock,
@@ -44,8 +71,10 @@ public final class Hall: @unchecked Sendable {
         self.monoClock = mono
         self.logger = logger
         let calendar = HallCalendar(timeZone: TimeZone(identifier: config.timeZone) ?? .current)
-        let snapshot = try store.snapshot(now: clock(), calendar: calendar, rules: config.queue)
+        let snapshot = try store.snapshot(
+            now: clock(), calendar: calendar, rules: config.queue, services: config.services.map(\.id))
         self.engine = QueueEngine(config: config, snapshot: snapshot)
+        self.committed = engine
     }
 
     public static let systemClock: @Sendable () -> Millis = { Millis((Date().timeIntervalSince1970 * 1000).rounded()) }
@@ -65,45 +94,103 @@ public final class Hall: @unchecked Sendable {
     /// Applies a command and returns its effects once they are durable.
     public func submit(_ command: Command, origin: Origin) async -> Result<Committed, HallError> {
         await withCheckedContinuation { cont in
-            queue.async {
-                cont.resume(returning: self.applyOnQueue(command, origin: origin))
+            enqueue(.command(command, origin, { cont.resume(returning: $0) }))
+        }
+    }
+
+    private func enqueue(_ job: Job) {
+        pendingLock.lock()
+        pending.append(job)
+        let schedule = !draining
+        draining = true
+        pendingLock.unlock()
+        if schedule { queue.async { self.drain() } }
+    }
+
+    /// On `queue`: rounds until nothing is pending. What arrives during a round's fsync is the
+    /// next round.
+    private func drain() {
+        while true {
+            pendingLock.lock()
+            let round = pending
+            pending = []
+            if round.isEmpty { draining = false }
+            pendingLock.unlock()
+            if round.isEmpty { return }
+            commitRound(round)
+        }
+    }
+
+    /// On `queue`: apply every job of the round to one copy of the engine, commit all effects in
+    /// one transaction, then publish, notify in order, and answer.
+    private func commitRound(_ round: [Job]) {
+        var next = engine
+        var batch: [(effects: Effects, origin: Origin)] = []
+        var notices: [Committed] = []
+        var answers: [(reply: @Sendable (Result<Committed, HallError>) -> Void, result: Result<Int, HallError>)] = []
+        var probes: [@Sendable () -> Void] = []
+        func keep(_ e: Effects, _ origin: Origin, window: (WindowState, Ticket?)?) -> Int {
+            if !e.events.isEmpty || !e.tickets.isEmpty { batch.append((e, origin)) }
+            notices.append(Committed(effects: e, origin: origin, window: window, engine: next))
+            return notices.count - 1
+        }
+        for job in round {
+            let (now, mono) = readClocks { step, at, mono in
+                // A wall-clock step is logged before the command that noticed it.
+                if let e = try? next.apply(.clockStep(ms: step), at: at, mono: mono) {
+                    _ = keep(e, .system, window: nil)
+                }
+            }
+            switch job {
+            case let .clockCheck(done):
+                probes.append(done)
+            case let .command(command, origin, reply):
+                do {
+                    let e = try next.apply(command, at: now, mono: mono)
+                    answers.append((reply, .success(keep(e, origin, window: Self.replyWindow(e, next)))))
+                } catch {
+                    answers.append((reply, .failure(error)))
+                }
             }
         }
-    }
-
-    private func applyOnQueue(_ command: Command, origin: Origin) -> Result<Committed, HallError> {
-        let (now, mono) = readClocks()
-        return commitOnQueue(command, origin: origin, now: now, mono: mono)
-    }
-
-    /// Apply to a copy, commit, then swap the copy in and tell the subscribers. On the engine queue.
-    private func commitOnQueue(
-        _ command: Command, origin: Origin, now: Millis, mono: MonoStamp?
-    ) -> Result<Committed, HallError> {
-        var next = engine
-        let effects: Effects
-        do {
-            effects = try next.apply(command, at: now, mono: mono)
-        } catch {
-            return .failure(error)
-        }
-        if !effects.events.isEmpty || !effects.tickets.isEmpty {
+        if !batch.isEmpty {
             do {
-                try store.commit(effects, origin: origin)
+                try store.commit(batch)
             } catch {
-                logger.error("store commit failed; the operation is refused", metadata: ["error": .string("\(error)")])
-                return .failure(HallError(.storageFailed, "the operation could not be saved and did not happen"))
+                logger.error(
+                    "store commit failed; the operations are refused",
+                    metadata: ["error": .string("\(error)"), "operations": .stringConvertible(batch.count)])
+                let refusal = HallError(.storageFailed, "the operation could not be saved and did not happen")
+                for a in answers { a.reply(.failure(refusal)) }
+                for p in probes { p() }
+                return
             }
         }
         engine = next
-        let committed = Committed(effects: effects, origin: origin, engine: next)
-        for s in subscribers.values { s(committed) }
-        return .success(committed)
+        committedLock.lock()
+        committed = next
+        committedLock.unlock()
+        for i in notices.indices { notices[i].engine = next }
+        for n in notices { for s in subscribers.values { s(n) } }
+        for a in answers { a.reply(a.result.map { notices[$0] }) }
+        for p in probes { p() }
     }
 
-    /// Both clocks, and a `clock` event first when the wall clock stepped since the last reading.
-    /// On the engine queue.
-    private func readClocks() -> (Millis, MonoStamp?) {
+    /// The window a command's reply shows, as it is right after the command.
+    private static func replyWindow(_ e: Effects, _ engine: QueueEngine) -> (WindowState, Ticket?)? {
+        let n: Int?
+        switch e.subject {
+        case let .ticket(t): n = t.window
+        case let .window(w): n = w.number
+        default: n = nil
+        }
+        guard let n, let w = engine.windows[n] else { return nil }
+        return (w, w.current.flatMap { engine.live[$0] })
+    }
+
+    /// Both clocks; `stepped` is told first when the wall clock stepped since the last reading.
+    /// On `queue`.
+    private func readClocks(stepped: (Int64, Millis, MonoStamp) -> Void) -> (Millis, MonoStamp?) {
         let now = clock()
         let mono = monoClock()
         guard let mono else { return (now, nil) }
@@ -111,9 +198,11 @@ public final class Hall: @unchecked Sendable {
         if let before = clockOffset, abs(offset - before) > Self.clockStepThreshold {
             let step = offset - before
             clockOffset = offset
+            committedLock.lock()
             lastClockStep = (now, step)
+            committedLock.unlock()
             logger.warning("the wall clock stepped", metadata: ["step_s": .stringConvertible(Double(step) / 1000)])
-            _ = commitOnQueue(.clockStep(ms: step), origin: .system, now: now, mono: mono)
+            stepped(step, now, mono)
         }
         clockOffset = offset
         return (now, mono)
@@ -122,35 +211,35 @@ public final class Hall: @unchecked Sendable {
     /// Looks for a wall-clock step now (the watchdog asks, so a step is logged even in a quiet hall).
     public func checkClock() async {
         await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
-            queue.async {
-                _ = self.readClocks()
-                cont.resume()
-            }
+            enqueue(.clockCheck({ cont.resume() }))
         }
     }
 
     /// The last wall-clock step seen since start: when, and by how many ms; for `status`.
     public func clockStep() async -> (at: Millis, ms: Int64)? {
-        await withCheckedContinuation { cont in
-            queue.async { cont.resume(returning: self.lastClockStep) }
-        }
+        committedLock.withLock { lastClockStep }
     }
 
-    /// A consistent look at the live queue.
+    /// A consistent look at the live queue as last committed. Never waits for a commit.
     public func read<T: Sendable>(_ body: @escaping @Sendable (QueueEngine) -> T) async -> T {
-        await withCheckedContinuation { cont in
-            queue.async { cont.resume(returning: body(self.engine)) }
-        }
+        body(snapshotEngine())
     }
 
-    /// Synchronous variant for start-up and tests.
-    public func snapshotEngine() -> QueueEngine { queue.sync { engine } }
+    /// The live queue as last committed.
+    public func snapshotEngine() -> QueueEngine {
+        committedLock.lock()
+        defer { committedLock.unlock() }
+        return committed
+    }
 
     /// Swaps the config without touching the queue (reload).
     public func reconfigure(_ config: HallConfig) async {
         await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
             queue.async {
                 self.engine.reconfigure(config)
+                self.committedLock.lock()
+                self.committed = self.engine
+                self.committedLock.unlock()
                 cont.resume()
             }
         }

@@ -8,17 +8,38 @@ struct Reports: Sendable {
     let hall: Hall
 
     func stats(from: String, to: String, by: StatsDimension) async throws -> [String: JSONValue] {
-        let (tickets, legs, cal) = try await rows(from: from, to: to)
+        let (start, end, cal) = try await span(from: from, to: to)
+        let rows = try await hall.store.statistics(
+            by: by, fromDay: from, toDay: to, start: start, end: end, calendar: cal)
         return [
             "from": .string(from), "to": .string(to), "by": .string(by.rawValue),
-            "rows": .array(Statistics.rows(by: by, tickets: tickets, legs: legs, calendar: cal).map(Render.stats)),
+            "rows": .array(rows.map(Render.stats)),
         ]
     }
 
-    func export(from: String, to: String) async throws -> [String: JSONValue] {
-        let (tickets, _, cal) = try await rows(from: from, to: to)
-        return ["csv": .string(TicketCSV.make(tickets, calendar: cal)), "count": .int(Int64(tickets.count))]
+    /// Tickets issued on these days, oldest first, as CSV handed to `send` in blocks of
+    /// `exportPage` tickets (the first block starts with the header line); how many tickets.
+    /// Memory stays flat whatever the range: one page is read at a time.
+    func export(from: String, to: String, send: (String) async throws -> Void) async throws -> Int {
+        let (_, _, cal) = try await span(from: from, to: to)
+        var after: Int64 = 0
+        var count = 0
+        var first = true
+        while true {
+            let page = try await hall.store.tickets(fromDay: from, toDay: to, after: after, limit: Self.exportPage)
+            if page.isEmpty && !first { break }
+            let header = first ? TicketCSV.header.joined(separator: ",") + "\n" : ""
+            try await send(header + TicketCSV.rows(page, calendar: cal))
+            first = false
+            count += page.count
+            guard let last = page.last, page.count == Self.exportPage else { break }
+            after = last.id
+        }
+        return count
     }
+
+    /// Tickets per `csv_chunk` line: about 100 KB of CSV.
+    static let exportPage = 500
 
     func history(label: String, day: String?) async throws -> [String: JSONValue] {
         guard let t = try await hall.store.ticket(label: label, day: day) else { throw HallError.unknownTicket(label) }
@@ -33,16 +54,14 @@ struct Reports: Sendable {
         return ["ticket": Render.ticket(t), "events": .array(events)]
     }
 
-    /// Tickets issued on the local days from…to, and the legs called in that span.
-    private func rows(from: String, to: String) async throws -> ([Ticket], [Leg], HallCalendar) {
+    /// The span's local midnights (UTC ms, half open) and the calendar, after checking the days.
+    private func span(from: String, to: String) async throws -> (Millis, Millis, HallCalendar) {
         let cal = await hall.read { $0.calendar }
         guard let start = cal.startOfDay(from) else { throw HallError.badRequest("from is not a date") }
         guard let toStart = cal.startOfDay(to) else { throw HallError.badRequest("to is not a date") }
         guard from <= to else { throw HallError.badRequest("from must not be after to") }
         // The next local midnight after `to`, found from a time safely inside the next day.
         let end = cal.startOfDay(cal.day(toStart + 30 * 3_600_000)) ?? (toStart + 86_400_000)
-        return (
-            try await hall.store.tickets(fromDay: from, toDay: to), try await hall.store.legs(from: start, to: end), cal
-        )
+        return (start, end, cal)
     }
 }

@@ -196,8 +196,9 @@ public struct SocketServer: Service {
                                             ))))
                                 continue
                             }
-                            try await outbound.write(
-                                Self.line(await dispatcher.reply(to: request, id: id, origin: origin)))
+                            try await dispatcher.respond(to: request, id: id, origin: origin) { reply in
+                                try await outbound.write(Self.line(reply))
+                            }
                         }
                     }
                 }

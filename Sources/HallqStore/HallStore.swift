@@ -40,6 +40,12 @@ public final class HallStore: Sendable {
         try Self.migrator.migrate(pool)
     }
 
+    /// A read on one of the WAL readers: never waits for the writer, never blocks the
+    /// cooperative pool. For this module's query files.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.read(body)
+    }
+
     /// Notes the start time in the settings table: one real write, so storage that cannot be
     /// written shows at start (`openChecked`).
     func recordStart(now: Int64) throws {
@@ -153,6 +159,18 @@ public final class HallStore: Sendable {
                     UPDATE legs SET wait_ms = MAX(0, called_at - queued_at), service_ms = MAX(0, ended_at - called_at);
                     """)
         }
+        // Indexes for reads that must not grow with the history: statistics and export by day,
+        // the start-up snapshot's recent keys, recent finishes and recent service times.
+        m.registerMigration("v3-indexes-for-history") { db in
+            try db.execute(
+                sql: """
+                    CREATE INDEX tickets_day ON tickets(day);
+                    CREATE INDEX tickets_issued ON tickets(issued_at);
+                    CREATE INDEX tickets_finished ON tickets(finished_at);
+                    CREATE INDEX legs_service_served ON legs(service, outcome, id);
+                    CREATE INDEX tickets_queue_seq ON tickets(queue_seq);
+                    """)
+        }
         return m
     }
 
@@ -163,22 +181,30 @@ public final class HallStore: Sendable {
     // MARK: - Writes
 
     /// Writes everything one command did in one transaction. Returns only after it is on disk.
-    public func commit(_ o: Effects, origin: Origin) throws {
+    public func commit(_ o: Effects, origin: Origin) throws { try commit([(o, origin)]) }
+
+    /// Writes what several commands did, in their order, in one transaction (group commit):
+    /// all of it is on disk when this returns, or none of it.
+    public func commit(_ batch: [(effects: Effects, origin: Origin)]) throws {
         try pool.write { db in
-            for t in o.tickets { try t.save(db) }
-            for l in o.legs { try l.insert(db) }
-            for w in o.windows { try w.save(db) }
-            for p in o.prints {
-                try db.execute(
-                    sql: "UPDATE tickets SET print_status = ?, print_error = ? WHERE id = ?",
-                    arguments: [p.status.rawValue, p.error, p.ticketId])
-            }
-            if let m = o.hallMode {
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('hall_mode', ?)", arguments: [m.rawValue])
-            }
-            for e in o.events { try Self.append(e, origin: origin, db) }
+            for (o, origin) in batch { try Self.write(o, origin: origin, db) }
         }
+    }
+
+    static func write(_ o: Effects, origin: Origin, _ db: Database) throws {
+        for t in o.tickets { try t.save(db) }
+        for l in o.legs { try l.insert(db) }
+        for w in o.windows { try w.save(db) }
+        for p in o.prints {
+            try db.execute(
+                sql: "UPDATE tickets SET print_status = ?, print_error = ? WHERE id = ?",
+                arguments: [p.status.rawValue, p.error, p.ticketId])
+        }
+        if let m = o.hallMode {
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('hall_mode', ?)", arguments: [m.rawValue])
+        }
+        for e in o.events { try Self.append(e, origin: origin, db) }
     }
 
     static func append(_ e: HallEvent, origin: Origin, _ db: Database) throws {
@@ -200,10 +226,14 @@ public final class HallStore: Sendable {
     // MARK: - Rebuild
 
     /// Everything the engine needs to continue exactly where the last acknowledged operation left it.
-    public func snapshot(now: Millis, calendar: HallCalendar, rules: QueueRules) throws -> QueueEngine.Snapshot {
+    public func snapshot(
+        now: Millis, calendar: HallCalendar, rules: QueueRules, services: [String]
+    )
+        throws -> QueueEngine.Snapshot
+    {
         try pool.read { db in
             var s = QueueEngine.Snapshot()
-            s.live = try Ticket.filter(sql: "state != 'done'").fetchAll(db)
+            s.live = try Ticket.filter(sql: "state IN ('waiting', 'called', 'serving')").fetchAll(db)
             s.windows = try WindowState.fetchAll(db)
             if let m = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'hall_mode'") {
                 s.hallMode = HallMode(rawValue: m) ?? .auto
@@ -218,25 +248,25 @@ public final class HallStore: Sendable {
                 s.counters[QueueEngine.counterKey(day: row["day"], service: row["issued_service"])] = row["n"]
             }
             s.keyed = try Ticket.filter(
-                sql: "key IS NOT NULL AND issued_at > ?",
+                sql: "issued_at > ? AND key IS NOT NULL",
                 arguments: [now - Millis(rules.idempotencySeconds) * 1000]
             ).fetchAll(db)
             for t in try Ticket.filter(
-                sql: "state = 'done' AND outcome != 'noshow' AND finished_at > ? AND window IS NOT NULL",
+                sql: "finished_at > ? AND state = 'done' AND outcome != 'noshow' AND window IS NOT NULL",
                 arguments: [now - Millis(rules.ratingSeconds) * 1000]
             )
             .order(sql: "finished_at").fetchAll(db) {
                 s.lastFinished[t.window!] = t
             }
-            for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT service, service_ms AS ms FROM (
-                        SELECT *, ROW_NUMBER() OVER (PARTITION BY service ORDER BY id DESC) AS rn
-                        FROM legs WHERE outcome = 'served') WHERE rn <= 20 ORDER BY id
-                    """)
-            {
-                s.durations[row["service"], default: []].append(Double(row["ms"] as Int64) / 1000)
+            // The last 20 service times of each service, newest first in the index: a few rows
+            // per service whatever the history's size.
+            for service in services {
+                let ms = try Int64.fetchAll(
+                    db,
+                    sql:
+                        "SELECT service_ms FROM legs WHERE service = ? AND outcome = 'served' ORDER BY id DESC LIMIT 20",
+                    arguments: [service])
+                if !ms.isEmpty { s.durations[service] = ms.reversed().map { Double($0) / 1000 } }
             }
             s.lastTicketId = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM tickets") ?? 0
             s.lastQueueSeq = try Int64.fetchOne(db, sql: "SELECT MAX(queue_seq) FROM tickets") ?? 0
@@ -297,6 +327,15 @@ public final class HallStore: Sendable {
     public func tickets(fromDay: String, toDay: String) async throws -> [Ticket] {
         try await pool.read { db in
             try Ticket.filter(sql: "day >= ? AND day <= ?", arguments: [fromDay, toDay]).order(sql: "id").fetchAll(db)
+        }
+    }
+
+    /// Tickets issued on local days from...to with an id above `after`, the first `limit` by id:
+    /// one page of an export, so memory stays flat whatever the range.
+    public func tickets(fromDay: String, toDay: String, after: Int64, limit: Int) async throws -> [Ticket] {
+        try await pool.read { db in
+            try Ticket.filter(sql: "id > ? AND day >= ? AND day <= ?", arguments: [after, fromDay, toDay])
+                .order(sql: "id").limit(limit).fetchAll(db)
         }
     }
 

@@ -115,6 +115,23 @@ public final class DaemonHarness: @unchecked Sendable {
     /// One request on a fresh connection; the reply.
     public func ask(_ role: Role, _ request: JSONValue) throws -> JSONValue { try client(role).request(request) }
 
+    /// `export` on a connection of its own, as a client writing a file reads it: every
+    /// `csv_chunk` line in order, then the reply. The CSV (nil when the reply is an error) and
+    /// the reply.
+    public func export(from: String, to: String) throws -> (csv: String?, reply: JSONValue) {
+        let c = try client(.admin)
+        try c.send(["op": "export", "from": .string(from), "to": .string(to)])
+        var csv = ""
+        while let line = try c.readLine(), let v = JSONValue.parse(Array(line.utf8)) {
+            if let chunk = v["csv_chunk"]?.stringValue {
+                csv += chunk
+                continue
+            }
+            return (v["ok"]?.boolValue == true ? csv : nil, v)
+        }
+        throw HarnessError("export: the connection closed before the reply")
+    }
+
     public func kill9() {
         guard let p = process else { return }
         kill(p.processIdentifier, SIGKILL)
@@ -223,8 +240,9 @@ extension DaemonHarness {
     }
 }
 
-/// `eventually` for async state (the in-process hall): polls every 10 ms up to `seconds`.
-public func eventuallyAsync(_ seconds: Double = 10, _ f: () async throws -> Bool) async rethrows -> Bool {
+/// `eventually` for async state (the in-process hall): polls every 10 ms up to `seconds`. The
+/// bound is generous: in a full parallel test run, blocking tests can hold the cooperative pool.
+public func eventuallyAsync(_ seconds: Double = 60, _ f: () async throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try await f() { return true }

@@ -49,14 +49,24 @@ public final class InProcessHall: Sendable {
         try? FileManager.default.removeItem(at: stateDir.deletingLastPathComponent())
     }
 
-    /// One request line on `role`'s socket, as that socket would answer it. (`watch` is a
-    /// connection's business: use `DaemonHarness` for it.)
+    /// One request line on `role`'s socket: its reply line, as that socket would answer it.
+    /// (`watch` is a connection's business: use `DaemonHarness` for it.)
     public func ask(_ role: Role, _ request: JSONValue, uid: Int? = 1000) async -> JSONValue {
+        await lines(role, request, uid: uid).last ?? .null
+    }
+
+    /// Every line the socket would send for one request (`export`: its `csv_chunk` lines, then
+    /// the reply).
+    public func lines(_ role: Role, _ request: JSONValue, uid: Int? = 1000) async -> [JSONValue] {
         let (id, parsed) = Wire.parse(Array(request.text.utf8), role: role)
         switch parsed {
-        case let .failure(e): return Wire.error(id: id, e)
+        case let .failure(e): return [Wire.error(id: id, e)]
         case let .success(r):
-            return await dispatcher.reply(to: r, id: id, origin: Origin(role: role.rawValue, uid: uid))
+            var out: [JSONValue] = []
+            try? await dispatcher.respond(to: r, id: id, origin: Origin(role: role.rawValue, uid: uid)) {
+                out.append($0)
+            }
+            return out
         }
     }
 

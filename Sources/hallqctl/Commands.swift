@@ -199,18 +199,32 @@ struct Export: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
     func run() throws {
         let (from, to) = try range.resolved(g)
-        let r = try g.send("export", ["from": .string(from), "to": .string(to)])
-        if g.json {
-            print(r.text)
-            return
+        // The CSV arrives in blocks and goes out as it comes: memory stays flat whatever the range.
+        // A file is written next to its final name and renamed once the export is complete.
+        let partialPath = output.map { $0 + ".part" }
+        if let partialPath { _ = FileManager.default.createFile(atPath: partialPath, contents: nil) }
+        guard let out = partialPath.map({ FileHandle(forWritingAtPath: $0) }) ?? FileHandle.standardOutput else {
+            FileHandle.standardError.write(Data("hallqctl: cannot write \(output ?? "")\n".utf8))
+            throw ExitCode(73)
         }
-        let csv = r["csv"]?.stringValue ?? ""
-        if let output {
-            try Data(csv.utf8).write(to: URL(fileURLWithPath: output))
+        let r: JSONValue
+        do {
+            r = try g.send("export", ["from": .string(from), "to": .string(to)]) { chunk in
+                if g.json { print(chunk.text) } else { out.write(Data((chunk["csv_chunk"]?.stringValue ?? "").utf8)) }
+            }
+        } catch {
+            if let partialPath { try? FileManager.default.removeItem(atPath: partialPath) }
+            throw error
+        }
+        if g.json { print(r.text) }
+        if let output, let partialPath {
+            try out.close()
+            guard rename(partialPath, output) == 0 else {
+                FileHandle.standardError.write(Data("hallqctl: cannot write \(output)\n".utf8))
+                throw ExitCode(73)
+            }
             FileHandle.standardError.write(
                 Data("hallqctl: \(Format.s(r["count"])) tickets written to \(output)\n".utf8))
-        } else {
-            FileHandle.standardOutput.write(Data(csv.utf8))
         }
     }
 }

@@ -69,6 +69,12 @@ struct Global: ParsableArguments {
 
     /// Sends one request and returns the reply, or exits with the right status.
     func send(_ op: String, _ fields: [String: JSONValue] = [:]) throws -> JSONValue {
+        try send(op, fields) { _ in }
+    }
+
+    /// Sends one request; lines before the reply (an export's `csv_chunk` lines) go to
+    /// `partial` as they arrive. Returns the reply, or exits with the right status.
+    func send(_ op: String, _ fields: [String: JSONValue], partial: (JSONValue) throws -> Void) throws -> JSONValue {
         let role = try socketRole(for: op)
         let client: LineClient
         do {
@@ -80,17 +86,28 @@ struct Global: ParsableArguments {
         var req = fields
         req["op"] = .string(op)
         req["id"] = 1
-        let reply: JSONValue
+        var reply: JSONValue?
         do {
-            reply = try client.request(.object(req))
+            try client.send(.object(req))
+            while reply == nil {
+                guard let line = try client.readLine() else {
+                    throw ReplyError(description: "the server closed the connection")
+                }
+                guard let v = JSONValue.parse(Array(line.utf8)) else {
+                    throw ReplyError(description: "not JSON from the server: \(line.prefix(80))")
+                }
+                if v["ok"] == nil && v["csv_chunk"] != nil { try partial(v) } else { reply = v }
+            }
+        } catch let e as ExitCode {
+            throw e
         } catch {
             FileHandle.standardError.write(Data("hallqctl: \(error)\n".utf8))
             throw ExitCode(69)
         }
-        if reply["ok"]?.boolValue != true {
-            if json { print(reply.text) }
-            let token = reply["error"]?.stringValue ?? "ERROR"
-            let message = reply["message"]?.stringValue ?? ""
+        guard let reply, reply["ok"]?.boolValue == true else {
+            if json { print(reply?.text ?? "") }
+            let token = reply?["error"]?.stringValue ?? "ERROR"
+            let message = reply?["message"]?.stringValue ?? ""
             FileHandle.standardError.write(Data("hallqctl: \(token): \(message)\n".utf8))
             throw ExitCode(1)
         }
@@ -110,4 +127,9 @@ struct Global: ParsableArguments {
     func output(_ reply: JSONValue, _ human: (JSONValue) -> String) {
         print(json ? reply.text : human(reply))
     }
+}
+
+/// A reply that could not be read.
+struct ReplyError: Error, CustomStringConvertible {
+    var description: String
 }

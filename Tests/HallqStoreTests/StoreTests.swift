@@ -33,7 +33,8 @@ struct StoreDriver {
         engine = QueueEngine(
             config: c,
             snapshot: try store.snapshot(
-                now: snapshotAt, calendar: HallCalendar(timeZone: TimeZone(identifier: c.timeZone)!), rules: c.queue))
+                now: snapshotAt, calendar: HallCalendar(timeZone: TimeZone(identifier: c.timeZone)!), rules: c.queue,
+                services: c.services.map(\.id)))
         now = snapshotAt
     }
 
@@ -54,9 +55,15 @@ struct StoreTests {
     func migrations() throws {
         let path = tempDir().appendingPathComponent("hallq.sqlite").path
         let s = try HallStore(path: path)
-        #expect(try s.migrationsApplied() == ["v1-log-tickets-legs-windows", "v2-queue-seq-monotonic-durations"])
+        #expect(
+            try s.migrationsApplied() == [
+                "v1-log-tickets-legs-windows", "v2-queue-seq-monotonic-durations", "v3-indexes-for-history",
+            ])
         let again = try HallStore(path: path)
-        #expect(try again.migrationsApplied() == ["v1-log-tickets-legs-windows", "v2-queue-seq-monotonic-durations"])
+        #expect(
+            try again.migrationsApplied() == [
+                "v1-log-tickets-legs-windows", "v2-queue-seq-monotonic-durations", "v3-indexes-for-history",
+            ])
         // WAL is a property of the file: another connection, as any SQLite tool would open it, sees it.
         let mode = try DatabaseQueue(path: path).read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")

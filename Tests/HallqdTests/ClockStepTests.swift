@@ -88,8 +88,7 @@ struct ClockStepTests {
                 }
             }
         }
-        let csv = try #require(
-            try d.ask(.admin, ["op": "export", "from": .string(from), "to": .string(to)])["csv"]?.stringValue)
+        let csv = try #require(try d.export(from: from, to: to).csv)
         let waits = csvColumn(csv, "wait_s").filter { !$0.isEmpty }
         #expect(
             waits.count == 4 && waits.allSatisfy { (Double($0) ?? -1) >= 0 && (Double($0) ?? 99) < 60 },
@@ -114,8 +113,7 @@ struct ClockStepTests {
         try clock.set("+7200")
         #expect(try clerk.request(["op": "finish", "window": 1]).ok)
         let (from, to) = try days(d)
-        let csv = try #require(
-            try d.ask(.admin, ["op": "export", "from": .string(from), "to": .string(to)])["csv"]?.stringValue)
+        let csv = try #require(try d.export(from: from, to: to).csv)
         let service = try #require(csvColumn(csv, "service_s").first.flatMap(Double.init))
         #expect(service >= 0 && service < 60, "service_s = \(service), not the two-hour step")
         let step = try d.ask(.admin, ["op": "status"])["clock"]?["last_step_s"]?.doubleValue ?? 0

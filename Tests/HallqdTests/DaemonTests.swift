@@ -51,8 +51,9 @@ struct DaemonTests {
         let rows = stats["rows"]?.arrayValue ?? []
         let w2 = try #require(rows.first { $0["key"] == "2" })
         #expect(w2["served"] == 1 && w2["noshows"] == 1 && w2["wait"]?["count"] == 1)
-        let csv = try admin.request(["op": "export", "from": .string(today), "to": .string(today)])
-        #expect(csv["csv"]?.stringValue?.split(separator: "\n").count == 4)  // header + 3 tickets
+        let export = try d.export(from: today, to: today)
+        #expect(export.csv?.split(separator: "\n").count == 4)  // header + 3 tickets
+        #expect(export.reply["count"] == 3)
 
         // The file on disk says the same, read without the daemon's help.
         let db = try DatabaseQueue(path: d.stateDir.appendingPathComponent("hallq.sqlite").path)

@@ -106,8 +106,7 @@ struct StorageHardeningTests {
         #expect(try clerk.request(["op": "call", "window": 1]).ok)
         #expect(try clerk.request(["op": "finish", "window": 1]).ok)
         let day = try #require(try d.ask(.admin, ["op": "status"])["hall"]?["day"]?.stringValue)
-        let csv = try #require(
-            try d.ask(.admin, ["op": "export", "from": .string(day), "to": .string(day)])["csv"]?.stringValue)
+        let csv = try #require(try d.export(from: day, to: day).csv)
         #expect(csv.contains(#"'=HYPERLINK(""http://x"",""y"")"#), "\(csv)")
         #expect(!csv.contains(",=HYPERLINK"))
         #expect(d.stop() == 0)

@@ -106,7 +106,7 @@ struct VoiceCallingTests {
         }
         var captured = 0
         #expect(
-            try eventually(10) {
+            eventually(10) {
                 captured = capturedSamples(wav)
                 return captured == expected
             }, "captured \(captured), expected \(expected)")
