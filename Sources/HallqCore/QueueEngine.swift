@@ -8,8 +8,8 @@ import Foundation
 public struct QueueEngine: Sendable {
     public private(set) var config: HallConfig
     public let calendar: HallCalendar
-    /// Tickets not yet done: waiting, called or serving.
-    public private(set) var live: [Int64: Ticket]
+    /// Tickets not yet done: waiting, called or serving, with each queue in call order.
+    public private(set) var live: LiveTickets
     public private(set) var windows: [Int: WindowState]
     public private(set) var hallMode: HallMode
     /// Last number issued per "day|service".
@@ -30,7 +30,7 @@ public struct QueueEngine: Sendable {
     public init(config: HallConfig, snapshot: Snapshot = .init()) {
         self.config = config
         self.calendar = HallCalendar(timeZone: .init(identifier: config.timeZone) ?? .current)
-        self.live = Dictionary(uniqueKeysWithValues: snapshot.live.map { ($0.id, $0) })
+        self.live = LiveTickets(snapshot.live)
         var ws: [Int: WindowState] = [:]
         for w in config.windows { ws[w.number] = WindowState(number: w.number) }
         for w in snapshot.windows where ws[w.number] != nil { ws[w.number] = w }
@@ -65,17 +65,12 @@ public struct QueueEngine: Sendable {
     // MARK: - Reads
 
     /// Waiting tickets in call order for a service queue.
-    public func waiting(service: String) -> [Ticket] {
-        live.values.filter { $0.state == .waiting && $0.service == service && $0.targetWindow == nil }
-            .sorted(by: Self.queueOrder)
-    }
+    public func waiting(service: String) -> [Ticket] { live.waiting(service: service) }
 
     /// Tickets waiting in every queue: the hall's headline number (systemd status, logs).
-    public var waitingTotal: Int { live.values.reduce(0) { $0 + ($1.state == .waiting ? 1 : 0) } }
+    public var waitingTotal: Int { live.waitingTotal }
 
-    public func waitingCount(service: String) -> Int {
-        live.values.reduce(0) { $0 + ($1.state == .waiting && $1.service == service ? 1 : 0) }
-    }
+    public func waitingCount(service: String) -> Int { live.waitingCount(service: service) }
 
     /// Whether the kiosk may issue tickets now: the admin's override, else the opening hours.
     public func dispensing(at now: Millis) -> Bool {
@@ -90,12 +85,7 @@ public struct QueueEngine: Sendable {
     }
 
     /// Waiting tickets ahead of `t` in its queue.
-    public func ahead(of t: Ticket) -> Int {
-        live.values.filter {
-            $0.state == .waiting && $0.id != t.id && $0.service == t.service && $0.targetWindow == t.targetWindow
-                && Self.queueOrder($0, t)
-        }.count
-    }
+    public func ahead(of t: Ticket) -> Int { live.ahead(of: t) }
 
     /// Estimated minutes until a ticket with `ahead` people before it is called: mean recent service
     /// time × people ahead ÷ windows serving that service now (signed in, not paused; if none are,
@@ -217,10 +207,8 @@ public struct QueueEngine: Sendable {
     /// The next ticket this window should call, by the configured policy.
     public func next(for n: Int) -> Ticket? {
         guard let wc = config.window(n) else { return nil }
-        let candidates = live.values.filter {
-            $0.state == .waiting
-                && ($0.targetWindow == n || ($0.targetWindow == nil && wc.services.contains($0.service)))
-        }
+        // Each queue is in call order and a window ranks all of one queue alike: its heads suffice.
+        let candidates = live.heads(window: n, services: wc.services)
         func rank(_ t: Ticket) -> (Int, Int) {
             let targeted = t.targetWindow == n ? 0 : 1
             let svc = config.queue.policy == .serviceOrder ? (wc.services.firstIndex(of: t.service) ?? Int.max) : 0

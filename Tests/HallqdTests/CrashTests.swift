@@ -17,23 +17,26 @@ struct CrashTests {
     }
 
     /// Kiosk presses and clerk calls from several connections until the daemon dies.
-    static func load(_ d: DaemonHarness, round: Int, acked: Locked<Acked>) -> DispatchGroup {
+    static func load(_ d: DaemonHarness, round: Int, acked: Locked<Acked>, kiosks: Int = 1) -> DispatchGroup {
         let group = DispatchGroup()
-        group.enter()
-        Thread {
-            defer { group.leave() }
-            guard let k = try? d.client(.kiosk) else { return }
-            var i = 0
-            while true {
-                i += 1
-                let key = "r\(round)-\(i)"
-                let service = ["A", "B", "C"][i % 3]
-                guard let r = try? k.request(["op": "take", "service": .string(service), "key": .string(key)]), r.ok,
-                    let label = r["ticket"]?["label"]?.stringValue
-                else { return }
-                acked.with { $0.takes.append((key, label)) }
-            }
-        }.start()
+        for kiosk in 0..<kiosks {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                guard let k = try? d.client(.kiosk) else { return }
+                var i = 0
+                while true {
+                    i += 1
+                    let key = "r\(round)-k\(kiosk)-\(i)"
+                    let service = ["A", "B", "C"][i % 3]
+                    guard let r = try? k.request(["op": "take", "service": .string(service), "key": .string(key)]),
+                        r.ok,
+                        let label = r["ticket"]?["label"]?.stringValue
+                    else { return }
+                    acked.with { $0.takes.append((key, label)) }
+                }
+            }.start()
+        }
         for w in 1...3 {
             group.enter()
             Thread {
@@ -59,6 +62,17 @@ struct CrashTests {
 
     @Test("nothing acknowledged is lost and no number is issued twice")
     func killNineDuringLoad() throws {
+        try Self.killNine(kiosks: 1)
+    }
+
+    /// The same with eight kiosks pressing at once, so commands arrive while a commit is on its
+    /// way to disk and are committed in groups: a group cut by the kill must be all or nothing.
+    @Test("under 8 clients (group commit): nothing acknowledged is lost and no number is issued twice")
+    func killNineDuringGroupCommits() throws {
+        try Self.killNine(kiosks: 8)
+    }
+
+    static func killNine(kiosks: Int) throws {
         let d = try DaemonHarness()
         let acked = Locked(Acked())
         // The kill times are random but replayable: HALLQ_CRASH_SEED=<seed> repeats a run.
@@ -69,7 +83,7 @@ struct CrashTests {
         )
         for round in 1...4 {
             try d.start()
-            let group = Self.load(d, round: round, acked: acked)
+            let group = load(d, round: round, acked: acked, kiosks: kiosks)
             usleep(useconds_t(delays[round - 1]))
             d.kill9()
             group.wait()
