@@ -51,14 +51,26 @@ public struct Ticket: Sendable, Equatable, Codable {
     public var printError: String?
     public var rating: Int?
 
-    /// The store's column names are these keys in snake_case; only `windowCalledAt` keeps its
-    /// shipped column name (`call_at`).
+    /// The store's column names (snake_case; `windowCalledAt` keeps its shipped name `call_at`).
     enum CodingKeys: String, CodingKey {
-        case id, day, service, issuedService, number, label, key, issuedAt
-        case queuedAt, queueSeq, queuedMono, callMono, waitMs, serviceMs, state, window
-        case targetWindow, priority, clerk, firstCalledAt, lastCalledAt, startedAt, finishedAt, outcome
-        case recalls, transfers, noshows, printStatus, printError, rating
-        case windowCalledAt = "callAt"
+        case id, day, service, number, label, key, state, window, priority, clerk, outcome, recalls, transfers, noshows
+        case rating
+        case issuedService = "issued_service"
+        case issuedAt = "issued_at"
+        case queuedAt = "queued_at"
+        case queueSeq = "queue_seq"
+        case queuedMono = "queued_mono"
+        case callMono = "call_mono"
+        case waitMs = "wait_ms"
+        case serviceMs = "service_ms"
+        case targetWindow = "target_window"
+        case firstCalledAt = "first_called_at"
+        case lastCalledAt = "last_called_at"
+        case windowCalledAt = "call_at"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case printStatus = "print_status"
+        case printError = "print_error"
     }
 
 }
@@ -115,6 +127,18 @@ public struct Leg: Sendable, Equatable, Codable {
         self.waitMs = waitMs ?? max(0, calledAt - queuedAt)
         self.serviceMs = serviceMs ?? max(0, endedAt - calledAt)
         self.clockNote = clockNote
+    }
+
+    /// The store's column names.
+    enum CodingKeys: String, CodingKey {
+        case day, label, service, window, clerk, outcome
+        case ticketId = "ticket_id"
+        case queuedAt = "queued_at"
+        case calledAt = "called_at"
+        case endedAt = "ended_at"
+        case waitMs = "wait_ms"
+        case serviceMs = "service_ms"
+        case clockNote = "clock_note"
     }
 
     public var waitSeconds: Double { Double(waitMs) / 1000 }

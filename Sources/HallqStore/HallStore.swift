@@ -208,15 +208,13 @@ public final class HallStore: Sendable {
     }
 
     static func append(_ e: HallEvent, origin: Origin, _ db: Database) throws {
-        let details =
-            (try? String(
-                data: JSONSerialization.data(withJSONObject: e.details, options: [.sortedKeys]), encoding: .utf8))
-            ?? "{}"
-        try db.execute(
+        let details = detailsJSON(e.details)
+        try db.cachedStatement(
             sql: """
                 INSERT INTO events(at_ms, at, day, type, ticket_id, ticket, service, window, clerk, role, peer_uid, details)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 e.at, isoUTC(e.at), e.day, e.type.rawValue, e.ticketId, e.label, e.service, e.window, e.clerk,
                 origin.role, origin.uid, details,
@@ -357,20 +355,106 @@ public final class HallStore: Sendable {
     }
 }
 
-// Records: column names are the snake_case of the Swift properties.
+// Records: read through Codable (the coding keys are the column names), written column by
+// column: a save is on every command's path, and Codable's generic encoding was a measurable
+// share of each one.
 
 extension Ticket: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "tickets"
-    public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
-    public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
+
+    public func encode(to c: inout PersistenceContainer) throws {
+        c["id"] = id
+        c["day"] = day
+        c["service"] = service
+        c["issued_service"] = issuedService
+        c["number"] = number
+        c["label"] = label
+        c["key"] = key
+        c["issued_at"] = issuedAt
+        c["queued_at"] = queuedAt
+        c["queue_seq"] = queueSeq
+        c["queued_mono"] = queuedMono.map(monoJSON)
+        c["call_mono"] = callMono.map(monoJSON)
+        c["wait_ms"] = waitMs
+        c["service_ms"] = serviceMs
+        c["state"] = state.rawValue
+        c["window"] = window
+        c["target_window"] = targetWindow
+        c["priority"] = priority
+        c["clerk"] = clerk
+        c["first_called_at"] = firstCalledAt
+        c["last_called_at"] = lastCalledAt
+        c["call_at"] = windowCalledAt
+        c["started_at"] = startedAt
+        c["finished_at"] = finishedAt
+        c["outcome"] = outcome?.rawValue
+        c["recalls"] = recalls
+        c["transfers"] = transfers
+        c["noshows"] = noshows
+        c["print_status"] = printStatus.rawValue
+        c["print_error"] = printError
+        c["rating"] = rating
+    }
 }
 
 extension Leg: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "legs"
-    public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
-    public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
+
+    public func encode(to c: inout PersistenceContainer) throws {
+        c["ticket_id"] = ticketId
+        c["day"] = day
+        c["label"] = label
+        c["service"] = service
+        c["window"] = window
+        c["clerk"] = clerk
+        c["queued_at"] = queuedAt
+        c["called_at"] = calledAt
+        c["ended_at"] = endedAt
+        c["outcome"] = outcome.rawValue
+        c["wait_ms"] = waitMs
+        c["service_ms"] = serviceMs
+        c["clock_note"] = clockNote
+    }
 }
 
 extension WindowState: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "windows"
+
+    public func encode(to c: inout PersistenceContainer) throws {
+        c["number"] = number
+        c["clerk"] = clerk
+        c["paused"] = paused
+        c["current"] = current
+    }
+}
+
+/// A monotonic reading as the JSON text Codable stored it: sorted keys, `/` escaped.
+func monoJSON(_ m: MonoStamp) -> String {
+    "{\"boot\":" + jsonString(m.boot) + ",\"ms\":\(m.ms)}"
+}
+
+/// An event's details as JSON text, keys sorted, as JSONSerialization wrote them before.
+func detailsJSON(_ d: [String: String]) -> String {
+    "{" + d.sorted { $0.key < $1.key }.map { jsonString($0.key) + ":" + jsonString($0.value) }.joined(separator: ",")
+        + "}"
+}
+
+/// A JSON string literal as Foundation's JSONEncoder writes it.
+func jsonString(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "/": out += "\\/"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case "\u{08}": out += "\\b"
+        case "\u{0C}": out += "\\f"
+        case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+        default: out.unicodeScalars.append(u)
+        }
+    }
+    return out + "\""
 }
