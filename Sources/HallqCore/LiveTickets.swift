@@ -30,8 +30,10 @@ public struct LiveTickets: Sendable, Equatable {
         static func < (a: Place, b: Place) -> Bool { (a.rank, a.seq, a.id) < (b.rank, b.seq, b.id) }
     }
 
-    private var byId: [Int64: Box] = [:]
-    private var queues: [QueueKey: [Place]] = [:]
+    /// The tickets by id in 64 shards: a commit round's copy of the engine copies 64 references,
+    /// and a change copies one shard, not every ticket.
+    private var shards = [[Int64: Box]](repeating: [:], count: 64)
+    private var queues: [QueueKey: ChunkedQueue] = [:]
     private var waitingByService: [String: Int] = [:]
     /// Tickets waiting in every queue.
     public private(set) var waitingTotal = 0
@@ -40,32 +42,40 @@ public struct LiveTickets: Sendable, Equatable {
         for t in tickets { self[t.id] = t }
     }
 
-    public var count: Int { byId.count }
+    public var count: Int { shards.reduce(0) { $0 + $1.count } }
 
     /// The same tickets (the queues follow from them).
     public static func == (a: LiveTickets, b: LiveTickets) -> Bool {
-        a.byId.count == b.byId.count && a.byId.allSatisfy { b.byId[$0.key]?.ticket == $0.value.ticket }
+        a.count == b.count && a.shards.allSatisfy { $0.allSatisfy { b[$0.key] == $0.value.ticket } }
     }
 
     /// Every live ticket, in no particular order.
-    public var values: [Ticket] { byId.values.map(\.ticket) }
+    public var values: [Ticket] { shards.flatMap { $0.values.map(\.ticket) } }
+
+    private static func shard(_ id: Int64) -> Int { Int(UInt64(bitPattern: id) % 64) }
 
     public subscript(id: Int64) -> Ticket? {
-        get { byId[id]?.ticket }
+        get { shards[Self.shard(id)][id]?.ticket }
         set {
-            if let old = byId[id]?.ticket, old.state == .waiting { unqueue(old) }
+            let k = Self.shard(id)
+            if let old = shards[k][id]?.ticket, old.state == .waiting { unqueue(old) }
             if let t = newValue {
-                byId[id] = Box(t)
+                shards[k][id] = Box(t)
                 if t.state == .waiting { enqueue(t) }
             } else {
-                byId[id] = nil
+                shards[k][id] = nil
             }
         }
     }
 
     /// Waiting tickets of a service's open queue, in call order.
     public func waiting(service: String) -> [Ticket] {
-        (queues[QueueKey(service: service, target: nil)] ?? []).compactMap { byId[$0.id]?.ticket }
+        (queues[QueueKey(service: service, target: nil)]?.all ?? []).compactMap { self[$0.id] }
+    }
+
+    /// The first of them: who a window serving only this service would call next.
+    public func nextWaiting(service: String) -> Ticket? {
+        queues[QueueKey(service: service, target: nil)]?.first.flatMap { self[$0.id] }
     }
 
     /// Tickets of this service waiting anywhere (its open queue and transfers to a window).
@@ -73,8 +83,7 @@ public struct LiveTickets: Sendable, Equatable {
 
     /// Waiting tickets ahead of `t` in its queue (`t` itself need not be live).
     public func ahead(of t: Ticket) -> Int {
-        guard let q = queues[QueueKey(service: t.service, target: t.targetWindow)] else { return 0 }
-        return Self.lowerBound(q, Place(t))
+        queues[QueueKey(service: t.service, target: t.targetWindow)]?.countBefore(Place(t)) ?? 0
     }
 
     /// The first ticket of each queue a window may call from: the open queues of `services`,
@@ -82,39 +91,89 @@ public struct LiveTickets: Sendable, Equatable {
     func heads(window: Int, services: [String]) -> [Ticket] {
         var out: [Ticket] = []
         for s in services {
-            if let p = queues[QueueKey(service: s, target: nil)]?.first, let t = byId[p.id]?.ticket { out.append(t) }
+            if let p = queues[QueueKey(service: s, target: nil)]?.first, let t = self[p.id] { out.append(t) }
         }
         for (k, q) in queues where k.target == window {
-            if let p = q.first, let t = byId[p.id]?.ticket { out.append(t) }
+            if let p = q.first, let t = self[p.id] { out.append(t) }
         }
         return out
     }
 
     private mutating func enqueue(_ t: Ticket) {
-        let p = Place(t)
         let k = QueueKey(service: t.service, target: t.targetWindow)
-        var q = queues.removeValue(forKey: k) ?? []
-        if let last = q.last, p < last { q.insert(p, at: Self.lowerBound(q, p)) } else { q.append(p) }
-        queues[k] = q
+        queues[k, default: ChunkedQueue()].insert(Place(t))
         waitingByService[t.service, default: 0] += 1
         waitingTotal += 1
     }
 
     private mutating func unqueue(_ t: Ticket) {
-        let p = Place(t)
         let k = QueueKey(service: t.service, target: t.targetWindow)
-        guard var q = queues.removeValue(forKey: k) else { return }
-        let i = Self.lowerBound(q, p)
-        if i < q.count, q[i] == p {
-            q.remove(at: i)
-            waitingByService[t.service, default: 1] -= 1
-            waitingTotal -= 1
+        guard queues[k]?.remove(Place(t)) == true else { return }
+        if queues[k]?.isEmpty == true { queues[k] = nil }
+        waitingByService[t.service, default: 1] -= 1
+        waitingTotal -= 1
+    }
+}
+
+/// A sorted sequence of places in chunks of at most 512: inserting, removing and copying on
+/// write touch one chunk and the short list of chunks, whatever the queue's length.
+struct ChunkedQueue: Sendable {
+    private var chunks: [[LiveTickets.Place]] = []
+    static let chunkSize = 512
+
+    var isEmpty: Bool { chunks.isEmpty }
+    var first: LiveTickets.Place? { chunks.first?.first }
+    var all: [LiveTickets.Place] { chunks.flatMap { $0 } }
+
+    /// How many places come before `p`.
+    func countBefore(_ p: LiveTickets.Place) -> Int {
+        var n = 0
+        for c in chunks {
+            guard let last = c.last, last < p else { return n + Self.lowerBound(c, p) }
+            n += c.count
         }
-        if !q.isEmpty { queues[k] = q }
+        return n
     }
 
-    /// How many places in the sorted `q` come before `p`.
-    private static func lowerBound(_ q: [Place], _ p: Place) -> Int {
+    mutating func insert(_ p: LiveTickets.Place) {
+        // The chunk it belongs in: the first whose last place is not before it (else the last).
+        guard !chunks.isEmpty else {
+            chunks = [[p]]
+            return
+        }
+        var i = chunks.count - 1
+        if let last = chunks[i].last, p < last {
+            var lo = 0
+            var hi = chunks.count - 1
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if let l = chunks[mid].last, l < p { lo = mid + 1 } else { hi = mid }
+            }
+            i = lo
+        }
+        chunks[i].insert(p, at: Self.lowerBound(chunks[i], p))
+        if chunks[i].count > Self.chunkSize {
+            let half = chunks[i].count / 2
+            let tail = Array(chunks[i][half...])
+            chunks[i].removeSubrange(half...)
+            chunks.insert(tail, at: i + 1)
+        }
+    }
+
+    /// Removes `p`; whether it was there.
+    mutating func remove(_ p: LiveTickets.Place) -> Bool {
+        for i in chunks.indices {
+            guard let last = chunks[i].last, !(last < p) else { continue }
+            let j = Self.lowerBound(chunks[i], p)
+            guard j < chunks[i].count, chunks[i][j] == p else { return false }
+            chunks[i].remove(at: j)
+            if chunks[i].isEmpty { chunks.remove(at: i) }
+            return true
+        }
+        return false
+    }
+
+    private static func lowerBound(_ q: [LiveTickets.Place], _ p: LiveTickets.Place) -> Int {
         var lo = 0
         var hi = q.count
         while lo < hi {

@@ -5,10 +5,9 @@ extension Render {
     /// waiting count and next ticket, each window. From one consistent look at the live queue.
     public static func status(_ e: QueueEngine, now: Millis) -> [String: JSONValue] {
         let services: [JSONValue] = e.config.services.map { s in
-            let waiting = e.waiting(service: s.id)
-            return [
+            [
                 "id": .string(s.id), "name": .string(s.name), "waiting": .int(Int64(e.waitingCount(service: s.id))),
-                "next": .from(waiting.first?.label),
+                "next": .from(e.live.nextWaiting(service: s.id)?.label),
             ]
         }
         let windows: [JSONValue] = e.config.windows.map { wc in

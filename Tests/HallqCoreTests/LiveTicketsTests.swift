@@ -13,7 +13,8 @@ struct LiveTicketsTests {
         var plain: [Int64: Ticket] = [:]
         var seq: Int64 = 0
         let services = ["A", "B", "C"]
-        for id in Int64(1)...1500 {
+        // Enough that each queue spans several chunks (512 places each).
+        for id in Int64(1)...5000 {
             // Mostly new tickets, sometimes a change to an existing one.
             if !plain.isEmpty && Int.random(in: 0..<3, using: &rng) == 0 {
                 var t = plain.randomElement(using: &rng)!.value
@@ -58,7 +59,7 @@ struct LiveTicketsTests {
             #expect(live.waiting(service: s).map(\.id) == open.map(\.id))
             #expect(live.waitingCount(service: s) == waiting.filter { $0.service == s }.count)
         }
-        for t in plain.values {
+        for t in plain.values.shuffled(using: &rng).prefix(400) {
             let ahead = waiting.filter {
                 $0.id != t.id && $0.service == t.service && $0.targetWindow == t.targetWindow
                     && QueueEngine.queueOrder($0, t)
