@@ -34,6 +34,8 @@ struct Options: Sendable {
     var ops = 2000
     var mixedSeconds = 10.0
     var hallqd: String?
+    /// Keep the generated year here and reuse it on the next run (it takes minutes to write).
+    var yearFile: String?
 
     static func parse() -> Options {
         var o = Options()
@@ -45,6 +47,7 @@ struct Options: Sendable {
             case "--ops": o.ops = Int(argv.popFirst() ?? "") ?? o.ops
             case "--mixed-seconds": o.mixedSeconds = Double(argv.popFirst() ?? "") ?? o.mixedSeconds
             case "--hallqd": o.hallqd = argv.popFirst()
+            case "--year-file": o.yearFile = argv.popFirst()
             default:
                 FileHandle.standardError.write(Data("hallq-bench: unknown argument \(a)\n".utf8))
                 exit(64)
@@ -336,11 +339,26 @@ func runYear() throws {
     try FileManager.default.createDirectory(at: daemon.stateDir, withIntermediateDirectories: true)
     let db = daemon.stateDir.appendingPathComponent("hallq.sqlite").path
     var t0 = now()
-    let written = try writeYear(to: db, days: options.days)
+    if let kept = options.yearFile, FileManager.default.fileExists(atPath: kept) {
+        try FileManager.default.copyItem(atPath: kept, toPath: db)
+        print("year: reusing \(kept)")
+    } else {
+        let written = try writeYear(to: db, days: options.days)
+        print(
+            "year: \(options.days) working days, \(written.tickets) tickets, \(written.events) events"
+                + " (written in \(Int(Double(now() - t0) / 1e9)) s)")
+        if let kept = options.yearFile { try FileManager.default.copyItem(atPath: db, toPath: kept) }
+    }
+    let q = try DatabaseQueue(path: db)
+    let counts = try q.read { db in
+        (
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tickets") ?? 0,
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0
+        )
+    }
+    try q.close()
     let size = ((try? FileManager.default.attributesOfItem(atPath: db)[.size] as? Int) ?? 0) / 1_048_576
-    print(
-        "year: \(options.days) working days, \(written.tickets) tickets, \(written.events) events, \(size) MB"
-            + " (written in \(Int(Double(now() - t0) / 1e9)) s)")
+    print("  \(counts.0) tickets, \(counts.1) events, \(size) MB")
     // The hall hallqd runs on: the same services and windows as the year.
     let services = (0..<12).map {
         "[[service]]\nid = \"\(String(UnicodeScalar(UInt8(65 + $0))))\"\nname = \"业务\($0 + 1)\"\nlast = 9999\nwidth = 4\n"

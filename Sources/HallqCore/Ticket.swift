@@ -75,6 +75,53 @@ public struct Ticket: Sendable, Equatable, Codable {
 
 }
 
+extension Ticket {
+    /// A ticket with every stored field given: how the store builds one from a row without
+    /// Codable (reading a month for an export decodes tens of thousands).
+    public static func stored(
+        id: Int64,
+        day: String,
+        service: String,
+        issuedService: String,
+        number: Int,
+        label: String,
+        key: String?,
+        issuedAt: Millis,
+        queuedAt: Millis,
+        queueSeq: Int64,
+        queuedMono: MonoStamp?,
+        callMono: MonoStamp?,
+        waitMs: Millis?,
+        serviceMs: Millis?,
+        state: State,
+        window: Int?,
+        targetWindow: Int?,
+        priority: Bool,
+        clerk: String?,
+        firstCalledAt: Millis?,
+        lastCalledAt: Millis?,
+        windowCalledAt: Millis?,
+        startedAt: Millis?,
+        finishedAt: Millis?,
+        outcome: Leg.Outcome?,
+        recalls: Int,
+        transfers: Int,
+        noshows: Int,
+        printStatus: PrintStatus,
+        printError: String?,
+        rating: Int?
+    ) -> Ticket {
+        Ticket(
+            id: id, day: day, service: service, issuedService: issuedService, number: number, label: label, key: key,
+            issuedAt: issuedAt, queuedAt: queuedAt, queueSeq: queueSeq, queuedMono: queuedMono, callMono: callMono,
+            waitMs: waitMs, serviceMs: serviceMs, state: state, window: window, targetWindow: targetWindow,
+            priority: priority, clerk: clerk, firstCalledAt: firstCalledAt, lastCalledAt: lastCalledAt,
+            windowCalledAt: windowCalledAt, startedAt: startedAt, finishedAt: finishedAt, outcome: outcome,
+            recalls: recalls, transfers: transfers, noshows: noshows, printStatus: printStatus, printError: printError,
+            rating: rating)
+    }
+}
+
 /// What became of a ticket's paper. *Stable* strings on the wire and in the store.
 public enum PrintStatus: String, Sendable, Codable, CaseIterable {
     /// Handed to the printer, outcome not known yet.

@@ -28,23 +28,51 @@ public func elapsed(from a: Millis, _ am: MonoStamp?, to b: Millis, _ bm: MonoSt
 public struct HallCalendar: Sendable {
     public let timeZone: TimeZone
     private let calendar: Calendar
+    /// The zone's UTC offsets from 1970 to 2100, each with the instant it starts (ascending): one
+    /// binary search per question instead of asking the time zone database, which an export of a
+    /// month asks hundreds of thousands of times.
+    private let offsets: [(from: Millis, ms: Millis)]
 
     public init(timeZone: TimeZone) {
         self.timeZone = timeZone
         var c = Calendar(identifier: .gregorian)
         c.timeZone = timeZone
         self.calendar = c
+        var at = Date(timeIntervalSince1970: 0)
+        var table: [(from: Millis, ms: Millis)] = [(Millis.min, Millis(timeZone.secondsFromGMT(for: at)) * 1000)]
+        let last = Date(timeIntervalSince1970: 4_102_444_800)
+        while let next = timeZone.nextDaylightSavingTimeTransition(after: at), next < last {
+            table.append(
+                (
+                    Millis((next.timeIntervalSince1970 * 1000).rounded()),
+                    Millis(timeZone.secondsFromGMT(for: next)) * 1000
+                ))
+            at = next
+        }
+        offsets = table
+    }
+
+    /// The zone's offset from UTC in force at `t`, in ms.
+    func offset(at t: Millis) -> Millis {
+        var lo = 0
+        var hi = offsets.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if offsets[mid].from <= t { lo = mid } else { hi = mid - 1 }
+        }
+        return offsets[lo].ms
     }
 
     /// Local wall-clock fields of an instant: the zone's offset at that instant, then plain
     /// arithmetic. No Calendar or formatter per call (they cost more than the rest of a command).
-    private func parts(_ t: Millis) -> CivilTime {
-        let offset = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t) / 1000))
-        return CivilTime(t + Millis(offset) * 1000)
-    }
+    private func parts(_ t: Millis) -> CivilTime { CivilTime(t + offset(at: t)) }
 
     /// The business day as "YYYY-MM-DD" in local time.
     public func day(_ t: Millis) -> String { parts(t).date }
+
+    /// The "YYYY-MM-DD" of a local day given as days since 1970-01-01 (local midnight to local
+    /// midnight): how SQL that groups by `(instant + offset) / 86400000` names its groups.
+    public static func day(number: Int64) -> String { CivilTime(number * 86_400_000).date }
 
     /// "YYYY-MM" in local time.
     public func month(_ t: Millis) -> String { String(day(t).prefix(7)) }
@@ -74,12 +102,12 @@ public struct HallCalendar: Sendable {
 
     /// ISO 8601 in local time with offset, e.g. "2026-11-30T09:02:03+08:00", for people reading output.
     public func localTimestamp(_ t: Millis) -> String {
-        let offset = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t) / 1000))
-        let c = CivilTime(t + Millis(offset) * 1000)
-        let sign = offset < 0 ? "-" : "+"
-        let o = abs(offset) / 60
+        let offsetMs = offset(at: t)
+        let c = CivilTime(t + offsetMs)
+        let sign = offsetMs < 0 ? "-" : "+"
+        let o = Int(abs(offsetMs) / 60_000)
         return c.date + "T" + c.clock
-            + (offset == 0 ? "Z" : sign + CivilTime.pad(o / 60, 2) + ":" + CivilTime.pad(o % 60, 2))
+            + (offsetMs == 0 ? "Z" : sign + CivilTime.pad(o / 60, 2) + ":" + CivilTime.pad(o % 60, 2))
     }
 }
 
@@ -92,7 +120,7 @@ public func isoUTC(_ t: Millis) -> String {
 /// Year, month, day, hour, minute, second and weekday of a millisecond count, read as a wall
 /// clock (UTC, or local once the offset is added). Proleptic Gregorian, by Howard Hinnant's
 /// days-to-civil algorithm: exact for every day, no time zone database involved.
-struct CivilTime {
+public struct CivilTime {
     var year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, millisecond: Int
     /// 0 = Monday … 6 = Sunday.
     var weekday: Int
@@ -121,7 +149,7 @@ struct CivilTime {
     /// "HH:MM:SS".
     var clock: String { Self.pad(hour, 2) + ":" + Self.pad(minute, 2) + ":" + Self.pad(second, 2) }
 
-    static func pad(_ n: Int, _ width: Int) -> String {
+    public static func pad(_ n: Int, _ width: Int) -> String {
         let s = String(n)
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }

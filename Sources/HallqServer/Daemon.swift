@@ -106,6 +106,10 @@ public struct Daemon {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+        do { try hall.store.closeCleanly() } catch {
+            logger.warning(
+                "database not closed cleanly; the next start checks it whole", metadata: ["error": .string("\(error)")])
+        }
         notifier.send("STATUS=stopped")
         logger.notice("hallqd stopped")
     }

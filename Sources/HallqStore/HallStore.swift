@@ -46,6 +46,9 @@ public final class HallStore: Sendable {
         try await pool.read(body)
     }
 
+    /// Closes every connection (a checkpoint folds the write-ahead log into the file).
+    func closePool() throws { try pool.close() }
+
     /// Notes the start time in the settings table: one real write, so storage that cannot be
     /// written shows at start (`openChecked`).
     func recordStart(now: Int64) throws {
@@ -160,7 +163,8 @@ public final class HallStore: Sendable {
                     """)
         }
         // Indexes for reads that must not grow with the history: statistics and export by day,
-        // the start-up snapshot's recent keys, recent finishes and recent service times.
+        // the start-up snapshot's recent keys, recent finishes and recent service times; the
+        // legs of a span in one index-only read (it replaces the plain index on called_at).
         m.registerMigration("v3-indexes-for-history") { db in
             try db.execute(
                 sql: """
@@ -169,6 +173,8 @@ public final class HallStore: Sendable {
                     CREATE INDEX tickets_finished ON tickets(finished_at);
                     CREATE INDEX legs_service_served ON legs(service, outcome, id);
                     CREATE INDEX tickets_queue_seq ON tickets(queue_seq);
+                    CREATE INDEX legs_span ON legs(called_at, outcome, wait_ms, service_ms, service, window, clerk, ticket_id);
+                    DROP INDEX legs_called;
                     """)
         }
         return m
@@ -362,6 +368,21 @@ public final class HallStore: Sendable {
 extension Ticket: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "tickets"
 
+    public init(row: Row) throws {
+        self = .stored(
+            id: row["id"], day: row["day"], service: row["service"], issuedService: row["issued_service"],
+            number: row["number"], label: row["label"], key: row["key"], issuedAt: row["issued_at"],
+            queuedAt: row["queued_at"], queueSeq: row["queue_seq"], queuedMono: monoStamp(row["queued_mono"]),
+            callMono: monoStamp(row["call_mono"]), waitMs: row["wait_ms"], serviceMs: row["service_ms"],
+            state: State(rawValue: row["state"]) ?? .done, window: row["window"], targetWindow: row["target_window"],
+            priority: row["priority"], clerk: row["clerk"], firstCalledAt: row["first_called_at"],
+            lastCalledAt: row["last_called_at"], windowCalledAt: row["call_at"], startedAt: row["started_at"],
+            finishedAt: row["finished_at"], outcome: (row["outcome"] as String?).flatMap(Leg.Outcome.init(rawValue:)),
+            recalls: row["recalls"], transfers: row["transfers"], noshows: row["noshows"],
+            printStatus: PrintStatus(rawValue: row["print_status"]) ?? .failed, printError: row["print_error"],
+            rating: row["rating"])
+    }
+
     public func encode(to c: inout PersistenceContainer) throws {
         c["id"] = id
         c["day"] = day
@@ -437,6 +458,20 @@ func monoJSON(_ m: MonoStamp) -> String {
 func detailsJSON(_ d: [String: String]) -> String {
     "{" + d.sorted { $0.key < $1.key }.map { jsonString($0.key) + ":" + jsonString($0.value) }.joined(separator: ",")
         + "}"
+}
+
+/// A monotonic reading back from its JSON text (`{"boot":"…","ms":…}`, as `monoJSON` and
+/// Codable wrote it); anything else goes through JSONDecoder.
+func monoStamp(_ text: String?) -> MonoStamp? {
+    guard let text else { return nil }
+    let prefix = "{\"boot\":\""
+    if text.hasPrefix(prefix), !text.contains("\\"), let end = text.range(of: "\",\"ms\":"),
+        let ms = Int64(text[end.upperBound...].dropLast())
+    {
+        return MonoStamp(
+            boot: String(text[text.index(text.startIndex, offsetBy: prefix.count)..<end.lowerBound]), ms: ms)
+    }
+    return try? JSONDecoder().decode(MonoStamp.self, from: Data(text.utf8))
 }
 
 /// A JSON string literal as Foundation's JSONEncoder writes it.

@@ -42,8 +42,17 @@ public enum StoreProblem: Error, CustomStringConvertible {
 extension HallStore {
     /// Checks an existing database with a read-only connection (`PRAGMA quick_check`) before
     /// anything opens it for writing: a damaged file must stay exactly as it is.
+    ///
+    /// A year of history is hundreds of MB, which the check reads whole (seconds). So a file that
+    /// hallqd closed cleanly, and that nothing changed since (the same size and modification time
+    /// as recorded at that close, no write-ahead log left), is not read again: after a crash, a
+    /// power loss, or any other writer, the check runs.
     public static func checkIntegrity(path: String) throws(StoreProblem) {
         guard FileManager.default.fileExists(atPath: path) else { return }
+        let cleanlyClosed = closedCleanly(path)
+        // From here on the file will be written: the next start must not trust an old record.
+        try? FileManager.default.removeItem(atPath: path + ".clean")
+        if cleanlyClosed { return }
         var c = Configuration()
         c.readonly = true
         do {
@@ -63,6 +72,28 @@ extension HallStore {
         } catch {
             throw .damaged(path: path, detail: "\(error)")
         }
+    }
+
+    /// What a clean close records: the file's size and modification time.
+    static func fingerprint(_ path: String) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return "\(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+    }
+
+    static func closedCleanly(_ path: String) -> Bool {
+        guard let recorded = try? String(contentsOfFile: path + ".clean", encoding: .utf8),
+            let now = fingerprint(path), recorded == now
+        else { return false }
+        let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+        return wal == 0
+    }
+
+    /// Closes the database at shutdown and records that it was closed cleanly (see
+    /// `checkIntegrity`). Nothing may use the store afterwards.
+    public func closeCleanly() throws {
+        try closePool()
+        if let f = Self.fingerprint(path) { try f.write(toFile: path + ".clean", atomically: true, encoding: .utf8) }
     }
 
     /// Opens the database for hallqd: integrity first, then migrations, then one real write, so

@@ -53,6 +53,24 @@ struct StorageHardeningTests {
         #expect(d.log.contains("is damaged") && d.log.contains(".recover") && d.log.contains("Keep a copy"))
     }
 
+    @Test("a clean stop records the file it left; a start takes the record away; a crash leaves none")
+    func cleanCloseRecord() throws {
+        let d = try DaemonHarness()
+        let record = dbPath(d) + ".clean"
+        try d.start()
+        #expect(try d.ask(.kiosk, ["op": "take", "service": "A"]).ok)
+        #expect(d.stop() == 0)
+        #expect(FileManager.default.fileExists(atPath: record), "after SIGTERM")
+        try d.start()
+        #expect(!FileManager.default.fileExists(atPath: record), "while running, the file is being written")
+        #expect(try d.ask(.kiosk, ["op": "take", "service": "A"])["ticket"]?["label"] == "A002")
+        d.kill9()
+        #expect(!FileManager.default.fileExists(atPath: record), "a kill -9 leaves no record: the next start checks")
+        try d.start()
+        #expect(try d.ask(.kiosk, ["op": "take", "service": "A"])["ticket"]?["label"] == "A003")
+        #expect(d.stop() == 0)
+    }
+
     @Test("an immutable database is an error at start (exit 73), not a daemon that says ready")
     func immutable() throws {
         let d = try hallWithHistory()
