@@ -22,19 +22,24 @@ struct Reports: Sendable {
     /// Memory stays flat whatever the range: one page is read at a time.
     func export(from: String, to: String, send: (String) async throws -> Void) async throws -> Int {
         let (_, _, cal) = try await span(from: from, to: to)
-        var after: Int64 = 0
+        var ids = try await hall.store.ticketIds(fromDay: from, toDay: to)
         var count = 0
         var first = true
-        while true {
-            let page = try await hall.store.tickets(fromDay: from, toDay: to, after: after, limit: Self.exportPage)
-            if page.isEmpty && !first { break }
+        repeat {
+            var page: [Ticket] = []
+            if let ids {
+                page = try await hall.store.tickets(fromDay: from, toDay: to, ids: ids, limit: Self.exportPage)
+            }
             let header = first ? TicketCSV.header.joined(separator: ",") + "\n" : ""
             try await send(header + TicketCSV.rows(page, calendar: cal))
             first = false
             count += page.count
-            guard let last = page.last, page.count == Self.exportPage else { break }
-            after = last.id
-        }
+            if let last = page.last, page.count == Self.exportPage, let all = ids, last.id < all.upperBound {
+                ids = (last.id + 1)...all.upperBound
+            } else {
+                ids = nil
+            }
+        } while ids != nil
         return count
     }
 

@@ -162,18 +162,22 @@ public final class HallStore: Sendable {
                     UPDATE legs SET wait_ms = MAX(0, called_at - queued_at), service_ms = MAX(0, ended_at - called_at);
                     """)
         }
-        // Indexes for reads that must not grow with the history: statistics and export by day,
-        // the start-up snapshot's recent keys, recent finishes and recent service times; the
-        // legs of a span in one index-only read (it replaces the plain index on called_at).
+        // Reads that must not grow with the history: statistics and export by day, the start-up
+        // snapshot's recent keys, recent finishes and recent service times. Each leg that ended a
+        // ticket carries the ticket's rating, so statistics read one covering index of legs and
+        // join nothing (it replaces the plain index on called_at).
         m.registerMigration("v3-indexes-for-history") { db in
             try db.execute(
                 sql: """
-                    CREATE INDEX tickets_day ON tickets(day);
+                    ALTER TABLE legs ADD COLUMN rating INTEGER;
+                    UPDATE legs SET rating = (SELECT rating FROM tickets WHERE tickets.id = legs.ticket_id)
+                        WHERE outcome NOT IN ('noshow', 'transferred');
+                    CREATE INDEX tickets_day ON tickets(day, issued_at, issued_service);
                     CREATE INDEX tickets_issued ON tickets(issued_at);
                     CREATE INDEX tickets_finished ON tickets(finished_at);
-                    CREATE INDEX legs_service_served ON legs(service, outcome, id);
                     CREATE INDEX tickets_queue_seq ON tickets(queue_seq);
-                    CREATE INDEX legs_span ON legs(called_at, outcome, wait_ms, service_ms, service, window, clerk, ticket_id);
+                    CREATE INDEX legs_service_served ON legs(service, outcome, id);
+                    CREATE INDEX legs_span ON legs(called_at, outcome, wait_ms, service_ms, service, window, clerk, day, rating);
                     DROP INDEX legs_called;
                     """)
         }
@@ -210,7 +214,15 @@ public final class HallStore: Sendable {
             try db.execute(
                 sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('hall_mode', ?)", arguments: [m.rawValue])
         }
-        for e in o.events { try Self.append(e, origin: origin, db) }
+        for e in o.events {
+            try Self.append(e, origin: origin, db)
+            // The rating goes onto the leg that ended the ticket too (statistics read legs).
+            if e.type == .rate, let id = e.ticketId, let rating = o.tickets.first(where: { $0.id == id })?.rating {
+                try db.cachedStatement(
+                    sql: "UPDATE legs SET rating = ? WHERE ticket_id = ? AND outcome NOT IN ('noshow', 'transferred')"
+                ).execute(arguments: [rating, id])
+            }
+        }
     }
 
     static func append(_ e: HallEvent, origin: Origin, _ db: Database) throws {
@@ -334,12 +346,28 @@ public final class HallStore: Sendable {
         }
     }
 
-    /// Tickets issued on local days from...to with an id above `after`, the first `limit` by id:
-    /// one page of an export, so memory stays flat whatever the range.
-    public func tickets(fromDay: String, toDay: String, after: Int64, limit: Int) async throws -> [Ticket] {
+    /// The first and last id of the tickets issued on local days from...to: ids grow with issue
+    /// time, so the days' tickets all lie in between.
+    public func ticketIds(fromDay: String, toDay: String) async throws -> ClosedRange<Int64>? {
         try await pool.read { db in
-            try Ticket.filter(sql: "id > ? AND day >= ? AND day <= ?", arguments: [after, fromDay, toDay])
-                .order(sql: "id").limit(limit).fetchAll(db)
+            let r = try Row.fetchOne(
+                db, sql: "SELECT MIN(id), MAX(id) FROM tickets WHERE day >= ? AND day <= ?",
+                arguments: [fromDay, toDay])
+            guard let r, let first = r[0] as Int64?, let last = r[1] as Int64? else { return nil }
+            return first...last
+        }
+    }
+
+    /// Up to `limit` tickets issued on local days from...to, by id, from `ids` (see `ticketIds`):
+    /// one page of an export, so memory stays flat whatever the range. A range of the table's
+    /// own order (`+day` keeps SQLite from sorting the days' index instead, which cost a sort of
+    /// the whole span per page).
+    public func tickets(fromDay: String, toDay: String, ids: ClosedRange<Int64>, limit: Int) async throws -> [Ticket] {
+        try await pool.read { db in
+            try Ticket.fetchAll(
+                db,
+                sql: "SELECT * FROM tickets WHERE id >= ? AND id <= ? AND +day >= ? AND +day <= ? ORDER BY id LIMIT ?",
+                arguments: [ids.lowerBound, ids.upperBound, fromDay, toDay, limit])
         }
     }
 

@@ -2,9 +2,10 @@ import Foundation
 import GRDB
 import HallqCore
 
-/// `stats` over a year of history without loading it: SQLite groups and counts (issued tickets,
-/// ratings) over indexed columns, and the legs of the span are read once as plain integers (no
-/// ticket or leg records) for the durations, whose nearest-rank percentiles need them sorted.
+/// `stats` over a year of history without loading it: SQLite counts issued tickets per group over
+/// an index, and the legs of the span are read once from a covering index as plain values (no
+/// ticket or leg records): counts, ratings, and the durations, whose nearest-rank percentiles
+/// need them sorted.
 /// The definitions are `Statistics.rows`' (a test holds the two to the same figures): legs called
 /// in the span, tickets issued on its days, waits of served legs, service times of served and
 /// otherwise-ended legs.
@@ -29,6 +30,7 @@ extension HallStore {
                 var row: StatsRow
                 var waits: [Int64] = []
                 var services: [Int64] = []
+                var ratings: [Int] = []
             }
             var groups: [String: Group] = [:]
             /// The group of each raw key value seen, so a row costs one lookup.
@@ -62,27 +64,16 @@ extension HallStore {
             {
                 groups[group(r["k"])]!.row.issued = r["n"]
             }
-            // Ratings of the tickets issued in the span, on their served or otherwise-ended legs.
-            for r in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(legKey("l.")) AS k, COUNT(*) AS n, SUM(t.rating) AS total
-                    FROM legs l JOIN tickets t ON t.id = l.ticket_id
-                    WHERE l.called_at >= ? AND l.called_at < ? AND l.outcome NOT IN ('noshow', 'transferred')
-                        AND t.rating IS NOT NULL AND t.day >= ? AND t.day <= ?
-                    GROUP BY k
-                    """, arguments: span + days)
-            {
-                let k = group(r["k"])
-                groups[k]!.row.ratings = r["n"]
-                groups[k]!.row.ratingMean = Double(r["total"] as Int64) / Double(r["n"] as Int)
-            }
-            // Every leg of the span once, as four plain values.
+            // Every leg of the span once, as five plain values from one covering index; a rating
+            // counts when its ticket was issued in the span.
             let legs = try Row.fetchCursor(
                 db,
-                sql:
-                    "SELECT \(legKey("")) AS k, outcome, wait_ms, service_ms FROM legs WHERE called_at >= ? AND called_at < ?",
-                arguments: span)
+                sql: """
+                    SELECT \(legKey("")) AS k, outcome, wait_ms, service_ms,
+                        CASE WHEN day >= ? AND day <= ? THEN rating END
+                    FROM legs WHERE called_at >= ? AND called_at < ?
+                    """,
+                arguments: days + span)
             while let r = try legs.next() {
                 let k = group(r[0])
                 let outcome: String = r[1]
@@ -91,17 +82,25 @@ extension HallStore {
                     groups[k]!.row.served += 1
                     groups[k]!.waits.append(r[2])
                     groups[k]!.services.append(r[3])
-                case "noshow": groups[k]!.row.noshows += 1
-                case "transferred": groups[k]!.row.transferred += 1
+                case "noshow":
+                    groups[k]!.row.noshows += 1
+                    continue
+                case "transferred":
+                    groups[k]!.row.transferred += 1
+                    continue
                 default:
                     groups[k]!.row.otherEnds += 1
                     groups[k]!.services.append(r[3])
                 }
+                if let rating = r[4] as Int? { groups[k]!.ratings.append(rating) }
             }
             return groups.keys.sorted(by: Statistics.keyOrder).map { k in
-                var row = groups[k]!.row
-                row.wait = DurationSummary(milliseconds: groups[k]!.waits)
-                row.service = DurationSummary(milliseconds: groups[k]!.services)
+                let g = groups[k]!
+                var row = g.row
+                row.wait = DurationSummary(milliseconds: g.waits)
+                row.service = DurationSummary(milliseconds: g.services)
+                row.ratings = g.ratings.count
+                row.ratingMean = g.ratings.isEmpty ? nil : Double(g.ratings.reduce(0, +)) / Double(g.ratings.count)
                 return row
             }
         }

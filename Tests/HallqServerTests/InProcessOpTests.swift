@@ -134,4 +134,25 @@ struct InProcessOpTests {
         #expect(h.sign(20).contains("办理流程与收费标准"))
         await h.stop()
     }
+
+    @Test("export comes in blocks of 500 tickets, the header first, then the count")
+    func exportBlocks() async throws {
+        let h = try InProcessHall(
+            config: DaemonHarness.demoConfig.replacingOccurrences(
+                of: "kind = \"virtual\"\n\n[[bus]]", with: "kind = \"none\"\n\n[[bus]]"))
+        // C has numbers 1…999 (a day's range): 999 tickets are two blocks.
+        for _ in 0..<999 { #expect(await h.ask(.kiosk, ["op": "take", "service": "C"]).ok) }
+        let day = try #require(await h.ask(.admin, ["op": "status"])["hall"]?["day"]?.stringValue)
+        let lines = await h.lines(.admin, ["id": 5, "op": "export", "from": .string(day), "to": .string(day)])
+        #expect(lines.count == 3, "two blocks and the reply")
+        #expect(lines.dropLast().allSatisfy { $0["id"] == 5 && $0["ok"] == nil && $0["csv_chunk"] != nil })
+        #expect(lines.last == ["id": 5, "ok": true, "count": 999])
+        let csv = lines.dropLast().compactMap { $0["csv_chunk"]?.stringValue }.joined()
+        let rows = csv.split(separator: "\n")
+        #expect(rows.first?.hasPrefix("day,ticket,") == true && rows.count == 1000)
+        #expect(
+            rows.dropFirst().map { $0.split(separator: ",")[1] }
+                == (1...999).map { "C\(String(format: "%03d", $0))"[...] })
+        await h.stop()
+    }
 }
