@@ -29,16 +29,23 @@ public final class HallStore: Sendable {
     private let pool: DatabasePool
     public let path: String
 
+    /// Folds the WAL into the file off the commit path (see `Checkpointer`).
+    private let checkpointer: Checkpointer
+
     public init(path: String, synchronous: Synchronous = .full) throws {
         self.path = path
         var c = Configuration()
         c.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Checkpointer.writerThresholdPages)")
         }
         c.busyMode = .timeout(5)
         pool = try DatabasePool(path: path, configuration: c)
         try Self.migrator.migrate(pool)
+        checkpointer = try Checkpointer(path: path)
     }
+
+    deinit { checkpointer.stop() }
 
     /// A read on one of the WAL readers: never waits for the writer, never blocks the
     /// cooperative pool. For this module's query files.
@@ -47,7 +54,13 @@ public final class HallStore: Sendable {
     }
 
     /// Closes every connection (a checkpoint folds the write-ahead log into the file).
-    func closePool() throws { try pool.close() }
+    func closePool() throws {
+        checkpointer.stop()
+        // Everything into the file and the WAL emptied (GRDB keeps the WAL file): a clean close
+        // leaves nothing behind that the next start would have to trust.
+        _ = try pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+        try pool.close()
+    }
 
     /// Notes the start time in the settings table: one real write, so storage that cannot be
     /// written shows at start (`openChecked`).
@@ -177,6 +190,7 @@ public final class HallStore: Sendable {
                     CREATE INDEX tickets_finished ON tickets(finished_at);
                     CREATE INDEX tickets_queue_seq ON tickets(queue_seq);
                     CREATE INDEX legs_service_served ON legs(service, outcome, id);
+                    CREATE INDEX legs_ticket ON legs(ticket_id);
                     CREATE INDEX legs_span ON legs(called_at, outcome, wait_ms, service_ms, service, window, clerk, day, rating);
                     DROP INDEX legs_called;
                     """)
