@@ -216,9 +216,9 @@ public final class HallStore: Sendable {
     }
 
     static func write(_ o: Effects, origin: Origin, _ db: Database) throws {
-        for t in o.tickets { try t.save(db) }
+        for t in o.tickets { try t.save(db) }  // not upsert: that would overwrite a ticket whose number collides
         for l in o.legs { try l.insert(db) }
-        for w in o.windows { try w.save(db) }
+        for w in o.windows { try w.upsert(db) }
         for p in o.prints {
             try db.execute(
                 sql: "UPDATE tickets SET print_status = ?, print_error = ? WHERE id = ?",
