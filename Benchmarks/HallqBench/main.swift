@@ -381,7 +381,8 @@ func runYear() throws {
     print(
         "start → READY (sockets answer): \(Int(ready)) ms after a clean stop; \(Int(first)) ms the first time (whole-file check)"
     )
-    let admin = try daemon.client(.admin)
+    // A generous timeout: an old hallqd (--hallqd) takes a minute for a year.
+    let admin = try LineClient(path: daemon.path(.admin), timeout: 600)
     var peak = rssMB(pid)
     func timed(_ label: String, _ request: JSONValue) throws {
         let t0 = now()
