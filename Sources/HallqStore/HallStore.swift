@@ -516,7 +516,9 @@ func monoStamp(_ text: String?) -> MonoStamp? {
     return try? JSONDecoder().decode(MonoStamp.self, from: Data(text.utf8))
 }
 
-/// A JSON string literal as Foundation's JSONEncoder writes it.
+/// A JSON string literal as Foundation's JSONEncoder writes it. Not the wire's `JSONValue`
+/// quoting: rows already on disk were written by Foundation (`/` escaped, U+2028 not), and the
+/// bytes must stay the same (RecordEncodingTests); the store also sits below the protocol module.
 func jsonString(_ s: String) -> String {
     var out = "\""
     for u in s.unicodeScalars {
