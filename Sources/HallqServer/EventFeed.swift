@@ -61,7 +61,8 @@ final class EventFeed: @unchecked Sendable {
     }
 
     private func broadcast(_ c: Committed) {
-        guard !c.effects.events.isEmpty else { return }
+        // Rendering costs more than the rest of a command's bookkeeping: only for someone.
+        guard !c.effects.events.isEmpty, lock.withLock({ !watchers.isEmpty }) else { return }
         let lines = c.effects.events.map {
             SocketServer.line(Render.event($0, role: c.origin.role, uid: c.origin.uid, calendar: c.engine.calendar))
         }
