@@ -216,9 +216,17 @@ public final class HallStore: Sendable {
     }
 
     static func write(_ o: Effects, origin: Origin, _ db: Database) throws {
-        for t in o.tickets { try t.save(db) }  // not upsert: that would overwrite a ticket whose number collides
-        for l in o.legs { try l.insert(db) }
-        for w in o.windows { try w.upsert(db) }
+        // One cached statement per row, no per-column name lookups: this is on every command's path.
+        // Tickets conflict on their id only: a clash on (day, service, number) stays an error.
+        for t in o.tickets {
+            try db.cachedStatement(sql: Self.ticketUpsert).execute(arguments: StatementArguments(t.databaseValues))
+        }
+        for l in o.legs {
+            try db.cachedStatement(sql: Self.legInsert).execute(arguments: StatementArguments(l.databaseValues))
+        }
+        for w in o.windows {
+            try db.cachedStatement(sql: Self.windowUpsert).execute(arguments: StatementArguments(w.databaseValues))
+        }
         for p in o.prints {
             try db.execute(
                 sql: "UPDATE tickets SET print_status = ?, print_error = ? WHERE id = ?",
@@ -238,6 +246,20 @@ public final class HallStore: Sendable {
             }
         }
     }
+
+    static func insertSQL(_ table: String, _ columns: [String], upsertOn key: String?) -> String {
+        var sql =
+            "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
+        if let key {
+            sql +=
+                " ON CONFLICT(\(key)) DO UPDATE SET "
+                + columns.filter { $0 != key }.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        }
+        return sql
+    }
+    static let ticketUpsert = insertSQL("tickets", Ticket.databaseColumns, upsertOn: "id")
+    static let legInsert = insertSQL("legs", Leg.databaseColumns, upsertOn: nil)
+    static let windowUpsert = insertSQL("windows", WindowState.databaseColumns, upsertOn: "number")
 
     static func append(_ e: HallEvent, origin: Origin, _ db: Database) throws {
         let details = detailsJSON(e.details)
@@ -425,69 +447,107 @@ extension Ticket: FetchableRecord, PersistableRecord {
             rating: row["rating"])
     }
 
+    /// The table's columns, in the order of `databaseValues`.
+    static let databaseColumns: [String] = [
+        "id", "day", "service", "issued_service", "number", "label", "key", "issued_at", "queued_at", "queue_seq",
+        "queued_mono", "call_mono", "wait_ms", "service_ms", "state", "window", "target_window", "priority", "clerk",
+        "first_called_at", "last_called_at", "call_at", "started_at", "finished_at", "outcome", "recalls", "transfers",
+        "noshows", "print_status", "print_error", "rating",
+    ]
+
+    /// This row's values, in the order of `databaseColumns`.
+    var databaseValues: [(any DatabaseValueConvertible)?] {
+        [
+            id,
+            day,
+            service,
+            issuedService,
+            number,
+            label,
+            key,
+            issuedAt,
+            queuedAt,
+            queueSeq,
+            queuedMono.map(monoJSON),
+            callMono.map(monoJSON),
+            waitMs,
+            serviceMs,
+            state.rawValue,
+            window,
+            targetWindow,
+            priority,
+            clerk,
+            firstCalledAt,
+            lastCalledAt,
+            windowCalledAt,
+            startedAt,
+            finishedAt,
+            outcome?.rawValue,
+            recalls,
+            transfers,
+            noshows,
+            printStatus.rawValue,
+            printError,
+            rating,
+        ]
+    }
+
     public func encode(to c: inout PersistenceContainer) throws {
-        c["id"] = id
-        c["day"] = day
-        c["service"] = service
-        c["issued_service"] = issuedService
-        c["number"] = number
-        c["label"] = label
-        c["key"] = key
-        c["issued_at"] = issuedAt
-        c["queued_at"] = queuedAt
-        c["queue_seq"] = queueSeq
-        c["queued_mono"] = queuedMono.map(monoJSON)
-        c["call_mono"] = callMono.map(monoJSON)
-        c["wait_ms"] = waitMs
-        c["service_ms"] = serviceMs
-        c["state"] = state.rawValue
-        c["window"] = window
-        c["target_window"] = targetWindow
-        c["priority"] = priority
-        c["clerk"] = clerk
-        c["first_called_at"] = firstCalledAt
-        c["last_called_at"] = lastCalledAt
-        c["call_at"] = windowCalledAt
-        c["started_at"] = startedAt
-        c["finished_at"] = finishedAt
-        c["outcome"] = outcome?.rawValue
-        c["recalls"] = recalls
-        c["transfers"] = transfers
-        c["noshows"] = noshows
-        c["print_status"] = printStatus.rawValue
-        c["print_error"] = printError
-        c["rating"] = rating
+        for (column, value) in zip(Self.databaseColumns, databaseValues) { c[column] = value }
     }
 }
 
 extension Leg: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "legs"
 
+    /// The table's columns, in the order of `databaseValues`.
+    static let databaseColumns: [String] = [
+        "ticket_id", "day", "label", "service", "window", "clerk", "queued_at", "called_at", "ended_at", "outcome",
+        "wait_ms", "service_ms", "clock_note",
+    ]
+
+    /// This row's values, in the order of `databaseColumns`.
+    var databaseValues: [(any DatabaseValueConvertible)?] {
+        [
+            ticketId,
+            day,
+            label,
+            service,
+            window,
+            clerk,
+            queuedAt,
+            calledAt,
+            endedAt,
+            outcome.rawValue,
+            waitMs,
+            serviceMs,
+            clockNote,
+        ]
+    }
+
     public func encode(to c: inout PersistenceContainer) throws {
-        c["ticket_id"] = ticketId
-        c["day"] = day
-        c["label"] = label
-        c["service"] = service
-        c["window"] = window
-        c["clerk"] = clerk
-        c["queued_at"] = queuedAt
-        c["called_at"] = calledAt
-        c["ended_at"] = endedAt
-        c["outcome"] = outcome.rawValue
-        c["wait_ms"] = waitMs
-        c["service_ms"] = serviceMs
-        c["clock_note"] = clockNote
+        for (column, value) in zip(Self.databaseColumns, databaseValues) { c[column] = value }
     }
 }
 
 extension WindowState: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "windows"
 
+    /// The table's columns, in the order of `databaseValues`.
+    static let databaseColumns: [String] = ["number", "clerk", "paused", "current"]
+
+    /// This row's values, in the order of `databaseColumns`.
+    var databaseValues: [(any DatabaseValueConvertible)?] {
+        [
+            number,
+            clerk,
+            paused,
+            current,
+        ]
+    }
+
     public func encode(to c: inout PersistenceContainer) throws {
-        c["number"] = number
-        c["clerk"] = clerk
-        c["paused"] = paused
-        c["current"] = current
+        for (column, value) in zip(Self.databaseColumns, databaseValues) { c[column] = value }
     }
 }
 
