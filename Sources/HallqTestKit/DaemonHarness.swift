@@ -103,7 +103,7 @@ public final class DaemonHarness: @unchecked Sendable {
                 return
             }
             guard p.isRunning else { throw HarnessError("hallqd exited with \(p.terminationStatus):\n\(log)") }
-            usleep(50_000)
+            usleep(5_000)  // fine-grained: hallq-bench times start → READY with this loop
         }
         throw HarnessError("hallqd did not come up:\n\(log)")
     }
