@@ -126,13 +126,16 @@ public final class Hall: @unchecked Sendable {
     private func commitRound(_ round: [Job]) {
         var next = engine
         var batch: [(effects: Effects, origin: Origin)] = []
-        var notices: [Committed] = []
+        // What each applied command did; made into `Committed` values once the round is on disk,
+        // all with the round's final engine (holding `next` per command would make each later
+        // apply copy the engine).
+        var applied: [(effects: Effects, origin: Origin, window: (state: WindowState, current: Ticket?)?)] = []
         var answers: [(reply: @Sendable (Result<Committed, HallError>) -> Void, result: Result<Int, HallError>)] = []
         var probes: [@Sendable () -> Void] = []
         func keep(_ e: Effects, _ origin: Origin, window: (WindowState, Ticket?)?) -> Int {
             if !e.events.isEmpty || !e.tickets.isEmpty { batch.append((e, origin)) }
-            notices.append(Committed(effects: e, origin: origin, window: window, engine: next))
-            return notices.count - 1
+            applied.append((e, origin, window))
+            return applied.count - 1
         }
         for job in round {
             let (now, mono) = readClocks { step, at, mono in
@@ -170,7 +173,7 @@ public final class Hall: @unchecked Sendable {
         committedLock.lock()
         committed = next
         committedLock.unlock()
-        for i in notices.indices { notices[i].engine = next }
+        let notices = applied.map { Committed(effects: $0.effects, origin: $0.origin, window: $0.window, engine: next) }
         for n in notices { for s in subscribers.values { s(n) } }
         for a in answers { a.reply(a.result.map { notices[$0] }) }
         for p in probes { p() }
