@@ -52,6 +52,14 @@ public struct HallCalendar: Sendable {
         offsets = table
     }
 
+    /// The offset in force at `start` and each change of it before `end` (when it happens, the
+    /// new offset), all in ms: for code that must compute local times itself (SQL).
+    public func offsetChanges(
+        from start: Millis, to end: Millis
+    ) -> (initial: Millis, changes: [(at: Millis, ms: Millis)]) {
+        (offset(at: start), offsets.filter { $0.from > start && $0.from < end }.map { ($0.from, $0.ms) })
+    }
+
     /// The zone's offset from UTC in force at `t`, in ms.
     func offset(at t: Millis) -> Millis {
         var lo = 0

@@ -115,7 +115,7 @@ extension HallStore {
         _ dim: StatsDimension, ticket: Bool, calendar: HallCalendar, start: Millis, end: Millis
     ) -> String {
         let instant = ticket ? "issued_at" : "§called_at"
-        let local = "(\(instant) + \(offsetSQL(calendar.timeZone, instant, start, end)))"
+        let local = "(\(instant) + \(offsetSQL(calendar, instant, start, end)))"
         switch dim {
         case .service: return ticket ? "issued_service" : "§service"
         case .window: return ticket ? "'-'" : "CAST(§window AS TEXT)"
@@ -142,18 +142,17 @@ extension HallStore {
         return calendar.startOfDay(String(format: "%04d-%02d-01", y, m))
     }
 
-    /// The zone's UTC offset in ms at `column`, for instants around [start, end).
-    static func offsetSQL(_ zone: TimeZone, _ column: String, _ start: Millis, _ end: Millis) -> String {
-        var at = Date(timeIntervalSince1970: Double(start) / 1000 - 86_400)
-        let last = Date(timeIntervalSince1970: Double(end) / 1000 + 86_400)
+    /// The zone's UTC offset in ms at `column`, for instants around [start, end): the calendar's
+    /// own table of offsets as a CASE.
+    static func offsetSQL(_ calendar: HallCalendar, _ column: String, _ start: Millis, _ end: Millis) -> String {
+        let (initial, changes) = calendar.offsetChanges(from: start - 86_400_000, to: end + 86_400_000)
+        guard !changes.isEmpty else { return "\(initial)" }
+        var before = initial
         var cases: [String] = []
-        var offset = zone.secondsFromGMT(for: at)
-        while let change = zone.nextDaylightSavingTimeTransition(after: at), change < last {
-            cases.append("WHEN \(column) < \(Millis(change.timeIntervalSince1970 * 1000)) THEN \(Int64(offset) * 1000)")
-            at = change
-            offset = zone.secondsFromGMT(for: change)
+        for c in changes {
+            cases.append("WHEN \(column) < \(c.at) THEN \(before)")
+            before = c.ms
         }
-        return cases.isEmpty
-            ? "\(Int64(offset) * 1000)" : "CASE \(cases.joined(separator: " ")) ELSE \(Int64(offset) * 1000) END"
+        return "CASE \(cases.joined(separator: " ")) ELSE \(before) END"
     }
 }
