@@ -319,7 +319,7 @@ func writeYear(to path: String, days: Int) throws -> (tickets: Int, events: Int)
                 _ = run(.finish(window: w, outcome: r < 0.1 ? .incomplete : .served), at: end, Origin(role: "clerk"))
                 if uniform() < 0.6 {
                     _ = run(
-                        .rate(window: w, score: 1 + Int(uniform() * uniform() * 5)), at: end + 15_000,
+                        .rate(window: w, score: 1 + Int(uniform() * uniform() * 5), reason: nil), at: end + 15_000,
                         Origin(role: "clerk"))
                 }
                 freeAt[w] = end + 30_000

@@ -11,7 +11,10 @@ public enum Command: Sendable, Equatable {
     case resume(window: Int)
     case signin(window: Int, clerk: String)
     case signout(window: Int)
-    case rate(window: Int, score: Int)
+    /// The satisfaction keypad or evaluator at a window: rates the ticket it last finished.
+    case rate(window: Int, score: Int, reason: String?)
+    /// The ticket's own status page: rates that finished ticket (as the store has it).
+    case rateTicket(Ticket, score: Int, reason: String?)
     case hall(HallMode)
     /// The printer's verdict on a ticket's paper (sent by the device layer, or `reprint`).
     case printed(ticketId: Int64, status: PrintStatus, error: String?)

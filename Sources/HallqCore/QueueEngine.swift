@@ -17,6 +17,9 @@ public struct QueueEngine: Sendable {
     private var keys: [String: (ticketId: Int64, at: Millis, mono: MonoStamp?, ticket: Ticket)]
     /// The last ticket each window finished, for the satisfaction keypad.
     private var lastFinished: [Int: Ticket]
+    /// Tickets rated since start, by id, with when they finished: a second rating of a ticket is
+    /// refused even while the store's copy of it (which the status page reads) is not yet rated.
+    private var rated: [Int64: Millis] = [:]
     /// Recent service times in seconds per service, newest last, for estimates.
     private var durations: [String: [Double]]
     private var lastId: Int64
@@ -126,7 +129,8 @@ public struct QueueEngine: Sendable {
         case let .resume(w): try setPaused(false, window: w, now: now, &out)
         case let .signin(w, clerk): try signin(window: w, clerk: clerk, now: now, &out)
         case let .signout(w): try signout(window: w, now: now, &out)
-        case let .rate(w, score): try rate(window: w, score: score, now: now, &out)
+        case let .rate(w, score, reason): try rate(window: w, score: score, reason: reason, now: now, &out)
+        case let .rateTicket(t, score, reason): try rate(t, score: score, reason: reason, window: nil, now: now, &out)
         case let .hall(mode): setHall(mode, now: now, &out)
         case let .printed(id, status, error): try printed(id: id, status: status, error: error, now: now, &out)
         case let .device(name, health):
@@ -451,18 +455,52 @@ public struct QueueEngine: Sendable {
         out.subject = .window(w)
     }
 
-    private mutating func rate(window n: Int, score: Int, now: Millis, _ out: inout Effects) throws(HallError) {
+    private mutating func rate(
+        window n: Int, score: Int, reason: String?, now: Millis, _ out: inout Effects
+    ) throws(HallError) {
         _ = try windowState(n)
-        guard (1...5).contains(score) else { throw .badRequest("score must be 1 to 5") }
-        guard var t = lastFinished[n], let f = t.finishedAt, now - f <= Millis(config.queue.ratingSeconds) * 1000 else {
+        guard let t = lastFinished[n], let f = t.finishedAt, now - f <= Millis(config.queue.ratingSeconds) * 1000 else {
             throw HallError(
                 .nothingToRate, "window \(n) finished no ticket in the last \(config.queue.ratingSeconds) s")
         }
-        guard t.rating == nil else { throw HallError(.alreadyRated, "ticket \(t.label) is already rated") }
+        try rate(t, score: score, reason: reason, window: n, now: now, &out)
+    }
+
+    /// Rates a finished ticket once, within `rating_s` of its end.
+    private mutating func rate(
+        _ ticket: Ticket, score: Int, reason: String?, window: Int?, now: Millis, _ out: inout Effects
+    ) throws(HallError) {
+        guard Rating.scores.contains(score) else { throw .badRequest("score must be 1 to 5") }
+        if let reason, reason.count > Rating.maxReason {
+            throw .badRequest("reason must be at most \(Rating.maxReason) characters")
+        }
+        var t = ticket
+        // The window's copy is the newer one when it is the same ticket.
+        if let w = t.window, let last = lastFinished[w], last.id == t.id { t = last }
+        guard t.state == .done, let f = t.finishedAt else {
+            throw HallError(.nothingToRate, "ticket \(t.label) is not finished yet")
+        }
+        // Nobody was served: a missed call or a cancelled ticket has nothing to rate.
+        guard t.outcome != .noshow, t.outcome != .cancelled else {
+            throw HallError(.nothingToRate, "ticket \(t.label) was not served")
+        }
+        guard now - f <= Millis(config.queue.ratingSeconds) * 1000 else {
+            throw HallError(.nothingToRate, "ticket \(t.label) finished more than \(config.queue.ratingSeconds) s ago")
+        }
+        guard t.rating == nil, rated[t.id] == nil else {
+            throw HallError(.alreadyRated, "ticket \(t.label) is already rated")
+        }
         t.rating = score
-        lastFinished[n] = t
+        t.ratingReason = reason
+        if let w = t.window, lastFinished[w]?.id == t.id { lastFinished[w] = t }
+        // Only ratings still inside their window can be refused again; older ones are forgotten.
+        let horizon = now - Millis(config.queue.ratingSeconds) * 1000
+        rated = rated.filter { $0.value >= horizon }
+        rated[t.id] = f
         out.touch(t)
-        out.events.append(event(.rate, now, t, window: n, clerk: t.clerk, ["score": String(score)]))
+        var details = ["score": String(score)]
+        if window == nil { details["source"] = "status_page" }
+        out.events.append(event(.rate, now, t, window: window ?? t.window, clerk: t.clerk, details))
         out.subject = .ticket(t)
     }
 

@@ -57,12 +57,14 @@ public struct StatsRow: Sendable, Equatable, Codable {
     public var otherEnds: Int
     public var wait: DurationSummary
     public var service: DurationSummary
-    public var ratings: Int
-    public var ratingMean: Double?
+    /// Satisfaction ratings (好差评) of the tickets these visits ended: how many at each level.
+    public var ratingLevels: RatingLevels
+    public var ratings: Int { ratingLevels.count }
+    public var ratingMean: Double? { ratingLevels.mean }
 
     public init(
         key: String, issued: Int, served: Int, noshows: Int, transferred: Int, otherEnds: Int,
-        wait: DurationSummary, service: DurationSummary, ratings: Int, ratingMean: Double?
+        wait: DurationSummary, service: DurationSummary, ratingLevels: RatingLevels = .init()
     ) {
         self.key = key
         self.issued = issued
@@ -72,8 +74,7 @@ public struct StatsRow: Sendable, Equatable, Codable {
         self.otherEnds = otherEnds
         self.wait = wait
         self.service = service
-        self.ratings = ratings
-        self.ratingMean = ratingMean
+        self.ratingLevels = ratingLevels
     }
 }
 
@@ -130,8 +131,7 @@ public enum Statistics {
                 key: k, issued: a.issued, served: a.served, noshows: a.noshow, transferred: a.transferred,
                 otherEnds: a.other, wait: DurationSummary(milliseconds: a.waits),
                 service: DurationSummary(milliseconds: a.services),
-                ratings: a.ratings.count,
-                ratingMean: a.ratings.isEmpty ? nil : Double(a.ratings.reduce(0, +)) / Double(a.ratings.count))
+                ratingLevels: RatingLevels(scores: a.ratings))
         }
     }
 

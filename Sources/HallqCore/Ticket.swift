@@ -50,6 +50,8 @@ public struct Ticket: Sendable, Equatable, Codable {
     public var printStatus: PrintStatus
     public var printError: String?
     public var rating: Int?
+    /// Why, for a low rating (free text, at most `Rating.maxReason` characters).
+    public var ratingReason: String? = nil
 
     /// The store's column names (snake_case; `windowCalledAt` keeps its shipped name `call_at`).
     enum CodingKeys: String, CodingKey {
@@ -71,6 +73,7 @@ public struct Ticket: Sendable, Equatable, Codable {
         case finishedAt = "finished_at"
         case printStatus = "print_status"
         case printError = "print_error"
+        case ratingReason = "rating_reason"
     }
 
 }
@@ -109,7 +112,8 @@ extension Ticket {
         noshows: Int,
         printStatus: PrintStatus,
         printError: String?,
-        rating: Int?
+        rating: Int?,
+        ratingReason: String?
     ) -> Ticket {
         Ticket(
             id: id, day: day, service: service, issuedService: issuedService, number: number, label: label, key: key,
@@ -118,7 +122,7 @@ extension Ticket {
             priority: priority, clerk: clerk, firstCalledAt: firstCalledAt, lastCalledAt: lastCalledAt,
             windowCalledAt: windowCalledAt, startedAt: startedAt, finishedAt: finishedAt, outcome: outcome,
             recalls: recalls, transfers: transfers, noshows: noshows, printStatus: printStatus, printError: printError,
-            rating: rating)
+            rating: rating, ratingReason: ratingReason)
     }
 }
 

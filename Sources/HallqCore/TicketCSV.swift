@@ -8,7 +8,7 @@ public enum TicketCSV {
     public static let header = [
         "day", "ticket", "issued_service", "final_service", "issued_at", "first_called_at", "called_at",
         "started_at", "finished_at", "window", "clerk", "outcome", "wait_s", "service_s", "recalls",
-        "transfers", "noshows", "print", "print_error", "rating",
+        "transfers", "noshows", "print", "print_error", "rating", "rating_reason",
     ]
 
     /// The whole table: the header line, then one line per ticket.
@@ -35,6 +35,7 @@ public enum TicketCSV {
                 t(x.startedAt), t(x.finishedAt), x.window.map(String.init) ?? "", x.clerk ?? "",
                 x.outcome?.rawValue ?? x.state.rawValue, wait, svc, String(x.recalls), String(x.transfers),
                 String(x.noshows), x.printStatus.rawValue, x.printError ?? "", x.rating.map(String.init) ?? "",
+                x.ratingReason ?? "",
             ]
             lines.append(fields.map(cell).joined(separator: ",") + "\n")
         }

@@ -12,6 +12,7 @@ public enum Render {
             "finished_at": .from(t.finishedAt.map(isoUTC)), "outcome": .from(t.outcome?.rawValue),
             "recalls": .int(Int64(t.recalls)), "transfers": .int(Int64(t.transfers)), "noshows": .int(Int64(t.noshows)),
             "print": .string(t.printStatus.rawValue), "print_error": .from(t.printError), "rating": .from(t.rating),
+            "rating_reason": .from(t.ratingReason),
         ]
     }
 
@@ -44,13 +45,18 @@ public enum Render {
         ]
     }
 
+    /// `{"5": n, "4": n, … "1": n}`: how many ratings at each 好差评 level.
+    public static func ratingLevels(_ l: RatingLevels) -> JSONValue {
+        .object(Dictionary(uniqueKeysWithValues: Rating.scores.map { (String($0), .int(Int64(l[$0]))) }))
+    }
+
     public static func stats(_ r: StatsRow) -> JSONValue {
         [
             "key": .string(r.key), "issued": .int(Int64(r.issued)), "served": .int(Int64(r.served)),
             "noshows": .int(Int64(r.noshows)), "transferred": .int(Int64(r.transferred)),
             "other_ends": .int(Int64(r.otherEnds)),
             "wait": summary(r.wait), "service": summary(r.service), "ratings": .int(Int64(r.ratings)),
-            "rating_mean": .from(r.ratingMean),
+            "rating_mean": .from(r.ratingMean), "rating_levels": ratingLevels(r.ratingLevels),
         ]
     }
 }

@@ -18,7 +18,7 @@ public enum Wire {
     public static let serverName = "hallqd"
     public static let version = "0.1.0"
     public static let protoMajor = 1
-    public static let protoMinor = 2
+    public static let protoMinor = 3
     /// Longest request line in bytes, newline excluded; longer gets TOO-LONG and a close.
     public static let maxLineBytes = 4096
 
@@ -98,7 +98,8 @@ public enum Wire {
         case .rate:
             let w = try f.window()
             guard let score = try f.optionalInt("score") else { throw .badRequest("missing field: score") }
-            return .command(.rate(window: w, score: score))
+            return .command(
+                .rate(window: w, score: score, reason: try f.optionalString("reason", max: Rating.maxReason)))
         case .stats:
             let by = try f.optionalString("by", max: 16) ?? "service"
             guard let dim = StatsDimension(rawValue: by) else {

@@ -195,6 +195,10 @@ public final class HallStore: Sendable {
                     DROP INDEX legs_called;
                     """)
         }
+        // 好差评: a low rating's reason, from the ticket's status page.
+        m.registerMigration("v4-rating-reason") { db in
+            try db.execute(sql: "ALTER TABLE tickets ADD COLUMN rating_reason TEXT")
+        }
         return m
     }
 
@@ -415,12 +419,20 @@ public final class HallStore: Sendable {
     }
 
     /// The latest calls, newest first, for the lobby screen.
-    public func recentCalls(limit: Int) async throws -> [(label: String, window: Int)] {
+    public func recentCalls(limit: Int) async throws -> [RecentCalls.Call] {
         try await pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT ticket, window FROM events WHERE type IN ('call', 'recall') ORDER BY seq DESC LIMIT ?",
+                db,
+                sql: """
+                    SELECT ticket, window, service, at_ms, type FROM events
+                    WHERE type IN ('call', 'recall') ORDER BY seq DESC LIMIT ?
+                    """,
                 arguments: [limit]
-            ).map { ($0["ticket"], $0["window"]) }
+            ).map {
+                RecentCalls.Call(
+                    label: $0["ticket"], window: $0["window"], service: $0["service"], at: $0["at_ms"],
+                    recall: $0["type"] == "recall")
+            }
         }
     }
 }
@@ -444,7 +456,7 @@ extension Ticket: FetchableRecord, PersistableRecord {
             finishedAt: row["finished_at"], outcome: (row["outcome"] as String?).flatMap(Leg.Outcome.init(rawValue:)),
             recalls: row["recalls"], transfers: row["transfers"], noshows: row["noshows"],
             printStatus: PrintStatus(rawValue: row["print_status"]) ?? .failed, printError: row["print_error"],
-            rating: row["rating"])
+            rating: row["rating"], ratingReason: row["rating_reason"])
     }
 
     /// The table's columns, in the order of `databaseValues`.
@@ -452,7 +464,7 @@ extension Ticket: FetchableRecord, PersistableRecord {
         "id", "day", "service", "issued_service", "number", "label", "key", "issued_at", "queued_at", "queue_seq",
         "queued_mono", "call_mono", "wait_ms", "service_ms", "state", "window", "target_window", "priority", "clerk",
         "first_called_at", "last_called_at", "call_at", "started_at", "finished_at", "outcome", "recalls", "transfers",
-        "noshows", "print_status", "print_error", "rating",
+        "noshows", "print_status", "print_error", "rating", "rating_reason",
     ]
 
     /// This row's values, in the order of `databaseColumns`.
@@ -489,6 +501,7 @@ extension Ticket: FetchableRecord, PersistableRecord {
             printStatus.rawValue,
             printError,
             rating,
+            ratingReason,
         ]
     }
 

@@ -25,12 +25,11 @@ extension HallStore {
         }
         let ticketKey = Self.keySQL(dim, ticket: true, calendar: calendar, start: start, end: end)
         return try await read { db in
-            /// Per key: the counts and ratings, and the durations in ms.
+            /// Per key: the counts and ratings (in `row`), and the durations in ms.
             struct Group {
                 var row: StatsRow
                 var waits: [Int64] = []
                 var services: [Int64] = []
-                var ratings: [Int] = []
             }
             var groups: [String: Group] = [:]
             /// The group of each raw key value seen, so a row costs one lookup.
@@ -52,7 +51,7 @@ extension HallStore {
                         row: StatsRow(
                             key: k, issued: 0, served: 0, noshows: 0, transferred: 0, otherEnds: 0,
                             wait: DurationSummary(milliseconds: []), service: DurationSummary(milliseconds: []),
-                            ratings: 0, ratingMean: nil))
+                            ratingLevels: .init()))
                 }
                 return k
             }
@@ -92,15 +91,13 @@ extension HallStore {
                     groups[k]!.row.otherEnds += 1
                     groups[k]!.services.append(r[3])
                 }
-                if let rating = r[4] as Int? { groups[k]!.ratings.append(rating) }
+                if let rating = r[4] as Int? { groups[k]!.row.ratingLevels.add(rating) }
             }
             return groups.keys.sorted(by: Statistics.keyOrder).map { k in
                 let g = groups[k]!
                 var row = g.row
                 row.wait = DurationSummary(milliseconds: g.waits)
                 row.service = DurationSummary(milliseconds: g.services)
-                row.ratings = g.ratings.count
-                row.ratingMean = g.ratings.isEmpty ? nil : Double(g.ratings.reduce(0, +)) / Double(g.ratings.count)
                 return row
             }
         }

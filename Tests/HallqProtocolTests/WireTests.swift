@@ -34,7 +34,7 @@ struct WireTests {
                 .command(.transfer(window: 2, toService: nil, toWindow: 5))
             ),
             (#"{"op":"signin","window":1,"clerk":"张三"}"#, .command(.signin(window: 1, clerk: "张三"))),
-            (#"{"op":"rate","window":1,"score":5}"#, .command(.rate(window: 1, score: 5))),
+            (#"{"op":"rate","window":1,"score":5}"#, .command(.rate(window: 1, score: 5, reason: nil))),
             (#"{"op":"hall","mode":"close"}"#, .command(.hall(.closed))),
             (
                 #"{"op":"stats","from":"2026-11-01","to":"2026-11-30","by":"clerk"}"#,

@@ -37,7 +37,8 @@ struct RecordEncodingTests {
             Command.signin(window: 1, clerk: "张三 \"A\""), .take(service: "A", key: "k/1"),
             .take(service: "A", key: nil),
             .call(window: 1, ticket: nil), .start(window: 1), .finish(window: 1, outcome: .referred),
-            .rate(window: 1, score: 4), .call(window: 1, ticket: nil), .noshow(window: 1), .pause(window: 1),
+            .rate(window: 1, score: 4, reason: nil), .call(window: 1, ticket: nil), .noshow(window: 1),
+            .pause(window: 1),
         ].enumerated() {
             let e = try engine.apply(c, at: 1_796_000_400_000 + Millis(i) * 61_000, mono: mono)
             rows.tickets += e.tickets

@@ -41,7 +41,9 @@ struct StatisticsSQLTests {
                     run(.start(window: w), t + 20_000)
                     let end = t + 20_000 + Millis(rng.next() % 900_000)
                     run(.finish(window: w, outcome: .served), end)
-                    if rng.next() % 3 != 0 { run(.rate(window: w, score: 1 + Int(rng.next() % 5)), end + 10_000) }
+                    if rng.next() % 3 != 0 {
+                        run(.rate(window: w, score: 1 + Int(rng.next() % 5), reason: nil), end + 10_000)
+                    }
                 }
             }
             for w in 1...4 {
