@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 // hallq: queue tickets and display boards for a public service hall.
 // Module split (see docs/ARCHITECTURE.md): a pure core, the wire protocol, the SQLite store,
 // device drivers at the edge, the socket server, and two executables.
@@ -18,6 +18,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // The HTTP faces (docs/HTTP.md); no default traits: hallq needs neither swift-configuration
+        // nor the Foundation extras.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // HMAC-SHA256 for the keyed status URLs.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Queue engine, config model, business hours, estimates, statistics, sign texts. No I/O.
@@ -59,11 +65,29 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        // The HTTP listener: the lobby board, the ticket status page, the event stream, metrics.
+        // Its pages are plain files under Web/, compiled into the binary (no Node step, no CDN).
+        .target(
+            name: "HallqWeb",
+            dependencies: [
+                "HallqServer", "HallqCore", "HallqProtocol", "HallqStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [
+                .embedInCode("Web/board.html"), .embedInCode("Web/board.js"), .embedInCode("Web/status.html"),
+                .embedInCode("Web/status.js"), .embedInCode("Web/hallq.css"), .embedInCode("Web/live.js"),
             ]),
         .executableTarget(
             name: "hallqd",
             dependencies: [
-                "HallqServer", "HallqProtocol",
+                "HallqServer", "HallqProtocol", "HallqWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -116,6 +140,13 @@ let package = Package(
             name: "HallqStoreTests",
             dependencies: ["HallqStore", "HallqCore", "HallqTestKit", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "HallqVoiceTests", dependencies: ["HallqVoice", "HallqCore"]),
+        .testTarget(
+            name: "HallqWebTests",
+            dependencies: [
+                "HallqWeb", "HallqServer", "HallqTestKit", "HallqCore", "HallqProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
         .testTarget(
             name: "HallqServerTests",
             dependencies: [

@@ -18,6 +18,8 @@ public struct HallConfig: Sendable, Equatable {
     public var limits = ClientLimits()
     /// Voice calling; nil when `[voice]` is absent (no announcements).
     public var voice: VoiceConfig?
+    /// The HTTP listener (board, status pages, metrics); nil when `[http]` is absent.
+    public var http: HTTPConfig?
 
     public init(
         name: String = "政务服务大厅", timeZone: String = "Asia/Shanghai", hours: BusinessHours? = nil,
@@ -39,6 +41,24 @@ public struct HallConfig: Sendable, Equatable {
 
     public func service(_ id: String) -> ServiceConfig? { services.first { $0.id == id } }
     public func window(_ n: Int) -> WindowConfig? { windows.first { $0.number == n } }
+}
+
+/// `[http]`: the listener hallqd binds itself, and the address printed on tickets.
+public struct HTTPConfig: Sendable, Equatable {
+    public var host: String
+    /// 0 lets the kernel pick (tests).
+    public var port: Int
+    /// What tickets' QR codes and `status_url` start with, without a trailing slash; nil = no
+    /// status URLs.
+    public var publicURL: String?
+    /// Seconds between heartbeats on the event stream; a board reconnects after three missed.
+    public var heartbeatSeconds: Int
+    public init(host: String, port: Int, publicURL: String? = nil, heartbeatSeconds: Int = 15) {
+        self.host = host
+        self.port = port
+        self.publicURL = publicURL
+        self.heartbeatSeconds = heartbeatSeconds
+    }
 }
 
 /// `[voice]`: announcements of calls through an ALSA device, from a clip pack.
@@ -207,7 +227,8 @@ public struct BusConfig: Sendable, Equatable {
 }
 
 public struct LobbyConfig: Sendable, Equatable {
-    public var bus: String
+    /// The lobby screen's bus; nil when the hall has only the web board (`/board`).
+    public var bus: String?
     public var address: Int
     public var recent: Int
     public var scroll: String
@@ -216,7 +237,7 @@ public struct LobbyConfig: Sendable, Equatable {
     /// The lobby lists lines: left-aligned, so the calls line up under each other.
     public var align: SignAlign
     public init(
-        bus: String, address: Int, recent: Int = 5, scroll: String = "", width: Int = 256, height: Int = 64,
+        bus: String?, address: Int, recent: Int = 5, scroll: String = "", width: Int = 256, height: Int = 64,
         align: SignAlign = .left
     ) {
         self.bus = bus

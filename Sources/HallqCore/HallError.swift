@@ -15,6 +15,8 @@ public struct HallError: Error, Sendable, Equatable, CustomStringConvertible {
         case unknownService = "UNKNOWN-SERVICE"
         case unknownWindow = "UNKNOWN-WINDOW"
         case unknownTicket = "UNKNOWN-TICKET"
+        /// HTTP: no such page or route.
+        case notFound = "NOT-FOUND"
         case hallClosed = "HALL-CLOSED"
         case rangeExhausted = "RANGE-EXHAUSTED"
         case queueEmpty = "QUEUE-EMPTY"

@@ -18,8 +18,11 @@ public struct TicketLayout: Sendable, Equatable {
     public var qr: String?
     public var footer: String?
 
+    /// - statusURL: the ticket's status page, when `[http] public_url` is set: the QR code's
+    ///   content unless `[printer] qr` is a template of its own (which may use `{status_url}`).
     public static func make(
-        ticket t: Ticket, ahead: Int, etaMinutes: Int, config: HallConfig, calendar: HallCalendar
+        ticket t: Ticket, ahead: Int, etaMinutes: Int, config: HallConfig, calendar: HallCalendar,
+        statusURL: String? = nil
     ) -> TicketLayout {
         let svc = config.service(t.issuedService)?.name ?? t.issuedService
         let issued = calendar.localTimestamp(t.issuedAt).replacingOccurrences(of: "T", with: " ").prefix(19)
@@ -33,8 +36,9 @@ public struct TicketLayout: Sendable, Equatable {
                 Line(String(issued), .small),
             ], label: t.label,
             qr: config.printer.qr.map {
-                Texts.fill($0, ["ticket": t.label, "day": t.day, "service": t.issuedService])
-            },
+                Texts.fill(
+                    $0, ["ticket": t.label, "day": t.day, "service": t.issuedService, "status_url": statusURL ?? ""])
+            } ?? statusURL,
             footer: config.printer.footer)
     }
 

@@ -61,7 +61,7 @@ public struct HallCalendar: Sendable {
     }
 
     /// The zone's offset from UTC in force at `t`, in ms.
-    func offset(at t: Millis) -> Millis {
+    public func offset(at t: Millis) -> Millis {
         var lo = 0
         var hi = offsets.count - 1
         while lo < hi {

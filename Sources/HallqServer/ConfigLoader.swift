@@ -42,6 +42,7 @@ public enum ConfigLoader {
             ["line_timeout_s", "watch_backlog_kb", "take_burst", "take_per_min_connection", "take_per_min_service"]
         ),
         ("voice", ["device", "clips", "repeats", "number", "call", "recall", "volume", "max_backlog_s"]),
+        ("http", ["listen", "public_url", "heartbeat_s"]),
     ]
 
     static func keys(_ table: String) -> [String] { schema.first { $0.table == table }?.keys ?? [] }
@@ -85,6 +86,7 @@ public enum ConfigLoader {
         try signs(r, into: &c)
         try limits(r, into: &c)
         try voice(r, into: &c)
+        try http(r, into: &c)
         try checkSignTexts(c)
         try checkTicketTexts(c)
         return c
@@ -270,15 +272,53 @@ public enum ConfigLoader {
     static func lobby(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
         guard let l = try r.table("lobby") else { return }
         try l.only(keys("lobby"))
-        guard let bus = try l.string("bus") else { throw l.missing("bus") }
-        guard c.buses.contains(where: { $0.name == bus }) else {
+        // Without a bus the lobby is the web board only: its scroll text and recent calls.
+        let bus = try l.string("bus")
+        if let bus, !c.buses.contains(where: { $0.name == bus }) {
             throw ConfigError(key: "lobby.bus", message: "bus \"\(bus)\" is not configured")
         }
-        guard let a = try l.int("address", in: 0...65535) else { throw l.missing("address") }
+        let address = try l.int("address", in: 0...65535)
+        if bus != nil, address == nil { throw l.missing("address") }
+        let a = address ?? 0
         c.lobby = LobbyConfig(
             bus: bus, address: a, recent: try l.int("recent", in: 1...20) ?? 5, scroll: try l.string("scroll") ?? "",
             width: try l.int("width", in: 8...4096) ?? 256, height: try l.int("height", in: 8...1024) ?? 64,
             align: try l.choice("align", SignAlign.self) ?? .left)
+    }
+
+    /// `[http]`: `listen` is a host:port (IPv6 in brackets); `public_url` an http(s) address.
+    static func http(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
+        guard let h = try r.table("http") else { return }
+        try h.only(keys("http"))
+        guard let listen = try h.string("listen") else { throw h.missing("listen") }
+        guard let (host, port) = parseListen(listen) else {
+            throw ConfigError(
+                key: "http.listen", message: "\"\(listen)\" is not host:port (e.g. 127.0.0.1:8080 or [::]:8080)")
+        }
+        var publicURL = try h.string("public_url")
+        if let u = publicURL {
+            let lower = u.lowercased()
+            guard lower.hasPrefix("http://") || lower.hasPrefix("https://"), u.count <= 200,
+                u.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }), !u.contains("?"), !u.contains("#")
+            else {
+                throw ConfigError(
+                    key: "http.public_url",
+                    message: "\"\(u)\" must be an http:// or https:// address without spaces, query or fragment")
+            }
+            while publicURL?.hasSuffix("/") == true { publicURL?.removeLast() }
+        }
+        c.http = HTTPConfig(
+            host: host, port: port, publicURL: publicURL, heartbeatSeconds: try h.int("heartbeat_s", in: 1...60) ?? 15)
+    }
+
+    /// "127.0.0.1:8080", "0.0.0.0:80", "[::1]:8080" → host and port.
+    static func parseListen(_ s: String) -> (String, Int)? {
+        guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (0...65535).contains(port)
+        else { return nil }
+        var host = String(s[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty, !host.contains(" ") else { return nil }
+        return (host, port)
     }
 
     /// `[texts]`: what signs and tickets say.

@@ -11,13 +11,26 @@ import UnixSignals
 import Glibc
 #endif
 
-/// Wires the parts together: store → hall → devices → sockets, in one ServiceGroup.
+/// What a listener beyond the sockets (the HTTP faces, in HallqWeb) is built from.
+public struct DaemonParts: Sendable {
+    public let hall: Hall
+    public let devices: DeviceHub
+    public let dispatcher: Dispatcher
+    public let config: HallConfig
+    public let logger: Logger
+}
+
+/// Wires the parts together: store → hall → devices → sockets (→ more listeners), in one
+/// ServiceGroup.
 public struct Daemon {
     let hall: Hall
     let devices: DeviceHub
     let server: SocketServer
     let logger: Logger
     let notifier: SystemdNotifier
+    public let parts: DaemonParts
+    /// Services added by the executable (the HTTP listener), run after the sockets.
+    public var listeners: [any Service] = []
 
     public init(
         config: HallConfig, configPath: String, stateDir: URL, runtimeDir: URL, logger: Logger,
@@ -31,7 +44,10 @@ public struct Daemon {
             attributes: [.posixPermissions: 0o750])
         let store = try HallStore.openChecked(
             path: stateDir.appendingPathComponent("hallq.sqlite").path, now: Hall.systemClock())
-        let hall = try Hall(config: config, store: store, logger: logger)
+        // The status-link key exists whether or not [http] is on now, so turning it on later
+        // (a reload) finds the key that printed tickets were made with.
+        let hall = try Hall(
+            config: config, store: store, links: try StatusLinks.load(stateDir: stateDir), logger: logger)
         let devices = try DeviceHub(hall: hall, config: config, stateDir: stateDir, logger: logger)
         let notifier = SystemdNotifier(environment: environment, logger: logger)
 
@@ -60,6 +76,7 @@ public struct Daemon {
         self.devices = devices
         self.notifier = notifier
         self.reloadAction = reload
+        parts = DaemonParts(hall: hall, devices: devices, dispatcher: dispatcher, config: config, logger: logger)
     }
 
     let reloadAction: @Sendable () async -> Result<Void, HallError>
@@ -100,6 +117,7 @@ public struct Daemon {
                 services: [
                     .init(service: devices),
                     .init(service: server),
+                ] + listeners.map { .init(service: $0) } + [
                     .init(service: watchdog),
                     .init(service: hangup),
                 ],

@@ -73,7 +73,15 @@ public struct Dispatcher: Sendable {
         switch request {
         case let .command(cmd):
             if case let .take(service, _) = cmd { try await admitTake(service) }
-            return Self.subject(try await hall.submit(cmd, origin: origin).get())
+            let committed = try await hall.submit(cmd, origin: origin).get()
+            var reply = Self.subject(committed)
+            if let issued = committed.effects.subject.issued, case var .object(t) = reply["ticket"],
+                let url = hall.statusURL(issued.ticket, config: committed.engine.config)
+            {
+                t["status_url"] = .string(url)
+                reply["ticket"] = .object(t)
+            }
+            return reply
         case .services:
             return ["services": await hall.read { Render.services($0) }]
         case .status:

@@ -14,6 +14,9 @@ public struct Committed: Sendable {
     /// The engine once the command's commit group is on disk: what signs and status pages should
     /// show now (later commands of the same group included).
     public var engine: QueueEngine
+    /// How long the round's transaction took to reach the disk: set on the first command of each
+    /// round only (metrics count one commit per round), nil on the others.
+    public var commitSeconds: Double?
 }
 
 /// Owns the live queue. One writer, on one serial queue: commands are applied in arrival order to
@@ -51,6 +54,8 @@ public final class Hall: @unchecked Sendable {
     private var lastClockStep: (at: Millis, ms: Int64)?
 
     public let store: HallStore
+    /// The keyed addresses of this hall's ticket status pages; nil where none are made.
+    public let links: StatusLinks?
     public let clock: @Sendable () -> Millis
     let monoClock: @Sendable () -> MonoStamp?
     let logger: Logger
@@ -64,9 +69,10 @@ public final class Hall: @unchecked Sendable {
 
     public init(
         config: HallConfig, store: HallStore, clock: @escaping @Sendable () -> Millis = Hall.systemClock,
-        mono: @escaping @Sendable () -> MonoStamp? = Hall.systemMono, logger: Logger
+        mono: @escaping @Sendable () -> MonoStamp? = Hall.systemMono, links: StatusLinks? = nil, logger: Logger
     ) throws {
         self.store = store
+        self.links = links
         self.clock = clock
         self.monoClock = mono
         self.logger = logger
@@ -89,6 +95,11 @@ public final class Hall: @unchecked Sendable {
         var ts = timespec()
         guard clock_gettime(CLOCK_BOOTTIME, &ts) == 0 else { return nil }
         return MonoStamp(boot: boot, ms: Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000)
+    }
+
+    /// The ticket's status page under `[http] public_url`, or nil when there is none.
+    public func statusURL(_ t: Ticket, config: HallConfig) -> String? {
+        links?.url(for: t, publicURL: config.http?.publicURL)
     }
 
     /// Applies a command and returns its effects once they are durable.
@@ -156,9 +167,13 @@ public final class Hall: @unchecked Sendable {
                 }
             }
         }
+        var commitSeconds: Double?
         if !batch.isEmpty {
             do {
+                let started = ContinuousClock.now
                 try store.commit(batch)
+                let took = ContinuousClock.now - started
+                commitSeconds = Double(took.components.seconds) + Double(took.components.attoseconds) * 1e-18
             } catch {
                 logger.error(
                     "store commit failed; the operations are refused",
@@ -173,7 +188,11 @@ public final class Hall: @unchecked Sendable {
         committedLock.lock()
         committed = next
         committedLock.unlock()
-        let notices = applied.map { Committed(effects: $0.effects, origin: $0.origin, window: $0.window, engine: next) }
+        let notices = applied.enumerated().map { i, a in
+            Committed(
+                effects: a.effects, origin: a.origin, window: a.window, engine: next,
+                commitSeconds: i == 0 ? commitSeconds : nil)
+        }
         for n in notices { for s in subscribers.values { s(n) } }
         for a in answers { a.reply(a.result.map { notices[$0] }) }
         for p in probes { p() }

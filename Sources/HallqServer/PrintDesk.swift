@@ -61,7 +61,8 @@ actor PrintDesk {
             Job(
                 ticketId: t.id,
                 layout: TicketLayout.make(
-                    ticket: t, ahead: ahead, etaMinutes: etaMinutes, config: config, calendar: calendar)))
+                    ticket: t, ahead: ahead, etaMinutes: etaMinutes, config: config, calendar: calendar,
+                    statusURL: hall.statusURL(t, config: config))))
     }
 
     /// Prints jobs until `finish`; every job handed over before is printed and recorded.
@@ -105,7 +106,7 @@ actor PrintDesk {
         let ahead = t.state == .waiting ? engine.ahead(of: t) : 0
         let layout = TicketLayout.make(
             ticket: t, ahead: ahead, etaMinutes: engine.etaMinutes(service: t.service, ahead: ahead),
-            config: config, calendar: engine.calendar)
+            config: config, calendar: engine.calendar, statusURL: hall.statusURL(t, config: config))
         switch await printNow(Job(ticketId: t.id, layout: layout)) {
         case .success: return .success(())
         case let .failure(f): return .failure(HallError(.printerOffline, "reprint failed: \(f.reason)"))

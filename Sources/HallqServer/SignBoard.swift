@@ -14,7 +14,7 @@ actor SignBoard {
     let buses: [String: any SignBus]
     let logger: Logger
     private var config: HallConfig
-    private var recentCalls: [(label: String, window: Int)] = []
+    private var recentCalls = RecentCalls(limit: 5)
     /// How long a fresh call flashes before the sign says what is being served.
     let callHold: Duration
 
@@ -54,7 +54,8 @@ actor SignBoard {
 
     /// At start: the lobby's latest calls from the log, and every sign its current content.
     func start() async {
-        recentCalls = (try? await hall.store.recentCalls(limit: config.lobby?.recent ?? 5)) ?? []
+        let limit = config.lobby?.recent ?? 5
+        recentCalls = RecentCalls((try? await hall.store.recentCalls(limit: limit)) ?? [], limit: limit)
         await refreshAll(hall.read { $0 })
     }
 
@@ -65,18 +66,13 @@ actor SignBoard {
     /// New texts, scopes and windows after a reload. The buses stay as they were opened.
     func reconfigure(_ c: HallConfig) async {
         config = c
+        recentCalls = RecentCalls(recentCalls.calls, limit: c.lobby?.recent ?? 5)
         await refreshAll(hall.read { $0 })
     }
 
     /// Shows what a committed command changed.
     func follow(_ c: Committed) async {
-        for e in c.effects.events where e.type.isCall {
-            guard let label = e.label, let w = e.window else { continue }
-            // A recall moves the call to the top rather than listing it twice.
-            recentCalls.removeAll { $0.label == label && $0.window == w }
-            recentCalls.insert((label, w), at: 0)
-            recentCalls = Array(recentCalls.prefix(config.lobby?.recent ?? 5))
-        }
+        for e in c.effects.events { if let call = RecentCalls.call(e) { recentCalls.add(call) } }
         let windowsTouched = Set(c.effects.events.compactMap(\.window))
         let fresh = Set(c.effects.events.filter { $0.type.isCall }.compactMap(\.window))
         for n in windowsTouched.sorted() {
@@ -121,8 +117,10 @@ actor SignBoard {
     }
 
     private func showLobby(_ engine: QueueEngine) async {
-        guard let lobby = config.lobby, let bus = buses[lobby.bus] else { return }
-        await bus.show(SignText.lobby(recent: recentCalls, engine: engine, config: config), address: lobby.address)
+        guard let lobby = config.lobby, let name = lobby.bus, let bus = buses[name] else { return }
+        await bus.show(
+            SignText.lobby(recent: recentCalls.calls.map { ($0.label, $0.window) }, engine: engine, config: config),
+            address: lobby.address)
     }
 
     private func refreshAll(_ engine: QueueEngine) async {

@@ -34,7 +34,8 @@ public final class InProcessHall: Sendable {
         var logger = Logger(label: "hallq-in-process")
         logger.logLevel = .warning
         let store = try HallStore.openChecked(path: stateDir.appendingPathComponent("hallq.sqlite").path, now: clock())
-        hall = try Hall(config: parsed, store: store, clock: clock, logger: logger)
+        hall = try Hall(
+            config: parsed, store: store, clock: clock, links: try StatusLinks.load(stateDir: stateDir), logger: logger)
         devices = try DeviceHub(hall: hall, config: parsed, stateDir: stateDir, logger: logger)
         dispatcher = Dispatcher(
             hall: hall, devices: devices, limits: parsed.limits,

@@ -4,6 +4,7 @@ import HallqCore
 import HallqProtocol
 import HallqServer
 import HallqStore
+import HallqWeb
 import Logging
 import ServiceLifecycle
 
@@ -62,7 +63,7 @@ struct Hallqd: AsyncParsableCommand {
             return
         }
 
-        let daemon: Daemon
+        var daemon: Daemon
         do {
             daemon = try Daemon(
                 config: hallConfig, configPath: config, stateDir: URL(fileURLWithPath: stateDir),
@@ -72,6 +73,7 @@ struct Hallqd: AsyncParsableCommand {
             FileHandle.standardError.write(Data("hallqd: \(p.description)\n".utf8))
             throw ExitCode(p.exitCode)
         }
+        daemon.listeners = await WebServer.services(daemon.parts, version: Wire.version)
         try await daemon.run()
     }
 }

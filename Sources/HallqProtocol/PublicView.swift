@@ -1,0 +1,100 @@
+import HallqCore
+
+/// What the public sees (the lobby board, a ticket's status page, their event stream), rendered
+/// from the committed queue. *Stable* field names (docs/HTTP.md). Nothing here names a clerk or
+/// carries anything about a person: tickets appear by label only.
+public enum PublicView {
+    /// A window as the board shows it: closed (nobody signed in), paused, idle, calling or serving.
+    public static func window(_ n: Int, _ e: QueueEngine) -> JSONValue {
+        let w = e.windows[n] ?? WindowState(number: n)
+        let current = w.current.flatMap { e.live[$0] }
+        let state: String
+        if let current {
+            state = current.state == .serving ? "serving" : "calling"
+        } else if w.clerk == nil {
+            state = "closed"
+        } else {
+            state = w.paused ? "paused" : "idle"
+        }
+        return ["window": .int(Int64(n)), "state": .string(state), "ticket": .from(current?.label)]
+    }
+
+    /// Every service: waiting count and the estimated wait of a ticket taken now.
+    public static func services(_ e: QueueEngine) -> JSONValue {
+        .array(
+            e.config.services.map { s in
+                let waiting = e.waitingCount(service: s.id)
+                return [
+                    "id": .string(s.id), "name": .string(s.name), "waiting": .int(Int64(waiting)),
+                    "eta_min": .int(Int64(e.etaMinutes(service: s.id, ahead: waiting))),
+                ]
+            })
+    }
+
+    /// Whether tickets are being issued now, and the notice shown when not.
+    public static func hall(_ e: QueueEngine, now: Millis) -> JSONValue {
+        let dispensing = e.dispensing(at: now)
+        return [
+            "name": .string(e.config.name), "mode": .string(e.hallMode.rawValue), "dispensing": .bool(dispensing),
+            "notice": dispensing ? .null : .string(e.config.texts.closed),
+        ]
+    }
+
+    public static func call(_ c: RecentCalls.Call, runID: String) -> JSONValue {
+        [
+            "id": .string(eventID(runID, c.seq)), "ticket": .string(c.label), "window": .int(Int64(c.window)),
+            "service": .from(c.service), "recall": .bool(c.recall), "at": .string(isoUTC(c.at)),
+        ]
+    }
+
+    /// The whole board: what a (re)connecting board or status page starts from.
+    public static func board(
+        _ e: QueueEngine, calls: RecentCalls, now: Millis, runID: String, lastSeq: Int64, heartbeatSeconds: Int
+    ) -> JSONValue {
+        [
+            "id": .string(eventID(runID, lastSeq)), "now": .int(now),
+            "utc_offset_s": .int(e.calendar.offset(at: now) / 1000),
+            "hall": hall(e, now: now), "services": services(e),
+            "windows": .array(e.config.windows.map { window($0.number, e) }),
+            "calls": .array(calls.calls.map { call($0, runID: runID) }), "recent": .int(Int64(calls.limit)),
+            "scroll": .string(e.config.lobby?.scroll ?? ""), "call_hold_s": .int(Int64(e.config.callHoldSeconds)),
+            "heartbeat_s": .int(Int64(heartbeatSeconds)), "call_text": .string(e.config.texts.call),
+        ]
+    }
+
+    /// A ticket for its own status page: where it is, how many are ahead, the estimate, and
+    /// whether it may be rated now.
+    public static func ticket(_ t: Ticket, _ e: QueueEngine, now: Millis) -> JSONValue {
+        let live = e.live[t.id] ?? t
+        let ahead = live.state == .waiting ? e.ahead(of: live) : 0
+        let rateUntil = live.finishedAt.map { $0 + Millis(e.config.queue.ratingSeconds) * 1000 }
+        let ratable =
+            live.state == .done && live.rating == nil && live.outcome != .noshow && live.outcome != .cancelled
+            && rateUntil.map { now <= $0 } == true
+        return [
+            "ticket": .string(live.label), "day": .string(live.day), "service": .string(live.service),
+            "service_name": .string(e.config.service(live.service)?.name ?? live.service),
+            "issued_at": .string(isoUTC(live.issuedAt)), "state": .string(live.state.rawValue),
+            "outcome": .from(live.outcome?.rawValue), "window": .from(live.state == .waiting ? nil : live.window),
+            "ahead": .int(Int64(ahead)),
+            "eta_min": live.state == .waiting ? .int(Int64(e.etaMinutes(service: live.service, ahead: ahead))) : .null,
+            "rating": .from(live.rating), "can_rate": .bool(ratable),
+            "rate_until": .from(ratable ? rateUntil.map(isoUTC) : nil),
+        ]
+    }
+
+    /// The 好差评 levels, best first, for the rating form.
+    public static var ratingLevels: JSONValue {
+        .array(
+            Rating.levels.map {
+                [
+                    "score": .int(Int64($0.score)), "name": .string($0.name), "english": .string($0.english),
+                    "reason": .bool($0.score < Rating.reasonBelow),
+                ]
+            })
+    }
+
+    /// An event id: the daemon run and the sequence number within it ("k3x9a-42"), so a board
+    /// that reconnects to a restarted hallqd is not taken for one that missed a few events.
+    public static func eventID(_ runID: String, _ seq: Int64) -> String { "\(runID)-\(seq)" }
+}

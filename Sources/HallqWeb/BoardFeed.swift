@@ -1,0 +1,230 @@
+import Foundation
+import HallqCore
+import HallqProtocol
+import HallqServer
+import NIOCore
+
+/// The public event stream behind `GET /api/events`: committed changes turned into board events
+/// (calls, waiting counts, window tiles, the hall open or closed), each with an id, fanned out to
+/// every connected board and status page.
+///
+/// - A client joins with the id it last saw; its first event is always a full `snapshot`, made
+///   from the same committed state the events after it follow, so nothing is missed or doubled.
+///   When that id is from this run and still in the ring of recent events, the events it missed
+///   follow the snapshot (`"resumed": true`), so a status page learns that its ticket was called
+///   while the phone slept.
+/// - A heartbeat goes to everyone every `heartbeat` (and the hall's open/closed state is checked
+///   then, since opening hours change it without any command).
+/// - Each client has a bounded queue: one that does not read is dropped (its connection closed),
+///   never buffered without bound. It reconnects and starts again from a snapshot.
+///
+/// Like `EventFeed`, the engine's writer only hands each commit over; rendering happens here.
+public final class BoardFeed: @unchecked Sendable {
+    /// One connected client: where its events go, and how to close its connection.
+    private struct Client {
+        let sink: AsyncStream<ByteBuffer>.Continuation
+        let drop: @Sendable () -> Void
+    }
+
+    private let hall: Hall
+    public let heartbeat: Duration
+    /// Events a client may have queued before it is dropped.
+    let clientBacklog: Int
+    /// This run's id: event ids are "<run>-<seq>".
+    public let runID: String
+    private let commits: AsyncStream<Committed>
+    private let commitSink: AsyncStream<Committed>.Continuation
+    private let subscription: UUID
+
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var clients: [UUID: Client] = [:]
+    private var seq: Int64 = 0
+    /// The last events with ids, oldest first, for resuming clients.
+    private var ring: [(seq: Int64, bytes: ByteBuffer)] = []
+    private var engine: QueueEngine
+    private var calls: RecentCalls
+    private var dispensing: Bool
+    private var closed = false
+    static let ringSize = 512
+
+    public init(
+        hall: Hall, recentCalls: [RecentCalls.Call], heartbeat: Duration = .seconds(15), clientBacklog: Int = 256
+    ) {
+        self.hall = hall
+        self.heartbeat = heartbeat
+        self.clientBacklog = clientBacklog
+        runID = String(UInt64(Hall.systemClock()), radix: 36)
+        let e = hall.snapshotEngine()
+        engine = e
+        calls = RecentCalls(recentCalls, limit: Self.callsKept(e.config))
+        dispensing = e.dispensing(at: hall.clock())
+        (commits, commitSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        let sink = commitSink
+        subscription = hall.subscribe { sink.yield($0) }
+    }
+
+    deinit {
+        hall.unsubscribe(subscription)
+        commitSink.finish()
+    }
+
+    /// The board lists `[lobby] recent` calls (at least 5: the status page shows the latest too).
+    static func callsKept(_ c: HallConfig) -> Int { max(5, c.lobby?.recent ?? 5) }
+
+    /// Follows commits and beats the heartbeat until cancelled or `closeAll`.
+    public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await c in self.commits { self.follow(c) }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: self.heartbeat)
+                    self.beat()
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Ends every client's stream (graceful shutdown: their responses finish, the server can stop).
+    public func closeAll() {
+        let all = lock.withLock {
+            closed = true
+            defer { clients = [:] }
+            return Array(clients.values)
+        }
+        for c in all { c.sink.finish() }
+        commitSink.finish()
+    }
+
+    /// The snapshot as JSON (`GET /api/board`).
+    public func snapshot() -> JSONValue {
+        lock.withLock { snapshotLocked() }
+    }
+
+    private func snapshotLocked() -> JSONValue {
+        PublicView.board(
+            engine, calls: calls, now: hall.clock(), runID: runID, lastSeq: seq,
+            heartbeatSeconds: Int(heartbeat.components.seconds))
+    }
+
+    /// A new client. `lastEventID` is what it saw last (the `Last-Event-ID` header); `drop`
+    /// closes its connection when it falls behind.
+    public func join(lastEventID: String?, drop: @escaping @Sendable () -> Void) -> (UUID, AsyncStream<ByteBuffer>) {
+        let (stream, sink) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingOldest(clientBacklog))
+        let id = UUID()
+        lock.lock()
+        defer { lock.unlock() }
+        if closed {
+            sink.finish()
+            return (id, stream)
+        }
+        let missed = resumable(lastEventID)
+        guard case var .object(snap) = snapshotLocked() else { return (id, stream) }
+        snap["resumed"] = .bool(missed != nil)
+        sink.yield(SSE.event("snapshot", id: PublicView.eventID(runID, seq), data: .object(snap), retryMs: 2000))
+        for bytes in missed ?? [] { sink.yield(bytes) }
+        clients[id] = Client(sink: sink, drop: drop)
+        return (id, stream)
+    }
+
+    public func leave(_ id: UUID) {
+        let c = lock.withLock { clients.removeValue(forKey: id) }
+        c?.sink.finish()
+    }
+
+    public var clientCount: Int { lock.withLock { clients.count } }
+
+    /// The events after `lastEventID` when it is from this run and still in the ring; else nil.
+    private func resumable(_ lastEventID: String?) -> [ByteBuffer]? {
+        guard let last = lastEventID, let dash = last.lastIndex(of: "-"), last[..<dash] == runID,
+            let n = Int64(last[last.index(after: dash)...]), n <= seq
+        else { return nil }
+        let oldest = ring.first?.seq ?? seq + 1
+        guard n + 1 >= oldest else { return nil }
+        return ring.filter { $0.seq > n }.map(\.bytes)
+    }
+
+    /// One commit: its calls, then the tiles of the windows it touched, then the waiting counts
+    /// and the hall's state when they changed.
+    private func follow(_ c: Committed) {
+        let e = c.engine
+        let now = hall.clock()
+        lock.lock()
+        defer { lock.unlock() }
+        engine = e
+        var windows = Set<Int>()
+        var counts = false
+        var hallChanged = false
+        for ev in c.effects.events {
+            switch ev.type {
+            case .call, .recall:
+                if let call = RecentCalls.call(ev, seq: seq + 1) {
+                    seq += 1
+                    calls.add(call)
+                    publishLocked("call", seq: seq, PublicView.call(call, runID: runID))
+                }
+            case .hall: hallChanged = true
+            case .device, .clock, .announce, .print, .rate: continue
+            default: break
+            }
+            if let w = ev.window { windows.insert(w) }
+            counts = counts || ev.type != .signin && ev.type != .signout && ev.type != .pause && ev.type != .resume
+        }
+        for w in windows.sorted() where e.config.window(w) != nil {
+            seq += 1
+            publishLocked("window", seq: seq, PublicView.window(w, e))
+        }
+        if counts {
+            seq += 1
+            publishLocked("counts", seq: seq, ["services": PublicView.services(e)])
+        }
+        let open = e.dispensing(at: now)
+        if hallChanged || open != dispensing {
+            dispensing = open
+            seq += 1
+            publishLocked("hall", seq: seq, PublicView.hall(e, now: now))
+        }
+    }
+
+    /// The heartbeat, and the hall's open/closed state when the hours changed it.
+    private func beat() {
+        let now = hall.clock()
+        lock.lock()
+        defer { lock.unlock() }
+        let e = hall.snapshotEngine()
+        let open = e.dispensing(at: now)
+        if open != dispensing {
+            dispensing = open
+            seq += 1
+            publishLocked("hall", seq: seq, PublicView.hall(e, now: now))
+        }
+        sendLocked(
+            SSE.event(
+                "heartbeat", id: nil, data: ["now": .int(now), "utc_offset_s": .int(e.calendar.offset(at: now) / 1000)])
+        )
+    }
+
+    private func publishLocked(_ name: String, seq: Int64, _ data: JSONValue) {
+        let bytes = SSE.event(name, id: PublicView.eventID(runID, seq), data: data)
+        ring.append((seq, bytes))
+        if ring.count > Self.ringSize { ring.removeFirst(ring.count - Self.ringSize) }
+        sendLocked(bytes)
+    }
+
+    /// To every client; one whose queue is full is dropped.
+    private func sendLocked(_ bytes: ByteBuffer) {
+        var behind: [UUID] = []
+        for (id, c) in clients {
+            if case .dropped = c.sink.yield(bytes) { behind.append(id) }
+        }
+        for id in behind {
+            let c = clients.removeValue(forKey: id)
+            c?.sink.finish()
+            c?.drop()
+        }
+    }
+}

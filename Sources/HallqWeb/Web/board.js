@@ -1,0 +1,145 @@
+// The lobby board (/board): the newest call large, the latest calls, a tile per window, the
+// waiting per service, the scrolling procedures-and-fees text, date and clock. Everything comes
+// from the event stream (live.js); nothing is polled.
+"use strict";
+
+const board = {
+  snap: null,
+  flashTimer: null,
+};
+
+const WINDOW_STATES = {
+  idle: "空闲",
+  calling: "叫号中",
+  serving: "办理中",
+  paused: "暂停服务",
+  closed: "未开放",
+};
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function renderHall(hall) {
+  document.getElementById("hall-name").textContent = hall.name;
+  document.title = hall.name + " · 叫号大屏";
+  const notice = document.getElementById("notice");
+  notice.hidden = hall.dispensing;
+  notice.textContent = hall.dispensing ? "" : hall.notice || "暂停取号";
+}
+
+function renderCurrent(flash) {
+  const box = document.getElementById("current-call");
+  const call = board.snap.calls[0];
+  if (!call) {
+    box.textContent = "欢迎光临";
+    box.dataset.ticket = "";
+    return;
+  }
+  box.textContent = hallqFill(board.snap.call_text, { ticket: " " + call.ticket + " ", window: " " + call.window + " " });
+  box.dataset.ticket = call.ticket;
+  box.dataset.window = String(call.window);
+  // A fresh call flashes for the configured hold time, counted from when it was made.
+  const age = Date.now() + hallqClock.skewMs - Date.parse(call.at);
+  const hold = board.snap.call_hold_s * 1000 - age;
+  clearTimeout(board.flashTimer);
+  if (flash && hold > 0) {
+    box.classList.add("flash");
+    board.flashTimer = setTimeout(() => box.classList.remove("flash"), hold);
+  } else {
+    box.classList.remove("flash");
+  }
+}
+
+function renderRecent() {
+  const list = document.getElementById("recent");
+  list.replaceChildren();
+  for (const c of board.snap.calls.slice(1)) {
+    const li = el("li");
+    li.dataset.ticket = c.ticket;
+    li.append(el("span", "ticket", c.ticket), el("span", "arrow", "→"), el("span", "win", c.window + " 号窗口"));
+    list.append(li);
+  }
+}
+
+function renderWindows() {
+  const box = document.getElementById("windows");
+  box.replaceChildren();
+  for (const w of board.snap.windows) {
+    const tile = el("div", "tile " + w.state);
+    tile.dataset.window = String(w.window);
+    tile.dataset.state = w.state;
+    tile.append(el("div", "num", w.window + " 号"), el("div", "ticket", w.ticket || "—"), el("div", "state", WINDOW_STATES[w.state] || w.state));
+    box.append(tile);
+  }
+}
+
+function renderServices() {
+  const body = document.querySelector("#services tbody");
+  body.replaceChildren();
+  for (const s of board.snap.services) {
+    const tr = el("tr");
+    tr.dataset.service = s.id;
+    tr.append(el("td", "name", s.name), el("td", "waiting", s.waiting + " 人"), el("td", "eta", s.waiting ? "约 " + s.eta_min + " 分钟" : "无需等候"));
+    body.append(tr);
+  }
+}
+
+function renderScroll() {
+  const text = document.getElementById("scroll-text");
+  text.textContent = board.snap.scroll || "";
+  // About 8 characters a second, whatever the text's length.
+  text.style.animationDuration = Math.max(20, (board.snap.scroll || "").length / 8) + "s";
+}
+
+function tick() {
+  const d = hallqClock.local();
+  const days = ["日", "一", "二", "三", "四", "五", "六"];
+  document.getElementById("date").textContent =
+    d.getUTCFullYear() + "年" + (d.getUTCMonth() + 1) + "月" + d.getUTCDate() + "日 星期" + days[d.getUTCDay()];
+  document.getElementById("time").textContent =
+    hallqPad(d.getUTCHours()) + ":" + hallqPad(d.getUTCMinutes()) + ":" + hallqPad(d.getUTCSeconds());
+}
+
+function sameCall(a, b) {
+  return a.ticket === b.ticket && a.window === b.window;
+}
+
+hallqLive({
+  snapshot(snap) {
+    board.snap = snap;
+    hallqClock.sync(snap.now, snap.utc_offset_s);
+    renderHall(snap.hall);
+    renderCurrent(true);
+    renderRecent();
+    renderWindows();
+    renderServices();
+    renderScroll();
+    tick();
+  },
+  event(name, data) {
+    const snap = board.snap;
+    if (!snap) return;
+    if (name === "call") {
+      snap.calls = [data].concat(snap.calls.filter((c) => !sameCall(c, data))).slice(0, snap.recent);
+      renderCurrent(true);
+      renderRecent();
+    } else if (name === "window") {
+      snap.windows = snap.windows.map((w) => (w.window === data.window ? data : w));
+      renderWindows();
+    } else if (name === "counts") {
+      snap.services = data.services;
+      renderServices();
+    } else if (name === "hall") {
+      snap.hall = data;
+      renderHall(data);
+    }
+  },
+  heartbeat(beat) {
+    hallqClock.sync(beat.now, beat.utc_offset_s);
+  },
+});
+setInterval(tick, 1000);

@@ -1,0 +1,100 @@
+// hallq's live connection, shared by the lobby board and the ticket status page.
+//
+// One EventSource on /api/events. The first event of every connection is a full snapshot; the
+// page redraws from it, so a reconnect never leaves stale tiles. A watchdog makes sure a page
+// left on for days never freezes: when neither an event nor a heartbeat has arrived for three
+// heartbeat periods (45 s by default) it opens a new connection; if that stalls too and the
+// server answers plain requests, it reloads the page. It never reloads while the server is
+// unreachable (a browser error page would never recover by itself).
+"use strict";
+
+function hallqLive(handlers) {
+  let source = null;
+  let lastId = null;
+  let lastSeen = Date.now();
+  let stallMs = 45000;
+  let stalls = 0;
+  let snapshots = 0;
+
+  function status(state) {
+    document.body.dataset.live = state;
+    if (handlers.status) handlers.status(state);
+  }
+
+  function seen(e) {
+    lastSeen = Date.now();
+    stalls = 0;
+    if (e && e.lastEventId) lastId = e.lastEventId;
+  }
+
+  function open() {
+    if (source) source.close();
+    const url = "/api/events" + (lastId ? "?last_event_id=" + encodeURIComponent(lastId) : "");
+    source = new EventSource(url);
+    lastSeen = Date.now();
+    source.addEventListener("snapshot", (e) => {
+      seen(e);
+      const snap = JSON.parse(e.data);
+      stallMs = Math.max(3, 3 * (snap.heartbeat_s || 15)) * 1000;
+      snapshots += 1;
+      document.body.dataset.snapshots = String(snapshots);
+      status("connected");
+      handlers.snapshot(snap);
+    });
+    for (const name of ["call", "window", "counts", "hall"]) {
+      source.addEventListener(name, (e) => {
+        seen(e);
+        handlers.event(name, JSON.parse(e.data));
+      });
+    }
+    source.addEventListener("heartbeat", (e) => {
+      seen(null);
+      if (handlers.heartbeat) handlers.heartbeat(JSON.parse(e.data));
+    });
+    source.onerror = () => status("reconnecting");
+  }
+
+  async function watchdog() {
+    if (Date.now() - lastSeen < stallMs) return;
+    stalls += 1;
+    status("stalled");
+    if (stalls >= 2) {
+      try {
+        const r = await fetch("/api/board", { cache: "no-store" });
+        if (r.ok) {
+          location.reload();
+          return;
+        }
+      } catch (_) {
+        // The server is away: keep trying to connect, never reload onto an error page.
+      }
+    }
+    open();
+  }
+
+  open();
+  setInterval(watchdog, 1000);
+}
+
+// "请{ticket}号到{window}号窗口" with its fields filled.
+function hallqFill(template, fields) {
+  return template.replace(/\{(\w+)\}/g, (m, k) => (k in fields ? String(fields[k]) : m));
+}
+
+// The hall's wall clock: the server's time and zone, whatever the screen's own clock says.
+const hallqClock = {
+  skewMs: 0,
+  offsetS: 8 * 3600,
+  sync(nowMs, offsetS) {
+    this.skewMs = nowMs - Date.now();
+    this.offsetS = offsetS;
+  },
+  // A Date whose UTC fields are the hall's local time.
+  local() {
+    return new Date(Date.now() + this.skewMs + this.offsetS * 1000);
+  },
+};
+
+function hallqPad(n) {
+  return String(n).padStart(2, "0");
+}

@@ -1,0 +1,190 @@
+import Foundation
+import HTTPTypes
+import HallqCore
+import HallqProtocol
+import HallqServer
+import HallqStore
+import Hummingbird
+import NIOCore
+
+/// The public HTTP faces of the hall (docs/HTTP.md): the lobby board, the ticket's status page,
+/// their event stream and JSON, the rating, and `/metrics`. Everything is read from the
+/// committed queue or handed to the same `Hall` the sockets use: no request here holds the
+/// engine, and the only write (a rating) is one command like any other.
+public final class WebFaces: Sendable {
+    public let feed: BoardFeed
+    public let metrics: HallMetrics
+    let hall: Hall
+    private let commits: AsyncStream<Committed>
+    private let commitSink: AsyncStream<Committed>.Continuation
+    private let subscription: UUID
+
+    /// - heartbeat: the event stream's (`[http] heartbeat_s`).
+    public init(hall: Hall, devices: DeviceHub, heartbeat: Duration, version: String) async {
+        self.hall = hall
+        let limit = BoardFeed.callsKept(hall.snapshotEngine().config)
+        let recent = (try? await hall.store.recentCalls(limit: limit)) ?? []
+        feed = BoardFeed(hall: hall, recentCalls: recent, heartbeat: heartbeat)
+        metrics = HallMetrics(hall: hall, devices: devices, version: version)
+        (commits, commitSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        let sink = commitSink
+        subscription = hall.subscribe { sink.yield($0) }
+    }
+
+    deinit {
+        hall.unsubscribe(subscription)
+        commitSink.finish()
+    }
+
+    /// Follows the queue (the event stream and the counters) until cancelled or `close`.
+    public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.feed.run() }
+            group.addTask { for await c in self.commits { self.metrics.follow(c) } }
+        }
+    }
+
+    /// Ends the event streams (their responses finish) and the following.
+    public func close() {
+        feed.closeAll()
+        commitSink.finish()
+    }
+
+    public func router() -> Router<HallRequestContext> {
+        let router = Router(context: HallRequestContext.self)
+        router.add(middleware: SecurityHeaders())
+        router.add(middleware: ErrorTokens())
+        router.get("/") { _, _ in Response(status: .found, headers: [.location: "/board"]) }
+        router.get("/board") { _, _ in Assets.response(.board) }
+        router.get("/assets/:file") { _, context in
+            guard let asset = context.parameters.get("file").flatMap(Assets.File.init(rawValue:)) else {
+                throw HTTPError(.notFound)
+            }
+            return Assets.response(asset)
+        }
+        router.get("/api/board") { _, _ in HTTPReply.json(self.feed.snapshot()) }
+        router.get("/api/events") { request, context in self.events(request, context) }
+        router.get("/t/:day/:ticket") { _, context in
+            guard try await self.ticket(context) != nil else { return HTTPReply.error(Self.noTicket) }
+            return Assets.response(.status)
+        }
+        router.get("/api/t/:day/:ticket") { _, context in
+            guard let t = try await self.ticket(context) else { return HTTPReply.error(Self.noTicket) }
+            return HTTPReply.json(self.ticketReply(t))
+        }
+        router.post("/api/t/:day/:ticket/rate") { request, context in
+            guard let t = try await self.ticket(context) else { return HTTPReply.error(Self.noTicket) }
+            return try await self.rate(t, request, context)
+        }
+        router.get("/metrics") { _, context in
+            // Until staff accounts exist (docs/HTTP.md), only this machine may read the figures.
+            guard context.isLoopback else {
+                return HTTPReply.error(HallError(.notAllowed, "metrics are served to the loopback address only"))
+            }
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(string: await self.metrics.render())))
+        }
+        return router
+    }
+
+    // MARK: - The event stream
+
+    private func events(_ request: Request, _ context: HallRequestContext) -> Response {
+        let channel = context.channel
+        let last = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters.get("last_event_id")
+        let (id, stream) = feed.join(lastEventID: last) { channel.close(promise: nil) }
+        let feed = self.feed
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store",
+                // nginx and other proxies must pass each event on at once.
+                HTTPField.Name("X-Accel-Buffering")!: "no",
+            ],
+            body: .init { writer in
+                defer { feed.leave(id) }
+                for await chunk in stream { try await writer.write(chunk) }
+                try await writer.finish(nil)
+            })
+    }
+
+    // MARK: - A ticket's status and rating
+
+    static let noTicket = HallError(.unknownTicket, "no such ticket")
+
+    /// The ticket a status address names, when its token is right; nil for anything else (an
+    /// unknown, altered or malformed address all look the same: 404).
+    func ticket(_ context: HallRequestContext) async throws -> Ticket? {
+        guard let links = hall.links, let day = context.parameters.get("day"), Self.isDay(day),
+            let (label, token) = context.parameters.get("ticket").flatMap(StatusLinks.split),
+            let stored = try await hall.store.ticket(label: label, day: day), links.matches(stored, token: token)
+        else { return nil }
+        return hall.snapshotEngine().live[stored.id] ?? stored
+    }
+
+    static func isDay(_ s: String) -> Bool {
+        s.count == 10 && s.enumerated().allSatisfy { i, c in (i == 4 || i == 7) ? c == "-" : c.isASCII && c.isNumber }
+    }
+
+    private func ticketReply(_ t: Ticket) -> JSONValue {
+        let e = hall.snapshotEngine()
+        return Wire.ok(
+            id: nil,
+            [
+                "ticket": PublicView.ticket(t, e, now: hall.clock()), "hall": .string(e.config.name),
+                "levels": PublicView.ratingLevels,
+            ])
+    }
+
+    /// `POST …/rate` `{"score": 1…5, "reason": "…"}`: levels 1 and 2 need a reason.
+    private func rate(_ t: Ticket, _ request: Request, _ context: HallRequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: context.maxUploadSize)
+        guard case let .success(.object(o)) = JSONReader.read(body.readableBytesView) else {
+            return HTTPReply.error(.badRequest("the body must be a JSON object {\"score\": 1…5, \"reason\": …}"))
+        }
+        guard let score = o["score"]?.intValue, Rating.scores.contains(Int(score)) else {
+            return HTTPReply.error(.badRequest("score must be an integer from 1 to 5"))
+        }
+        var reason: String?
+        if let v = o["reason"], v != .null {
+            guard let s = v.stringValue else { return HTTPReply.error(.badRequest("reason must be a string")) }
+            // A text box's line breaks become spaces; other control characters are refused.
+            let flat = s.replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ")
+                .trimmingCharacters(in: .whitespaces)
+            guard !flat.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {
+                return HTTPReply.error(.badRequest("reason must not contain control characters"))
+            }
+            reason = flat.isEmpty ? nil : flat
+        }
+        if Int(score) < Rating.reasonBelow, reason == nil {
+            return HTTPReply.error(.badRequest("please say why (a reason is needed for ratings 1 and 2)"))
+        }
+        switch await hall.submit(.rateTicket(t, score: Int(score), reason: reason), origin: Origin(role: "public")) {
+        case let .success(c):
+            guard case let .ticket(rated) = c.effects.subject else { return HTTPReply.json(ticketReply(t)) }
+            return HTTPReply.json(ticketReply(rated))
+        case let .failure(e):
+            return HTTPReply.error(e)
+        }
+    }
+}
+
+/// Headers every page and reply carries: no sniffing, no framing, and no Referer, so a status
+/// page's keyed address never leaks to another site.
+struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    )
+        async throws -> Response
+    {
+        var r = try await next(request, context)
+        r.headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        r.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        r.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        r.headers[HTTPField.Name("Content-Security-Policy")!] =
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"
+        return r
+    }
+}

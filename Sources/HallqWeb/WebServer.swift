@@ -1,0 +1,82 @@
+import Foundation
+import HallqCore
+import HallqServer
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The HTTP listener as one service of hallqd's ServiceGroup. hallqd binds the TCP port itself
+/// (`[http] listen`): a systemd socket unit cannot hand a TCP socket to Hummingbird's bind
+/// options, and the unit's sandbox allows only what this needs (docs/HTTP.md).
+///
+/// On shutdown the event streams end first, so the server's graceful stop does not wait on them.
+public struct WebServer: Service {
+    let faces: WebFaces
+    let http: HTTPConfig
+    let logger: Logger
+
+    public init(faces: WebFaces, http: HTTPConfig, logger: Logger) {
+        self.faces = faces
+        self.http = http
+        self.logger = logger
+    }
+
+    /// The services `[http]` asks for: none when it is absent.
+    public static func services(_ parts: DaemonParts, version: String) async -> [any Service] {
+        guard let http = parts.config.http else { return [] }
+        let faces = await WebFaces(
+            hall: parts.hall, devices: parts.devices, heartbeat: .seconds(http.heartbeatSeconds), version: version)
+        return [WebServer(faces: faces, http: http, logger: parts.logger)]
+    }
+
+    public func run() async throws {
+        let faces = self.faces
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await faces.run() }
+                group.addTask { try await self.serve() }
+                // Both end on graceful shutdown: the server stops itself (not cancelled, which
+                // would cut its connections), the faces when `close` ends their streams.
+                try await group.waitForAll()
+            }
+        } onGracefulShutdown: {
+            faces.close()
+        }
+    }
+
+    /// Serves until shutdown. A port that cannot be bound (in use, not allowed) is logged and
+    /// tried again every 10 s: the queue, the sockets and the devices go on meanwhile.
+    private func serve() async throws {
+        let logger = self.logger
+        let http = self.http
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let app = Application(
+                router: faces.router(),
+                // A client that sends half a request is closed after 30 s; at most 512 connections.
+                server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+                configuration: .init(
+                    address: .hostname(http.host, port: http.port), serverName: "hallqd",
+                    availableConnectionsDelegate: MaximumAvailableConnections(512)),
+                onServerRunning: { channel in
+                    logger.notice(
+                        "http listening",
+                        metadata: [
+                            "address": .string(channel.localAddress.map { "\($0)" } ?? "\(http.host):\(http.port)")
+                        ])
+                },
+                logger: logger)
+            do {
+                try await app.run()
+                return
+            } catch {
+                if Task.isCancelled || Task.isShuttingDownGracefully { return }
+                logger.error(
+                    "http listener failed; trying again in 10 s",
+                    metadata: ["listen": .string("\(http.host):\(http.port)"), "error": .string("\(error)")])
+                try? await Task.sleep(for: .seconds(10))
+            }
+        }
+    }
+}
