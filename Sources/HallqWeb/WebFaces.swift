@@ -55,18 +55,18 @@ public final class WebFaces: Sendable {
         router.add(middleware: SecurityHeaders())
         router.add(middleware: ErrorTokens())
         router.get("/") { _, _ in Response(status: .found, headers: [.location: "/board"]) }
-        router.get("/board") { _, _ in Assets.response(.board) }
-        router.get("/assets/:file") { _, context in
+        router.get("/board") { request, _ in Assets.response(.board, ifNoneMatch: request.headers[.ifNoneMatch]) }
+        router.get("/assets/:file") { request, context in
             guard let asset = context.parameters.get("file").flatMap(Assets.File.init(rawValue:)) else {
                 throw HTTPError(.notFound)
             }
-            return Assets.response(asset)
+            return Assets.response(asset, ifNoneMatch: request.headers[.ifNoneMatch])
         }
         router.get("/api/board") { _, _ in HTTPReply.json(self.feed.snapshot()) }
         router.get("/api/events") { request, context in self.events(request, context) }
-        router.get("/t/:day/:ticket") { _, context in
+        router.get("/t/:day/:ticket") { request, context in
             guard try await self.ticket(context) != nil else { return HTTPReply.error(Self.noTicket) }
-            return Assets.response(.status)
+            return Assets.response(.status, ifNoneMatch: request.headers[.ifNoneMatch])
         }
         router.get("/api/t/:day/:ticket") { _, context in
             guard let t = try await self.ticket(context) else { return HTTPReply.error(Self.noTicket) }

@@ -80,6 +80,7 @@ function renderWindows() {
 function renderServices() {
   const body = document.querySelector("#services tbody");
   body.replaceChildren();
+  document.getElementById("services").style.setProperty("--rows", String(board.snap.services.length));
   for (const s of board.snap.services) {
     const tr = el("tr");
     tr.dataset.service = s.id;
