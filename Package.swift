@@ -22,6 +22,9 @@ let package = Package(
         // nor the Foundation extras.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // The tests' HTTP client (event streams, WebDriver); Hummingbird's testing uses it too.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         // HMAC-SHA256 for the keyed status URLs.
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
@@ -75,6 +78,7 @@ let package = Package(
                 "HallqServer", "HallqCore", "HallqProtocol", "HallqStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -146,6 +150,10 @@ let package = Package(
                 "HallqWeb", "HallqServer", "HallqTestKit", "HallqCore", "HallqProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
         .testTarget(
             name: "HallqServerTests",

@@ -49,7 +49,7 @@ public enum PublicView {
 
     /// The whole board: what a (re)connecting board or status page starts from.
     public static func board(
-        _ e: QueueEngine, calls: RecentCalls, now: Millis, runID: String, lastSeq: Int64, heartbeatSeconds: Int
+        _ e: QueueEngine, calls: RecentCalls, now: Millis, runID: String, lastSeq: Int64, heartbeatSeconds: Double
     ) -> JSONValue {
         [
             "id": .string(eventID(runID, lastSeq)), "now": .int(now),
@@ -58,7 +58,7 @@ public enum PublicView {
             "windows": .array(e.config.windows.map { window($0.number, e) }),
             "calls": .array(calls.calls.map { call($0, runID: runID) }), "recent": .int(Int64(calls.limit)),
             "scroll": .string(e.config.lobby?.scroll ?? ""), "call_hold_s": .int(Int64(e.config.callHoldSeconds)),
-            "heartbeat_s": .int(Int64(heartbeatSeconds)), "call_text": .string(e.config.texts.call),
+            "heartbeat_s": .from(heartbeatSeconds), "call_text": .string(e.config.texts.call),
         ]
     }
 

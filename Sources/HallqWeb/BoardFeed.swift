@@ -45,6 +45,8 @@ public final class BoardFeed: @unchecked Sendable {
     private var engine: QueueEngine
     private var calls: RecentCalls
     private var dispensing: Bool
+    /// The waiting counts and estimates as last published: a `counts` event only when they move.
+    private var counts: JSONValue
     private var closed = false
     static let ringSize = 512
 
@@ -59,6 +61,7 @@ public final class BoardFeed: @unchecked Sendable {
         engine = e
         calls = RecentCalls(recentCalls, limit: Self.callsKept(e.config))
         dispensing = e.dispensing(at: hall.clock())
+        counts = PublicView.services(e)
         (commits, commitSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         let sink = commitSink
         subscription = hall.subscribe { sink.yield($0) }
@@ -108,7 +111,7 @@ public final class BoardFeed: @unchecked Sendable {
     private func snapshotLocked() -> JSONValue {
         PublicView.board(
             engine, calls: calls, now: hall.clock(), runID: runID, lastSeq: seq,
-            heartbeatSeconds: Int(heartbeat.components.seconds))
+            heartbeatSeconds: Double(heartbeat.components.seconds) + Double(heartbeat.components.attoseconds) * 1e-18)
     }
 
     /// A new client. `lastEventID` is what it saw last (the `Last-Event-ID` header); `drop`
@@ -149,7 +152,7 @@ public final class BoardFeed: @unchecked Sendable {
     }
 
     /// One commit: its calls, then the tiles of the windows it touched, then the waiting counts
-    /// and the hall's state when they changed.
+    /// and estimates and the hall's state when they changed (a sign-in changes estimates too).
     private func follow(_ c: Committed) {
         let e = c.engine
         let now = hall.clock()
@@ -157,7 +160,6 @@ public final class BoardFeed: @unchecked Sendable {
         defer { lock.unlock() }
         engine = e
         var windows = Set<Int>()
-        var counts = false
         var hallChanged = false
         for ev in c.effects.events {
             switch ev.type {
@@ -172,15 +174,16 @@ public final class BoardFeed: @unchecked Sendable {
             default: break
             }
             if let w = ev.window { windows.insert(w) }
-            counts = counts || ev.type != .signin && ev.type != .signout && ev.type != .pause && ev.type != .resume
         }
         for w in windows.sorted() where e.config.window(w) != nil {
             seq += 1
             publishLocked("window", seq: seq, PublicView.window(w, e))
         }
-        if counts {
+        let services = PublicView.services(e)
+        if services != counts {
+            counts = services
             seq += 1
-            publishLocked("counts", seq: seq, ["services": PublicView.services(e)])
+            publishLocked("counts", seq: seq, ["services": services])
         }
         let open = e.dispensing(at: now)
         if hallChanged || open != dispensing {

@@ -46,7 +46,8 @@ struct ErrorTokens<Context: RequestContext>: RouterMiddleware {
     {
         do {
             return try await next(request, context)
-        } catch let e as HTTPError {
+        } catch let e as any HTTPResponseError {
+            // HTTPError (no route, wrong method), and a body over the limit (NIOTooManyBytesError).
             let token: HallError.Token
             switch e.status {
             case .notFound: token = .notFound
@@ -54,9 +55,10 @@ struct ErrorTokens<Context: RequestContext>: RouterMiddleware {
             case .methodNotAllowed: token = .badRequest
             default: token = e.status.code >= 500 ? .internal : .badRequest
             }
+            let http = e as? HTTPError
             var r = HTTPReply.json(
-                Wire.error(id: nil, HallError(token, e.body ?? e.status.reasonPhrase)), status: e.status)
-            if e.status == .methodNotAllowed, let allow = e.headers[.allow] { r.headers[.allow] = allow }
+                Wire.error(id: nil, HallError(token, http?.body ?? e.status.reasonPhrase)), status: e.status)
+            if let allow = http?.headers[.allow] { r.headers[.allow] = allow }
             return r
         }
     }

@@ -20,11 +20,14 @@ public final class WebFaces: Sendable {
     private let subscription: UUID
 
     /// - heartbeat: the event stream's (`[http] heartbeat_s`).
-    public init(hall: Hall, devices: DeviceHub, heartbeat: Duration, version: String) async {
+    /// - clientBacklog: events a stream client may have unread before it is dropped.
+    public init(
+        hall: Hall, devices: DeviceHub, heartbeat: Duration, clientBacklog: Int = 256, version: String
+    ) async {
         self.hall = hall
         let limit = BoardFeed.callsKept(hall.snapshotEngine().config)
         let recent = (try? await hall.store.recentCalls(limit: limit)) ?? []
-        feed = BoardFeed(hall: hall, recentCalls: recent, heartbeat: heartbeat)
+        feed = BoardFeed(hall: hall, recentCalls: recent, heartbeat: heartbeat, clientBacklog: clientBacklog)
         metrics = HallMetrics(hall: hall, devices: devices, version: version)
         (commits, commitSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         let sink = commitSink
