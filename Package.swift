@@ -147,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "HallqWebTests",
             dependencies: [
-                "HallqWeb", "HallqServer", "HallqTestKit", "HallqCore", "HallqProtocol",
+                "HallqWeb", "HallqServer", "HallqTestKit", "HallqCore", "HallqProtocol", "hallqd",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

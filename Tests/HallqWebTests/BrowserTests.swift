@@ -1,0 +1,171 @@
+import AsyncHTTPClient
+import Foundation
+import HallqProtocol
+import HallqTestKit
+import NIOCore
+import NIOHTTP1
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The pages in a real browser (Debian's headless Chromium through chromedriver) against the real
+/// hallqd: the board follows calls live and recovers by itself from a restarted or a frozen
+/// hallqd; a phone opens its ticket's status page from the `take` reply and rates it once.
+/// Screenshots stay in a directory printed by the test.
+@Suite(.serialized) struct BrowserTests {
+    let port: Int
+    let hall: DaemonHarness
+    let shots: URL
+
+    init() throws {
+        port = try freePort()
+        hall = try DaemonHarness(
+            config: DaemonHarness.demoConfig + DaemonHarness.generousLimits + """
+
+                [http]
+                listen = "127.0.0.1:\(port)"
+                public_url = "http://127.0.0.1:\(port)"
+                heartbeat_s = 1
+                """)
+        shots = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "hallq-browser-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
+        print("browser screenshots: \(shots.path)")
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    func ok(_ role: Role, _ request: JSONValue) throws -> JSONValue {
+        let r = try hall.ask(role, request)
+        guard r.ok else { throw HarnessError("\(request.text) → \(r.text)") }
+        return r
+    }
+
+    /// hallqd is up when the admin socket answers; the HTTP port a moment later.
+    func startHall() async throws {
+        try hall.start(logLevel: "info")
+        let url = self.url
+        guard
+            try await eventuallyAsync(
+                20,
+                {
+                    let r = try? await HTTPClient.shared.execute(
+                        HTTPClientRequest(url: url + "/api/board"), timeout: .seconds(5))
+                    return r?.status == .ok
+                })
+        else { throw HarnessError("no HTTP on \(url):\n\(hall.log)") }
+    }
+
+    @Test("the board shows a call within 2 s, and recovers by itself from a restart and from a frozen hallqd")
+    func board() async throws {
+        try await startHall()
+        let browser = try await WebDriver(shots: shots)
+        do {
+            try await browser.open(url + "/board")
+            #expect(try await browser.until(10, "return document.body.dataset.live === 'connected'"))
+            _ = try ok(.clerk, ["op": "signin", "window": 3, "clerk": "王五"])
+            _ = try ok(.kiosk, ["op": "take", "service": "A"])
+            _ = try ok(.kiosk, ["op": "take", "service": "A"])
+            let called = Date()
+            _ = try ok(.clerk, ["op": "call", "window": 3])
+            let shown = try await browser.until(
+                2, "return document.getElementById('current-call').dataset.ticket === 'A001'")
+            print("call → board DOM: \(Int(Date().timeIntervalSince(called) * 1000)) ms")
+            #expect(shown, "the call is on the board within 2 s")
+            #expect(
+                try await browser.run("return document.getElementById('current-call').textContent")
+                    == .string("请 A001 号到 3 号窗口"))
+            #expect(
+                try await browser.run("return document.querySelector('.tile[data-window=\"3\"]').dataset.state")
+                    == "calling")
+            #expect(try await browser.run("return document.body.innerText.includes('王五')") == .bool(false))
+            try await browser.screenshot("board-1920x1080.png")
+            try await browser.resize(width: 1080, height: 1920)
+            try await browser.screenshot("board-1080x1920.png")
+            try await browser.resize(width: 1920, height: 1080)
+
+            // hallqd restarts: the board reconnects (a new snapshot) and shows the next call.
+            let before = try await browser.run("return Number(document.body.dataset.snapshots)").intValue ?? 0
+            #expect(hall.stop() == 0)
+            #expect(try await browser.until(10, "return document.body.dataset.live !== 'connected'"))
+            try await startHall()
+            #expect(
+                try await browser.until(
+                    15,
+                    "return Number(document.body.dataset.snapshots) > \(before) && document.body.dataset.live === 'connected'"
+                ))
+            _ = try ok(.clerk, ["op": "call", "window": 3])
+            #expect(
+                try await browser.until(5, "return document.getElementById('current-call').dataset.ticket === 'A002'"))
+
+            // A frozen hallqd (stopped, connection open, no heartbeats): the board notices after
+            // three missed heartbeats and gets going again by itself once hallqd runs again.
+            let pid = try #require(hall.process?.processIdentifier)
+            let snapshots = try await browser.run("return Number(document.body.dataset.snapshots)").intValue ?? 0
+            kill(pid, SIGSTOP)
+            let stalled = try await browser.until(10, "return document.body.dataset.live === 'stalled'")
+            kill(pid, SIGCONT)
+            #expect(stalled, "the board noticed the silence")
+            #expect(
+                try await browser.until(
+                    15,
+                    "return Number(document.body.dataset.snapshots) > \(snapshots) && document.body.dataset.live === 'connected'"
+                ))
+            _ = try ok(.kiosk, ["op": "take", "service": "A"])
+            _ = try ok(.clerk, ["op": "call", "window": 3])
+            #expect(
+                try await browser.until(5, "return document.getElementById('current-call').dataset.ticket === 'A003'"))
+            try await browser.screenshot("board-after-recovery.png")
+        } catch {
+            await browser.quit()
+            throw error
+        }
+        await browser.quit()
+        #expect(hall.stop() == 0)
+    }
+
+    @Test("a phone opens the take reply's status URL, follows the ticket, and rates it once")
+    func statusPage() async throws {
+        try await startHall()
+        let browser = try await WebDriver(shots: shots, width: 390, height: 844)
+        do {
+            _ = try ok(.clerk, ["op": "signin", "window": 2, "clerk": "王五"])
+            let take = try ok(.kiosk, ["op": "take", "service": "B"])
+            let statusURL = try #require(take["ticket"]?["status_url"]?.stringValue)
+            try await browser.open(statusURL)
+            #expect(try await browser.until(10, "return document.getElementById('ticket').textContent === 'B001'"))
+            #expect(try await browser.run("return document.getElementById('rate-card').hidden") == .bool(true))
+            _ = try ok(.clerk, ["op": "call", "window": 2])
+            #expect(
+                try await browser.until(5, "return document.getElementById('state').textContent.includes('2 号窗口')"))
+            try await browser.screenshot("status-called.png")
+            _ = try ok(.clerk, ["op": "finish", "window": 2])
+            #expect(try await browser.until(5, "return !document.getElementById('rate-card').hidden"))
+            // 非常不满意 asks why: submitting without a reason is stopped in the page.
+            try await browser.run("document.querySelector('.level[data-score=\"1\"]').click()")
+            #expect(try await browser.run("return document.getElementById('reason-box').hidden") == .bool(false))
+            try await browser.run("document.getElementById('rate-submit').click()")
+            #expect(try await browser.until(3, "return document.getElementById('rate-error').textContent.length > 0"))
+            // 满意, submitted.
+            try await browser.run("document.querySelector('.level[data-score=\"4\"]').click()")
+            try await browser.run("document.getElementById('rate-submit').click()")
+            #expect(try await browser.until(5, "return document.getElementById('rated').dataset.score === '4'"))
+            #expect(try await browser.run("return document.getElementById('rate-card').hidden") == .bool(true))
+            #expect(try await browser.run("return document.body.innerText.includes('王五')") == .bool(false))
+            try await browser.screenshot("status-rated.png")
+            let history = try ok(.admin, ["op": "history", "ticket": "B001"])
+            #expect(history["ticket"]?["rating"]?.intValue == 4)
+            // Once: the page, reloaded, offers no second rating.
+            try await browser.open(statusURL)
+            #expect(try await browser.until(5, "return document.getElementById('rated').dataset.score === '4'"))
+            #expect(try await browser.run("return document.getElementById('rate-card').hidden") == .bool(true))
+        } catch {
+            await browser.quit()
+            throw error
+        }
+        await browser.quit()
+        #expect(hall.stop() == 0)
+    }
+}

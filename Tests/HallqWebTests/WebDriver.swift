@@ -1,0 +1,133 @@
+import AsyncHTTPClient
+import Foundation
+import HallqProtocol
+import HallqTestKit
+import NIOCore
+import NIOHTTP1
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Debian's headless Chromium driven through its WebDriver (chromedriver, W3C protocol over
+/// HTTP): a real browser for the pages' tests. As root (CI) Chromium needs --no-sandbox.
+final class WebDriver: @unchecked Sendable {
+    let driver: Process
+    let base: String
+    let session: String
+    /// Where screenshots go, for a person to look at.
+    let shots: URL
+
+    static var chrome: String {
+        ProcessInfo.processInfo.environment["HALLQ_CHROME"] ?? "/usr/lib/chromium/chromium-headless-shell"
+    }
+
+    init(shots: URL, width: Int = 1920, height: Int = 1080) async throws {
+        self.shots = shots
+        let port = try freePort()
+        base = "http://127.0.0.1:\(port)"
+        driver = Process()
+        driver.executableURL = URL(fileURLWithPath: "/usr/bin/chromedriver")
+        driver.arguments = ["--port=\(port)"]
+        driver.standardOutput = FileHandle.nullDevice
+        driver.standardError = FileHandle.nullDevice
+        try driver.run()
+        let base = self.base
+        guard
+            try await eventuallyAsync(
+                20,
+                {
+                    (try? await Self.call(base + "/status", method: .GET))?["value"]?["ready"]?.boolValue == true
+                })
+        else { throw HarnessError("chromedriver did not start") }
+        let caps: JSONValue = [
+            "capabilities": [
+                "alwaysMatch": [
+                    "goog:chromeOptions": [
+                        "binary": .string(Self.chrome),
+                        "args": [
+                            "--no-sandbox", "--headless", .string("--window-size=\(width),\(height)"), "--lang=zh-CN",
+                        ],
+                    ]
+                ]
+            ]
+        ]
+        let reply = try await Self.call(base + "/session", method: .POST, caps)
+        guard let id = reply["value"]?["sessionId"]?.stringValue else {
+            driver.terminate()
+            throw HarnessError("no WebDriver session: \(reply.text)")
+        }
+        session = id
+    }
+
+    /// Ends the session (Chromium exits) and chromedriver, which does not stop on SIGTERM.
+    func quit() async {
+        _ = try? await Self.call("\(base)/session/\(session)", method: .DELETE)
+        kill(driver.processIdentifier, SIGKILL)
+        _ = await eventuallyAsync(10) { !self.driver.isRunning }
+    }
+
+    func open(_ url: String) async throws {
+        try await command("url", ["url": .string(url)])
+    }
+
+    func resize(width: Int, height: Int) async throws {
+        try await command("window/rect", ["width": .int(Int64(width)), "height": .int(Int64(height))])
+    }
+
+    /// Runs `script` (a function body) in the page; its return value.
+    @discardableResult
+    func run(_ script: String) async throws -> JSONValue {
+        try await command("execute/sync", ["script": .string(script), "args": []])
+    }
+
+    /// Waits until `script` returns true; false after `seconds`.
+    func until(_ seconds: Double, _ script: String) async throws -> Bool {
+        try await eventuallyAsync(seconds) { try await self.run(script) == .bool(true) }
+    }
+
+    /// Saves the page as a PNG under `shots`.
+    func screenshot(_ name: String) async throws {
+        let b64 = try await Self.call("\(base)/session/\(session)/screenshot", method: .GET)["value"]?.stringValue
+        guard let b64, let png = Data(base64Encoded: b64) else { throw HarnessError("no screenshot") }
+        try png.write(to: shots.appendingPathComponent(name))
+    }
+
+    @discardableResult
+    private func command(_ path: String, _ body: JSONValue) async throws -> JSONValue {
+        let reply = try await Self.call("\(base)/session/\(session)/\(path)", method: .POST, body)
+        if let error = reply["value"]?["error"]?.stringValue {
+            throw HarnessError("WebDriver \(path): \(error): \(reply["value"]?["message"]?.stringValue ?? "")")
+        }
+        return reply["value"] ?? .null
+    }
+
+    private static func call(_ url: String, method: HTTPMethod, _ body: JSONValue? = nil) async throws -> JSONValue {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body.text))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let bytes = try await response.body.collect(upTo: 32 << 20)
+        return JSONValue.parse(Array(bytes.readableBytesView)) ?? .null
+    }
+}
+
+/// A TCP port nobody listens on now (bound to 0 and released).
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
+        }
+    }
+    guard ok else { throw HarnessError("no free port: \(errno)") }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
