@@ -72,8 +72,10 @@ public struct WebServer: Service {
                 return
             } catch {
                 if Task.isCancelled || Task.isShuttingDownGracefully { return }
+                // Under systemd without the hallqd-http.conf drop-in, the sandbox refuses
+                // Internet sockets: say so where the admin looks.
                 logger.error(
-                    "http listener failed; trying again in 10 s",
+                    "http listener failed; trying again in 10 s (under systemd, is the hallqd-http.conf drop-in installed? docs/HTTP.md)",
                     metadata: ["listen": .string("\(http.host):\(http.port)"), "error": .string("\(error)")])
                 try? await Task.sleep(for: .seconds(10))
             }
