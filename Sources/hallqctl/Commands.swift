@@ -125,12 +125,16 @@ struct Signin: ParsableCommand {
 }
 
 struct Rate: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Rate the window's last finished ticket, 1 to 5.")
+    static let configuration = CommandConfiguration(
+        abstract: "Rate the window's last finished ticket: 5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意.")
     @OptionGroup var g: Global
     @Argument(help: "Window number.", completion: Completion.windows) var window: Int
-    @Argument var score: Int
+    @Argument(help: "1 to 5.") var score: Int
+    @Option(help: "Why (for a low rating), at most 200 characters.") var reason: String?
     func run() throws {
-        g.output(try g.send("rate", ["window": .int(Int64(window)), "score": .int(Int64(score))]), Format.ticket)
+        var fields: [String: JSONValue] = ["window": .int(Int64(window)), "score": .int(Int64(score))]
+        if let reason { fields["reason"] = .string(reason) }
+        g.output(try g.send("rate", fields), Format.ticket)
     }
 }
 

@@ -76,7 +76,7 @@ enum Format {
     static func history(_ r: JSONValue) -> String {
         let t = r["ticket"]
         var out = [
-            "ticket \(s(t?["label"])) of \(s(t?["day"]))  service \(s(t?["issued_service"]))→\(s(t?["service"]))  state \(s(t?["state"]))  outcome \(s(t?["outcome"]))  print \(s(t?["print"]))  rating \(s(t?["rating"]))",
+            "ticket \(s(t?["label"])) of \(s(t?["day"]))  service \(s(t?["issued_service"]))→\(s(t?["service"]))  state \(s(t?["state"]))  outcome \(s(t?["outcome"]))  print \(s(t?["print"]))  rating \(s(t?["rating"]))\(t?["rating_reason"]?.stringValue.map { " (\($0))" } ?? "")",
             "",
         ]
         var tab = Table(["time", "step", "window", "clerk", "by", "details"])
@@ -95,7 +95,7 @@ enum Format {
         var out = ["\(s(r["from"])) … \(s(r["to"])) by \(s(r["by"]))  (wait and service in seconds)", ""]
         var t = Table([
             "key", "issued", "served", "noshow", "transf", "wait mean", "median", "p90", "max",
-            "service mean", "median", "p90", "max", "rating",
+            "service mean", "median", "p90", "max", "rating", "5/4/3/2/1",
         ])
         func n(_ v: JSONValue?) -> String { v?.doubleValue.map { String(format: "%.1f", $0) } ?? "-" }
         for x in r["rows"]?.arrayValue ?? [] {
@@ -108,6 +108,8 @@ enum Format {
                 x["rating_mean"].flatMap {
                     $0.doubleValue.map { String(format: "%.2f (%d)", $0, Int(x["ratings"]?.intValue ?? 0)) }
                 } ?? "-",
+                // How many at each 好差评 level, best first.
+                [5, 4, 3, 2, 1].map { s(x["rating_levels"]?[String($0)]) }.joined(separator: "/"),
             ])
         }
         out.append(t.text)

@@ -40,6 +40,14 @@ struct Report: ParsableCommand {
             md.append(Self.table(reply["rows"]?.arrayValue ?? []))
             md.append("")
         }
+        // 好差评: how many at each level, in total and per service (what the monthly notice shows).
+        md.append("## 满意度评价（好差评）Satisfaction ratings")
+        md.append("")
+        let ratingRows = sections.filter { ["total", "service"].contains($0.1) }.flatMap {
+            $0.2["rows"]?.arrayValue ?? []
+        }
+        md.append(Self.ratingTable(ratingRows))
+        md.append("")
         let text = md.joined(separator: "\n")
         if let output {
             try Data(text.utf8).write(to: URL(fileURLWithPath: output))
@@ -56,6 +64,23 @@ struct Report: ParsableCommand {
         let leap = p[0] % 4 == 0 && (p[0] % 100 != 0 || p[0] % 400 == 0)
         let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][p[1] - 1]
         return ("\(month)-01", String(format: "%@-%02d", month, days))
+    }
+
+    /// Each row's ratings by level (5 非常满意 … 1 非常不满意), their number and mean.
+    static func ratingTable(_ rows: [JSONValue]) -> String {
+        let rated = rows.filter { ($0["ratings"]?.intValue ?? 0) > 0 }
+        guard !rated.isEmpty else { return "（本月无评价 no ratings this month）" }
+        var lines = [
+            "| 项 | 非常满意 | 满意 | 基本满意 | 不满意 | 非常不满意 | 评价数 | 平均 |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in rated {
+            let levels = [5, 4, 3, 2, 1].map { Format.s(r["rating_levels"]?[String($0)]) }
+            let mean = r["rating_mean"]?.doubleValue.map { String(format: "%.2f", $0) } ?? "-"
+            lines.append(
+                "| \(Format.s(r["key"])) | \(levels.joined(separator: " | ")) | \(Format.s(r["ratings"])) | \(mean) |")
+        }
+        return lines.joined(separator: "\n")
     }
 
     static func table(_ rows: [JSONValue]) -> String {

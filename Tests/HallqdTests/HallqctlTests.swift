@@ -42,7 +42,7 @@ struct HallqctlTests {
         #expect(try ctl(d, ["transfer", "1", "--service", "B"]).status == 0)
         #expect(try ctl(d, ["call", "1"]).out.contains("A001"), "transferred tickets go first")
         #expect(try ctl(d, ["finish", "1"]).status == 0)
-        #expect(try ctl(d, ["rate", "1", "4"]).status == 0)
+        #expect(try ctl(d, ["rate", "1", "4", "--reason", "等候略久"]).status == 0)
 
         let empty = try ctl(d, ["call", "1", "--ticket", "Z999"])
         #expect(empty.status == 1 && empty.err.contains("UNKNOWN-TICKET"))
@@ -66,6 +66,13 @@ struct HallqctlTests {
         #expect(
             report.out.contains("\(month) 月度报告") && report.out.contains("## 按工作人员 By clerk")
                 && report.out.contains("| 张三 |"))
+        // 好差评 in the report: the one rating, 满意, in total and for its service.
+        #expect(report.out.contains("## 满意度评价（好差评）Satisfaction ratings"))
+        #expect(report.out.contains("| all | 0 | 1 | 0 | 0 | 0 | 1 | 4.00 |"))
+        #expect(report.out.contains("| B | 0 | 1 | 0 | 0 | 0 | 1 | 4.00 |"))
+        #expect(try ctl(d, ["stats", "--by", "total"]).out.contains("0/1/0/0/0"))
+        #expect(try ctl(d, ["history", "A001"]).out.contains("rating 4 (等候略久)"))
+        #expect(csv.out.contains(",4,等候略久\n"))
         #expect(try ctl(d, ["report", "--month", "2024-02"]).out.contains("2024-02-29"), "leap year")
         #expect(try ctl(d, ["report", "--month", "2026-13"]).status != 0)
         #expect(d.stop() == 0)
