@@ -459,6 +459,7 @@ public struct QueueEngine: Sendable {
         window n: Int, score: Int, reason: String?, now: Millis, _ out: inout Effects
     ) throws(HallError) {
         _ = try windowState(n)
+        try Self.checkRating(score, reason)
         guard let t = lastFinished[n], let f = t.finishedAt, now - f <= Millis(config.queue.ratingSeconds) * 1000 else {
             throw HallError(
                 .nothingToRate, "window \(n) finished no ticket in the last \(config.queue.ratingSeconds) s")
@@ -466,14 +467,19 @@ public struct QueueEngine: Sendable {
         try rate(t, score: score, reason: reason, window: n, now: now, &out)
     }
 
-    /// Rates a finished ticket once, within `rating_s` of its end.
-    private mutating func rate(
-        _ ticket: Ticket, score: Int, reason: String?, window: Int?, now: Millis, _ out: inout Effects
-    ) throws(HallError) {
+    /// A malformed rating is refused before anything about the ticket is looked at.
+    private static func checkRating(_ score: Int, _ reason: String?) throws(HallError) {
         guard Rating.scores.contains(score) else { throw .badRequest("score must be 1 to 5") }
         if let reason, reason.count > Rating.maxReason {
             throw .badRequest("reason must be at most \(Rating.maxReason) characters")
         }
+    }
+
+    /// Rates a finished ticket once, within `rating_s` of its end.
+    private mutating func rate(
+        _ ticket: Ticket, score: Int, reason: String?, window: Int?, now: Millis, _ out: inout Effects
+    ) throws(HallError) {
+        try Self.checkRating(score, reason)
         var t = ticket
         // The window's copy is the newer one when it is the same ticket.
         if let w = t.window, let last = lastFinished[w], last.id == t.id { t = last }

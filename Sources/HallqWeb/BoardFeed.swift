@@ -193,12 +193,23 @@ public final class BoardFeed: @unchecked Sendable {
         }
     }
 
-    /// The heartbeat, and the hall's open/closed state when the hours changed it.
+    /// The heartbeat, and the hall's open/closed state when the hours changed it. A reloaded
+    /// config (texts, scroll, windows, services) goes out as a fresh snapshot: boards left
+    /// connected show it without reconnecting.
     private func beat() {
         let now = hall.clock()
         lock.lock()
         defer { lock.unlock() }
-        let e = hall.snapshotEngine()
+        let latest = hall.snapshotEngine().config
+        if latest != engine.config {
+            // The feed's own state with the new config: still exactly what its events followed.
+            engine.reconfigure(latest)
+            calls = RecentCalls(calls.calls, limit: Self.callsKept(latest))
+            counts = PublicView.services(engine)
+            seq += 1
+            publishLocked("snapshot", seq: seq, snapshotLocked())
+        }
+        let e = engine
         let open = e.dispensing(at: now)
         if open != dispensing {
             dispensing = open

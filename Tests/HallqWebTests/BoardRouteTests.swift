@@ -158,6 +158,23 @@ import Testing
         await w.stop()
     }
 
+    @Test("a reload reaches connected boards as a fresh snapshot (the new scroll text), without a reconnect")
+    func reload() async throws {
+        let w = try await WebHall(heartbeat: .milliseconds(200))
+        try await w.live { client in
+            let sse = try await SSEReader(port: try #require(client.port))
+            let first = try #require(try await sse.next())
+            #expect(first.data["scroll"]?.stringValue == "办理流程与收费标准")
+            let text = try String(contentsOf: w.hall.configURL, encoding: .utf8)
+            try Data(text.replacingOccurrences(of: "办理流程与收费标准", with: "证书补办请到6号窗口").utf8).write(to: w.hall.configURL)
+            try await w.ok(.admin, ["op": "reload"])
+            let fresh = try #require(try await sse.until("snapshot", limit: 30).last)
+            #expect(fresh.data["scroll"]?.stringValue == "证书补办请到6号窗口")
+            #expect(fresh.id != first.id)
+        }
+        await w.stop()
+    }
+
     @Test("a client that stops reading is dropped once its queue is full; the others get every event")
     func slowReaderDropped() async throws {
         let w = try await WebHall(backlog: 4)

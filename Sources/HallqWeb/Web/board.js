@@ -31,9 +31,18 @@ function renderHall(hall) {
   notice.textContent = hall.dispensing ? "" : hall.notice || "暂停取号";
 }
 
+// Calls of the hall's current day only: yesterday's last call is not this morning's news.
+function todaysCalls() {
+  const today = hallqClock.local().toISOString().slice(0, 10);
+  return board.snap.calls.filter((c) => {
+    const local = new Date(Date.parse(c.at) + hallqClock.offsetS * 1000);
+    return local.toISOString().slice(0, 10) === today;
+  });
+}
+
 function renderCurrent(flash) {
   const box = document.getElementById("current-call");
-  const call = board.snap.calls[0];
+  const call = todaysCalls()[0];
   if (!call) {
     box.textContent = "欢迎光临";
     box.dataset.ticket = "";
@@ -57,7 +66,7 @@ function renderCurrent(flash) {
 function renderRecent() {
   const list = document.getElementById("recent");
   list.replaceChildren();
-  for (const c of board.snap.calls.slice(1)) {
+  for (const c of todaysCalls().slice(1)) {
     const li = el("li");
     li.dataset.ticket = c.ticket;
     li.append(el("span", "ticket", c.ticket), el("span", "arrow", "→"), el("span", "win", c.window + " 号窗口"));
@@ -98,6 +107,13 @@ function renderScroll() {
 
 function tick() {
   const d = hallqClock.local();
+  // At midnight (the hall's), the calls of the day before leave the board.
+  const day = d.toISOString().slice(0, 10);
+  if (board.snap && board.day && board.day !== day) {
+    renderCurrent(false);
+    renderRecent();
+  }
+  board.day = day;
   const days = ["日", "一", "二", "三", "四", "五", "六"];
   document.getElementById("date").textContent =
     d.getUTCFullYear() + "年" + (d.getUTCMonth() + 1) + "月" + d.getUTCDate() + "日 星期" + days[d.getUTCDay()];
