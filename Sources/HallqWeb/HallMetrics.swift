@@ -16,6 +16,37 @@ public final class HallMetrics: Sendable {
     private let hall: Hall
     private let devices: DeviceHub
 
+    /// Every family: hallq_<name>_<unit> and its HELP text.
+    struct Family: Sendable {
+        var name: String
+        var unit: String
+        var help: String
+        var descriptor: MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "hallq", metricName: name, unitName: unit, helpText: help)
+        }
+
+        static let issued = Family(name: "tickets_issued", unit: "total", help: "Tickets issued, per service.")
+        static let calls = Family(
+            name: "calls", unit: "total", help: "Calls of tickets to windows (kind call or recall), per service.")
+        static let closed = Family(
+            name: "tickets_closed", unit: "total",
+            help: "Tickets that ended, per service and outcome (served, noshow, incomplete, referred, cancelled).")
+        static let waiting = Family(name: "waiting", unit: "tickets", help: "Tickets waiting now, per service.")
+        static let oldest = Family(
+            name: "oldest_waiting", unit: "seconds",
+            help: "How long the longest-waiting ticket of the service has waited, 0 when none waits.")
+        static let wait = Family(
+            name: "wait", unit: "seconds",
+            help: "Wait of served tickets: from entering the queue to the call that led to service.")
+        static let service = Family(
+            name: "service", unit: "seconds", help: "Service time at a window: from the call to the end of the visit.")
+        static let commit = Family(
+            name: "commit", unit: "seconds", help: "Time for one group commit of queue changes to reach the disk.")
+        static let deviceUp = Family(
+            name: "device", unit: "up", help: "1 when the device (printer, sign bus, sign, voice) works, else 0.")
+        static let build = Family(name: "build", unit: "info", help: "The running hallqd.")
+    }
+
     static let secondsBuckets: [Double] = [5, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 2700, 3600, 5400, 7200]
     static let commitBuckets: [Double] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1]
 
@@ -26,53 +57,37 @@ public final class HallMetrics: Sendable {
     public init(hall: Hall, devices: DeviceHub, version: String) {
         self.hall = hall
         self.devices = devices
-        wait = registry.makeValueHistogram(
-            name: "hallq_wait_seconds", buckets: Self.secondsBuckets,
-            help: "Wait of served tickets: from entering the queue to the call that led to service.")
-        service = registry.makeValueHistogram(
-            name: "hallq_service_seconds", buckets: Self.secondsBuckets,
-            help: "Service time at a window: from the call to the end of the visit.")
-        commit = registry.makeValueHistogram(
-            name: "hallq_commit_seconds", buckets: Self.commitBuckets,
-            help: "Time for one group commit of queue changes to reach the disk.")
-        registry.makeGauge(name: "hallq_build_info", labels: [("version", version)], help: "The running hallqd.")
-            .set(to: 1)
+        wait = registry.makeValueHistogram(descriptor: Family.wait.descriptor, buckets: Self.secondsBuckets)
+        service = registry.makeValueHistogram(descriptor: Family.service.descriptor, buckets: Self.secondsBuckets)
+        commit = registry.makeValueHistogram(descriptor: Family.commit.descriptor, buckets: Self.commitBuckets)
+        registry.makeGauge(descriptor: Family.build.descriptor, labels: [("version", version)]).set(to: 1)
         // Every service's series exist from the start (zeros rather than gaps).
         for s in hall.snapshotEngine().config.services { touch(service: s.id) }
     }
 
     private func issued(_ service: String) -> Counter {
-        registry.makeCounter(
-            name: "hallq_tickets_issued_total", labels: [("service", service)], help: "Tickets issued, per service.")
+        registry.makeCounter(descriptor: Family.issued.descriptor, labels: [("service", service)])
     }
 
     private func calls(_ service: String, kind: String) -> Counter {
-        registry.makeCounter(
-            name: "hallq_calls_total", labels: [("service", service), ("kind", kind)],
-            help: "Calls of tickets to windows (kind call or recall), per service.")
+        registry.makeCounter(descriptor: Family.calls.descriptor, labels: [("service", service), ("kind", kind)])
     }
 
     private func closed(_ service: String, outcome: String) -> Counter {
         registry.makeCounter(
-            name: "hallq_tickets_closed_total", labels: [("service", service), ("outcome", outcome)],
-            help: "Tickets that ended, per service and outcome (served, noshow, incomplete, referred, cancelled).")
+            descriptor: Family.closed.descriptor, labels: [("service", service), ("outcome", outcome)])
     }
 
     private func waiting(_ service: String) -> Gauge {
-        registry.makeGauge(
-            name: "hallq_waiting_tickets", labels: [("service", service)], help: "Tickets waiting now, per service.")
+        registry.makeGauge(descriptor: Family.waiting.descriptor, labels: [("service", service)])
     }
 
     private func oldest(_ service: String) -> Gauge {
-        registry.makeGauge(
-            name: "hallq_oldest_waiting_seconds", labels: [("service", service)],
-            help: "How long the longest-waiting ticket of the service has waited, 0 when none waits.")
+        registry.makeGauge(descriptor: Family.oldest.descriptor, labels: [("service", service)])
     }
 
     private func deviceUp(_ device: String) -> Gauge {
-        registry.makeGauge(
-            name: "hallq_device_up", labels: [("device", device)],
-            help: "1 when the device (printer, sign bus, sign, voice) works, else 0.")
+        registry.makeGauge(descriptor: Family.deviceUp.descriptor, labels: [("device", device)])
     }
 
     private func touch(service s: String) {

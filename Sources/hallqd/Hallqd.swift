@@ -37,6 +37,20 @@ struct Hallqd: AsyncParsableCommand {
     @Flag(help: "Load and check the config, print a summary, and exit.")
     var checkConfig = false
 
+    /// Three sockets of 256 connections, 512 HTTP connections, the database and the devices
+    /// need more descriptors than the usual soft limit of 1024: raise it to the hard limit
+    /// (at most 65536), as servers do, so a busy day meets backpressure, not EMFILE.
+    static func raiseOpenFileLimit(logger: Logger) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        let wanted = min(limit.rlim_max, 65536)
+        guard limit.rlim_cur < wanted else { return }
+        limit.rlim_cur = wanted
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) != 0 {
+            logger.warning("could not raise the open-file limit", metadata: ["errno": .stringConvertible(errno)])
+        }
+    }
+
     func run() async throws {
         // Whatever the caller's umask (the demo, a hand start): state files 0640, directories 0750.
         umask(0o027)
@@ -63,6 +77,7 @@ struct Hallqd: AsyncParsableCommand {
             return
         }
 
+        Self.raiseOpenFileLimit(logger: logger)
         var daemon: Daemon
         do {
             daemon = try Daemon(

@@ -187,6 +187,21 @@ struct GreedyClientTests {
         #expect(d.stop() == 0)
     }
 
+    @Test("hallqd raises its open-file limit to the hard limit: 768 socket and 512 HTTP connections fit")
+    func openFileLimit() throws {
+        let d = try DaemonHarness()
+        try d.start()
+        let pid = try #require(d.process?.processIdentifier)
+        let limits = try String(contentsOfFile: "/proc/\(pid)/limits", encoding: .utf8)
+        let row = try #require(limits.split(separator: "\n").first { $0.hasPrefix("Max open files") })
+        let numbers = row.split(separator: " ").compactMap { Int($0) }
+        #expect(numbers.count == 2)
+        var mine = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &mine)
+        #expect(numbers.first == min(Int(mine.rlim_max), 65536), "\(row)")
+        #expect(d.stop() == 0)
+    }
+
     @Test("take is bounded per connection and per service with RATE-LIMITED; other connections and services go on")
     func takeRate() throws {
         let d = try DaemonHarness(
