@@ -18,7 +18,7 @@ import NIOCore
 /// - Each client has a bounded queue: one that does not read is dropped (its connection closed),
 ///   never buffered without bound. It reconnects and starts again from a snapshot.
 ///
-/// Like `EventFeed`, the engine's writer only hands each commit over; rendering happens here.
+/// `WebFaces` hands it each commit (off the engine's writer); rendering happens here.
 public final class BoardFeed: @unchecked Sendable {
     /// One connected client: where its events go, and how to close its connection.
     private struct Client {
@@ -32,9 +32,6 @@ public final class BoardFeed: @unchecked Sendable {
     let clientBacklog: Int
     /// This run's id: event ids are "<run>-<seq>".
     public let runID: String
-    private let commits: AsyncStream<Committed>
-    private let commitSink: AsyncStream<Committed>.Continuation
-    private let subscription: UUID
 
     // Guarded by `lock`.
     private let lock = NSLock()
@@ -62,33 +59,16 @@ public final class BoardFeed: @unchecked Sendable {
         calls = RecentCalls(recentCalls, limit: Self.callsKept(e.config))
         dispensing = e.dispensing(at: hall.clock())
         counts = PublicView.services(e)
-        (commits, commitSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
-        let sink = commitSink
-        subscription = hall.subscribe { sink.yield($0) }
-    }
-
-    deinit {
-        hall.unsubscribe(subscription)
-        commitSink.finish()
     }
 
     /// The board lists `[lobby] recent` calls (at least 5: the status page shows the latest too).
     static func callsKept(_ c: HallConfig) -> Int { max(5, c.lobby?.recent ?? 5) }
 
-    /// Follows commits and beats the heartbeat until cancelled or `closeAll`.
-    public func run() async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await c in self.commits { self.follow(c) }
-            }
-            group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: self.heartbeat)
-                    self.beat()
-                }
-            }
-            await group.next()
-            group.cancelAll()
+    /// Beats the heartbeat until cancelled.
+    public func heartbeats() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: heartbeat)
+            if !Task.isCancelled { beat() }
         }
     }
 
@@ -100,7 +80,6 @@ public final class BoardFeed: @unchecked Sendable {
             return Array(clients.values)
         }
         for c in all { c.sink.finish() }
-        commitSink.finish()
     }
 
     /// The snapshot as JSON (`GET /api/board`).
@@ -153,7 +132,7 @@ public final class BoardFeed: @unchecked Sendable {
 
     /// One commit: its calls, then the tiles of the windows it touched, then the waiting counts
     /// and estimates and the hall's state when they changed (a sign-in changes estimates too).
-    private func follow(_ c: Committed) {
+    func follow(_ c: Committed) {
         let e = c.engine
         let now = hall.clock()
         lock.lock()

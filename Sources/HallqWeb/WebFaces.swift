@@ -39,11 +39,19 @@ public final class WebFaces: Sendable {
         commitSink.finish()
     }
 
-    /// Follows the queue (the event stream and the counters) until cancelled or `close`.
+    /// Follows the queue (the event stream and the counters) and beats the stream's heartbeat
+    /// until `close`.
     public func run() async {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.feed.run() }
-            group.addTask { for await c in self.commits { self.metrics.follow(c) } }
+            group.addTask {
+                for await c in self.commits {
+                    self.feed.follow(c)
+                    self.metrics.follow(c)
+                }
+            }
+            group.addTask { await self.feed.heartbeats() }
+            await group.next()
+            group.cancelAll()
         }
     }
 
