@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "HallqWeb",
             dependencies: [
-                "HallqServer", "HallqCore", "HallqProtocol", "HallqStore",
+                "HallqServer", "HallqCore", "HallqProtocol", "HallqStore", "HallqVoice",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -147,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "HallqWebTests",
             dependencies: [
-                "HallqWeb", "HallqServer", "HallqTestKit", "HallqCore", "HallqProtocol", "hallqd",
+                "HallqWeb", "HallqServer", "HallqTestKit", "HallqCore", "HallqProtocol", "HallqVoice", "hallqd",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -49,9 +49,13 @@ public enum PublicView {
 
     /// The whole board: what a (re)connecting board or status page starts from.
     public static func board(
-        _ e: QueueEngine, calls: RecentCalls, now: Millis, runID: String, lastSeq: Int64, heartbeatSeconds: Double
+        _ e: QueueEngine, calls: RecentCalls, now: Millis, runID: String, lastSeq: Int64, voice: Bool,
+        heartbeatSeconds: Double
     ) -> JSONValue {
-        [
+        // Boards may play each call (`/api/announcements/<id>.wav`), dropping any older than this.
+        let voiceInfo: JSONValue =
+            voice ? ["max_backlog_s": .from(e.config.voice?.maxBacklogSeconds ?? 20)] : .null
+        return [
             "id": .string(eventID(runID, lastSeq)), "now": .int(now),
             "utc_offset_s": .int(e.calendar.offset(at: now) / 1000),
             "hall": hall(e, now: now), "services": services(e),
@@ -59,6 +63,7 @@ public enum PublicView {
             "calls": .array(calls.calls.map { call($0, runID: runID) }), "recent": .int(Int64(calls.limit)),
             "scroll": .string(e.config.lobby?.scroll ?? ""), "call_hold_s": .int(Int64(e.config.callHoldSeconds)),
             "heartbeat_s": .from(heartbeatSeconds), "call_text": .string(e.config.texts.call),
+            "voice": voiceInfo,
         ]
     }
 

@@ -17,6 +17,7 @@ public struct DaemonParts: Sendable {
     public let devices: DeviceHub
     public let dispatcher: Dispatcher
     public let config: HallConfig
+    public let stateDir: URL
     public let logger: Logger
 }
 
@@ -76,7 +77,8 @@ public struct Daemon {
         self.devices = devices
         self.notifier = notifier
         self.reloadAction = reload
-        parts = DaemonParts(hall: hall, devices: devices, dispatcher: dispatcher, config: config, logger: logger)
+        parts = DaemonParts(
+            hall: hall, devices: devices, dispatcher: dispatcher, config: config, stateDir: stateDir, logger: logger)
     }
 
     let reloadAction: @Sendable () async -> Result<Void, HallError>

@@ -40,6 +40,11 @@ public actor DeviceHub: Service {
         subscription = hall.subscribe { sink.yield($0) }
     }
 
+    /// Where the clip pack is: `[voice] clips`, else `<state>/voice`.
+    public static func clipDirectory(_ v: VoiceConfig, stateDir: URL) -> URL {
+        v.clips.map { URL(fileURLWithPath: $0) } ?? stateDir.appendingPathComponent("voice")
+    }
+
     /// The voice announcer `[voice]` asks for. A missing or broken clip pack, or a device that
     /// cannot be opened, makes it degraded, never stops hallqd.
     static func makeAnnouncer(
@@ -47,7 +52,7 @@ public actor DeviceHub: Service {
         logger: Logger
     ) -> AlsaAnnouncer? {
         guard let v = config.voice else { return nil }
-        let dir = v.clips.map { URL(fileURLWithPath: $0) } ?? stateDir.appendingPathComponent("voice")
+        let dir = clipDirectory(v, stateDir: stateDir)
         let pack: Result<ClipPack, Wave.Failure>
         do throws(Wave.Failure) { pack = .success(try ClipPackFiles.load(dir)) } catch { pack = .failure(error) }
         return AlsaAnnouncer(
@@ -128,10 +133,9 @@ public actor DeviceHub: Service {
 
     /// Hands a call to the announcer (which never makes the call wait).
     private func announce(_ t: Ticket, window: Int, recall: Bool) {
-        guard let announcer, let v = config.voice, let reading = NumberReading(rawValue: v.number) else { return }
+        guard let announcer, let v = config.voice else { return }
         do {
-            let phrase = try PhraseBuilder.clips(
-                template: recall ? v.recall : v.call, ticket: t.label, window: window, reading: reading)
+            let phrase = try PhraseBuilder.announcement(v, ticket: t.label, window: window, recall: recall)
             announcer.announce(Announcement(ticket: t, window: window, recall: recall, phrase: phrase))
         } catch {
             logger.warning(

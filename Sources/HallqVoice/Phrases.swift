@@ -23,6 +23,17 @@ public enum PhraseBuilder {
         public var description: String
     }
 
+    /// What `[voice]` says for a call or a recall, as clip names (no chime): the one phrase the
+    /// sound card and the lobby board both play.
+    public static func announcement(
+        _ v: VoiceConfig, ticket: String, window: Int, recall: Bool
+    ) throws(Failure) -> [String] {
+        guard let reading = NumberReading(rawValue: v.number) else {
+            throw Failure(description: "unknown number reading \(v.number)")
+        }
+        return try clips(template: recall ? v.recall : v.call, ticket: ticket, window: window, reading: reading)
+    }
+
     /// `template` with {ticket} and {window} filled, as clip names (no chime).
     public static func clips(
         template: String, ticket: String, window: Int, reading: NumberReading

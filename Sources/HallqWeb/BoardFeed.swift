@@ -44,12 +44,18 @@ public final class BoardFeed: @unchecked Sendable {
     private var dispensing: Bool
     /// The waiting counts and estimates as last published: a `counts` event only when they move.
     private var counts: JSONValue
+    /// The last calls by sequence number, for their announcements (`/api/announcements`).
+    private var announced: [RecentCalls.Call] = []
+    /// Whether boards may play calls (`[voice]` with a clip pack): told in the snapshot.
+    let voice: Bool
     private var closed = false
     static let ringSize = 512
 
     public init(
-        hall: Hall, recentCalls: [RecentCalls.Call], heartbeat: Duration = .seconds(15), clientBacklog: Int = 256
+        hall: Hall, recentCalls: [RecentCalls.Call], heartbeat: Duration = .seconds(15), clientBacklog: Int = 256,
+        voice: Bool = false
     ) {
+        self.voice = voice
         self.hall = hall
         self.heartbeat = heartbeat
         self.clientBacklog = clientBacklog
@@ -89,7 +95,7 @@ public final class BoardFeed: @unchecked Sendable {
 
     private func snapshotLocked() -> JSONValue {
         PublicView.board(
-            engine, calls: calls, now: hall.clock(), runID: runID, lastSeq: seq,
+            engine, calls: calls, now: hall.clock(), runID: runID, lastSeq: seq, voice: voice,
             heartbeatSeconds: Double(heartbeat.components.seconds) + Double(heartbeat.components.attoseconds) * 1e-18)
     }
 
@@ -120,6 +126,13 @@ public final class BoardFeed: @unchecked Sendable {
 
     public var clientCount: Int { lock.withLock { clients.count } }
 
+    /// A call of this run by its event id ("<run>-<seq>"), while it is among the last 64.
+    func call(id: String) -> RecentCalls.Call? {
+        guard let dash = id.lastIndex(of: "-"), id[..<dash] == runID, let n = Int64(id[id.index(after: dash)...])
+        else { return nil }
+        return lock.withLock { announced.first { $0.seq == n } }
+    }
+
     /// The events after `lastEventID` when it is from this run and still in the ring; else nil.
     private func resumable(_ lastEventID: String?) -> [ByteBuffer]? {
         guard let last = lastEventID, let dash = last.lastIndex(of: "-"), last[..<dash] == runID,
@@ -146,6 +159,8 @@ public final class BoardFeed: @unchecked Sendable {
                 if let call = RecentCalls.call(ev, seq: seq + 1) {
                     seq += 1
                     calls.add(call)
+                    announced.append(call)
+                    if announced.count > 64 { announced.removeFirst() }
                     publishLocked("call", seq: seq, PublicView.call(call, runID: runID))
                 }
             case .hall: hallChanged = true

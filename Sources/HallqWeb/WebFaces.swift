@@ -5,6 +5,7 @@ import HallqProtocol
 import HallqServer
 import HallqStore
 import Hummingbird
+import Logging
 import NIOCore
 
 /// The public HTTP faces of the hall (docs/HTTP.md): the lobby board, the ticket's status page,
@@ -15,19 +16,24 @@ public final class WebFaces: Sendable {
     public let feed: BoardFeed
     public let metrics: HallMetrics
     let hall: Hall
+    let voice: BoardVoice?
     private let commits: AsyncStream<Committed>
     private let commitSink: AsyncStream<Committed>.Continuation
     private let subscription: UUID
 
     /// - heartbeat: the event stream's (`[http] heartbeat_s`).
     /// - clientBacklog: events a stream client may have unread before it is dropped.
+    /// - stateDir: where the clip pack is by default (`[voice]`, for the board's voice).
     public init(
-        hall: Hall, devices: DeviceHub, heartbeat: Duration, clientBacklog: Int = 256, version: String
+        hall: Hall, devices: DeviceHub, stateDir: URL, heartbeat: Duration, clientBacklog: Int = 256,
+        version: String, logger: Logger
     ) async {
         self.hall = hall
-        let limit = BoardFeed.callsKept(hall.snapshotEngine().config)
-        let recent = (try? await hall.store.recentCalls(limit: limit)) ?? []
-        feed = BoardFeed(hall: hall, recentCalls: recent, heartbeat: heartbeat, clientBacklog: clientBacklog)
+        let config = hall.snapshotEngine().config
+        voice = BoardVoice(config: config, stateDir: stateDir, logger: logger)
+        let recent = (try? await hall.store.recentCalls(limit: BoardFeed.callsKept(config))) ?? []
+        feed = BoardFeed(
+            hall: hall, recentCalls: recent, heartbeat: heartbeat, clientBacklog: clientBacklog, voice: voice != nil)
         metrics = HallMetrics(hall: hall, devices: devices, version: version)
         (commits, commitSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         let sink = commitSink
@@ -86,6 +92,16 @@ public final class WebFaces: Sendable {
         router.post("/api/t/:day/:ticket/rate") { request, context in
             guard let t = try await self.ticket(context) else { return HTTPReply.error(Self.noTicket) }
             return try await self.rate(t, request, context)
+        }
+        router.get("/api/announcements/:file") { _, context in
+            guard let file = context.parameters.get("file"), file.hasSuffix(".wav"), let voice = self.voice,
+                let v = self.hall.snapshotEngine().config.voice,
+                let call = self.feed.call(id: String(file.dropLast(4))),
+                let wav = voice.wav(call, voice: v)
+            else { throw HTTPError(.notFound) }
+            return Response(
+                status: .ok, headers: [.contentType: "audio/wav", .cacheControl: "max-age=600"],
+                body: .init(byteBuffer: ByteBuffer(bytes: wav)))
         }
         router.get("/metrics") { _, context in
             // Until staff accounts exist (docs/HTTP.md), only this machine may read the figures.

@@ -27,7 +27,9 @@ public struct WebServer: Service {
     public static func services(_ parts: DaemonParts, version: String) async -> [any Service] {
         guard let http = parts.config.http else { return [] }
         let faces = await WebFaces(
-            hall: parts.hall, devices: parts.devices, heartbeat: .seconds(http.heartbeatSeconds), version: version)
+            hall: parts.hall, devices: parts.devices, stateDir: parts.stateDir,
+            heartbeat: .seconds(http.heartbeatSeconds),
+            version: version, logger: parts.logger)
         return [WebServer(faces: faces, http: http, logger: parts.logger)]
     }
 

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import HallqProtocol
 import HallqTestKit
+import HallqVoice
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -21,6 +22,13 @@ import Glibc
 
     init() throws {
         port = try freePort()
+        shots = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "hallq-browser-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
+        print("browser screenshots: \(shots.path)")
+        // A clip pack for the board's voice; hallqd's own announcer plays into ALSA's null device.
+        let clips = shots.appendingPathComponent("clips")
+        try ClipPackFiles.write(syntheticPack(), to: clips, fileNames: [:])
         hall = try DaemonHarness(
             config: DaemonHarness.demoConfig + DaemonHarness.generousLimits + """
 
@@ -28,11 +36,11 @@ import Glibc
                 listen = "127.0.0.1:\(port)"
                 public_url = "http://127.0.0.1:\(port)"
                 heartbeat_s = 1
+
+                [voice]
+                device = "null"
+                clips = "\(clips.path)"
                 """)
-        shots = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "hallq-browser-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
-        print("browser screenshots: \(shots.path)")
     }
 
     var url: String { "http://127.0.0.1:\(port)" }
@@ -48,7 +56,7 @@ import Glibc
         try hall.start(logLevel: "info")
         let url = self.url
         guard
-            try await eventuallyAsync(
+            await eventuallyAsync(
                 20,
                 {
                     let r = try? await HTTPClient.shared.execute(
@@ -118,6 +126,33 @@ import Glibc
             #expect(
                 try await browser.until(5, "return document.getElementById('current-call').dataset.ticket === 'A003'"))
             try await browser.screenshot("board-after-recovery.png")
+        } catch {
+            await browser.quit()
+            throw error
+        }
+        await browser.quit()
+        #expect(hall.stop() == 0)
+    }
+
+    @Test("with ?voice=1 the board plays each call's announcement, in order; a superseded one is skipped")
+    func voice() async throws {
+        try await startHall()
+        let browser = try await WebDriver(shots: shots, extraArgs: ["--autoplay-policy=no-user-gesture-required"])
+        do {
+            try await browser.open(url + "/board?voice=1")
+            #expect(try await browser.until(10, "return document.body.dataset.live === 'connected'"))
+            _ = try ok(.clerk, ["op": "signin", "window": 3, "clerk": "王五"])
+            _ = try ok(.clerk, ["op": "signin", "window": 1, "clerk": "张三"])
+            for _ in 0..<3 { _ = try ok(.kiosk, ["op": "take", "service": "A"]) }
+            // While A001 is said (about a second), window 1 calls A002 and recalls it: the call
+            // waiting behind is superseded by the recall, which is said; then window 3's next.
+            _ = try ok(.clerk, ["op": "call", "window": 3])
+            _ = try ok(.clerk, ["op": "call", "window": 1])
+            _ = try ok(.clerk, ["op": "recall", "window": 1])
+            #expect(try await browser.until(10, "return document.body.dataset.spoken === 'A001 A002'"))
+            #expect(try await browser.run("return document.body.dataset.dropped") == "A002")
+            _ = try ok(.clerk, ["op": "call", "window": 3])
+            #expect(try await browser.until(10, "return document.body.dataset.spoken === 'A001 A002 A003'"))
         } catch {
             await browser.quit()
             throw error

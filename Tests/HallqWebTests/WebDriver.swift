@@ -22,7 +22,7 @@ final class WebDriver: @unchecked Sendable {
         ProcessInfo.processInfo.environment["HALLQ_CHROME"] ?? "/usr/lib/chromium/chromium-headless-shell"
     }
 
-    init(shots: URL, width: Int = 1920, height: Int = 1080) async throws {
+    init(shots: URL, width: Int = 1920, height: Int = 1080, extraArgs: [String] = []) async throws {
         self.shots = shots
         let port = try freePort()
         base = "http://127.0.0.1:\(port)"
@@ -34,7 +34,7 @@ final class WebDriver: @unchecked Sendable {
         try driver.run()
         let base = self.base
         guard
-            try await eventuallyAsync(
+            await eventuallyAsync(
                 20,
                 {
                     (try? await Self.call(base + "/status", method: .GET))?["value"]?["ready"]?.boolValue == true
@@ -45,9 +45,10 @@ final class WebDriver: @unchecked Sendable {
                 "alwaysMatch": [
                     "goog:chromeOptions": [
                         "binary": .string(Self.chrome),
-                        "args": [
-                            "--no-sandbox", "--headless", .string("--window-size=\(width),\(height)"), "--lang=zh-CN",
-                        ],
+                        "args": .array(
+                            (["--no-sandbox", "--headless", "--window-size=\(width),\(height)", "--lang=zh-CN"]
+                                + extraArgs)
+                                .map { .string($0) }),
                     ]
                 ]
             ]

@@ -7,6 +7,7 @@ import HallqTestKit
 import HallqWeb
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NIOCore
 import NIOHTTP1
 
@@ -26,12 +27,19 @@ final class WebHall: Sendable {
             public_url = "http://hall.example:8080"
             """
 
-    init(heartbeat: Duration = .seconds(15), backlog: Int = 256) async throws {
+    /// - extraConfig: appended to `config`; `prepare` runs on the state directory before the
+    ///   faces start (a clip pack for the board's voice).
+    init(
+        heartbeat: Duration = .seconds(15), backlog: Int = 256, extraConfig: String = "",
+        prepare: (URL) throws -> Void = { _ in }
+    ) async throws {
         let clock = Locked<Millis>(1_796_000_000_000)
         self.clock = clock
-        hall = try InProcessHall(config: Self.config, clock: { clock.with { $0 } })
+        hall = try InProcessHall(config: Self.config + extraConfig, clock: { clock.with { $0 } })
+        try prepare(hall.stateDir)
         faces = await WebFaces(
-            hall: hall.hall, devices: hall.devices, heartbeat: heartbeat, clientBacklog: backlog, version: "test")
+            hall: hall.hall, devices: hall.devices, stateDir: hall.stateDir, heartbeat: heartbeat,
+            clientBacklog: backlog, version: "test", logger: Logger(label: "web-test"))
         let faces = self.faces
         following = Task { await faces.run() }
     }

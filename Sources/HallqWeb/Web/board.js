@@ -121,6 +121,60 @@ function tick() {
     hallqPad(d.getUTCHours()) + ":" + hallqPad(d.getUTCMinutes()) + ":" + hallqPad(d.getUTCSeconds());
 }
 
+// Voice on the board, for halls whose speakers hang off the TV (opt-in: /board?voice=1, and
+// hallqd's [voice] with its clip pack). Each call's announcement is the same sound the sound
+// card plays, fetched from /api/announcements/<id>.wav; they play in call order, one at a time; a
+// call that a newer one at its window superseded, or older than max_backlog_s, is skipped.
+const voice = {
+  wanted: new URLSearchParams(location.search).get("voice") === "1",
+  queue: [],
+  playing: false,
+  audio: new Audio(),
+};
+
+function voiceMark(call, what) {
+  document.body.dataset[what] = ((document.body.dataset[what] || "") + " " + call.ticket).trim();
+}
+
+function voiceEnqueue(call) {
+  if (!voice.wanted || !board.snap || !board.snap.voice) return;
+  voice.queue.push(call);
+  voicePlayNext();
+}
+
+async function voicePlayNext() {
+  if (voice.playing) return;
+  voice.playing = true;
+  while (voice.queue.length) {
+    const call = voice.queue.shift();
+    const ageS = (Date.now() + hallqClock.skewMs - Date.parse(call.at)) / 1000;
+    if (voice.queue.some((q) => q.window === call.window) || ageS > board.snap.voice.max_backlog_s) {
+      voiceMark(call, "dropped");
+      continue;
+    }
+    voice.audio.src = "/api/announcements/" + call.id + ".wav";
+    try {
+      await voice.audio.play();
+    } catch (_) {
+      // The browser wants a touch before it plays sound (autoplay policy): ask for one.
+      voice.queue.unshift(call);
+      document.getElementById("voice-on").hidden = false;
+      break;
+    }
+    await new Promise((done) => {
+      voice.audio.onended = done;
+      voice.audio.onerror = done;
+    });
+    voiceMark(call, "spoken");
+  }
+  voice.playing = false;
+}
+
+document.getElementById("voice-on").addEventListener("click", () => {
+  document.getElementById("voice-on").hidden = true;
+  voicePlayNext();
+});
+
 function sameCall(a, b) {
   return a.ticket === b.ticket && a.window === b.window;
 }
@@ -144,6 +198,7 @@ hallqLive({
       snap.calls = [data].concat(snap.calls.filter((c) => !sameCall(c, data))).slice(0, snap.recent);
       renderCurrent(true);
       renderRecent();
+      voiceEnqueue(data);
     } else if (name === "window") {
       snap.windows = snap.windows.map((w) => (w.window === data.window ? data : w));
       renderWindows();
