@@ -66,11 +66,27 @@ import Glibc
         else { throw HarnessError("no HTTP on \(url):\n\(hall.log)") }
     }
 
+    /// hallqd and a browser for `body`; both stop however it ends.
+    func withBrowser(
+        width: Int = 1920, height: Int = 1080, extraArgs: [String] = [],
+        _ body: (WebDriver) async throws -> Void
+    ) async throws {
+        try await startHall()
+        let browser = try await WebDriver(shots: shots, width: width, height: height, extraArgs: extraArgs)
+        do {
+            try await body(browser)
+        } catch {
+            await browser.quit()
+            _ = hall.stop()
+            throw error
+        }
+        await browser.quit()
+        #expect(hall.stop() == 0)
+    }
+
     @Test("the board shows a call within 2 s, and recovers by itself from a restart and from a frozen hallqd")
     func board() async throws {
-        try await startHall()
-        let browser = try await WebDriver(shots: shots)
-        do {
+        try await withBrowser { browser in
             try await browser.open(url + "/board")
             #expect(try await browser.until(10, "return document.body.dataset.live === 'connected'"))
             _ = try ok(.clerk, ["op": "signin", "window": 3, "clerk": "王五"])
@@ -126,19 +142,12 @@ import Glibc
             #expect(
                 try await browser.until(5, "return document.getElementById('current-call').dataset.ticket === 'A003'"))
             try await browser.screenshot("board-after-recovery.png")
-        } catch {
-            await browser.quit()
-            throw error
         }
-        await browser.quit()
-        #expect(hall.stop() == 0)
     }
 
     @Test("with ?voice=1 the board plays each call's announcement, in order; a superseded one is skipped")
     func voice() async throws {
-        try await startHall()
-        let browser = try await WebDriver(shots: shots, extraArgs: ["--autoplay-policy=no-user-gesture-required"])
-        do {
+        try await withBrowser(extraArgs: ["--autoplay-policy=no-user-gesture-required"]) { browser in
             try await browser.open(url + "/board?voice=1")
             #expect(try await browser.until(10, "return document.body.dataset.live === 'connected'"))
             _ = try ok(.clerk, ["op": "signin", "window": 3, "clerk": "王五"])
@@ -153,19 +162,12 @@ import Glibc
             #expect(try await browser.run("return document.body.dataset.dropped") == "A002")
             _ = try ok(.clerk, ["op": "call", "window": 3])
             #expect(try await browser.until(10, "return document.body.dataset.spoken === 'A001 A002 A003'"))
-        } catch {
-            await browser.quit()
-            throw error
         }
-        await browser.quit()
-        #expect(hall.stop() == 0)
     }
 
     @Test("a phone opens the take reply's status URL, follows the ticket, and rates it once")
     func statusPage() async throws {
-        try await startHall()
-        let browser = try await WebDriver(shots: shots, width: 390, height: 844)
-        do {
+        try await withBrowser(width: 390, height: 844) { browser in
             _ = try ok(.clerk, ["op": "signin", "window": 2, "clerk": "王五"])
             let take = try ok(.kiosk, ["op": "take", "service": "B"])
             let statusURL = try #require(take["ticket"]?["status_url"]?.stringValue)
@@ -196,11 +198,6 @@ import Glibc
             try await browser.open(statusURL)
             #expect(try await browser.until(5, "return document.getElementById('rated').dataset.score === '4'"))
             #expect(try await browser.run("return document.getElementById('rate-card').hidden") == .bool(true))
-        } catch {
-            await browser.quit()
-            throw error
         }
-        await browser.quit()
-        #expect(hall.stop() == 0)
     }
 }

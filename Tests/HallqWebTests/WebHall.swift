@@ -12,7 +12,8 @@ import NIOCore
 import NIOHTTP1
 
 /// An in-process hall (`InProcessHall`: real Hall, store, devices, dispatcher) with its web faces
-/// and their router, on a clock the test can move.
+/// and their router, on a clock the test can move. Heartbeats are hourly unless a test asks:
+/// event-order tests on a busy machine must not see one slip in.
 final class WebHall: Sendable {
     let hall: InProcessHall
     let faces: WebFaces
@@ -30,7 +31,7 @@ final class WebHall: Sendable {
     /// - extraConfig: appended to `config`; `prepare` runs on the state directory before the
     ///   faces start (a clip pack for the board's voice).
     init(
-        heartbeat: Duration = .seconds(15), backlog: Int = 256, extraConfig: String = "",
+        heartbeat: Duration = .seconds(3600), backlog: Int = 256, extraConfig: String = "",
         prepare: (URL) throws -> Void = { _ in }
     ) async throws {
         let clock = Locked<Millis>(1_796_000_000_000)
