@@ -17,6 +17,9 @@ public struct Committed: Sendable {
     /// How long the round's transaction took to reach the disk: set on the first command of each
     /// round only (metrics count one commit per round), nil on the others.
     public var commitSeconds: Double?
+    /// The last command of its round: `engine` is as of this one too (followers that render
+    /// state rather than steps wait for it).
+    public var endsRound = true
 }
 
 /// Owns the live queue. One writer, on one serial queue: commands are applied in arrival order to
@@ -191,7 +194,7 @@ public final class Hall: @unchecked Sendable {
         let notices = applied.enumerated().map { i, a in
             Committed(
                 effects: a.effects, origin: a.origin, window: a.window, engine: next,
-                commitSeconds: i == 0 ? commitSeconds : nil)
+                commitSeconds: i == 0 ? commitSeconds : nil, endsRound: i == applied.count - 1)
         }
         for n in notices { for s in subscribers.values { s(n) } }
         for a in answers { a.reply(a.result.map { notices[$0] }) }

@@ -44,6 +44,10 @@ public final class BoardFeed: @unchecked Sendable {
     private var dispensing: Bool
     /// The waiting counts and estimates as last published: a `counts` event only when they move.
     private var counts: JSONValue
+    /// Windows touched and whether the hall mode changed, in the round so far (a round's state is
+    /// published once, after its last command: every notice of a round carries its final engine).
+    private var roundWindows = Set<Int>()
+    private var roundHall = false
     /// The last calls by sequence number, for their announcements (`/api/announcements`).
     private var announced: [RecentCalls.Call] = []
     /// Whether boards may play calls (`[voice]` with a clip pack): told in the snapshot.
@@ -143,16 +147,15 @@ public final class BoardFeed: @unchecked Sendable {
         return ring.filter { $0.seq > n }.map(\.bytes)
     }
 
-    /// One commit: its calls, then the tiles of the windows it touched, then the waiting counts
-    /// and estimates and the hall's state when they changed (a sign-in changes estimates too).
+    /// One commit: its calls at once; once its round is complete, the tiles of the windows the
+    /// round touched, then the waiting counts and estimates and the hall's state when they
+    /// changed (a sign-in changes estimates too).
     func follow(_ c: Committed) {
         let e = c.engine
         let now = hall.clock()
         lock.lock()
         defer { lock.unlock() }
         engine = e
-        var windows = Set<Int>()
-        var hallChanged = false
         for ev in c.effects.events {
             switch ev.type {
             case .call, .recall:
@@ -163,12 +166,17 @@ public final class BoardFeed: @unchecked Sendable {
                     if announced.count > 64 { announced.removeFirst() }
                     publishLocked("call", seq: seq, PublicView.call(call, runID: runID))
                 }
-            case .hall: hallChanged = true
+            case .hall: roundHall = true
             case .device, .clock, .announce, .print, .rate: continue
             default: break
             }
-            if let w = ev.window { windows.insert(w) }
+            if let w = ev.window { roundWindows.insert(w) }
         }
+        guard c.endsRound else { return }
+        let windows = roundWindows
+        let hallChanged = roundHall
+        roundWindows = []
+        roundHall = false
         for w in windows.sorted() where e.config.window(w) != nil {
             seq += 1
             publishLocked("window", seq: seq, PublicView.window(w, e))

@@ -94,7 +94,7 @@ import Testing
             #expect(
                 events.map(\.name) == [
                     "counts", "window", "counts", "call", "window", "counts", "call", "window", "window", "hall",
-                ])
+                ], "\(events.map { "\($0.name) \($0.id ?? "") \($0.data.text.prefix(120))" }.joined(separator: "\n"))")
             let calls = events.filter { $0.name == "call" }
             #expect(calls.map { $0.data["ticket"]?.stringValue } == ["A001", "A001"])
             #expect(calls.map { $0.data["recall"]?.boolValue } == [false, true])
