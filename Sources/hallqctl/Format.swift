@@ -31,6 +31,7 @@ enum Format {
         if let w = t["window"], w != .null {
             lines.append("window \(s(w))  clerk \(s(t["clerk"]))")
         }
+        if let url = t["status_url"]?.stringValue { lines.append("status page \(url)") }
         return lines.joined(separator: "\n")
     }
 

@@ -29,6 +29,17 @@ struct HallqctlTests {
             err: String(decoding: e, as: UTF8.self))
     }
 
+    @Test("with [http] public_url, take shows the ticket's status page")
+    func statusPage() throws {
+        let d = try DaemonHarness(
+            config: DaemonHarness.demoConfig
+                + "\n[http]\nlisten = \"127.0.0.1:0\"\npublic_url = \"http://hall.example\"\n")
+        try d.start()
+        let take = try ctl(d, ["take", "A"])
+        #expect(take.out.contains("status page http://hall.example/t/"), "\(take.out)")
+        #expect(d.stop() == 0)
+    }
+
     @Test("a day with hallqctl alone: tables for people, JSON for scripts, exit codes and tokens on failure")
     func day() throws {
         let d = try DaemonHarness()
