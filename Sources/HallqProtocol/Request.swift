@@ -129,9 +129,7 @@ public enum Wire {
             guard let v = o[k], v != .null else { return nil }
             guard let s = v.stringValue else { throw .badRequest("\(k) must be a string") }
             guard !s.isEmpty, s.count <= max else { throw .badRequest("\(k) must be 1 to \(max) characters") }
-            // A name with a CR splits an export row, a NUL is cut off by C strings: no control
-            // characters (C0, DEL, C1) in any text field.
-            guard !s.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {
+            guard !Wire.hasControlCharacters(s) else {
                 throw .badRequest("\(k) must not contain control characters")
             }
             return s
@@ -154,8 +152,7 @@ public enum Wire {
         }
         func optionalDay(_ k: String) throws(HallError) -> String? {
             guard let s = try optionalString(k, max: 10) else { return nil }
-            let p = s.split(separator: "-", omittingEmptySubsequences: false)
-            guard s.count == 10, p.count == 3, p.allSatisfy({ $0.allSatisfy(\.isNumber) }) else {
+            guard Wire.isDay(s) else {
                 throw .badRequest("\(k) must be a date YYYY-MM-DD")
             }
             return s
@@ -164,6 +161,20 @@ public enum Wire {
             guard let d = try optionalDay(k) else { throw .badRequest("missing field: \(k)") }
             return d
         }
+    }
+
+    /// A name with a CR splits an export row, a NUL is cut off by C strings: no text field of
+    /// any transport may hold control characters (C0, DEL, C1).
+    public static func hasControlCharacters(_ s: String) -> Bool {
+        s.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
+    }
+
+    /// `YYYY-MM-DD` in ASCII digits: the shape of a business day on every transport.
+    public static func isDay(_ s: String) -> Bool {
+        s.utf8.count == 10
+            && s.utf8.enumerated().allSatisfy { i, c in
+                (i == 4 || i == 7) ? c == UInt8(ascii: "-") : (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
+            }
     }
 
     // MARK: - Replies

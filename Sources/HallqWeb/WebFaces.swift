@@ -144,15 +144,11 @@ public final class WebFaces: Sendable {
     /// The ticket a status address names, when its token is right; nil for anything else (an
     /// unknown, altered or malformed address all look the same: 404).
     func ticket(_ context: HallRequestContext) async throws -> Ticket? {
-        guard let links = hall.links, let day = context.parameters.get("day"), Self.isDay(day),
+        guard let links = hall.links, let day = context.parameters.get("day"), Wire.isDay(day),
             let (label, token) = context.parameters.get("ticket").flatMap(StatusLinks.split),
             let stored = try await hall.store.ticket(label: label, day: day), links.matches(stored, token: token)
         else { return nil }
         return hall.snapshotEngine().live[stored.id] ?? stored
-    }
-
-    static func isDay(_ s: String) -> Bool {
-        s.count == 10 && s.enumerated().allSatisfy { i, c in (i == 4 || i == 7) ? c == "-" : c.isASCII && c.isNumber }
     }
 
     private func ticketReply(_ t: Ticket) -> JSONValue {
@@ -180,7 +176,7 @@ public final class WebFaces: Sendable {
             // A text box's line breaks become spaces; other control characters are refused.
             let flat = s.replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ")
                 .trimmingCharacters(in: .whitespaces)
-            guard !flat.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {
+            guard !Wire.hasControlCharacters(flat) else {
                 return HTTPReply.error(.badRequest("reason must not contain control characters"))
             }
             reason = flat.isEmpty ? nil : flat
