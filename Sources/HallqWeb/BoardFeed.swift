@@ -130,18 +130,21 @@ public final class BoardFeed: @unchecked Sendable {
 
     public var clientCount: Int { lock.withLock { clients.count } }
 
-    /// A call of this run by its event id ("<run>-<seq>"), while it is among the last 64.
+    /// The sequence number of an event id ("<run>-<seq>") of this run; nil for another run's.
+    func sequence(of id: String) -> Int64? {
+        guard let dash = id.lastIndex(of: "-"), id[..<dash] == runID else { return nil }
+        return Int64(id[id.index(after: dash)...])
+    }
+
+    /// A call of this run by its event id, while it is among the last 64.
     func call(id: String) -> RecentCalls.Call? {
-        guard let dash = id.lastIndex(of: "-"), id[..<dash] == runID, let n = Int64(id[id.index(after: dash)...])
-        else { return nil }
+        guard let n = sequence(of: id) else { return nil }
         return lock.withLock { announced.first { $0.seq == n } }
     }
 
     /// The events after `lastEventID` when it is from this run and still in the ring; else nil.
     private func resumable(_ lastEventID: String?) -> [ByteBuffer]? {
-        guard let last = lastEventID, let dash = last.lastIndex(of: "-"), last[..<dash] == runID,
-            let n = Int64(last[last.index(after: dash)...]), n <= seq
-        else { return nil }
+        guard let n = lastEventID.flatMap(sequence(of:)), n <= seq else { return nil }
         let oldest = ring.first?.seq ?? seq + 1
         guard n + 1 >= oldest else { return nil }
         return ring.filter { $0.seq > n }.map(\.bytes)

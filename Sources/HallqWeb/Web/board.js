@@ -175,10 +175,6 @@ document.getElementById("voice-on").addEventListener("click", () => {
   voicePlayNext();
 });
 
-function sameCall(a, b) {
-  return a.ticket === b.ticket && a.window === b.window;
-}
-
 hallqLive({
   snapshot(snap) {
     board.snap = snap;
@@ -195,7 +191,7 @@ hallqLive({
     const snap = board.snap;
     if (!snap) return;
     if (name === "call") {
-      snap.calls = [data].concat(snap.calls.filter((c) => !sameCall(c, data))).slice(0, snap.recent);
+      snap.calls = hallqAddCall(snap.calls, data, snap.recent);
       renderCurrent(true);
       renderRecent();
       voiceEnqueue(data);

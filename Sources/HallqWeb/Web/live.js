@@ -76,6 +76,12 @@ function hallqLive(handlers) {
   setInterval(watchdog, 1000);
 }
 
+// A call added to a newest-first list of at most `limit`: a recall moves its call to the top
+// rather than listing it twice (as hallqd's RecentCalls does).
+function hallqAddCall(calls, call, limit) {
+  return [call].concat(calls.filter((c) => !(c.ticket === call.ticket && c.window === call.window))).slice(0, limit);
+}
+
 // "请{ticket}号到{window}号窗口" with its fields filled.
 function hallqFill(template, fields) {
   return template.replace(/\{(\w+)\}/g, (m, k) => (k in fields ? String(fields[k]) : m));

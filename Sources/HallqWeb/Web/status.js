@@ -150,7 +150,7 @@ hallqLive({
   },
   event(name, data) {
     if (name === "call") {
-      page.calls = [data].concat(page.calls.filter((c) => !(c.ticket === data.ticket && c.window === data.window))).slice(0, 5);
+      page.calls = hallqAddCall(page.calls, data, 5);
       renderCalls();
       if (page.ticket && data.ticket === page.ticket.ticket && navigator.vibrate) navigator.vibrate([300, 100, 300]);
     }
