@@ -437,11 +437,25 @@ public final class HallStore: Sendable {
     }
 }
 
+/// A record written column by column: its columns and its values, in one order. The commit path
+/// binds `databaseValues` to its cached statement; GRDB's persistence methods go through the
+/// same two lists (`encode(to:)`), so there is one description of each table's row.
+protocol ColumnRecord: PersistableRecord {
+    static var databaseColumns: [String] { get }
+    var databaseValues: [(any DatabaseValueConvertible)?] { get }
+}
+
+extension ColumnRecord {
+    public func encode(to c: inout PersistenceContainer) throws {
+        for (column, value) in zip(Self.databaseColumns, databaseValues) { c[column] = value }
+    }
+}
+
 // Records: read through Codable (the coding keys are the column names), written column by
 // column: a save is on every command's path, and Codable's generic encoding was a measurable
 // share of each one.
 
-extension Ticket: FetchableRecord, PersistableRecord {
+extension Ticket: FetchableRecord, ColumnRecord {
     public static let databaseTableName = "tickets"
 
     public init(row: Row) throws {
@@ -504,13 +518,9 @@ extension Ticket: FetchableRecord, PersistableRecord {
             ratingReason,
         ]
     }
-
-    public func encode(to c: inout PersistenceContainer) throws {
-        for (column, value) in zip(Self.databaseColumns, databaseValues) { c[column] = value }
-    }
 }
 
-extension Leg: FetchableRecord, PersistableRecord {
+extension Leg: FetchableRecord, ColumnRecord {
     public static let databaseTableName = "legs"
 
     /// The table's columns, in the order of `databaseValues`.
@@ -537,13 +547,9 @@ extension Leg: FetchableRecord, PersistableRecord {
             clockNote,
         ]
     }
-
-    public func encode(to c: inout PersistenceContainer) throws {
-        for (column, value) in zip(Self.databaseColumns, databaseValues) { c[column] = value }
-    }
 }
 
-extension WindowState: FetchableRecord, PersistableRecord {
+extension WindowState: FetchableRecord, ColumnRecord {
     public static let databaseTableName = "windows"
 
     /// The table's columns, in the order of `databaseValues`.
@@ -557,10 +563,6 @@ extension WindowState: FetchableRecord, PersistableRecord {
             paused,
             current,
         ]
-    }
-
-    public func encode(to c: inout PersistenceContainer) throws {
-        for (column, value) in zip(Self.databaseColumns, databaseValues) { c[column] = value }
     }
 }
 
