@@ -132,7 +132,10 @@ public final class HallMetrics: Sendable {
             oldest(s.id).set(to: first.map { Double(max(0, now - $0)) / 1000 } ?? 0)
         }
         let report = await devices.report()
-        deviceUp("printer").set(to: ["online", "paper-near-end"].contains(report.printer.health) ? 1 : 0)
+        // A hall without a printer (kind none) has no printer to be down.
+        if report.printer.kind != "none" {
+            deviceUp("printer").set(to: ["online", "paper-near-end"].contains(report.printer.health) ? 1 : 0)
+        }
         for b in report.buses {
             deviceUp("bus:\(b.name)").set(to: b.health.isOK ? 1 : 0)
             for (address, h) in b.signs { deviceUp("sign:\(b.name)/\(address)").set(to: h.isOK ? 1 : 0) }

@@ -54,6 +54,19 @@ import Testing
         await w.stop()
     }
 
+    @Test("a hall without a printer reports no printer, rather than one that is down")
+    func noPrinter() async throws {
+        let w = try await WebHall(
+            config: WebHall.config.replacingOccurrences(
+                of: "kind = \"virtual\"\n\n[[bus]]", with: "kind = \"none\"\n\n[[bus]]"))
+        try await w.live { client in
+            let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(text.contains("hallq_device_up{device=\"bus:signs\"} 1.0"))
+            #expect(!text.contains("device=\"printer\""))
+        }
+        await w.stop()
+    }
+
     @Test("/metrics from elsewhere than loopback is refused with NOT-ALLOWED")
     func notLoopback() async throws {
         let w = try await WebHall()

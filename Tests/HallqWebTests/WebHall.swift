@@ -31,12 +31,13 @@ final class WebHall: Sendable {
     /// - extraConfig: appended to `config`; `prepare` runs on the state directory before the
     ///   faces start (a clip pack for the board's voice).
     init(
-        heartbeat: Duration = .seconds(3600), backlog: Int = 256, extraConfig: String = "",
+        config: String = WebHall.config, heartbeat: Duration = .seconds(3600), backlog: Int = 256,
+        extraConfig: String = "",
         prepare: (URL) throws -> Void = { _ in }
     ) async throws {
         let clock = Locked<Millis>(1_796_000_000_000)
         self.clock = clock
-        hall = try InProcessHall(config: Self.config + extraConfig, clock: { clock.with { $0 } })
+        hall = try InProcessHall(config: config + extraConfig, clock: { clock.with { $0 } })
         try prepare(hall.stateDir)
         faces = await WebFaces(
             hall: hall.hall, devices: hall.devices, stateDir: hall.stateDir, heartbeat: heartbeat,
