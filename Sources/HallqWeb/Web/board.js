@@ -49,6 +49,8 @@ function renderCurrent(flash) {
     return;
   }
   box.textContent = hallqFill(board.snap.call_text, { ticket: " " + call.ticket + " ", window: " " + call.window + " " });
+  if (box.dataset.callId !== call.id) box.dataset.shownAt = String(Date.now());
+  box.dataset.callId = call.id;
   box.dataset.ticket = call.ticket;
   box.dataset.window = String(call.window);
   // A fresh call flashes for the configured hold time, counted from when it was made.
