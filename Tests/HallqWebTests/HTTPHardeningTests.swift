@@ -101,7 +101,9 @@ final class RawClient: @unchecked Sendable {
         var closed = false
         while true {
             let n = recv(fd, &buf, buf.count, 0)
-            if n == 0 || (n < 0 && errno == ECONNRESET) { closed = true }
+            // 0 is the close; an error other than the timeout is a reset (ECONNRESET, or EPIPE
+            // after a send the reset cut short): either way the server let the connection go.
+            if n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { closed = true }
             if n <= 0 { break }
             out += buf[0..<n]
             // One answer is enough: stop at the end of a response with a body length, unless the
