@@ -12,7 +12,7 @@ import Glibc
 /// Hostile or careless HTTP clients against the real listener: each gets its error, and nobody
 /// else waits for them.
 @Suite struct HTTPHardeningTests {
-    @Test("garbage, a huge header and a half-sent request: errors or a close for them, prompt answers for others")
+    @Test("garbage and a half-sent request: an error and a close for them, prompt answers for others")
     func hostileClients() async throws {
         let w = try await WebHall()
         try await w.live { client in
@@ -23,16 +23,6 @@ import Glibc
             let refused = garbage.readAll(timeout: 10)
             #expect(refused.closed, "the server closes the connection")
             #expect(refused.text.isEmpty || refused.text.hasPrefix("HTTP/1.1 400"), "\(refused.text.prefix(100))")
-            // A header of 100 KB: refused with 400 and a close, never read into memory whole. (When
-            // the close comes while the client still sends, the kernel resets the connection and
-            // the 400 is lost: never an answer is what holds.)
-            let huge = try RawClient(port: port)
-            try? huge.send(
-                "GET /api/board HTTP/1.1\r\nHost: x\r\nX-Junk: \(String(repeating: "a", count: 100_000))\r\n\r\n")
-            let hugeAnswer = huge.readAll(timeout: 10)
-            #expect(hugeAnswer.closed, "the server closes the connection")
-            #expect(
-                hugeAnswer.text.isEmpty || hugeAnswer.text.hasPrefix("HTTP/1.1 400"), "\(hugeAnswer.text.prefix(100))")
             // A request that never ends, held open: the others are served, the queue moves.
             let half = try RawClient(port: port)
             try half.send("GET /api/board HTTP/1.1\r\nHost: x\r\n")
