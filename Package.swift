@@ -50,11 +50,13 @@ let package = Package(
         .systemLibrary(name: "CSerialPort", pkgConfig: "libserialport", providers: [.apt(["libserialport-dev"])]),
         // libusb 1.0, the system's (Debian: libusb-1.0-0-dev), with a shim for its variadic call.
         .systemLibrary(name: "CUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
-        // Device seams and drivers: virtual printer and signs, serial sign buses.
+        // libevdev, the system's (Debian: libevdev-dev): USB keypads and kiosk push-buttons.
+        .systemLibrary(name: "CEvdev", pkgConfig: "libevdev", providers: [.apt(["libevdev-dev"])]),
+        // Device seams and drivers: virtual printer and signs, serial sign buses, callers, keypads.
         .target(
             name: "HallqDevices",
             dependencies: [
-                "HallqCore", "HallqEncoders", "HallqVoice", "CSerialPort", "CUSB", "CALSA",
+                "HallqCore", "HallqEncoders", "HallqVoice", "CSerialPort", "CUSB", "CALSA", "CEvdev",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // Config file loading, the hall coordinator, Unix-socket listeners, services.

@@ -20,6 +20,10 @@ public struct HallConfig: Sendable, Equatable {
     public var voice: VoiceConfig?
     /// The HTTP listener (board, status pages, metrics); nil when `[http]` is absent.
     public var http: HTTPConfig?
+    /// RS-485 window callers (`[[caller]]`), one per window, on buses whose protocol is "caller".
+    public var callers: [CallerConfig] = []
+    /// USB keypads and kiosk button boxes (`[[keypad]]`).
+    public var keypads: [KeypadConfig] = []
 
     public init(
         name: String = "政务服务大厅", timeZone: String = "Asia/Shanghai", hours: BusinessHours? = nil,
@@ -193,6 +197,8 @@ public struct PrinterConfig: Sendable, Equatable {
 
 public struct BusConfig: Sendable, Equatable {
     public enum Kind: String, Sendable, Equatable, CaseIterable { case serial, virtual }
+    /// The protocol of a bus of window callers rather than signs.
+    public static let callerProtocol = "caller"
     public enum Parity: String, Sendable, Equatable, CaseIterable { case none, even, odd }
     /// Onbon's header display mode: `dynamic` (01) lets the dynamic area cover a program stored
     /// on the sign; `normal` (00) shows both side by side.
@@ -223,6 +229,35 @@ public struct BusConfig: Sendable, Equatable {
         self.path = path
         self.baud = baud
         self.proto = proto
+    }
+}
+
+/// `[[caller]]`: the caller at `address` on `bus` drives `window`.
+public struct CallerConfig: Sendable, Equatable {
+    public var bus: String
+    public var address: Int
+    public var window: Int
+    public init(bus: String, address: Int, window: Int) {
+        self.bus = bus
+        self.address = address
+        self.window = window
+    }
+}
+
+/// `[[keypad]]`: an input device (evdev) that runs a window's steps or issues tickets.
+public struct KeypadConfig: Sendable, Equatable {
+    public enum Use: Sendable, Equatable {
+        /// Key names (libevdev's, "KEY_KPENTER") to the window's steps.
+        case window(Int, keys: [String: CounterAction])
+        /// Key names to the service each issues a ticket for.
+        case kiosk(keys: [String: String])
+    }
+    /// Best a stable name: /dev/input/by-id/… or a udev rule's (hardware/99-hallq-keypads.rules).
+    public var device: String
+    public var use: Use
+    public init(device: String, use: Use) {
+        self.device = device
+        self.use = use
     }
 }
 

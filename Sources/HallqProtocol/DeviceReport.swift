@@ -21,8 +21,11 @@ public struct DeviceReport: Sendable, Equatable {
         public var health: DeviceHealth
         /// Each answering sign's health by address.
         public var signs: [Int: DeviceHealth]
+        /// On a bus of callers: each configured caller.
+        public var callers: [Caller]
         public init(
-            name: String, kind: String, proto: String, path: String, health: DeviceHealth, signs: [Int: DeviceHealth]
+            name: String, kind: String, proto: String, path: String, health: DeviceHealth, signs: [Int: DeviceHealth],
+            callers: [Caller] = []
         ) {
             self.name = name
             self.kind = kind
@@ -30,6 +33,32 @@ public struct DeviceReport: Sendable, Equatable {
             self.path = path
             self.health = health
             self.signs = signs
+            self.callers = callers
+        }
+    }
+
+    /// A window caller: a caller only speaks when a key is pressed, so its health is when it
+    /// last did (ISO 8601 UTC; nil: not since hallqd started).
+    public struct Caller: Sendable, Equatable {
+        public var address: Int
+        public var window: Int
+        public var lastContact: String?
+        public init(address: Int, window: Int, lastContact: String?) {
+            self.address = address
+            self.window = window
+            self.lastContact = lastContact
+        }
+    }
+
+    public struct Keypad: Sendable, Equatable {
+        public var device: String
+        /// "window 3" or "kiosk".
+        public var use: String
+        public var health: DeviceHealth
+        public init(device: String, use: String, health: DeviceHealth) {
+            self.device = device
+            self.use = use
+            self.health = health
         }
     }
 
@@ -45,11 +74,13 @@ public struct DeviceReport: Sendable, Equatable {
     public var printer: Printer
     public var buses: [Bus]
     public var voice: Voice?
+    public var keypads: [Keypad]
 
-    public init(printer: Printer, buses: [Bus], voice: Voice?) {
+    public init(printer: Printer, buses: [Bus], voice: Voice?, keypads: [Keypad] = []) {
         self.printer = printer
         self.buses = buses
         self.voice = voice
+        self.keypads = keypads
     }
 
     /// Devices that are not fine, in a few words each ("printer paper-out", "bus signs down: …").
@@ -63,6 +94,7 @@ public struct DeviceReport: Sendable, Equatable {
                 out.append("sign \(b.name)/\(address) \(h)")
             }
         }
+        for k in keypads where !k.health.isOK { out.append("keypad \(k.device) \(k.health)") }
         return out
     }
 }
@@ -82,7 +114,18 @@ extension Render {
                             b.signs.sorted { $0.key < $1.key }.map {
                                 ["address": .int(Int64($0.key)), "health": .string($0.value.description)]
                             }),
+                        "callers": .array(
+                            b.callers.map {
+                                [
+                                    "address": .int(Int64($0.address)), "window": .int(Int64($0.window)),
+                                    "last_contact": .from($0.lastContact),
+                                ]
+                            }),
                     ]
+                }),
+            "keypads": .array(
+                r.keypads.map {
+                    ["device": .string($0.device), "use": .string($0.use), "health": .string($0.health.description)]
                 }),
         ]
         if let v = r.voice { out["voice"] = ["device": .string(v.device), "health": .string(v.health.description)] }

@@ -1,5 +1,6 @@
 import Foundation
 import HallqCore
+import HallqDevices
 import HallqEncoders
 import HallqVoice
 import TOMLKit
@@ -43,6 +44,8 @@ public enum ConfigLoader {
         ),
         ("voice", ["device", "clips", "repeats", "number", "call", "recall", "volume", "max_backlog_s"]),
         ("http", ["listen", "public_url", "heartbeat_s"]),
+        ("caller", ["bus", "address", "window"]),
+        ("keypad", ["device", "window", "kiosk", "keys"]),
     ]
 
     static func keys(_ table: String) -> [String] { schema.first { $0.table == table }?.keys ?? [] }
@@ -87,6 +90,8 @@ public enum ConfigLoader {
         try limits(r, into: &c)
         try voice(r, into: &c)
         try http(r, into: &c)
+        try callers(r, into: &c)
+        try keypads(r, into: &c)
         try checkSignTexts(c)
         try checkTicketTexts(c)
         return c
@@ -198,10 +203,14 @@ public enum ConfigLoader {
             if kind == .serial, path.isEmpty { throw t.missing("path") }
             let baud = try t.int("baud", in: 300...4_000_000) ?? 9600
             let proto = try t.string("protocol") ?? "plain"
-            guard SignEncoders.names.contains(proto) else {
+            let protocols = SignEncoders.names + [BusConfig.callerProtocol]
+            guard protocols.contains(proto) else {
                 throw ConfigError(
                     key: "bus[\(i)].protocol",
-                    message: "\"\(proto)\" is not one of \(SignEncoders.names.joined(separator: ", "))")
+                    message: "\"\(proto)\" is not one of \(protocols.joined(separator: ", "))")
+            }
+            if proto == BusConfig.callerProtocol, kind != .serial {
+                throw ConfigError(key: "bus[\(i)].kind", message: "a bus of callers is a serial line (kind = \"serial\")")
             }
             var bus = BusConfig(name: name, kind: kind, path: path, baud: baud, proto: proto)
             bus.dataBits = try t.int("data_bits", in: 5...8) ?? 8
@@ -234,9 +243,7 @@ public enum ConfigLoader {
             if let st = try w.table("sign") {
                 try st.only(keys("window.sign"))
                 guard let bus = try st.string("bus") else { throw st.missing("bus") }
-                guard c.buses.contains(where: { $0.name == bus }) else {
-                    throw ConfigError(key: "window[\(i)].sign.bus", message: "bus \"\(bus)\" is not configured")
-                }
+                try signBus(bus, in: c, key: "window[\(i)].sign.bus")
                 guard let a = try st.int("address", in: 0...65535) else { throw st.missing("address") }
                 sign = SignAddress(
                     bus: bus, address: a, width: try st.int("width", in: 8...4096) ?? 128,
@@ -247,6 +254,94 @@ public enum ConfigLoader {
                 WindowConfig(number: n, services: services, scope: try w.string("scope") ?? "", sign: sign))
         }
         guard !c.windows.isEmpty else { throw ConfigError(key: "window", message: "at least one [[window]] is needed") }
+    }
+
+    /// A sign's bus: configured, and a bus of signs (not of callers).
+    static func signBus(_ name: String, in c: HallConfig, key: String) throws(ConfigError) {
+        guard let bus = c.buses.first(where: { $0.name == name }) else {
+            throw ConfigError(key: key, message: "bus \"\(name)\" is not configured")
+        }
+        guard bus.proto != BusConfig.callerProtocol else {
+            throw ConfigError(key: key, message: "bus \"\(name)\" is a bus of callers, not of signs")
+        }
+    }
+
+    /// `[[caller]]`: a window caller on a bus of callers; one per window, one per address.
+    static func callers(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
+        for (i, t) in try r.tables("caller").enumerated() {
+            try t.only(keys("caller"))
+            guard let bus = try t.string("bus") else { throw t.missing("bus") }
+            guard c.buses.contains(where: { $0.name == bus && $0.proto == BusConfig.callerProtocol }) else {
+                throw ConfigError(
+                    key: "caller[\(i)].bus", message: "no bus \"\(bus)\" with protocol = \"caller\" is configured")
+            }
+            guard let address = try t.int("address", in: 1...255) else { throw t.missing("address") }
+            guard let window = try t.int("window", in: 1...999) else { throw t.missing("window") }
+            guard c.window(window) != nil else {
+                throw ConfigError(key: "caller[\(i)].window", message: "window \(window) is not configured")
+            }
+            if c.callers.contains(where: { $0.bus == bus && $0.address == address }) {
+                throw ConfigError(key: "caller[\(i)].address", message: "address \(address) on \(bus) is configured twice")
+            }
+            if c.callers.contains(where: { $0.window == window }) {
+                throw ConfigError(key: "caller[\(i)].window", message: "window \(window) already has a caller")
+            }
+            c.callers.append(CallerConfig(bus: bus, address: address, window: window))
+        }
+    }
+
+    /// `[[keypad]]`: a window keypad (`window`, optional `keys` of steps) or a kiosk button box
+    /// (`kiosk = true`, `keys` of services). Key names are libevdev's (KEY_KP1, BTN_0, …).
+    static func keypads(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
+        for (i, t) in try r.tables("keypad").enumerated() {
+            try t.only(keys("keypad"))
+            guard let device = try t.string("device"), device.hasPrefix("/") else {
+                throw ConfigError(key: "keypad[\(i)].device", message: "is required: the input device's path")
+            }
+            let names = try t.table("keys")
+            var keys: [String: String] = [:]
+            for k in names?.table.keys ?? [] {
+                guard let v = try names?.string(k) else { continue }
+                guard Keypad.isKeyName(k) else {
+                    throw ConfigError(
+                        key: "keypad[\(i)].keys.\(k)", message: "not a key name (use libevdev's, like KEY_KP1 or BTN_0)")
+                }
+                keys[k] = v
+            }
+            let use: KeypadConfig.Use
+            if try t.bool("kiosk") == true {
+                guard try t.int("window", in: 1...999) == nil else {
+                    throw ConfigError(key: "keypad[\(i)]", message: "a keypad serves a window or a kiosk, not both")
+                }
+                guard !keys.isEmpty else { throw t.missing("keys") }
+                for (k, service) in keys where c.service(service) == nil {
+                    throw ConfigError(key: "keypad[\(i)].keys.\(k)", message: "service \"\(service)\" is not configured")
+                }
+                use = .kiosk(keys: keys)
+            } else {
+                guard let window = try t.int("window", in: 1...999) else {
+                    throw ConfigError(key: "keypad[\(i)].window", message: "is required (or kiosk = true)")
+                }
+                guard c.window(window) != nil else {
+                    throw ConfigError(key: "keypad[\(i)].window", message: "window \(window) is not configured")
+                }
+                var steps = keys.isEmpty ? WindowKeypad.defaultKeys : [:]
+                for (k, step) in keys {
+                    guard let a = CounterAction(rawValue: step) else {
+                        throw ConfigError(
+                            key: "keypad[\(i)].keys.\(k)",
+                            message:
+                                "\"\(step)\" is not one of \(CounterAction.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    steps[k] = a
+                }
+                use = .window(window, keys: steps)
+            }
+            if c.keypads.contains(where: { $0.device == device }) {
+                throw ConfigError(key: "keypad[\(i)].device", message: "\(device) is configured twice")
+            }
+            c.keypads.append(KeypadConfig(device: device, use: use))
+        }
     }
 
     /// `[printer]`: the ticket printer and its profile (one of `PrinterProfile.all`).
@@ -274,9 +369,7 @@ public enum ConfigLoader {
         try l.only(keys("lobby"))
         // Without a bus the lobby is the web board only: its scroll text and recent calls.
         let bus = try l.string("bus")
-        if let bus, !c.buses.contains(where: { $0.name == bus }) {
-            throw ConfigError(key: "lobby.bus", message: "bus \"\(bus)\" is not configured")
-        }
+        if let bus { try signBus(bus, in: c, key: "lobby.bus") }
         let address = try l.int("address", in: 0...65535)
         if bus != nil, address == nil { throw l.missing("address") }
         let a = address ?? 0

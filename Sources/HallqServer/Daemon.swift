@@ -21,12 +21,13 @@ public struct DaemonParts: Sendable {
     public let logger: Logger
 }
 
-/// Wires the parts together: store → hall → devices → sockets (→ more listeners), in one
+/// Wires the parts together: store → hall → devices → sockets and counter keys (→ more listeners), in one
 /// ServiceGroup.
 public struct Daemon {
     let hall: Hall
     let devices: DeviceHub
     let server: SocketServer
+    let counterDesk: CounterDesk
     let logger: Logger
     let notifier: SystemdNotifier
     public let parts: DaemonParts
@@ -75,6 +76,7 @@ public struct Daemon {
             })
         self.hall = hall
         self.devices = devices
+        counterDesk = CounterDesk(hall: hall, devices: devices, dispatcher: dispatcher, logger: logger)
         self.notifier = notifier
         self.reloadAction = reload
         parts = DaemonParts(
@@ -119,6 +121,7 @@ public struct Daemon {
                 services: [
                     .init(service: devices),
                     .init(service: server),
+                    .init(service: counterDesk),
                 ] + listeners.map { .init(service: $0) } + [
                     .init(service: watchdog),
                     .init(service: hangup),

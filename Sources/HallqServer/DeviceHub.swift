@@ -14,6 +14,8 @@ public actor DeviceHub: Service {
     let printDesk: PrintDesk
     let signBoard: SignBoard
     let announcer: AlsaAnnouncer?
+    /// Callers and keypads: their presses go to `CounterDesk`, their health is reported here.
+    let counters: CounterDevices
     let logger: Logger
     private var config: HallConfig
     /// The last reported health of voice and of each answering sign, by device name.
@@ -33,6 +35,7 @@ public actor DeviceHub: Service {
         signBoard = try SignBoard(hall: hall, config: config, stateDir: stateDir, logger: logger)
         (spoken, spokenSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         announcer = Self.makeAnnouncer(config, stateDir: stateDir, hall: hall, log: spokenSink, logger: logger)
+        counters = CounterDevices(config: config, logger: logger)
         (commits, commitSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         // Subscribed from the start, not when `run` begins: a ticket taken while the services
         // are still starting is printed too.
@@ -97,6 +100,7 @@ public actor DeviceHub: Service {
         }
         await signBoard.stop()
         announcer?.stop()
+        counters.stop()
     }
 
     /// New texts, scopes and windows after a reload. Printer and buses stay as they were opened.
@@ -116,7 +120,10 @@ public actor DeviceHub: Service {
     public func report() async -> DeviceReport {
         var voice: DeviceReport.Voice?
         if let announcer, let v = config.voice { voice = .init(device: v.device, health: announcer.health()) }
-        return DeviceReport(printer: await printDesk.report(), buses: await signBoard.report(), voice: voice)
+        let counter = counters.report(config)
+        return DeviceReport(
+            printer: await printDesk.report(), buses: await signBoard.report() + counter.buses, voice: voice,
+            keypads: counter.keypads)
     }
 
     private func follow(_ c: Committed) async {
@@ -151,10 +158,11 @@ public actor DeviceHub: Service {
         }
     }
 
-    /// Voice and each answering sign: a change of health is a `device` event, so the log shows
+    /// Voice, each answering sign, caller bus and keypad: a change of health is a `device` event, so the log shows
     /// when a sign died or the speaker went away.
     private func reportHealthChanges() async {
         if let h = announcer?.health() { await report("voice", h) }
+        for (name, h) in counters.healthByName { await report(name, h) }
         for bus in await signBoard.report().sorted(by: { $0.name < $1.name }) {
             for (address, h) in bus.signs.sorted(by: { $0.key < $1.key }) {
                 await report("sign \(bus.name)/\(address)", h)

@@ -69,6 +69,13 @@ enum Format {
             for sign in b["signs"]?.arrayValue ?? [] {
                 t.add(["  sign \(s(b["name"]))/\(s(sign["address"]))", "", s(sign["health"]), ""])
             }
+            for c in b["callers"]?.arrayValue ?? [] {
+                let seen = c["last_contact"]?.stringValue.map { "last key \($0)" } ?? "no key pressed yet"
+                t.add(["  caller \(s(b["name"]))/\(s(c["address"]))", "window \(s(c["window"]))", "", seen])
+            }
+        }
+        for k in d?["keypads"]?.arrayValue ?? [] {
+            t.add(["keypad", s(k["use"]), s(k["health"]), s(k["device"])])
         }
         if let v = d?["voice"] { t.add(["voice", "alsa", s(v["health"]), s(v["device"])]) }
         return t.text

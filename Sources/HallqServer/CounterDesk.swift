@@ -1,0 +1,158 @@
+import Foundation
+import HallqCore
+import HallqDevices
+import HallqEncoders
+import HallqProtocol
+import Logging
+import ServiceLifecycle
+
+/// Turns presses on the counter hardware into ops, through the same dispatcher (and so the same
+/// engine rules, printer check and limits) as a socket client, and keeps each caller's digits
+/// current after every commit (docs/HARDWARE.md, callers and keypads).
+///
+/// A window step runs with the window's signed-in clerk (the engine's rule); a refusal makes the
+/// caller beep twice and changes nothing. Events record `role` "caller" or "keypad".
+public actor CounterDesk: Service {
+    let hall: Hall
+    let devices: CounterDevices
+    let dispatcher: Dispatcher
+    let logger: Logger
+    private var callerFilters: [String: PressFilter] = [:]
+    private var keypadFilters: [Int: PressFilter] = [:]
+    private var windowKeypads: [Int: WindowKeypad] = [:]
+    private let commits: AsyncStream<QueueEngine>
+    private let commitSink: AsyncStream<QueueEngine>.Continuation
+
+    public init(hall: Hall, devices: DeviceHub, dispatcher: Dispatcher, logger: Logger) {
+        self.hall = hall
+        self.devices = devices.counters
+        self.dispatcher = dispatcher
+        self.logger = logger
+        for (i, k) in self.devices.keypads.enumerated() {
+            if case let .window(w, keys) = k.config.use { windowKeypads[i] = WindowKeypad(window: w, keys: keys) }
+        }
+        // Only the newest queue matters for the digits: older ones are skipped.
+        (commits, commitSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    public func run() async throws {
+        guard !devices.callers.isEmpty || !devices.keypads.isEmpty else { return }
+        let sink = commitSink
+        let subscription = hall.subscribe { sink.yield($0.engine) }
+        defer { hall.unsubscribe(subscription) }
+        showAll(hall.snapshotEngine())
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { for await e in self.commits { await self.showAll(e) } }
+            group.addTask { for await input in self.devices.inputs { await self.handle(input) } }
+            await withGracefulShutdownHandler {
+                await group.waitForAll()
+            } onGracefulShutdown: {
+                self.commitSink.finish()
+                self.devices.stop()
+            }
+        }
+    }
+
+    private static func now() -> Double { ProcessInfo.processInfo.systemUptime }
+
+    func handle(_ input: CounterInput) async {
+        switch input {
+        case let .caller(bus, address, callerInput):
+            guard let c = devices.callers.first(where: { $0.bus == bus && $0.address == Int(address) }) else { return }
+            let key = "\(callerInput)"
+            guard callerFilters["\(bus)/\(address)", default: PressFilter()].accept(key, at: Self.now()) else { return }
+            let source = "caller \(bus)/\(address)"
+            switch Self.press(callerInput, window: c.window) {
+            case let .success(press):
+                if await run(press, origin: Origin(role: "caller"), source: source) != nil {
+                    devices.callerBuses[bus]?.beep(address, times: 2)
+                }
+            case let .failure(why):
+                logger.notice("caller key not run", metadata: ["source": .string(source), "why": .string(why.message)])
+                devices.callerBuses[bus]?.beep(address, times: 2)
+            }
+        case let .keypad(index, key):
+            guard index < devices.keypads.count else { return }
+            guard keypadFilters[index, default: PressFilter()].accept(key, at: Self.now()) else { return }
+            let source = "keypad \(devices.keypads[index].config.device)"
+            let press: CounterPress?
+            switch devices.keypads[index].config.use {
+            case let .kiosk(keys): press = keys[key].map { .take(service: $0) }
+            case .window: press = windowKeypads[index]?.press(key, at: Self.now())
+            }
+            guard let press else { return }
+            _ = await run(press, origin: Origin(role: "keypad"), source: source)
+        }
+    }
+
+    /// What a caller's frame asks its window for (HARDWARE.md §4): the evaluate key finishes the
+    /// ticket in hand so the citizen can rate it; confirm with 6 is a no-show; a transfer needs
+    /// the window's digit typed first. Hold (0 + confirm) and call back (3 + confirm) have no
+    /// counterpart in hallq's queue and are refused.
+    static func press(_ input: CallerInput, window w: Int) -> Result<CounterPress, HallError> {
+        switch input {
+        case let .score(key):
+            guard let level = EvaluatorKeys.levels[key] else {
+                return .failure(.badRequest("evaluator score key \(key) is not one of 0–4"))
+            }
+            return .success(.rate(window: w, score: level))
+        case let .unknownKey(k):
+            return .failure(.badRequest("key 0x\(String(k, radix: 16)) is not a caller key"))
+        case let .key(key, digit):
+            switch key {
+            case .call: return .success(.action(.call, window: w))
+            case .recall: return .success(.action(.recall, window: w))
+            case .evaluate: return .success(.action(.finish, window: w))
+            case .pause: return .success(.action(.pause, window: w))
+            case .transfer:
+                guard let d = digit, (1...9).contains(d) else {
+                    return .failure(.badRequest("transfer needs the window's digit typed first"))
+                }
+                return .success(.action(.transfer, window: w, toWindow: Int(d)))
+            case .confirm:
+                switch digit {
+                case 6?: return .success(.action(.noshow, window: w))
+                case 0?: return .failure(.badRequest("hold (0 + confirm) is not supported"))
+                case 3?: return .failure(.badRequest("call back (3 + confirm) is not supported"))
+                default: return .failure(.badRequest("confirm with \(digit.map { "\($0)" } ?? "no digit") means nothing"))
+                }
+            }
+        }
+    }
+
+    /// Runs a press as its op; the refusal, or nil once it is committed.
+    private func run(_ press: CounterPress, origin: Origin, source: String) async -> HallError? {
+        let refusal: HallError?
+        switch press.command(in: hall.snapshotEngine()) {
+        case let .failure(e): refusal = e
+        case let .success(cmd):
+            do {
+                _ = try await dispatcher.answer(.command(cmd), origin: origin)
+                refusal = nil
+            } catch let e as HallError {
+                refusal = e
+            } catch {
+                refusal = HallError(.internal, "\(error)")
+            }
+        }
+        if let refusal {
+            logger.notice(
+                "counter press refused",
+                metadata: [
+                    "source": .string(source), "press": .string("\(press)"), "token": .string(refusal.token.rawValue),
+                    "why": .string(refusal.message),
+                ])
+        }
+        return refusal
+    }
+
+    /// Every caller's digits: its window's waiting count and the ticket in hand.
+    private func showAll(_ e: QueueEngine) {
+        for c in devices.callers {
+            guard let bus = devices.callerBuses[c.bus], let w = e.config.window(c.window) else { continue }
+            let waiting = w.services.reduce(0) { $0 + e.waitingCount(service: $1) }
+            let ticket = e.windows[c.window]?.current.flatMap { e.live[$0] }?.number
+            bus.show(CallerProtocol.display(address: UInt8(c.address), waiting: waiting, ticket: ticket))
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import HallqCore
+import HallqDevices
+import HallqEncoders
+import HallqProtocol
+import Logging
+
+/// What a counter device reported: a caller's frame or a keypad's key press.
+enum CounterInput: Sendable {
+    case caller(bus: String, address: UInt8, CallerInput)
+    case keypad(index: Int, key: String)
+}
+
+/// The drivers of the hall's counter hardware (`[[caller]]` buses, `[[keypad]]` devices), opened
+/// once at start like the sign buses. They only report presses into `inputs`; `CounterDesk`
+/// turns them into ops. Owned by the device hub, so `devices` and `status` show them.
+final class CounterDevices: Sendable {
+    let callerBuses: [String: CallerBus]
+    let keypads: [(config: KeypadConfig, driver: Keypad)]
+    let callers: [CallerConfig]
+    let inputs: AsyncStream<CounterInput>
+    private let sink: AsyncStream<CounterInput>.Continuation
+
+    init(config: HallConfig, logger: Logger) {
+        // Bounded: a stuck desk (never) or a flood of key frames cannot grow memory; presses
+        // beyond a backlog of 256 are dropped like a key nobody heard.
+        let (inputs, sink) = AsyncStream.makeStream(of: CounterInput.self, bufferingPolicy: .bufferingOldest(256))
+        self.inputs = inputs
+        self.sink = sink
+        callers = config.callers
+        var buses: [String: CallerBus] = [:]
+        for bus in config.buses where bus.proto == BusConfig.callerProtocol {
+            let addresses = config.callers.filter { $0.bus == bus.name }.map(\.address)
+            buses[bus.name] = CallerBus(config: bus, addresses: addresses, logger: logger) { address, input in
+                sink.yield(.caller(bus: bus.name, address: address, input))
+            }
+        }
+        callerBuses = buses
+        keypads = config.keypads.enumerated().map { i, k in
+            (k, Keypad(device: k.device, logger: logger) { key in sink.yield(.keypad(index: i, key: key)) })
+        }
+    }
+
+    func stop() {
+        sink.finish()
+        for b in callerBuses.values { b.stop() }
+        for k in keypads { k.driver.stop() }
+    }
+
+    /// The caller buses (with their callers) and the keypads, for `devices`.
+    func report(_ config: HallConfig) -> (buses: [DeviceReport.Bus], keypads: [DeviceReport.Keypad]) {
+        let buses = config.buses.compactMap { b -> DeviceReport.Bus? in
+            guard let driver = callerBuses[b.name] else { return nil }
+            let contact = driver.lastContact
+            let callers = callers.filter { $0.bus == b.name }.map { c in
+                DeviceReport.Caller(
+                    address: c.address, window: c.window,
+                    lastContact: contact[c.address].map { isoUTC(Millis($0.timeIntervalSince1970 * 1000)) })
+            }
+            return DeviceReport.Bus(
+                name: b.name, kind: b.kind.rawValue, proto: b.proto, path: b.path, health: driver.health, signs: [:],
+                callers: callers)
+        }
+        let keypads = keypads.map { k in
+            let use: String
+            switch k.config.use {
+            case let .window(w, _): use = "window \(w)"
+            case .kiosk: use = "kiosk"
+            }
+            return DeviceReport.Keypad(device: k.config.device, use: use, health: k.driver.health)
+        }
+        return (buses, keypads)
+    }
+
+    /// Each driver's health by the name its `device` events carry.
+    var healthByName: [(String, DeviceHealth)] {
+        callerBuses.sorted { $0.key < $1.key }.map { ("callers \($0.key)", $0.value.health) }
+            + keypads.map { ("keypad \($0.config.device)", $0.driver.health) }
+    }
+}
