@@ -173,12 +173,13 @@ let package = Package(
         .executableTarget(name: "hq-serial-bed", dependencies: ["CUMockdev"], path: "Tests/Support/SerialBed"),
         .executableTarget(name: "hq-printer-bed", dependencies: ["CUMockdev"], path: "Tests/Support/PrinterBed"),
         .executableTarget(name: "hq-lp-bed", dependencies: ["CUMockdev"], path: "Tests/Support/LpBed"),
+        .executableTarget(name: "hq-input-bed", dependencies: ["CUMockdev"], path: "Tests/Support/InputBed"),
         .testTarget(
             name: "HallqdTests",
             dependencies: [
                 "HallqTestKit", "HallqServer", "HallqCore", "HallqStore", "HallqClient", "HallqProtocol",
                 "HallqEncoders", "HallqVoice",
-                "hallqd", "hallqctl", "hq-serial-bed", "hq-printer-bed", "hq-lp-bed",
+                "hallqd", "hallqctl", "hq-serial-bed", "hq-printer-bed", "hq-lp-bed", "hq-input-bed",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
     ],

@@ -120,7 +120,8 @@ public final class CallerBus: @unchecked Sendable {
                     switch item {
                     case let .frame(f): try handle(f, on: open)
                     case let .rejected(why):
-                        logger.notice("caller line: bytes dropped", metadata: ["bus": .string(name), "why": .string(why)])
+                        logger.notice(
+                            "caller line: bytes dropped", metadata: ["bus": .string(name), "why": .string(why)])
                     }
                 }
                 if Date().timeIntervalSince(lastRefresh) >= refresh {

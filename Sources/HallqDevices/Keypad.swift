@@ -51,9 +51,26 @@ public final class Keypad: @unchecked Sendable {
         return stopped
     }
 
+    /// The evdev node a path leads to: stable names (/dev/input/by-id/…, a udev rule's) are
+    /// symlinks, followed until a node named event<N>, which the kernel always puts in
+    /// /dev/input (an emulated /dev's links may point into the emulator's own directory).
+    static func eventNode(_ path: String) -> String {
+        var current = URL(fileURLWithPath: path)
+        for _ in 0..<8 where !current.lastPathComponent.hasPrefix("event") {
+            guard let target = SerialPort.readLink(current.path) else { break }
+            current =
+                target.hasPrefix("/")
+                ? URL(fileURLWithPath: target)
+                : current.deletingLastPathComponent().appendingPathComponent(target).standardized
+        }
+        let name = current.lastPathComponent
+        return name.hasPrefix("event") ? "/dev/input/\(name)" : current.path
+    }
+
     private func loop() {
         while !isStopped {
-            let fd = open(device, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+            let node = Self.eventNode(device)
+            let fd = open(node, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
             guard fd >= 0 else {
                 healthCell.set(.down("\(device): \(String(cString: strerror(errno)))"))
                 waitForDevice()
@@ -68,25 +85,28 @@ public final class Keypad: @unchecked Sendable {
                 continue
             }
             if libevdev_grab(dev, LIBEVDEV_GRAB) != 0 {
-                logger.warning("keypad could not be grabbed; its keys may also reach a console",
+                logger.warning(
+                    "keypad could not be grabbed; its keys may also reach a console",
                     metadata: ["device": .string(device)])
             }
             healthCell.set(.ok)
-            read(dev, fd: fd)
+            read(dev, fd: fd, node: node)
             libevdev_free(dev)
             close(fd)
+            if !isStopped { Thread.sleep(forTimeInterval: 0.2) }  // a failing device must not spin
         }
     }
 
     /// Reads key presses until the device fails or goes away (or hallqd stops).
-    private func read(_ dev: OpaquePointer, fd: Int32) {
+    private func read(_ dev: OpaquePointer, fd: Int32, node: String) {
         var flag = LIBEVDEV_READ_FLAG_NORMAL.rawValue
         while !isStopped {
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let n = poll(&p, 1, 500)
             if n == 0 {
-                // Idle: make sure the device is still there (a pulled keypad may just go quiet).
-                if access(device, F_OK) != 0 { return gone("unplugged") }
+                // Idle: make sure the device is still there (a pulled keypad may just go quiet,
+                // and a quick replug points the stable name at a new node).
+                if access(device, F_OK) != 0 || Self.eventNode(device) != node { return gone("unplugged") }
                 continue
             }
             if n < 0 { if errno == EINTR { continue } else { return gone("poll failed") } }

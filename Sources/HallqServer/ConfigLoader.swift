@@ -210,7 +210,8 @@ public enum ConfigLoader {
                     message: "\"\(proto)\" is not one of \(protocols.joined(separator: ", "))")
             }
             if proto == BusConfig.callerProtocol, kind != .serial {
-                throw ConfigError(key: "bus[\(i)].kind", message: "a bus of callers is a serial line (kind = \"serial\")")
+                throw ConfigError(
+                    key: "bus[\(i)].kind", message: "a bus of callers is a serial line (kind = \"serial\")")
             }
             var bus = BusConfig(name: name, kind: kind, path: path, baud: baud, proto: proto)
             bus.dataBits = try t.int("data_bits", in: 5...8) ?? 8
@@ -281,7 +282,8 @@ public enum ConfigLoader {
                 throw ConfigError(key: "caller[\(i)].window", message: "window \(window) is not configured")
             }
             if c.callers.contains(where: { $0.bus == bus && $0.address == address }) {
-                throw ConfigError(key: "caller[\(i)].address", message: "address \(address) on \(bus) is configured twice")
+                throw ConfigError(
+                    key: "caller[\(i)].address", message: "address \(address) on \(bus) is configured twice")
             }
             if c.callers.contains(where: { $0.window == window }) {
                 throw ConfigError(key: "caller[\(i)].window", message: "window \(window) already has a caller")
@@ -304,7 +306,8 @@ public enum ConfigLoader {
                 guard let v = try names?.string(k) else { continue }
                 guard Keypad.isKeyName(k) else {
                     throw ConfigError(
-                        key: "keypad[\(i)].keys.\(k)", message: "not a key name (use libevdev's, like KEY_KP1 or BTN_0)")
+                        key: "keypad[\(i)].keys.\(k)", message: "not a key name (use libevdev's, like KEY_KP1 or BTN_0)"
+                    )
                 }
                 keys[k] = v
             }
@@ -315,7 +318,8 @@ public enum ConfigLoader {
                 }
                 guard !keys.isEmpty else { throw t.missing("keys") }
                 for (k, service) in keys where c.service(service) == nil {
-                    throw ConfigError(key: "keypad[\(i)].keys.\(k)", message: "service \"\(service)\" is not configured")
+                    throw ConfigError(
+                        key: "keypad[\(i)].keys.\(k)", message: "service \"\(service)\" is not configured")
                 }
                 use = .kiosk(keys: keys)
             } else {
@@ -331,7 +335,8 @@ public enum ConfigLoader {
                         throw ConfigError(
                             key: "keypad[\(i)].keys.\(k)",
                             message:
-                                "\"\(step)\" is not one of \(CounterAction.allCases.map(\.rawValue).joined(separator: ", "))")
+                                "\"\(step)\" is not one of \(CounterAction.allCases.map(\.rawValue).joined(separator: ", "))"
+                        )
                     }
                     steps[k] = a
                 }

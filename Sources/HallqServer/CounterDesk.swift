@@ -36,7 +36,8 @@ public actor CounterDesk: Service {
     }
 
     public func run() async throws {
-        guard !devices.callers.isEmpty || !devices.keypads.isEmpty else { return }
+        // A service of the group must not end before the group does, even with nothing to drive.
+        guard !devices.callers.isEmpty || !devices.keypads.isEmpty else { return try await gracefulShutdown() }
         let sink = commitSink
         let subscription = hall.subscribe { sink.yield($0.engine) }
         defer { hall.unsubscribe(subscription) }
@@ -114,7 +115,8 @@ public actor CounterDesk: Service {
                 case 6?: return .success(.action(.noshow, window: w))
                 case 0?: return .failure(.badRequest("hold (0 + confirm) is not supported"))
                 case 3?: return .failure(.badRequest("call back (3 + confirm) is not supported"))
-                default: return .failure(.badRequest("confirm with \(digit.map { "\($0)" } ?? "no digit") means nothing"))
+                default:
+                    return .failure(.badRequest("confirm with \(digit.map { "\($0)" } ?? "no digit") means nothing"))
                 }
             }
         }

@@ -91,7 +91,7 @@ actor SignBoard {
     /// Each bus's health and its answering signs', for `devices`.
     func report() async -> [DeviceReport.Bus] {
         var out: [DeviceReport.Bus] = []
-        for b in config.buses {
+        for b in config.buses where b.proto != BusConfig.callerProtocol {
             out.append(
                 DeviceReport.Bus(
                     name: b.name, kind: b.kind.rawValue, proto: b.proto, path: b.path,

@@ -17,7 +17,15 @@ public final class EmulatedSerial: UMockdevHelper, @unchecked Sendable {
         public var raw: [UInt8]
     }
 
-    public init() throws { try super.init(program: "hq-serial-bed") }
+    /// `link`: the adapter's udev name under /dev (hallq/signs, hallq/callers, …).
+    public init(link: String = "hallq/signs") throws {
+        try super.init(program: "hq-serial-bed", arguments: [link])
+    }
+
+    /// Bytes a device on the line sends to hallqd (a caller's key frame).
+    public func send(_ bytes: [UInt8]) throws {
+        try command("send " + bytes.map { String(format: "%02X", $0) }.joined(separator: " "))
+    }
 
     public func unplug() throws { try command("unplug") }
     public func plug() throws { try command("plug") }

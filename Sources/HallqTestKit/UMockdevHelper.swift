@@ -13,10 +13,10 @@ open class UMockdevHelper: @unchecked Sendable {
     public private(set) var root = ""
     private var buffer: [UInt8] = []
 
-    public init(program: String) throws {
+    public init(program: String, arguments: [String] = []) throws {
         capture = URL(fileURLWithPath: "/tmp/hq-\(program)-\(UUID().uuidString.prefix(8)).bin")
         helper.executableURL = URL(fileURLWithPath: "/usr/bin/umockdev-wrapper")
-        helper.arguments = [DaemonHarness.binDir.appendingPathComponent(program).path, capture.path]
+        helper.arguments = [DaemonHarness.binDir.appendingPathComponent(program).path, capture.path] + arguments
         helper.standardInput = commands
         helper.standardOutput = replies
         try helper.run()

@@ -48,18 +48,20 @@ struct CounterTests {
             ("KEY_KPDOT", 30),
         ]
         let presses = keys.map { k.press($0.0, at: $0.1) }
-        #expect(presses == [
-            .action(.call, window: 3), .action(.recall, window: 3), nil, nil,
-            .action(.transfer, window: 3, toWindow: 2), nil, nil, nil, .action(.pause, window: 3),
-        ])
+        #expect(
+            presses == [
+                .action(.call, window: 3), .action(.recall, window: 3), nil, nil,
+                .action(.transfer, window: 3, toWindow: 2), nil, nil, nil, .action(.pause, window: 3),
+            ])
         #expect(WindowKeypad.digit("KEY_7") == 7 && WindowKeypad.digit("KEY_KP0") == 0)
         #expect(WindowKeypad.digit("KEY_F1") == nil && WindowKeypad.digit("KEY_KPENTER") == nil)
     }
 
     @Test("the 4-key evaluator's keys land on the five levels as the reference host read them")
     func evaluator() {
-        #expect(EvaluatorKeys.levels.mapValues { Rating.name($0)! } == [
-            0: "满意", 1: "非常满意", 2: "基本满意", 3: "不满意", 4: "非常不满意",
-        ])
+        #expect(
+            EvaluatorKeys.levels.mapValues { Rating.name($0)! } == [
+                0: "满意", 1: "非常满意", 2: "基本满意", 3: "不满意", 4: "非常不满意",
+            ])
     }
 }

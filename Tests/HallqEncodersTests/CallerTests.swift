@@ -30,7 +30,10 @@ struct CallerTests {
         var r = CallerFrameReader()
         let items = r.feed(callKey)
         #expect(items.count == 1)
-        guard case let .frame(f)? = items.first else { Issue.record("no frame: \(items)"); return }
+        guard case let .frame(f)? = items.first else {
+            Issue.record("no frame: \(items)")
+            return
+        }
         #expect(f.address == 3 && f.function == 1 && f.data == [0x0C])
         #expect(CallerProtocol.input(f) == .key(.call, digit: nil))
         #expect(CallerProtocol.acknowledgement(of: f).bytes == callKey)

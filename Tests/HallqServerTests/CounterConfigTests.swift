@@ -42,11 +42,12 @@ import Testing
                 keys = { KEY_1 = "A", BTN_0 = "C" }
                 """)
         #expect(c.callers == [CallerConfig(bus: "callers", address: 3, window: 3)])
-        #expect(c.keypads.map(\.use) == [
-            .window(1, keys: WindowKeypad.defaultKeys),
-            .window(2, keys: ["KEY_F1": .call, "KEY_F5": .transfer]),
-            .kiosk(keys: ["KEY_1": "A", "BTN_0": "C"]),
-        ])
+        #expect(
+            c.keypads.map(\.use) == [
+                .window(1, keys: WindowKeypad.defaultKeys),
+                .window(2, keys: ["KEY_F1": .call, "KEY_F5": .transfer]),
+                .kiosk(keys: ["KEY_1": "A", "BTN_0": "C"]),
+            ])
     }
 
     @Test("counter mistakes name their key")

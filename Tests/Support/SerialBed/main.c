@@ -1,13 +1,14 @@
-// hq-serial-bed: an emulated USB–RS-485 adapter for the sign tests.
+// hq-serial-bed: an emulated USB–RS-485 adapter for the sign and caller tests.
 //
 // umockdev's testbed API must run inside the preload (it checks its own /sys), so the test
 // starts this helper under umockdev-wrapper instead of owning the testbed itself:
-//   umockdev-wrapper hq-serial-bed OUTFILE
+//   umockdev-wrapper hq-serial-bed OUTFILE [LINK]
 // It plugs in /dev/ttyUSB0 (0403:6001, serial HQTEST01, backed by a pty, udev name
-// /dev/hallq/signs), prints
+// /dev/LINK, by default hallq/signs), prints
 // "root <UMOCKDEV_DIR>" for the test to hand to hallqd, appends every byte hallqd writes to the
 // adapter to OUTFILE, and obeys lines on stdin: "unplug", "plug", "quit",
-// "reply ADDR ack|nack|silent" and "stats".
+// "reply ADDR ack|nack|silent", "stats", and "send HEX…" (bytes a device on the line sends to
+// hallqd, e.g. a window caller's key frame).
 //
 // Like Onbon signs on one RS-485 line, it answers every complete Onbon frame (a run of A5 … 5A)
 // about 15 ms after it ends, with the protocol document's own ACK frame (§7.1, command example 4)
@@ -45,6 +46,7 @@ struct hq_testbed {
 };
 
 static void hq_serial_unplug(hq_testbed *t, const char *tty);
+static const char *link_name = "hallq/signs";
 
 /// A USB serial adapter answers the modem-line ioctls a pty refuses (libserialport always asks
 /// TIOCMGET on open); everything else (termios) runs for real on the client's pty.
@@ -121,7 +123,7 @@ static int hq_serial_plug(hq_testbed *t, const char *tty, const char *vendor, co
     char devname[64], link[512], desc[2048];
     snprintf(devname, sizeof devname, "/dev/%s", tty);
     // A replug re-points the stable name, as udev does; drop the dangling link first.
-    snprintf(link, sizeof link, "%s/dev/hallq/signs", t->root);
+    snprintf(link, sizeof link, "%s/dev/%s", t->root, link_name);
     unlink(link);
     snprintf(desc, sizeof desc,
         "P: /devices/pci0000:00/usb1/1-%s\n"
@@ -130,11 +132,11 @@ static int hq_serial_plug(hq_testbed *t, const char *tty, const char *vendor, co
         "A: busnum=1\nA: devnum=%d\n"
         "\n"
         "P: /devices/pci0000:00/usb1/1-%s/1-%s:1.0/%s/tty/%s\n"
-        "N: %s\nS: hallq/signs\n"
+        "N: %s\nS: %s\n"
         "E: DEVNAME=/dev/%s\nE: SUBSYSTEM=tty\nE: ID_VENDOR_ID=%s\nE: ID_MODEL_ID=%s\n"
         "A: dev=188:%d\n",
         tty, vendor, product, serial, vendor, product, serial, 2 + (int)(p - t->ports),
-        tty, tty, tty, tty, tty, tty, vendor, product, t->minor++);
+        tty, tty, tty, tty, tty, link_name, tty, vendor, product, t->minor++);
     GError *err = NULL;
     if (!umockdev_testbed_add_from_string(t->tb, desc, &err)) {
         fprintf(stderr, "add_from_string: %s\n", err ? err->message : "?");
@@ -177,7 +179,7 @@ static void hq_serial_unplug(hq_testbed *t, const char *tty) {
     char node[512];
     snprintf(node, sizeof node, "%s/dev/%s", t->root, tty);
     unlink(node);
-    snprintf(node, sizeof node, "%s/dev/hallq/signs", t->root);
+    snprintf(node, sizeof node, "%s/dev/%s", t->root, link_name);
     unlink(node);
     g_free(p->tty_path);
     p->tty_path = NULL;
@@ -263,7 +265,8 @@ static int plug(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) { fprintf(stderr, "usage: umockdev-wrapper hq-serial-bed OUTFILE\n"); return 2; }
+    if (argc != 2 && argc != 3) { fprintf(stderr, "usage: umockdev-wrapper hq-serial-bed OUTFILE [LINK]\n"); return 2; }
+    if (argc == 3) link_name = argv[2];
     out_fd = open(argv[1], O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (out_fd < 0) { perror(argv[1]); return 1; }
     bed = hq_testbed_new();
@@ -272,7 +275,7 @@ int main(int argc, char **argv) {
     pthread_create(&th, NULL, pump, NULL);
     printf("root %s\n", hq_testbed_root(bed));
     fflush(stdout);
-    char line[64];
+    char line[1024];
     while (fgets(line, sizeof line, stdin)) {
         if (strncmp(line, "unplug", 6) == 0) {
             pthread_mutex_lock(&mu);
@@ -293,6 +296,19 @@ int main(int argc, char **argv) {
             }
         } else if (strncmp(line, "stats", 5) == 0) {
             printf("ok frames %d collisions %d\n", frames_seen, collisions);
+        } else if (strncmp(line, "send ", 5) == 0) {
+            unsigned char bytes[256];
+            size_t n = 0;
+            unsigned int b;
+            int used = 0;
+            for (const char *p = line + 5; n < sizeof bytes && sscanf(p, "%2x%n", &b, &used) == 1; p += used) {
+                bytes[n++] = (unsigned char)b;
+                while (p[used] == ' ') used++;
+            }
+            pthread_mutex_lock(&mu);
+            int fd = master_fd;
+            pthread_mutex_unlock(&mu);
+            printf(fd >= 0 && n > 0 && write(fd, bytes, n) == (ssize_t)n ? "ok\n" : "error\n");
         } else if (strncmp(line, "quit", 4) == 0) {
             break;
         } else {
