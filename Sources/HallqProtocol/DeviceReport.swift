@@ -38,15 +38,19 @@ public struct DeviceReport: Sendable, Equatable {
     }
 
     /// A window caller: a caller only speaks when a key is pressed, so its health is when it
-    /// last did (ISO 8601 UTC; nil: not since hallqd started).
+    /// last did (nil: not since hallqd started), in UTC and in the hall's local time.
     public struct Caller: Sendable, Equatable {
         public var address: Int
         public var window: Int
-        public var lastContact: String?
-        public init(address: Int, window: Int, lastContact: String?) {
+        public var lastContact: (utc: String, local: String)?
+        public init(address: Int, window: Int, lastContact: (utc: String, local: String)?) {
             self.address = address
             self.window = window
             self.lastContact = lastContact
+        }
+        public static func == (a: Self, b: Self) -> Bool {
+            a.address == b.address && a.window == b.window && a.lastContact?.utc == b.lastContact?.utc
+                && a.lastContact?.local == b.lastContact?.local
         }
     }
 
@@ -118,7 +122,8 @@ extension Render {
                             b.callers.map {
                                 [
                                     "address": .int(Int64($0.address)), "window": .int(Int64($0.window)),
-                                    "last_contact": .from($0.lastContact),
+                                    "last_contact": .from($0.lastContact?.utc),
+                                    "last_contact_local": .from($0.lastContact?.local),
                                 ]
                             }),
                     ]

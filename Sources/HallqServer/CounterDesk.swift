@@ -54,14 +54,12 @@ public actor CounterDesk: Service {
         }
     }
 
-    private static func now() -> Double { ProcessInfo.processInfo.systemUptime }
-
     func handle(_ input: CounterInput) async {
         switch input {
-        case let .caller(bus, address, callerInput):
+        case let .caller(bus, address, callerInput, at):
             guard let c = devices.callers.first(where: { $0.bus == bus && $0.address == Int(address) }) else { return }
             let key = "\(callerInput)"
-            guard callerFilters["\(bus)/\(address)", default: PressFilter()].accept(key, at: Self.now()) else { return }
+            guard callerFilters["\(bus)/\(address)", default: PressFilter()].accept(key, at: at) else { return }
             let source = "caller \(bus)/\(address)"
             switch Self.press(callerInput, window: c.window) {
             case let .success(press):
@@ -72,14 +70,14 @@ public actor CounterDesk: Service {
                 logger.notice("caller key not run", metadata: ["source": .string(source), "why": .string(why.message)])
                 devices.callerBuses[bus]?.beep(address, times: 2)
             }
-        case let .keypad(index, key):
+        case let .keypad(index, key, at):
             guard index < devices.keypads.count else { return }
-            guard keypadFilters[index, default: PressFilter()].accept(key, at: Self.now()) else { return }
+            guard keypadFilters[index, default: PressFilter()].accept(key, at: at) else { return }
             let source = "keypad \(devices.keypads[index].config.device)"
             let press: CounterPress?
             switch devices.keypads[index].config.use {
             case let .kiosk(keys): press = keys[key].map { .take(service: $0) }
-            case .window: press = windowKeypads[index]?.press(key, at: Self.now())
+            case .window: press = windowKeypads[index]?.press(key, at: at)
             }
             guard let press else { return }
             _ = await run(press, origin: Origin(role: "keypad"), source: source)

@@ -5,10 +5,13 @@ import HallqEncoders
 import HallqProtocol
 import Logging
 
-/// What a counter device reported: a caller's frame or a keypad's key press.
+/// What a counter device reported, and when (seconds on the monotonic clock, taken as the
+/// driver read it: key bounce is judged by arrival, not by when the desk got round to it).
 enum CounterInput: Sendable {
-    case caller(bus: String, address: UInt8, CallerInput)
-    case keypad(index: Int, key: String)
+    case caller(bus: String, address: UInt8, CallerInput, at: Double)
+    case keypad(index: Int, key: String, at: Double)
+
+    static func now() -> Double { ProcessInfo.processInfo.systemUptime }
 }
 
 /// The drivers of the hall's counter hardware (`[[caller]]` buses, `[[keypad]]` devices), opened
@@ -32,12 +35,17 @@ final class CounterDevices: Sendable {
         for bus in config.buses where bus.proto == BusConfig.callerProtocol {
             let addresses = config.callers.filter { $0.bus == bus.name }.map(\.address)
             buses[bus.name] = CallerBus(config: bus, addresses: addresses, logger: logger) { address, input in
-                sink.yield(.caller(bus: bus.name, address: address, input))
+                sink.yield(.caller(bus: bus.name, address: address, input, at: CounterInput.now()))
             }
         }
         callerBuses = buses
         keypads = config.keypads.enumerated().map { i, k in
-            (k, Keypad(device: k.device, logger: logger) { key in sink.yield(.keypad(index: i, key: key)) })
+            (
+                k,
+                Keypad(device: k.device, logger: logger) { key in
+                    sink.yield(.keypad(index: i, key: key, at: CounterInput.now()))
+                }
+            )
         }
     }
 
@@ -48,14 +56,19 @@ final class CounterDevices: Sendable {
     }
 
     /// The caller buses (with their callers) and the keypads, for `devices`.
-    func report(_ config: HallConfig) -> (buses: [DeviceReport.Bus], keypads: [DeviceReport.Keypad]) {
+    func report(
+        _ config: HallConfig, calendar: HallCalendar
+    ) -> (buses: [DeviceReport.Bus], keypads: [DeviceReport.Keypad]) {
         let buses = config.buses.compactMap { b -> DeviceReport.Bus? in
             guard let driver = callerBuses[b.name] else { return nil }
             let contact = driver.lastContact
             let callers = callers.filter { $0.bus == b.name }.map { c in
                 DeviceReport.Caller(
                     address: c.address, window: c.window,
-                    lastContact: contact[c.address].map { isoUTC(Millis($0.timeIntervalSince1970 * 1000)) })
+                    lastContact: contact[c.address].map {
+                        let ms = Millis($0.timeIntervalSince1970 * 1000)
+                        return (isoUTC(ms), calendar.localTimestamp(ms))
+                    })
             }
             return DeviceReport.Bus(
                 name: b.name, kind: b.kind.rawValue, proto: b.proto, path: b.path, health: driver.health, signs: [:],

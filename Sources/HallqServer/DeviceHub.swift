@@ -120,7 +120,7 @@ public actor DeviceHub: Service {
     public func report() async -> DeviceReport {
         var voice: DeviceReport.Voice?
         if let announcer, let v = config.voice { voice = .init(device: v.device, health: announcer.health()) }
-        let counter = counters.report(config)
+        let counter = counters.report(config, calendar: hall.snapshotEngine().calendar)
         return DeviceReport(
             printer: await printDesk.report(), buses: await signBoard.report() + counter.buses, voice: voice,
             keypads: counter.keypads)

@@ -70,7 +70,7 @@ enum Format {
                 t.add(["  sign \(s(b["name"]))/\(s(sign["address"]))", "", s(sign["health"]), ""])
             }
             for c in b["callers"]?.arrayValue ?? [] {
-                let seen = c["last_contact"]?.stringValue.map { "last key \($0)" } ?? "no key pressed yet"
+                let seen = c["last_contact_local"]?.stringValue.map { "last key \($0)" } ?? "no key pressed yet"
                 t.add(["  caller \(s(b["name"]))/\(s(c["address"]))", "window \(s(c["window"]))", "", seen])
             }
         }

@@ -157,6 +157,40 @@ struct CounterDeviceTests {
         #expect(d.stop() == 0)
     }
 
+    @Test(
+        "the caller line's adapter pulled: down in devices and the log, the queue unaffected; back, the digits return")
+    func adapterPulled() throws {
+        let bus = try EmulatedSerial(link: "hallq/callers")
+        let d = try DaemonHarness(config: callerHallConfig)
+        try d.start(extraEnv: bus.environment)
+        #expect(try d.ask(.clerk, ["op": "signin", "window": 3, "clerk": "张三"]).ok)
+        #expect(eventually { callerFrames(bus).contains(.display(3, waiting: 0, ticket: nil)) })
+        func health() throws -> String? {
+            try d.ask(.admin, ["op": "devices"])["devices"]?["buses"]?.arrayValue?.first?["health"]?.stringValue
+        }
+        try bus.unplug()
+        #expect(try eventually { try health()?.hasPrefix("down") == true })
+        // The event log has it (health is looked at every second).
+        let db = try DatabaseQueue(path: d.stateDir.appendingPathComponent("hallq.sqlite").path)
+        #expect(
+            try eventually {
+                try db.read {
+                    try String.fetchAll($0, sql: "SELECT details FROM events WHERE type = 'device' ORDER BY seq")
+                }.contains { $0.contains("callers") && $0.contains("down") }
+            })
+        // Nothing waits for the dead line.
+        #expect(try d.ask(.kiosk, ["op": "take", "service": "A"])["ticket"]?["label"] == "A001")
+        #expect(try d.ask(.clerk, ["op": "call", "window": 3])["ticket"]?["label"] == "A001")
+        let mark = bus.captured
+        try bus.plug()
+        #expect(try eventually { try health() == "ok" })
+        // The caller gets its window's current digits again, and its keys work.
+        #expect(eventually { callerFrames(bus, from: mark).contains(.display(3, waiting: 0, ticket: 1)) })
+        _ = try press(bus, key(3, 0x0D))
+        #expect(try eventually { try self.history(d, "A001").contains { $0["event"] == "recall" } })
+        #expect(d.stop() == 0)
+    }
+
     // MARK: keypads
 
     static func keypadConfig(_ keypad: String) -> String {
@@ -188,17 +222,33 @@ struct CounterDeviceTests {
         #expect(d.stop() == 0)
     }
 
-    @Test("a window keypad calls; unplugged it is down (a device event), replugged it works again")
+    @Test(
+        "a window keypad runs window 1 on the number pad; unplugged it is down (a device event), replugged it works again"
+    )
     func windowKeypad() throws {
         let pad = try EmulatedKeypad()
         let d = try DaemonHarness(config: Self.keypadConfig("window = 1"))
         try d.start(extraEnv: pad.environment)
         #expect(try eventually { try self.keypadHealth(d) == "ok" })
-        for _ in 0..<2 { _ = try d.ask(.kiosk, ["op": "take", "service": "A"]) }
+        for _ in 0..<3 { _ = try d.ask(.kiosk, ["op": "take", "service": "A"]) }
         #expect(try d.ask(.clerk, ["op": "signin", "window": 1, "clerk": "李四"]).ok)
-        try pad.replay(EmulatedKeypad.press(96, scan: 0x70058))  // KEY_KPENTER: call next
-        #expect(
-            try eventually { try self.history(d, "A001").contains { $0["event"] == "call" && $0["role"] == "keypad" } })
+        #expect(try d.ask(.clerk, ["op": "signin", "window": 2, "clerk": "王五"]).ok)
+        // Enter calls, + recalls, * finishes, Enter calls the next, / then 2 transfers it to
+        // window 2, . pauses: linux/input-event-codes.h codes with their HID usages.
+        let enter = (96, 0x70058)
+        let plus = (78, 0x70057)
+        let star = (55, 0x70055)
+        let slash = (98, 0x70054)
+        let two = (80, 0x7005A)
+        let dot = (83, 0x70063)
+        let day = [(enter, 0.0), (plus, 0.5), (star, 1.0), (enter, 1.5), (slash, 2.0), (two, 2.3), (dot, 2.8)]
+        try pad.replay(day.map { EmulatedKeypad.press($0.0.0, scan: $0.0.1, at: $0.1) }.joined())
+        #expect(try eventually { try self.window(d, 1)?["paused"] == true })
+        let first = try history(d, "A001")
+        #expect(first.map { $0["event"]?.stringValue ?? "?" } == ["take", "call", "recall", "finish"])
+        for s in first.dropFirst() { #expect(s["role"] == "keypad" && s["clerk"] == "李四", "\(s)") }
+        #expect(try history(d, "A002").map { $0["event"]?.stringValue ?? "?" } == ["take", "call", "transfer"])
+        #expect(try d.ask(.admin, ["op": "history", "ticket": "A002"])["ticket"]?["target_window"] == 2)
 
         try pad.unplug()
         #expect(try eventually { try self.keypadHealth(d)?.hasPrefix("down") == true })
@@ -213,8 +263,9 @@ struct CounterDeviceTests {
         try pad.plug()
         #expect(try eventually { try self.keypadHealth(d) == "ok" })
         #expect(pad.grabbed)
-        try pad.replay(EmulatedKeypad.press(96, scan: 0x70058))
-        #expect(try eventually { try self.history(d, "A002").contains { $0["event"] == "call" } })
+        try pad.replay(EmulatedKeypad.press(83, scan: 0x70063) + EmulatedKeypad.press(96, scan: 0x70058, at: 0.5))
+        #expect(try eventually { try self.history(d, "A003").contains { $0["event"] == "call" } })
+        #expect(try window(d, 1)?["paused"] == false)
         #expect(d.log.contains("keypad down") && d.log.contains("keypad up"))
         #expect(try eventually { try logged().last { $0.contains("keypad") }?.contains("\"ok\"") == true })
         #expect(d.stop() == 0)
