@@ -104,9 +104,3 @@ public struct WindowKeypad: Sendable, Equatable {
         return .action(action, window: window)
     }
 }
-
-/// The 4-key evaluator's score keys on the five 好差评 levels, as the reference host read them
-/// (0 满意, 1 非常满意, 2 基本满意, 3 不满意); key 4, sent only by 5-key evaluators, is 非常不满意.
-public enum EvaluatorKeys {
-    public static let levels: [UInt8: Int] = [0: 4, 1: 5, 2: 3, 3: 2, 4: 1]
-}

@@ -100,6 +100,10 @@ public final class CallerBus: @unchecked Sendable {
         var backoff: TimeInterval = 0.25
         var lastRefresh = Date()
         var lastPresenceCheck = Date()
+        // Dropped bytes are logged at most every 10 s, with what was dropped since: a line full
+        // of noise must not flood the journal.
+        var dropped: (count: Int, samples: [String]) = (0, [])
+        var lastDropLog = Date.distantPast
         while !isStopped {
             guard let open = port else {
                 do {

@@ -90,7 +90,7 @@ public final class Keypad: @unchecked Sendable {
                     metadata: ["device": .string(device)])
             }
             healthCell.set(.ok)
-            read(dev, fd: fd, node: node)
+            readPresses(dev, fd: fd, node: node)
             libevdev_free(dev)
             close(fd)
             if !isStopped { Thread.sleep(forTimeInterval: 0.2) }  // a failing device must not spin
@@ -98,7 +98,7 @@ public final class Keypad: @unchecked Sendable {
     }
 
     /// Reads key presses until the device fails or goes away (or hallqd stops).
-    private func read(_ dev: OpaquePointer, fd: Int32, node: String) {
+    private func readPresses(_ dev: OpaquePointer, fd: Int32, node: String) {
         var flag = LIBEVDEV_READ_FLAG_NORMAL.rawValue
         while !isStopped {
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)

@@ -1,3 +1,5 @@
+import HallqCore
+
 /// The RS-485 window callers (呼叫器) and their evaluators (评价器): frames, their bytes, and what a
 /// caller's frame means (../shared/HARDWARE.md §4, docs/HARDWARE.md). Pure: the bus driver feeds
 /// bytes in and writes the frames this builds.
@@ -34,6 +36,45 @@ public enum CallerInput: Sendable, Equatable {
     case score(UInt8)
 }
 
+extension CallerInput {
+    /// What a caller's frame asks its window for (HARDWARE.md §4): the evaluate key finishes the
+    /// ticket in hand so the citizen can rate it; confirm with 6 is a no-show; a transfer needs
+    /// the window's digit typed first. Hold (0 + confirm) and call back (3 + confirm) have no
+    /// counterpart in hallq's queue and are refused.
+    public func press(window w: Int) -> Result<CounterPress, HallError> {
+        switch self {
+        case let .score(key):
+            guard let level = CallerProtocol.evaluatorLevels[key] else {
+                return .failure(.badRequest("evaluator score key \(key) is not one of 0–4"))
+            }
+            return .success(.rate(window: w, score: level))
+        case let .unknownKey(k):
+            return .failure(.badRequest("key 0x\(String(k, radix: 16)) is not a caller key"))
+        case let .key(key, digit):
+            switch key {
+            case .call: return .success(.action(.call, window: w))
+            case .recall: return .success(.action(.recall, window: w))
+            case .evaluate: return .success(.action(.finish, window: w))
+            case .pause: return .success(.action(.pause, window: w))
+            case .transfer:
+                guard let d = digit, (1...9).contains(d) else {
+                    return .failure(.badRequest("transfer needs the window's digit typed first"))
+                }
+                return .success(.action(.transfer, window: w, toWindow: Int(d)))
+            case .confirm:
+                switch digit {
+                case 6?: return .success(.action(.noshow, window: w))
+                case 0?: return .failure(.badRequest("hold (0 + confirm) is not supported"))
+                case 3?: return .failure(.badRequest("call back (3 + confirm) is not supported"))
+                default:
+                    return .failure(.badRequest("confirm with \(digit.map { "\($0)" } ?? "no digit") means nothing"))
+                }
+            }
+        }
+    }
+
+}
+
 public enum CallerProtocol {
     /// Caller keys, by the byte the caller sends.
     public enum Key: UInt8, Sendable, CaseIterable {
@@ -44,6 +85,10 @@ public enum CallerProtocol {
         case transfer = 0x13
         case confirm = 0x0F
     }
+
+    /// The 4-key evaluator's score keys on the five 好差评 levels, as the reference host read them
+    /// (0 满意, 1 非常满意, 2 基本满意, 3 不满意); key 4, sent only by 5-key evaluators, is 非常不满意.
+    public static let evaluatorLevels: [UInt8: Int] = [0: 4, 1: 5, 2: 3, 3: 2, 4: 1]
 
     /// FUNC of an evaluator's score frame.
     public static let scoreFunction: UInt8 = 0x11

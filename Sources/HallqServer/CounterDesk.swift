@@ -61,7 +61,7 @@ public actor CounterDesk: Service {
             let key = "\(callerInput)"
             guard callerFilters["\(bus)/\(address)", default: PressFilter()].accept(key, at: at) else { return }
             let source = "caller \(bus)/\(address)"
-            switch Self.press(callerInput, window: c.window) {
+            switch callerInput.press(window: c.window) {
             case let .success(press):
                 if await run(press, origin: Origin(role: "caller"), source: source) != nil {
                     devices.callerBuses[bus]?.beep(address, times: 2)
@@ -81,42 +81,6 @@ public actor CounterDesk: Service {
             }
             guard let press else { return }
             _ = await run(press, origin: Origin(role: "keypad"), source: source)
-        }
-    }
-
-    /// What a caller's frame asks its window for (HARDWARE.md §4): the evaluate key finishes the
-    /// ticket in hand so the citizen can rate it; confirm with 6 is a no-show; a transfer needs
-    /// the window's digit typed first. Hold (0 + confirm) and call back (3 + confirm) have no
-    /// counterpart in hallq's queue and are refused.
-    static func press(_ input: CallerInput, window w: Int) -> Result<CounterPress, HallError> {
-        switch input {
-        case let .score(key):
-            guard let level = EvaluatorKeys.levels[key] else {
-                return .failure(.badRequest("evaluator score key \(key) is not one of 0–4"))
-            }
-            return .success(.rate(window: w, score: level))
-        case let .unknownKey(k):
-            return .failure(.badRequest("key 0x\(String(k, radix: 16)) is not a caller key"))
-        case let .key(key, digit):
-            switch key {
-            case .call: return .success(.action(.call, window: w))
-            case .recall: return .success(.action(.recall, window: w))
-            case .evaluate: return .success(.action(.finish, window: w))
-            case .pause: return .success(.action(.pause, window: w))
-            case .transfer:
-                guard let d = digit, (1...9).contains(d) else {
-                    return .failure(.badRequest("transfer needs the window's digit typed first"))
-                }
-                return .success(.action(.transfer, window: w, toWindow: Int(d)))
-            case .confirm:
-                switch digit {
-                case 6?: return .success(.action(.noshow, window: w))
-                case 0?: return .failure(.badRequest("hold (0 + confirm) is not supported"))
-                case 3?: return .failure(.badRequest("call back (3 + confirm) is not supported"))
-                default:
-                    return .failure(.badRequest("confirm with \(digit.map { "\($0)" } ?? "no digit") means nothing"))
-                }
-            }
         }
     }
 

@@ -56,12 +56,4 @@ struct CounterTests {
         #expect(WindowKeypad.digit("KEY_7") == 7 && WindowKeypad.digit("KEY_KP0") == 0)
         #expect(WindowKeypad.digit("KEY_F1") == nil && WindowKeypad.digit("KEY_KPENTER") == nil)
     }
-
-    @Test("the 4-key evaluator's keys land on the five levels as the reference host read them")
-    func evaluator() {
-        #expect(
-            EvaluatorKeys.levels.mapValues { Rating.name($0)! } == [
-                0: "满意", 1: "非常满意", 2: "基本满意", 3: "不满意", 4: "非常不满意",
-            ])
-    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HallqCore
 import Testing
 
 @testable import HallqEncoders
@@ -106,5 +107,36 @@ struct CallerTests {
         for _ in 0..<1000 { _ = r.feed([UInt8](repeating: 0x68, count: 64)) }
         let after = r.feed(callKey)
         #expect(after.last == .frame(CallerFrame(address: 3, function: 1, data: [0x0C])))
+    }
+}
+
+@Suite("Caller keys to window steps")
+struct CallerKeyTests {
+    func press(_ data: [UInt8], function: UInt8 = 1) -> Result<CounterPress, HallError>? {
+        CallerProtocol.input(CallerFrame(address: 3, function: function, data: data))?.press(window: 3)
+    }
+
+    @Test("each key of HARDWARE.md §4 becomes its step at the caller's window; hold and call back are refused")
+    func keyTable() throws {
+        #expect(try press([0x0C])?.get() == .action(.call, window: 3))
+        #expect(try press([0x0D])?.get() == .action(.recall, window: 3))
+        #expect(try press([0x0B])?.get() == .action(.finish, window: 3))
+        #expect(try press([0x12])?.get() == .action(.pause, window: 3))
+        #expect(try press([0x06, 0x0F])?.get() == .action(.noshow, window: 3))
+        #expect(try press([0x02, 0x13])?.get() == .action(.transfer, window: 3, toWindow: 2))
+        #expect(try press([0x01], function: 0x11)?.get() == .rate(window: 3, score: 5))
+        #expect(try press([0x03], function: 0x11)?.get() == .rate(window: 3, score: 2))
+        for refused: [UInt8] in [[0x00, 0x0F], [0x03, 0x0F], [0x0F], [0x13], [0x00, 0x13], [0x55]] {
+            #expect(throws: HallError.self, "\(refused)") { try press(refused)?.get() }
+        }
+        #expect(throws: HallError.self) { try press([0x09], function: 0x11)?.get() }
+    }
+
+    @Test("the 4-key evaluator's keys land on the five levels as the reference host read them")
+    func evaluator() {
+        #expect(
+            CallerProtocol.evaluatorLevels.mapValues { Rating.name($0)! } == [
+                0: "满意", 1: "非常满意", 2: "基本满意", 3: "不满意", 4: "非常不满意",
+            ])
     }
 }
