@@ -50,8 +50,8 @@ let package = Package(
         .systemLibrary(name: "CSerialPort", pkgConfig: "libserialport", providers: [.apt(["libserialport-dev"])]),
         // libusb 1.0, the system's (Debian: libusb-1.0-0-dev), with a shim for its variadic call.
         .systemLibrary(name: "CUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
-        // libevdev, the system's (Debian: libevdev-dev): USB keypads and kiosk push-buttons.
-        .systemLibrary(name: "CEvdev", pkgConfig: "libevdev", providers: [.apt(["libevdev-dev"])]),
+        // libevdev (Debian: libevdev-dev) behind a thin C face: USB keypads and kiosk push-buttons.
+        .target(name: "CEvdev", linkerSettings: [.linkedLibrary("evdev")]),
         // Device seams and drivers: virtual printer and signs, serial sign buses, callers, keypads.
         .target(
             name: "HallqDevices",

@@ -124,9 +124,19 @@ public final class CallerBus: @unchecked Sendable {
                     switch item {
                     case let .frame(f): try handle(f, on: open)
                     case let .rejected(why):
-                        logger.notice(
-                            "caller line: bytes dropped", metadata: ["bus": .string(name), "why": .string(why)])
+                        dropped.count += 1
+                        if dropped.samples.count < 5 { dropped.samples.append(why) }
                     }
+                }
+                if dropped.count > 0 && Date().timeIntervalSince(lastDropLog) >= 10 {
+                    logger.notice(
+                        "caller line: bytes dropped",
+                        metadata: [
+                            "bus": .string(name), "why": .string(dropped.samples.joined(separator: "; ")),
+                            "times": .stringConvertible(dropped.count),
+                        ])
+                    dropped = (0, [])
+                    lastDropLog = Date()
                 }
                 if Date().timeIntervalSince(lastRefresh) >= refresh {
                     lastRefresh = Date()

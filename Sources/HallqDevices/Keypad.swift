@@ -41,9 +41,7 @@ public final class Keypad: @unchecked Sendable {
     public var health: DeviceHealth { healthCell.value }
 
     /// Whether libevdev knows `name` as a key or button (the config's key names).
-    public static func isKeyName(_ name: String) -> Bool {
-        libevdev_event_code_from_name(UInt32(EV_KEY), name) >= 0
-    }
+    public static func isKeyName(_ name: String) -> Bool { hq_key_known(name) != 0 }
 
     private var isStopped: Bool {
         lock.lock()
@@ -70,38 +68,30 @@ public final class Keypad: @unchecked Sendable {
     private func loop() {
         while !isStopped {
             let node = Self.eventNode(device)
-            let fd = open(node, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-            guard fd >= 0 else {
-                healthCell.set(.down("\(device): \(String(cString: strerror(errno)))"))
+            var opened: OpaquePointer?
+            let rc = hq_keypad_open(node, &opened)
+            guard rc == 0, let keypad = opened else {
+                let why = rc == -Int32(ENOTTY) ? "not an input device" : String(cString: strerror(-rc))
+                healthCell.set(.down("\(device): \(why)"))
                 waitForDevice()
                 continue
             }
-            var dev: OpaquePointer?
-            let rc = libevdev_new_from_fd(fd, &dev)
-            guard rc == 0, let dev else {
-                healthCell.set(.down("\(device): not an input device (\(String(cString: strerror(-rc))))"))
-                close(fd)
-                waitForDevice()
-                continue
-            }
-            if libevdev_grab(dev, LIBEVDEV_GRAB) != 0 {
+            if hq_keypad_grab(keypad) != 0 {
                 logger.warning(
                     "keypad could not be grabbed; its keys may also reach a console",
                     metadata: ["device": .string(device)])
             }
             healthCell.set(.ok)
-            readPresses(dev, fd: fd, node: node)
-            libevdev_free(dev)
-            close(fd)
+            readPresses(keypad, node: node)
+            hq_keypad_close(keypad)
             if !isStopped { Thread.sleep(forTimeInterval: 0.2) }  // a failing device must not spin
         }
     }
 
     /// Reads key presses until the device fails or goes away (or hallqd stops).
-    private func readPresses(_ dev: OpaquePointer, fd: Int32, node: String) {
-        var flag = LIBEVDEV_READ_FLAG_NORMAL.rawValue
+    private func readPresses(_ keypad: OpaquePointer, node: String) {
         while !isStopped {
-            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            var p = pollfd(fd: hq_keypad_fd(keypad), events: Int16(POLLIN), revents: 0)
             let n = poll(&p, 1, 500)
             if n == 0 {
                 // Idle: make sure the device is still there (a pulled keypad may just go quiet,
@@ -113,26 +103,12 @@ public final class Keypad: @unchecked Sendable {
             if p.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 && p.revents & Int16(POLLIN) == 0 {
                 return gone("unplugged")
             }
-            var ev = input_event()
+            var code: UInt32 = 0
             while true {
-                let rc = libevdev_next_event(dev, UInt32(flag), &ev)
-                if rc == -EAGAIN {
-                    flag = LIBEVDEV_READ_FLAG_NORMAL.rawValue
-                    break
-                }
-                if rc == Int32(LIBEVDEV_READ_STATUS_SYNC.rawValue) {
-                    // Dropped events: catch up on state, but a press lost there stays lost
-                    // (better than replaying a stale one).
-                    flag = LIBEVDEV_READ_FLAG_SYNC.rawValue
-                    continue
-                }
+                let rc = hq_keypad_next_press(keypad, &code)
+                if rc == 0 { break }
                 if rc < 0 { return gone(String(cString: strerror(-rc))) }
-                // value 1 is a press; 0 a release, 2 the keyboard's auto-repeat.
-                if flag == LIBEVDEV_READ_FLAG_NORMAL.rawValue, ev.type == UInt16(EV_KEY), ev.value == 1,
-                    let name = libevdev_event_code_get_name(UInt32(EV_KEY), UInt32(ev.code))
-                {
-                    onPress(String(cString: name))
-                }
+                if let name = hq_key_name(code) { onPress(String(cString: name)) }
             }
         }
     }
@@ -144,20 +120,13 @@ public final class Keypad: @unchecked Sendable {
     /// Until the device path might be back: a change in its directory (inotify), or 2 s.
     private func waitForDevice() {
         guard !isStopped else { return }
-        let inotify = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
-        defer { if inotify >= 0 { close(inotify) } }
         // The nearest directory that exists: /dev/input/by-id itself may go with its last device.
         var dir = URL(fileURLWithPath: device).deletingLastPathComponent()
         while dir.path != "/" && access(dir.path, F_OK) != 0 { dir = dir.deletingLastPathComponent() }
-        if inotify >= 0,
-            inotify_add_watch(inotify, dir.path, UInt32(IN_CREATE | IN_MOVED_TO | IN_ATTRIB)) >= 0
-        {
-            var p = pollfd(fd: inotify, events: Int16(POLLIN), revents: 0)
-            _ = poll(&p, 1, 2000)
-            // Let udev finish its links and permissions before the open.
-            if p.revents != 0 { usleep(50_000) }
-        } else {
-            Thread.sleep(forTimeInterval: 2)
+        switch hq_wait_dir(dir.path, 2000) {
+        case 1: usleep(50_000)  // let udev finish its links and permissions before the open
+        case 0: break
+        default: Thread.sleep(forTimeInterval: 2)
         }
     }
 }

@@ -1,3 +1,0 @@
-#include <libevdev/libevdev.h>
-#include <linux/input.h>
-#include <sys/inotify.h>
