@@ -27,6 +27,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         // HMAC-SHA256 for the keyed status URLs.
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // HTTPS for the staff pages (`[http] tls_cert`), through HummingbirdTLS.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // bcrypt for staff passwords (HummingbirdBcrypt only).
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
     ],
     targets: [
         // Queue engine, config model, business hours, estimates, statistics, sign texts. No I/O.
@@ -71,6 +75,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ]),
         // The HTTP listener: the lobby board, the ticket status page, the event stream, metrics.
         // Its pages are plain files under Web/, compiled into the binary (no Node step, no CDN).
@@ -80,6 +85,8 @@ let package = Package(
                 "HallqServer", "HallqCore", "HallqProtocol", "HallqStore", "HallqVoice",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -89,6 +96,9 @@ let package = Package(
             resources: [
                 .embedInCode("Web/board.html"), .embedInCode("Web/board.js"), .embedInCode("Web/status.html"),
                 .embedInCode("Web/status.js"), .embedInCode("Web/hallq.css"), .embedInCode("Web/live.js"),
+                .embedInCode("Web/kiosk.html"), .embedInCode("Web/kiosk.js"), .embedInCode("Web/window.html"),
+                .embedInCode("Web/window.js"), .embedInCode("Web/admin.html"), .embedInCode("Web/admin.js"),
+                .embedInCode("Web/staff.js"),
             ]),
         .executableTarget(
             name: "hallqd",
@@ -155,7 +165,9 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "HallqServerTests",

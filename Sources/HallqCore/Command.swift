@@ -1,6 +1,7 @@
 /// Everything that changes the queue. Reads (status, history, stats) are not commands.
 public enum Command: Sendable, Equatable {
-    case take(service: String, key: String?)
+    /// `priority`: a priority (绿色通道) ticket, for a service that issues them.
+    case take(service: String, key: String?, priority: Bool = false)
     case call(window: Int, ticket: String?)
     case recall(window: Int)
     case noshow(window: Int)

@@ -57,6 +57,11 @@ public struct HTTPConfig: Sendable, Equatable {
     public var publicURL: String?
     /// Seconds between heartbeats on the event stream; a board reconnects after three missed.
     public var heartbeatSeconds: Int
+    /// PEM certificate chain and key: HTTPS on `listen` (cookies are Secure then).
+    public var tlsCert: String? = nil
+    public var tlsKey: String? = nil
+    /// A staff session ends after this many minutes without a request.
+    public var sessionIdleMinutes: Int = 30
     public init(host: String, port: Int, publicURL: String? = nil, heartbeatSeconds: Int = 15) {
         self.host = host
         self.port = port
@@ -104,13 +109,16 @@ public struct ServiceConfig: Sendable, Equatable {
     public var first: Int
     public var last: Int
     public var width: Int
+    /// Whether this service issues priority (绿色通道) tickets as well (`priority = true`).
+    public var priority: Bool
 
-    public init(id: String, name: String, first: Int = 1, last: Int = 999, width: Int = 3) {
+    public init(id: String, name: String, first: Int = 1, last: Int = 999, width: Int = 3, priority: Bool = false) {
         self.id = id
         self.name = name
         self.first = first
         self.last = last
         self.width = width
+        self.priority = priority
     }
 
     /// "A012": the prefix and the zero-padded number.
@@ -178,6 +186,10 @@ public struct QueueRules: Sendable, Equatable {
     public var defaultServiceSeconds: Int = 300
     /// A ticket may be issued while the printer is down (halls that call by screen only).
     public var issueWithoutPrinter: Bool = false
+    /// After this many priority tickets in a row a window's next call takes the oldest normal
+    /// ticket instead, if it has waited longer: priority never starves the others. 0: priority
+    /// tickets always go first.
+    public var priorityRatio: Int = 3
 
     public init() {}
 }

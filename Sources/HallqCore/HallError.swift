@@ -17,6 +17,8 @@ public struct HallError: Error, Sendable, Equatable, CustomStringConvertible {
         case unknownTicket = "UNKNOWN-TICKET"
         /// HTTP: no such page or route.
         case notFound = "NOT-FOUND"
+        /// HTTP: not logged in, the session expired, or a wrong name or password.
+        case unauthorized = "UNAUTHORIZED"
         case hallClosed = "HALL-CLOSED"
         case rangeExhausted = "RANGE-EXHAUSTED"
         case queueEmpty = "QUEUE-EMPTY"

@@ -27,6 +27,11 @@ public struct LiveTickets: Sendable, Equatable {
             seq = t.queueSeq
             id = t.id
         }
+        init(rank: Int, seq: Int64, id: Int64) {
+            self.rank = rank
+            self.seq = seq
+            self.id = id
+        }
         static func < (a: Place, b: Place) -> Bool { (a.rank, a.seq, a.id) < (b.rank, b.seq, b.id) }
     }
 
@@ -99,6 +104,16 @@ public struct LiveTickets: Sendable, Equatable {
         return out
     }
 
+    /// The first normal (not priority) ticket of each of those queues.
+    func normalHeads(window: Int, services: [String]) -> [Ticket] {
+        let firstNormal = Place(rank: 1, seq: .min, id: .min)
+        var out: [Ticket] = []
+        for (k, q) in queues where k.target == window || (k.target == nil && services.contains(k.service)) {
+            if let p = q.first(atLeast: firstNormal), let t = self[p.id] { out.append(t) }
+        }
+        return out
+    }
+
     private mutating func enqueue(_ t: Ticket) {
         let k = QueueKey(service: t.service, target: t.targetWindow)
         queues[k, default: ChunkedQueue()].insert(Place(t))
@@ -124,6 +139,14 @@ struct ChunkedQueue: Sendable {
     var isEmpty: Bool { chunks.isEmpty }
     var first: LiveTickets.Place? { chunks.first?.first }
     var all: [LiveTickets.Place] { chunks.flatMap { $0 } }
+
+    /// The first place not before `p`.
+    func first(atLeast p: LiveTickets.Place) -> LiveTickets.Place? {
+        for c in chunks {
+            guard let last = c.last, last < p else { return c[Self.lowerBound(c, p)] }
+        }
+        return nil
+    }
 
     /// How many places come before `p`.
     func countBefore(_ p: LiveTickets.Place) -> Int {

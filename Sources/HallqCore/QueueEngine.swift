@@ -27,6 +27,9 @@ public struct QueueEngine: Sendable {
     private var lastQueueSeq: Int64
     /// The monotonic reading of the command being applied, if the caller has one.
     private var mono: MonoStamp?
+    /// Priority tickets each window has called in a row (`[queue] priority_ratio`). Kept in
+    /// memory only: after a restart a window starts counting again.
+    private var priorityStreak: [Int: Int] = [:]
 
     static let durationsKept = 20
 
@@ -103,7 +106,7 @@ public struct QueueEngine: Sendable {
         return Int((Double(ahead) * mean / Double(n) / 60).rounded(.up))
     }
 
-    static func queueOrder(_ a: Ticket, _ b: Ticket) -> Bool {
+    public static func queueOrder(_ a: Ticket, _ b: Ticket) -> Bool {
         if a.priority != b.priority { return a.priority }
         if a.queueSeq != b.queueSeq { return a.queueSeq < b.queueSeq }
         return a.id < b.id
@@ -118,7 +121,7 @@ public struct QueueEngine: Sendable {
         self.mono = mono
         var out = Effects()
         switch command {
-        case let .take(service, key): try take(service: service, key: key, now: now, &out)
+        case let .take(service, key, priority): try take(service: service, key: key, priority: priority, now: now, &out)
         case let .call(w, label): try call(window: w, label: label, now: now, &out)
         case let .recall(w): try recall(window: w, now: now, &out)
         case let .noshow(w): try noshow(window: w, now: now, &out)
@@ -172,8 +175,13 @@ public struct QueueEngine: Sendable {
         return (w, clerk, t)
     }
 
-    private mutating func take(service: String, key: String?, now: Millis, _ out: inout Effects) throws(HallError) {
+    private mutating func take(
+        service: String, key: String?, priority: Bool, now: Millis, _ out: inout Effects
+    ) throws(HallError) {
         guard let svc = config.service(service) else { throw .unknownService(service) }
+        guard !priority || svc.priority else {
+            throw .badRequest("service \(service) does not issue priority tickets (priority = true on the service)")
+        }
         let window = Millis(config.queue.idempotencySeconds) * 1000
         keys = keys.filter { elapsed(from: $0.value.at, $0.value.mono, to: now, mono).ms < window }
         if let key, let prior = keys[key] {
@@ -196,23 +204,37 @@ public struct QueueEngine: Sendable {
         var t = Ticket(
             id: lastId, day: day, service: service, issuedService: service, number: number,
             label: svc.label(number), key: key, issuedAt: now, queuedAt: now, state: .waiting,
-            priority: false, recalls: 0, transfers: 0, noshows: 0,
+            priority: priority, recalls: 0, transfers: 0, noshows: 0,
             printStatus: config.printer.kind == .none ? .notPrinted : .pending)
+        t.greenChannel = priority
         enqueue(&t, now: now)
         live[t.id] = t
         if let key { keys[key] = (t.id, now, mono, t) }
         let ahead = self.ahead(of: t)
         let eta = etaMinutes(service: service, ahead: ahead)
         out.touch(t)
-        out.events.append(event(.take, now, t, ["ahead": String(ahead), "eta_min": String(eta)]))
+        var details = ["ahead": String(ahead), "eta_min": String(eta)]
+        if priority { details["priority"] = "true" }
+        out.events.append(event(.take, now, t, details))
         out.subject = .issued(t, ahead: ahead, etaMinutes: eta, duplicate: false)
     }
 
-    /// The next ticket this window should call, by the configured policy.
+    /// The next ticket this window should call, by the configured policy: priority tickets
+    /// first, except that after `priority_ratio` of them in a row the oldest normal ticket goes,
+    /// if it has waited longer.
     public func next(for n: Int) -> Ticket? {
         guard let wc = config.window(n) else { return nil }
         // Each queue is in call order and a window ranks all of one queue alike: its heads suffice.
-        let candidates = live.heads(window: n, services: wc.services)
+        guard let head = best(live.heads(window: n, services: wc.services), window: n, wc) else { return nil }
+        let ratio = config.queue.priorityRatio
+        guard head.priority, ratio > 0, priorityStreak[n, default: 0] >= ratio,
+            let normal = best(live.normalHeads(window: n, services: wc.services), window: n, wc),
+            normal.queueSeq < head.queueSeq
+        else { return head }
+        return normal
+    }
+
+    private func best(_ candidates: [Ticket], window n: Int, _ wc: WindowConfig) -> Ticket? {
         func rank(_ t: Ticket) -> (Int, Int) {
             let targeted = t.targetWindow == n ? 0 : 1
             let svc = config.queue.policy == .serviceOrder ? (wc.services.firstIndex(of: t.service) ?? Int.max) : 0
@@ -247,6 +269,7 @@ public struct QueueEngine: Sendable {
         if let cur = w.current, live[cur] != nil {
             try finishCurrent(window: &w, clerk: clerk, outcome: .served, now: now, &out)
         }
+        priorityStreak[n] = chosen.priority ? priorityStreak[n, default: 0] + 1 : 0
         chosen.state = .called
         chosen.window = n
         chosen.clerk = clerk

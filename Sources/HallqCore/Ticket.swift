@@ -33,8 +33,11 @@ public struct Ticket: Sendable, Equatable, Codable {
     public var window: Int?
     /// Only this window may call it: set by a transfer to a window.
     public var targetWindow: Int?
-    /// Transferred tickets go ahead of ordinary ones in their new queue: they already waited once.
+    /// Ahead of ordinary tickets in its queue: a priority (绿色通道) ticket, or a transferred one
+    /// (it already waited once).
     public var priority: Bool
+    /// Issued as a priority (绿色通道) ticket: marked on paper, on the board and in the log.
+    public var greenChannel: Bool = false
     public var clerk: String?
     public var firstCalledAt: Millis?
     public var lastCalledAt: Millis?
@@ -74,6 +77,7 @@ public struct Ticket: Sendable, Equatable, Codable {
         case printStatus = "print_status"
         case printError = "print_error"
         case ratingReason = "rating_reason"
+        case greenChannel = "green_channel"
     }
 
 }
@@ -113,13 +117,15 @@ extension Ticket {
         printStatus: PrintStatus,
         printError: String?,
         rating: Int?,
-        ratingReason: String?
+        ratingReason: String?,
+        greenChannel: Bool
     ) -> Ticket {
         Ticket(
             id: id, day: day, service: service, issuedService: issuedService, number: number, label: label, key: key,
             issuedAt: issuedAt, queuedAt: queuedAt, queueSeq: queueSeq, queuedMono: queuedMono, callMono: callMono,
             waitMs: waitMs, serviceMs: serviceMs, state: state, window: window, targetWindow: targetWindow,
-            priority: priority, clerk: clerk, firstCalledAt: firstCalledAt, lastCalledAt: lastCalledAt,
+            priority: priority, greenChannel: greenChannel, clerk: clerk, firstCalledAt: firstCalledAt,
+            lastCalledAt: lastCalledAt,
             windowCalledAt: windowCalledAt, startedAt: startedAt, finishedAt: finishedAt, outcome: outcome,
             recalls: recalls, transfers: transfers, noshows: noshows, printStatus: printStatus, printError: printError,
             rating: rating, ratingReason: ratingReason)

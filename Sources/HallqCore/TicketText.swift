@@ -26,15 +26,16 @@ public struct TicketLayout: Sendable, Equatable {
     ) -> TicketLayout {
         let svc = config.service(t.issuedService)?.name ?? t.issuedService
         let issued = calendar.localTimestamp(t.issuedAt).replacingOccurrences(of: "T", with: " ").prefix(19)
+        var lines = [Line(config.name, .title), Line(svc, .normal), Line(t.label, .big)]
+        // A priority (绿色通道) ticket says so under its number.
+        if t.greenChannel { lines.append(Line("绿色通道", .normal)) }
+        lines += [
+            Line(Texts.fill(config.texts.ahead, ["n": String(ahead)]), .normal),
+            Line(Texts.fill(config.texts.eta, ["min": String(etaMinutes)]), .normal),
+            Line(String(issued), .small),
+        ]
         return TicketLayout(
-            lines: [
-                Line(config.name, .title),
-                Line(svc, .normal),
-                Line(t.label, .big),
-                Line(Texts.fill(config.texts.ahead, ["n": String(ahead)]), .normal),
-                Line(Texts.fill(config.texts.eta, ["min": String(etaMinutes)]), .normal),
-                Line(String(issued), .small),
-            ], label: t.label,
+            lines: lines, label: t.label,
             qr: config.printer.qr.map {
                 Texts.fill(
                     $0, ["ticket": t.label, "day": t.day, "service": t.issuedService, "status_url": statusURL ?? ""])

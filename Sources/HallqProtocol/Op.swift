@@ -18,15 +18,19 @@ public enum Op: String, Sendable, CaseIterable {
     case take, services, status, watch
     case signin, signout, call, recall, noshow, start, finish, transfer, pause, resume, rate
     case stats, history, export, reprint, devices, hall, reload
+    /// Staff accounts for the HTTP pages (docs/HTTP.md).
+    case useradd, users, passwd, userdel
 
     /// *Stable*: the roles that may send it.
     public var roles: Set<Role> {
         switch self {
-        case .take: return [.kiosk, .admin]
+        // A clerk may issue too: a priority (绿色通道) ticket for someone at the window.
+        case .take: return [.kiosk, .clerk, .admin]
         case .services, .status: return [.kiosk, .clerk, .admin]
         case .watch, .signin, .signout, .call, .recall, .noshow, .start, .finish, .transfer, .pause, .resume, .rate:
             return [.clerk, .admin]
-        case .stats, .history, .export, .reprint, .devices, .hall, .reload: return [.admin]
+        case .stats, .history, .export, .reprint, .devices, .hall, .reload, .useradd, .users, .passwd, .userdel:
+            return [.admin]
         }
     }
 }

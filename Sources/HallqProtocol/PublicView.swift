@@ -16,7 +16,12 @@ public enum PublicView {
         } else {
             state = w.paused ? "paused" : "idle"
         }
-        return ["window": .int(Int64(n)), "state": .string(state), "ticket": .from(current?.label)]
+        var o: [String: JSONValue] = [
+            "window": .int(Int64(n)), "state": .string(state), "ticket": .from(current?.label),
+        ]
+        // A priority (绿色通道) ticket is marked on the board.
+        if current?.greenChannel == true { o["green_channel"] = true }
+        return .object(o)
     }
 
     /// Every service: waiting count and the estimated wait of a ticket taken now.

@@ -3,7 +3,7 @@ import HallqCore
 /// Domain values as they appear on the wire (*stable* field names, docs/PROTOCOL.md).
 public enum Render {
     public static func ticket(_ t: Ticket) -> JSONValue {
-        [
+        var o: [String: JSONValue] = [
             "label": .string(t.label), "service": .string(t.service), "issued_service": .string(t.issuedService),
             "number": .int(Int64(t.number)), "day": .string(t.day), "issued_at": .string(isoUTC(t.issuedAt)),
             "queued_at": .string(isoUTC(t.queuedAt)), "state": .string(t.state.rawValue),
@@ -14,6 +14,9 @@ public enum Render {
             "print": .string(t.printStatus.rawValue), "print_error": .from(t.printError), "rating": .from(t.rating),
             "rating_reason": .from(t.ratingReason),
         ]
+        // Only on priority (绿色通道) tickets, so the shape of every other ticket stays as shipped.
+        if t.greenChannel { o["green_channel"] = true }
+        return .object(o)
     }
 
     public static func window(_ w: WindowState, current: Ticket?) -> JSONValue {
@@ -25,7 +28,8 @@ public enum Render {
 
     /// With a calendar, `local` carries the hall's wall-clock time next to the UTC `at`.
     public static func event(
-        _ e: HallEvent, role: String? = nil, uid: Int? = nil, calendar: HallCalendar? = nil
+        _ e: HallEvent, role: String? = nil, uid: Int? = nil, account: String? = nil, client: String? = nil,
+        calendar: HallCalendar? = nil
     ) -> JSONValue {
         var o: [String: JSONValue] = [
             "type": "event", "event": .string(e.type.rawValue), "at": .string(isoUTC(e.at)), "day": .string(e.day),
@@ -35,6 +39,8 @@ public enum Render {
         if let calendar { o["local"] = .string(calendar.localTimestamp(e.at)) }
         if let role { o["role"] = .string(role) }
         if let uid { o["uid"] = .int(Int64(uid)) }
+        if let account { o["account"] = .string(account) }
+        if let client { o["client"] = .string(client) }
         return .object(o)
     }
 

@@ -4,7 +4,8 @@ import HallqCore
 public enum Request: Sendable, Equatable {
     case command(Command)
     case services
-    case status
+    /// `waiting`: also every waiting ticket in call order (the staff pages' queues).
+    case status(waiting: Bool = false)
     case watch
     case stats(from: String, to: String, by: StatsDimension)
     case history(ticket: String, day: String?)
@@ -12,13 +13,30 @@ public enum Request: Sendable, Equatable {
     case reprint(ticket: String, day: String?)
     case devices
     case reload
+    case account(AccountRequest)
+}
+
+/// Staff accounts (`useradd`, `users`, `passwd`, `userdel`). Passwords travel only inside these
+/// requests, are hashed by the server and never logged or echoed.
+public enum AccountRequest: Sendable, Equatable {
+    case add(name: String, role: Role, password: String)
+    case list
+    case passwd(name: String, password: String)
+    case remove(name: String)
+
+    /// Account names: 1–32 characters, no spaces or control characters (clerks' names, 张三, are fine).
+    public static func validName(_ s: String) -> Bool {
+        (1...32).contains(s.count) && !Wire.hasControlCharacters(s) && !s.contains(where: \.isWhitespace)
+            && !s.contains("/")
+    }
+    public static let passwordLength = 8...128
 }
 
 public enum Wire {
     public static let serverName = "hallqd"
     public static let version = "0.1.0"
     public static let protoMajor = 1
-    public static let protoMinor = 4
+    public static let protoMinor = 5
     /// Longest request line in bytes, newline excluded; longer gets TOO-LONG and a close.
     public static let maxLineBytes = 4096
 
@@ -41,6 +59,14 @@ public enum Wire {
         case let .failure(f): return (nil, .failure(.badRequest(f.message)))
         }
         guard case let .object(o) = json else { return (nil, .failure(.badRequest("a request is a JSON object"))) }
+        return parse(object: o, role: role)
+    }
+
+    /// Parses one request already read as a JSON object (the HTTP API's body with its op):
+    /// the same checks, role table and errors as a socket line.
+    public static func parse(
+        object o: [String: JSONValue], role: Role
+    ) -> (id: JSONValue?, result: Result<Request, HallError>) {
         let id = o["id"]
         if let id, !Self.validID(id) {
             return (nil, .failure(.badRequest("id must be a number or a string of at most 64 characters")))
@@ -51,7 +77,7 @@ public enum Wire {
             return (id, .failure(.init(.unknownOp, "unknown op \"\(name.prefix(40))\"")))
         }
         guard role.allows(op) else {
-            return (id, .failure(.init(.notAllowed, "op \(op.rawValue) is not allowed on the \(role.rawValue) socket")))
+            return (id, .failure(.init(.notAllowed, "op \(op.rawValue) is not allowed for the \(role.rawValue) role")))
         }
         do {
             return (id, .success(try request(op: op, Fields(o))))
@@ -70,9 +96,13 @@ public enum Wire {
 
     private static func request(op: Op, _ f: Fields) throws(HallError) -> Request {
         switch op {
-        case .take: return .command(.take(service: try f.string("service"), key: try f.optionalString("key", max: 64)))
+        case .take:
+            return .command(
+                .take(
+                    service: try f.string("service"), key: try f.optionalString("key", max: 64),
+                    priority: try f.optionalBool("priority") ?? false))
         case .services: return .services
-        case .status: return .status
+        case .status: return .status(waiting: try f.optionalBool("waiting") ?? false)
         case .watch: return .watch
         case .call: return .command(.call(window: try f.window(), ticket: try f.optionalString("ticket", max: 16)))
         case .recall: return .command(.recall(window: try f.window()))
@@ -117,6 +147,13 @@ public enum Wire {
             guard let mode else { throw .badRequest("mode must be open, close or auto") }
             return .command(.hall(mode))
         case .reload: return .reload
+        case .useradd:
+            let r = try f.string("role", max: 8)
+            guard let role = Role(rawValue: r) else { throw .badRequest("role must be kiosk, clerk or admin") }
+            return .account(.add(name: try f.accountName(), role: role, password: try f.password()))
+        case .users: return .account(.list)
+        case .passwd: return .account(.passwd(name: try f.accountName(), password: try f.password()))
+        case .userdel: return .account(.remove(name: try f.accountName()))
         }
     }
 
@@ -145,6 +182,26 @@ public enum Wire {
                 throw .badRequest("\(k) must be an integer between -999999 and 999999")
             }
             return Int(i)
+        }
+        func optionalBool(_ k: String) throws(HallError) -> Bool? {
+            guard let v = o[k], v != .null else { return nil }
+            guard case let .bool(b) = v else { throw .badRequest("\(k) must be true or false") }
+            return b
+        }
+        func accountName() throws(HallError) -> String {
+            let s = try string("name", max: 32)
+            guard AccountRequest.validName(s) else {
+                throw .badRequest("name must be 1 to 32 characters without spaces or slashes")
+            }
+            return s
+        }
+        /// Never echoed: the message names the rule, not the value.
+        func password() throws(HallError) -> String {
+            guard let v = o["password"], let s = v.stringValue else { throw .badRequest("missing field: password") }
+            guard AccountRequest.passwordLength.contains(s.count), !Wire.hasControlCharacters(s) else {
+                throw .badRequest("password must be 8 to 128 characters without control characters")
+            }
+            return s
         }
         func window() throws(HallError) -> Int {
             guard let w = try optionalInt("window") else { throw .badRequest("missing field: window") }

@@ -27,15 +27,52 @@ extension Render {
         return ["hall": hall, "services": .array(services), "windows": .array(windows)]
     }
 
+    /// `status` with `waiting: true`: every waiting ticket (at most 500), each queue in call order
+    /// (services in config order, then the tickets transferred to each window).
+    public static func waitingTickets(_ e: QueueEngine) -> JSONValue {
+        var out: [JSONValue] = []
+        func add(_ t: Ticket) {
+            guard out.count < 500 else { return }
+            out.append([
+                "label": .string(t.label), "service": .string(t.service), "target_window": .from(t.targetWindow),
+                "queued_at": .string(isoUTC(t.queuedAt)), "priority": .bool(t.priority),
+                "green_channel": .bool(t.greenChannel),
+            ])
+        }
+        for s in e.config.services { e.waiting(service: s.id).forEach(add) }
+        let transferred = e.live.values.filter { $0.state == .waiting && $0.targetWindow != nil }
+        for t in transferred.sorted(by: QueueEngine.queueOrder) { add(t) }
+        return .array(out)
+    }
+
+    /// `status` with `waiting: true`: the ticket in hand at each window, with its times (a
+    /// window terminal shows how long it has been served).
+    public static func inHand(_ e: QueueEngine) -> JSONValue {
+        .array(
+            e.config.windows.compactMap { wc -> JSONValue? in
+                guard let id = e.windows[wc.number]?.current, let t = e.live[id] else { return nil }
+                return [
+                    "window": .int(Int64(wc.number)), "label": .string(t.label), "service": .string(t.service),
+                    "state": .string(t.state.rawValue), "called_at": .from(t.windowCalledAt.map(isoUTC)),
+                    "started_at": .from(t.startedAt.map(isoUTC)), "recalls": .int(Int64(t.recalls)),
+                    "green_channel": .bool(t.greenChannel),
+                ]
+            })
+    }
+
     /// `services`: each service with its waiting count and the windows that serve it.
     public static func services(_ e: QueueEngine) -> JSONValue {
         .array(
             e.config.services.map { s in
-                [
+                var o: [String: JSONValue] = [
                     "id": .string(s.id), "name": .string(s.name), "waiting": .int(Int64(e.waitingCount(service: s.id))),
+                    "eta_min": .int(Int64(e.etaMinutes(service: s.id, ahead: e.waitingCount(service: s.id)))),
                     "windows": .array(
                         e.config.windows.filter { $0.services.contains(s.id) }.map { .int(Int64($0.number)) }),
                 ]
+                // Only where it is on: a service that issues priority (绿色通道) tickets.
+                if s.priority { o["priority"] = true }
+                return .object(o)
             })
     }
 }

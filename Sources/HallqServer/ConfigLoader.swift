@@ -22,9 +22,12 @@ public enum ConfigLoader {
         ("hours", BusinessHours.weekdayKeys + ["dispense_cutoff_min"]),
         (
             "queue",
-            ["policy", "noshow_requeue", "idempotency_s", "rating_s", "default_service_s", "issue_without_printer"]
+            [
+                "policy", "noshow_requeue", "idempotency_s", "rating_s", "default_service_s", "issue_without_printer",
+                "priority_ratio",
+            ]
         ),
-        ("service", ["id", "name", "first", "last", "width"]),
+        ("service", ["id", "name", "first", "last", "width", "priority"]),
         (
             "bus",
             [
@@ -43,7 +46,7 @@ public enum ConfigLoader {
             ["line_timeout_s", "watch_backlog_kb", "take_burst", "take_per_min_connection", "take_per_min_service"]
         ),
         ("voice", ["device", "clips", "repeats", "number", "call", "recall", "volume", "max_backlog_s"]),
-        ("http", ["listen", "public_url", "heartbeat_s"]),
+        ("http", ["listen", "public_url", "heartbeat_s", "tls_cert", "tls_key", "session_idle_min"]),
         ("caller", ["bus", "address", "window"]),
         ("keypad", ["device", "window", "kiosk", "keys"]),
     ]
@@ -136,6 +139,7 @@ public enum ConfigLoader {
         c.queue.ratingSeconds = try q.int("rating_s", in: 0...86400) ?? c.queue.ratingSeconds
         c.queue.defaultServiceSeconds = try q.int("default_service_s", in: 1...86400) ?? c.queue.defaultServiceSeconds
         c.queue.issueWithoutPrinter = try q.bool("issue_without_printer") ?? c.queue.issueWithoutPrinter
+        c.queue.priorityRatio = try q.int("priority_ratio", in: 0...100) ?? c.queue.priorityRatio
     }
 
     /// `[[service]]`: at least one; ids that cannot collide.
@@ -158,7 +162,10 @@ public enum ConfigLoader {
                 throw ConfigError(key: "service[\(i)].last", message: "must be at least first (\(first))")
             }
             let width = try s.int("width", in: 1...6) ?? 3
-            c.services.append(ServiceConfig(id: id, name: name, first: first, last: last, width: width))
+            c.services.append(
+                ServiceConfig(
+                    id: id, name: name, first: first, last: last, width: width,
+                    priority: try s.bool("priority") ?? false))
         }
         guard !c.services.isEmpty else {
             throw ConfigError(key: "service", message: "at least one [[service]] is needed")
@@ -405,8 +412,20 @@ public enum ConfigLoader {
             }
             while publicURL?.hasSuffix("/") == true { publicURL?.removeLast() }
         }
-        c.http = HTTPConfig(
+        var http = HTTPConfig(
             host: host, port: port, publicURL: publicURL, heartbeatSeconds: try h.int("heartbeat_s", in: 1...60) ?? 15)
+        http.tlsCert = try h.string("tls_cert")
+        http.tlsKey = try h.string("tls_key")
+        guard (http.tlsCert == nil) == (http.tlsKey == nil) else {
+            throw ConfigError(key: "http.tls_key", message: "tls_cert and tls_key go together")
+        }
+        for (k, path) in [("tls_cert", http.tlsCert), ("tls_key", http.tlsKey)] {
+            if let path, !FileManager.default.isReadableFile(atPath: path) {
+                throw ConfigError(key: "http.\(k)", message: "cannot read \(path)")
+            }
+        }
+        http.sessionIdleMinutes = try h.int("session_idle_min", in: 1...1440) ?? 30
+        c.http = http
     }
 
     /// "127.0.0.1:8080", "0.0.0.0:80", "[::1]:8080" → host and port.

@@ -72,7 +72,7 @@ public struct Dispatcher: Sendable {
     func answer(_ request: Request, origin: Origin) async throws -> [String: JSONValue] {
         switch request {
         case let .command(cmd):
-            if case let .take(service, _) = cmd { try await admitTake(service) }
+            if case let .take(service, _, _) = cmd { try await admitTake(service) }
             let committed = try await hall.submit(cmd, origin: origin).get()
             var reply = Self.subject(committed)
             if let issued = committed.effects.subject.issued, case var .object(t) = reply["ticket"],
@@ -84,8 +84,12 @@ public struct Dispatcher: Sendable {
             return reply
         case .services:
             return ["services": await hall.read { Render.services($0) }]
-        case .status:
+        case let .status(waiting):
             var s = await hall.read { Render.status($0, now: hall.clock()) }
+            if waiting {
+                s["waiting_tickets"] = await hall.read { Render.waitingTickets($0) }
+                s["in_hand"] = await hall.read { Render.inHand($0) }
+            }
             s["devices"] = Render.devices(await devices.report())
             if let step = await hall.clockStep() {
                 s["clock"] = ["last_step_s": .from(Double(step.ms) / 1000), "at": .string(isoUTC(step.at))]
@@ -110,6 +114,8 @@ public struct Dispatcher: Sendable {
         case .reload:
             try await reload().get()
             return [:]
+        case let .account(a):
+            return try await StaffAccounts(store: hall.store, clock: hall.clock).answer(a)
         }
     }
 

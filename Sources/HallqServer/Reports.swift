@@ -50,7 +50,10 @@ struct Reports: Sendable {
         guard let t = try await hall.store.ticket(label: label, day: day) else { throw HallError.unknownTicket(label) }
         let cal = await hall.read { $0.calendar }
         let events = try await hall.store.events(ticketId: t.id).map { se -> JSONValue in
-            guard case var .object(o) = Render.event(se.event, role: se.role, uid: se.uid, calendar: cal) else {
+            guard
+                case var .object(o) = Render.event(
+                    se.event, role: se.role, uid: se.uid, account: se.account, client: se.client, calendar: cal)
+            else {
                 return .null
             }
             o["seq"] = .int(se.seq)

@@ -8,6 +8,9 @@ public struct StoredEvent: Sendable, Equatable {
     public var event: HallEvent
     public var role: String?
     public var uid: Int?
+    /// The staff account and client address of a step asked for over HTTP.
+    public var account: String? = nil
+    public var client: String? = nil
 }
 
 /// The hall's database: an append-only event log, one row per ticket, one per window visit
@@ -51,6 +54,11 @@ public final class HallStore: Sendable {
     /// cooperative pool. For this module's query files.
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await pool.read(body)
+    }
+
+    /// A write outside the hall's commits (staff accounts): GRDB serialises it with them.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.write(body)
     }
 
     /// Closes every connection (a checkpoint folds the write-ahead log into the file).
@@ -199,6 +207,24 @@ public final class HallStore: Sendable {
         m.registerMigration("v4-rating-reason") { db in
             try db.execute(sql: "ALTER TABLE tickets ADD COLUMN rating_reason TEXT")
         }
+        // Priority (绿色通道) tickets, marked apart from transferred ones (both go ahead).
+        m.registerMigration("v5-green-channel") { db in
+            try db.execute(sql: "ALTER TABLE tickets ADD COLUMN green_channel INTEGER NOT NULL DEFAULT 0")
+        }
+        // Staff accounts for the HTTP pages; "who asked" gains the account and the client address.
+        m.registerMigration("v6-accounts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE accounts (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        role TEXT NOT NULL,
+                        hash TEXT NOT NULL,
+                        changed_at INTEGER NOT NULL
+                    );
+                    ALTER TABLE events ADD COLUMN account TEXT;
+                    ALTER TABLE events ADD COLUMN client TEXT;
+                    """)
+        }
         return m
     }
 
@@ -269,13 +295,14 @@ public final class HallStore: Sendable {
         let details = detailsJSON(e.details)
         try db.cachedStatement(
             sql: """
-                INSERT INTO events(at_ms, at, day, type, ticket_id, ticket, service, window, clerk, role, peer_uid, details)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO events(at_ms, at, day, type, ticket_id, ticket, service, window, clerk, role, peer_uid, details,
+                    account, client)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
                 e.at, isoUTC(e.at), e.day, e.type.rawValue, e.ticketId, e.label, e.service, e.window, e.clerk,
-                origin.role, origin.uid, details,
+                origin.role, origin.uid, details, origin.account, origin.client,
             ])
     }
 
@@ -376,7 +403,9 @@ public final class HallStore: Sendable {
         e.ticketId = row["ticket_id"]
         e.label = row["ticket"]
         e.service = row["service"]
-        return StoredEvent(seq: row["seq"], event: e, role: row["role"], uid: row["peer_uid"])
+        return StoredEvent(
+            seq: row["seq"], event: e, role: row["role"], uid: row["peer_uid"], account: row["account"],
+            client: row["client"])
     }
 
     /// Tickets issued on local days from...to (inclusive).
@@ -470,7 +499,7 @@ extension Ticket: FetchableRecord, ColumnRecord {
             finishedAt: row["finished_at"], outcome: (row["outcome"] as String?).flatMap(Leg.Outcome.init(rawValue:)),
             recalls: row["recalls"], transfers: row["transfers"], noshows: row["noshows"],
             printStatus: PrintStatus(rawValue: row["print_status"]) ?? .failed, printError: row["print_error"],
-            rating: row["rating"], ratingReason: row["rating_reason"])
+            rating: row["rating"], ratingReason: row["rating_reason"], greenChannel: row["green_channel"])
     }
 
     /// The table's columns, in the order of `databaseValues`.
@@ -478,7 +507,7 @@ extension Ticket: FetchableRecord, ColumnRecord {
         "id", "day", "service", "issued_service", "number", "label", "key", "issued_at", "queued_at", "queue_seq",
         "queued_mono", "call_mono", "wait_ms", "service_ms", "state", "window", "target_window", "priority", "clerk",
         "first_called_at", "last_called_at", "call_at", "started_at", "finished_at", "outcome", "recalls", "transfers",
-        "noshows", "print_status", "print_error", "rating", "rating_reason",
+        "noshows", "print_status", "print_error", "rating", "rating_reason", "green_channel",
     ]
 
     /// This row's values, in the order of `databaseColumns`.
@@ -516,6 +545,7 @@ extension Ticket: FetchableRecord, ColumnRecord {
             printError,
             rating,
             ratingReason,
+            greenChannel,
         ]
     }
 }

@@ -16,7 +16,7 @@ public final class InProcessHall: Sendable {
     public let configURL: URL
     public let hall: Hall
     public let devices: DeviceHub
-    let dispatcher: Dispatcher
+    public let dispatcher: Dispatcher
     let group: ServiceGroup
     let running: Task<Void, any Error>
 

@@ -12,6 +12,13 @@ enum Assets {
         case statusJS = "status.js"
         case liveJS = "live.js"
         case css = "hallq.css"
+        case kiosk = "kiosk.html"
+        case kioskJS = "kiosk.js"
+        case window = "window.html"
+        case windowJS = "window.js"
+        case admin = "admin.html"
+        case adminJS = "admin.js"
+        case staffJS = "staff.js"
 
         var bytes: [UInt8] {
             switch self {
@@ -21,13 +28,20 @@ enum Assets {
             case .statusJS: PackageResources.status_js
             case .liveJS: PackageResources.live_js
             case .css: PackageResources.hallq_css
+            case .kiosk: PackageResources.kiosk_html
+            case .kioskJS: PackageResources.kiosk_js
+            case .window: PackageResources.window_html
+            case .windowJS: PackageResources.window_js
+            case .admin: PackageResources.admin_html
+            case .adminJS: PackageResources.admin_js
+            case .staffJS: PackageResources.staff_js
             }
         }
 
         var contentType: String {
             switch self {
-            case .board, .status: "text/html; charset=utf-8"
-            case .boardJS, .statusJS, .liveJS: "text/javascript; charset=utf-8"
+            case .board, .status, .kiosk, .window, .admin: "text/html; charset=utf-8"
+            case .boardJS, .statusJS, .liveJS, .kioskJS, .windowJS, .adminJS, .staffJS: "text/javascript; charset=utf-8"
             case .css: "text/css; charset=utf-8"
             }
         }

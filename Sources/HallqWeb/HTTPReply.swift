@@ -22,6 +22,7 @@ enum HTTPReply {
         switch token {
         case .badRequest, .unknownOp: return .badRequest
         case .notAllowed: return .forbidden
+        case .unauthorized: return .unauthorized
         case .notFound, .unknownTicket: return .notFound
         case .unknownService, .unknownWindow: return .notFound
         case .tooLong: return .contentTooLarge
@@ -46,6 +47,8 @@ struct ErrorTokens<Context: RequestContext>: RouterMiddleware {
     {
         do {
             return try await next(request, context)
+        } catch let e as RefusalError {
+            return HTTPReply.error(e.error)
         } catch let e as any HTTPResponseError {
             // HTTPError (no route, wrong method), and a body over the limit (NIOTooManyBytesError).
             let token: HallError.Token

@@ -17,6 +17,7 @@ public final class WebFaces: Sendable {
     public let metrics: HallMetrics
     let hall: Hall
     let voice: BoardVoice?
+    let staff: StaffDesk
     private let commits: AsyncStream<Committed>
     private let commitSink: AsyncStream<Committed>.Continuation
     private let subscription: UUID
@@ -24,12 +25,18 @@ public final class WebFaces: Sendable {
     /// - heartbeat: the event stream's (`[http] heartbeat_s`).
     /// - clientBacklog: events a stream client may have unread before it is dropped.
     /// - stateDir: where the clip pack is by default (`[voice]`, for the board's voice).
+    /// - dispatcher: runs the staff pages' ops, as for the sockets.
+    /// - sessionClock: seconds on a monotonic clock, for session expiry and the login limit.
     public init(
-        hall: Hall, devices: DeviceHub, stateDir: URL, heartbeat: Duration, clientBacklog: Int = 256,
-        version: String, logger: Logger
+        hall: Hall, devices: DeviceHub, dispatcher: Dispatcher, stateDir: URL, heartbeat: Duration,
+        clientBacklog: Int = 256, version: String, logger: Logger,
+        sessionClock: @escaping @Sendable () -> Double = { ProcessInfo.processInfo.systemUptime }
     ) async {
         self.hall = hall
         let config = hall.snapshotEngine().config
+        staff = StaffDesk(
+            hall: hall, dispatcher: dispatcher, idleMinutes: config.http?.sessionIdleMinutes ?? 30,
+            secureCookies: config.http?.tlsCert != nil, clock: sessionClock, logger: logger)
         voice = BoardVoice(config: config, stateDir: stateDir, logger: logger)
         let recent = (try? await hall.store.recentCalls(limit: BoardFeed.callsKept(config))) ?? []
         feed = BoardFeed(
@@ -103,6 +110,7 @@ public final class WebFaces: Sendable {
                 status: .ok, headers: [.contentType: "audio/wav", .cacheControl: "max-age=600"],
                 body: .init(byteBuffer: ByteBuffer(bytes: wav)))
         }
+        staff.add(to: router)
         router.get("/metrics") { _, context in
             // Until staff accounts exist (docs/HTTP.md), only this machine may read the figures.
             guard context.isLoopback else {

@@ -3,8 +3,10 @@ import HallqCore
 import HallqServer
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 
 /// The HTTP listener as one service of hallqd's ServiceGroup. hallqd binds the TCP port itself
@@ -27,7 +29,7 @@ public struct WebServer: Service {
     public static func services(_ parts: DaemonParts, version: String) async -> [any Service] {
         guard let http = parts.config.http else { return [] }
         let faces = await WebFaces(
-            hall: parts.hall, devices: parts.devices, stateDir: parts.stateDir,
+            hall: parts.hall, devices: parts.devices, dispatcher: parts.dispatcher, stateDir: parts.stateDir,
             heartbeat: .seconds(http.heartbeatSeconds),
             version: version, logger: parts.logger)
         return [WebServer(faces: faces, http: http, logger: parts.logger)]
@@ -48,16 +50,36 @@ public struct WebServer: Service {
         }
     }
 
+    /// Plain HTTP, or HTTPS with `[http] tls_cert` / `tls_key` (PEM).
+    static func server(_ http1: HTTPServerBuilder, _ http: HTTPConfig) throws -> HTTPServerBuilder {
+        guard let cert = http.tlsCert, let key = http.tlsKey else { return http1 }
+        let chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }
+        let tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+        return try .tls(http1, tlsConfiguration: tls)
+    }
+
     /// Serves until shutdown. A port that cannot be bound (in use, not allowed) is logged and
     /// tried again every 10 s: the queue, the sockets and the devices go on meanwhile.
     private func serve() async throws {
         let logger = self.logger
         let http = self.http
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            // A client that sends half a request is closed after 30 s; at most 512 connections.
+            let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(30)))
+            let server: HTTPServerBuilder
+            do {
+                server = try Self.server(http1, http)
+            } catch {
+                logger.error(
+                    "http listener: the TLS certificate or key cannot be used; trying again in 10 s",
+                    metadata: ["tls_cert": .string(http.tlsCert ?? ""), "error": .string("\(error)")])
+                try? await Task.sleep(for: .seconds(10))
+                continue
+            }
             let app = Application(
                 router: faces.router(),
-                // A client that sends half a request is closed after 30 s; at most 512 connections.
-                server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+                server: server,
                 configuration: .init(
                     address: .hostname(http.host, port: http.port), serverName: "hallqd",
                     availableConnectionsDelegate: MaximumAvailableConnections(512)),

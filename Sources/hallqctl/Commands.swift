@@ -8,9 +8,11 @@ struct Take: ParsableCommand {
     @OptionGroup var g: Global
     @Argument(help: "Service id, e.g. A.", completion: Completion.serviceIDs) var service: String
     @Option(help: "Idempotency key: the same key within 10 s returns the same ticket.") var key: String?
+    @Flag(help: "A priority (绿色通道) ticket, for a service with priority = true.") var priority = false
     func run() throws {
         var f: [String: JSONValue] = ["service": .string(service)]
         if let key { f["key"] = .string(key) }
+        if priority { f["priority"] = true }
         g.output(try g.send("take", f), Format.ticket)
     }
 }

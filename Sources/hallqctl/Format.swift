@@ -22,7 +22,10 @@ enum Format {
 
     static func ticket(_ r: JSONValue) -> String {
         guard let t = r["ticket"] else { return "ok" }
-        var lines = ["ticket \(s(t["label"]))  service \(s(t["service"]))  state \(s(t["state"]))"]
+        var lines = [
+            "ticket \(s(t["label"]))  service \(s(t["service"]))  state \(s(t["state"]))"
+                + (t["green_channel"]?.boolValue == true ? "  绿色通道 (priority)" : "")
+        ]
         if let ahead = t["ahead"] {
             lines.append(
                 "ahead \(s(ahead))  estimated wait \(s(t["eta_min"])) min  print \(s(t["print"]))"

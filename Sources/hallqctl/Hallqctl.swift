@@ -17,7 +17,7 @@ struct Hallqctl: ParsableCommand {
             Take.self, Call.self, Recall.self, Noshow.self, Start.self, Finish.self, Transfer.self,
             Pause.self, Resume.self, Signin.self, Signout.self, Rate.self, Status.self, Services.self,
             History.self, Stats.self, Export.self, Watch.self, Reprint.self, Devices.self, HallMode.self,
-            Reload.self, Report.self, Voice.self,
+            Reload.self, Report.self, Voice.self, User.self,
         ])
 
     /// `hallqctl [--runtime-dir DIR] [--json] [--as ROLE] COMMAND ...` (the documented form) and
@@ -49,7 +49,9 @@ struct Global: ParsableArguments {
             }
         }
         guard !leading.isEmpty, i < args.count else { return args }
-        return [args[i]] + leading + args[(i + 1)...]
+        // A command with subcommands (user add, voice generate): the options go behind both.
+        let words = ["user", "voice"].contains(args[i]) && i + 1 < args.count ? 2 : 1
+        return Array(args[i..<(i + words)]) + leading + args[(i + words)...]
     }
 
     @Option(help: "Directory holding kiosk.sock, clerk.sock, admin.sock (default $HALLQ_RUNTIME_DIR or /run/hallq).")

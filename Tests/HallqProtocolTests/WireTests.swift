@@ -42,7 +42,9 @@ struct WireTests {
             ),
             (#"{"op":"history","ticket":"A012","day":"2026-11-30"}"#, .history(ticket: "A012", day: "2026-11-30")),
             (#"{"op":"export","from":"2026-11-01","to":"2026-11-30"}"#, .export(from: "2026-11-01", to: "2026-11-30")),
-            (#"  {"op":"status"}  "#, .status),
+            (#"  {"op":"status"}  "#, .status()),
+            (#"{"op":"status","waiting":true}"#, .status(waiting: true)),
+            (#"{"op":"take","service":"A","priority":true}"#, .command(.take(service: "A", key: nil, priority: true))),
         ])
     func golden(line: String, expected: Request) throws {
         #expect(try parse(line).result.get() == expected)
@@ -95,8 +97,9 @@ struct WireTests {
     func roles() {
         #expect(token(#"{"op":"call","window":1}"#, .kiosk) == "NOT-ALLOWED")
         #expect(token(#"{"op":"stats","from":"2026-11-01","to":"2026-11-02"}"#, .clerk) == "NOT-ALLOWED")
-        #expect(token(#"{"op":"take","service":"A"}"#, .clerk) == "NOT-ALLOWED")
+        #expect(token(#"{"op":"users"}"#, .clerk) == "NOT-ALLOWED")
         #expect(token(#"{"op":"hall","mode":"open"}"#, .clerk) == "NOT-ALLOWED")
+        #expect(token(#"{"op":"take","service":"A","priority":true}"#, .clerk) == nil)
         #expect(token(#"{"op":"take","service":"A"}"#, .kiosk) == nil)
         #expect(token(#"{"op":"call","window":1}"#, .clerk) == nil)
         // Written out, not derived: the table in docs/PROTOCOL.md is the contract.
@@ -104,12 +107,12 @@ struct WireTests {
             Set(Role.admin.ops.map(\.rawValue)) == [
                 "take", "services", "status", "signin", "signout", "call", "recall", "noshow", "start",
                 "finish", "transfer", "pause", "resume", "rate", "watch", "stats", "history", "export",
-                "reprint", "devices", "hall", "reload",
+                "reprint", "devices", "hall", "reload", "useradd", "users", "passwd", "userdel",
             ])
         #expect(
             Set(Role.clerk.ops.map(\.rawValue)) == [
                 "signin", "signout", "call", "recall", "noshow", "start", "finish", "transfer", "pause",
-                "resume", "rate", "status", "services", "watch",
+                "resume", "rate", "status", "services", "watch", "take",
             ])
         #expect(Set(Role.kiosk.ops.map(\.rawValue)) == ["take", "services", "status"])
     }
@@ -207,7 +210,7 @@ struct WireTests {
     func replies() {
         #expect(
             Wire.hello(role: .clerk).text
-                == #"{"proto":{"major":1,"minor":4},"role":"clerk","server":"hallqd","type":"hello","version":"0.1.0"}"#
+                == #"{"proto":{"major":1,"minor":5},"role":"clerk","server":"hallqd","type":"hello","version":"0.1.0"}"#
         )
         #expect(
             Wire.error(id: 2, HallError(.queueEmpty, "no ticket is waiting for window 3")).text

@@ -65,7 +65,10 @@ struct InProcessOpTests {
 
         #expect(await h.ask(.kiosk, ["op": "call", "window": 1]).token == "NOT-ALLOWED")
         #expect(await h.ask(.clerk, ["op": "stats", "from": "2026-11-01", "to": "2026-11-02"]).token == "NOT-ALLOWED")
-        #expect(await h.ask(.clerk, ["op": "take", "service": "A"]).token == "NOT-ALLOWED")
+        #expect(await h.ask(.clerk, ["op": "users"]).token == "NOT-ALLOWED")
+        #expect(
+            await h.ask(.kiosk, ["op": "useradd", "name": "x", "role": "admin", "password": "12345678"]).token
+                == "NOT-ALLOWED")
         #expect(await h.ask(.admin, ["op": "format-disk"]).token == "UNKNOWN-OP")
         await h.stop()
     }

@@ -87,6 +87,22 @@ final class WebDriver: @unchecked Sendable {
         try await eventuallyAsync(seconds) { try await self.run(script) == .bool(true) }
     }
 
+    /// Presses and releases a key on the keyboard (WebDriver actions): e.g. "\u{E032}" is F2.
+    func press(_ key: String) async throws {
+        try await command(
+            "actions",
+            [
+                "actions": [
+                    [
+                        "type": "key", "id": "keyboard",
+                        "actions": [
+                            ["type": "keyDown", "value": .string(key)], ["type": "keyUp", "value": .string(key)],
+                        ],
+                    ]
+                ]
+            ])
+    }
+
     /// Saves the page as a PNG under `shots`.
     func screenshot(_ name: String) async throws {
         let b64 = try await Self.call("\(base)/session/\(session)/screenshot", method: .GET)["value"]?.stringValue

@@ -18,6 +18,10 @@ final class WebHall: Sendable {
     let hall: InProcessHall
     let faces: WebFaces
     let clock: Locked<Millis>
+    /// The staff sessions' monotonic clock (seconds): tests move it to expire sessions.
+    let sessionClock = Locked<Double>(1000)
+    /// Everything logged by the faces, to check that no password ever is.
+    let logged = Locked<[String]>([])
     private let following: Task<Void, Never>
 
     static let config =
@@ -39,9 +43,14 @@ final class WebHall: Sendable {
         self.clock = clock
         hall = try InProcessHall(config: config + extraConfig, clock: { clock.with { $0 } })
         try prepare(hall.stateDir)
+        let sessionClock = self.sessionClock
+        let logged = self.logged
         faces = await WebFaces(
-            hall: hall.hall, devices: hall.devices, stateDir: hall.stateDir, heartbeat: heartbeat,
-            clientBacklog: backlog, version: "test", logger: Logger(label: "web-test"))
+            hall: hall.hall, devices: hall.devices, dispatcher: hall.dispatcher, stateDir: hall.stateDir,
+            heartbeat: heartbeat,
+            clientBacklog: backlog, version: "test",
+            logger: Logger(label: "web-test") { _ in CapturingLog(into: logged) },
+            sessionClock: { sessionClock.with { $0 } })
         let faces = self.faces
         following = Task { await faces.run() }
     }
@@ -138,4 +147,18 @@ final class SSEReader: @unchecked Sendable {
 extension TestResponse {
     var json: JSONValue { JSONValue.parse(Array(body.readableBytesView)) ?? .null }
     var text: String { String(buffer: body) }
+}
+
+/// A log handler that keeps every message with its metadata as text.
+struct CapturingLog: LogHandler {
+    let into: Locked<[String]>
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) {
+        into.with { $0.append("\(event.level) \(event.message) \(event.metadata ?? [:])") }
+    }
 }

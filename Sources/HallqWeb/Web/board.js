@@ -84,6 +84,7 @@ function renderWindows() {
     tile.dataset.window = String(w.window);
     tile.dataset.state = w.state;
     tile.append(el("div", "num", w.window + " 号"), el("div", "ticket", w.ticket || "—"), el("div", "state", WINDOW_STATES[w.state] || w.state));
+    if (w.green_channel) tile.append(el("div", "green", "绿色通道"));
     box.append(tile);
   }
 }

@@ -1,0 +1,274 @@
+import Foundation
+import HTTPTypes
+import HallqCore
+import HallqProtocol
+import HallqServer
+import HallqStore
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The staff side of the HTTP listener (docs/HTTP.md): logins and sessions, the op API
+/// (`POST /api/ops/<op>`: the socket protocol's fields, replies, role table and tokens, run by
+/// the same dispatcher), the CSV export, the dashboard's charts and the monthly report.
+///
+/// Every state-changing request needs a live session and its CSRF token in `X-CSRF-Token`; the
+/// session cookie is HttpOnly and SameSite=Strict (and Secure under TLS). Every op is logged in
+/// the event log with the account and the client's address.
+final class StaffDesk: Sendable {
+    let hall: Hall
+    let dispatcher: Dispatcher
+    let accounts: StaffAccounts
+    let sessions: Sessions
+    let limiter: LoginLimiter
+    let secureCookies: Bool
+    let logger: Logger
+
+    init(
+        hall: Hall, dispatcher: Dispatcher, idleMinutes: Int, secureCookies: Bool,
+        clock: @escaping @Sendable () -> Double, logger: Logger
+    ) {
+        self.hall = hall
+        self.dispatcher = dispatcher
+        accounts = StaffAccounts(store: hall.store, clock: hall.clock)
+        sessions = Sessions(idle: Double(idleMinutes) * 60, now: clock)
+        limiter = LoginLimiter(now: clock)
+        self.secureCookies = secureCookies
+        self.logger = logger
+    }
+
+    static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
+    static let notLoggedIn = HallError(.unauthorized, "please log in (the session is missing or has expired)")
+
+    func add(to router: Router<HallRequestContext>) {
+        router.get("/kiosk") { request, _ in Assets.response(.kiosk, ifNoneMatch: request.headers[.ifNoneMatch]) }
+        router.get("/admin") { request, _ in Assets.response(.admin, ifNoneMatch: request.headers[.ifNoneMatch]) }
+        router.get("/window/:n") { request, context in
+            guard let n = context.parameters.get("n").flatMap(Int.init),
+                self.hall.snapshotEngine().config.window(n) != nil
+            else { return HTTPReply.error(.unknownWindow(Int(context.parameters.get("n") ?? "") ?? 0)) }
+            return Assets.response(.window, ifNoneMatch: request.headers[.ifNoneMatch])
+        }
+        router.post("/api/login") { request, context in try await self.login(request, context) }
+        router.post("/api/logout") { request, context in
+            let (id, _) = try await self.authorize(request, changing: true)
+            self.sessions.close(id)
+            var r = HTTPReply.json(Wire.ok(id: nil))
+            r.setCookie(self.cookie(value: "", maxAge: 0))
+            return r
+        }
+        router.get("/api/session") { request, _ in
+            let (_, s) = try await self.authorize(request, changing: false)
+            return HTTPReply.json(Wire.ok(id: nil, Self.describe(s)))
+        }
+        router.post("/api/ops/:op") { request, context in try await self.op(request, context) }
+        router.get("/api/export.csv") { request, _ in try await self.export(request) }
+        router.get("/api/charts") { request, _ in try await self.charts(request) }
+        router.get("/admin/report") { request, _ in try await self.report(request) }
+        // The kiosk's QR of a ticket's status address, drawn here (the browser has no QR code).
+        router.get("/api/qr.svg") { request, _ in
+            _ = try await self.authorize(request, changing: false)
+            guard let text = request.uri.queryParameters.get("text").map({ String($0) }), text.utf8.count <= 200,
+                let qr = QRCode(text)
+            else { return HTTPReply.error(.badRequest("text: at most 200 bytes")) }
+            return Response(
+                status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(string: qr.svg())))
+        }
+    }
+
+    static func describe(_ s: Sessions.Session) -> [String: JSONValue] {
+        ["account": ["name": .string(s.account), "role": .string(s.role.rawValue)], "csrf": .string(s.csrf)]
+    }
+
+    func cookie(value: String, maxAge: Int? = nil) -> Cookie {
+        Cookie(
+            name: Sessions.cookieName, value: value, maxAge: maxAge, path: "/", secure: secureCookies, httpOnly: true,
+            sameSite: .strict)
+    }
+
+    /// The request's live session, still matching its account (same role, same password); for a
+    /// state-changing request also its CSRF token. Throws the refusal (401, 403) otherwise.
+    func authorize(_ request: Request, changing: Bool) async throws -> (String, Sessions.Session) {
+        guard let id = request.cookies[Sessions.cookieName]?.value, let s = sessions.session(id) else {
+            throw RefusalError(Self.notLoggedIn)
+        }
+        guard let a = try await hall.store.account(named: s.account), a.role == s.role.rawValue,
+            a.hash == s.passwordStamp
+        else {
+            sessions.close(id)
+            throw RefusalError(Self.notLoggedIn)
+        }
+        if changing {
+            guard let sent = request.headers[Self.csrfHeader], Self.same(sent, s.csrf) else {
+                throw RefusalError(HallError(.notAllowed, "missing or wrong X-CSRF-Token; reload the page"))
+            }
+        }
+        return (id, s)
+    }
+
+    /// Compares without stopping at the first difference.
+    static func same(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// `POST /api/login` `{"name": …, "password": …}`.
+    private func login(_ request: Request, _ context: HallRequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: context.maxUploadSize)
+        guard case let .success(.object(o)) = JSONReader.read(body.readableBytesView),
+            let name = o["name"]?.stringValue, let password = o["password"]?.stringValue,
+            AccountRequest.validName(name), password.count <= AccountRequest.passwordLength.upperBound
+        else { return HTTPReply.error(.badRequest("the body must be {\"name\": …, \"password\": …}")) }
+        let client = context.remoteAddress?.ipAddress ?? "?"
+        if let wait = limiter.wait(name) {
+            return HTTPReply.error(
+                .rateLimited("too many wrong passwords for \(name); try again in \(Int(wait.rounded(.up))) s"))
+        }
+        guard let a = try await accounts.verify(name: name, password: password), let role = Role(rawValue: a.role)
+        else {
+            limiter.failed(name)
+            logger.warning("login refused", metadata: ["account": .string(name), "client": .string(client)])
+            return HTTPReply.error(HallError(.unauthorized, "wrong name or password"))
+        }
+        limiter.succeeded(name)
+        let (id, s) = sessions.open(account: a.name, role: role, passwordStamp: a.hash)
+        logger.notice(
+            "login", metadata: ["account": .string(name), "role": .string(a.role), "client": .string(client)])
+        var r = HTTPReply.json(Wire.ok(id: nil, Self.describe(s)))
+        r.setCookie(cookie(value: id))
+        return r
+    }
+
+    /// `POST /api/ops/<op>`: the body is the socket request's fields (without `op`).
+    private func op(_ request: Request, _ context: HallRequestContext) async throws -> Response {
+        let (_, s) = try await authorize(request, changing: true)
+        let body = try await request.body.collect(upTo: context.maxUploadSize)
+        var fields: [String: JSONValue] = [:]
+        if body.readableBytes > 0 {
+            guard case let .success(.object(o)) = JSONReader.read(body.readableBytesView) else {
+                return HTTPReply.error(.badRequest("the body must be a JSON object of the op's fields"))
+            }
+            fields = o
+        }
+        fields["op"] = .string(context.parameters.get("op") ?? "")
+        // A clerk signs in as themself: the account is the window's clerk (an admin may name one).
+        if fields["op"] == "signin", s.role == .clerk { fields["clerk"] = .string(s.account) }
+        let (id, parsed) = Wire.parse(object: fields, role: s.role)
+        let parsedRequest: HallqProtocol.Request
+        switch parsed {
+        case let .failure(e): return HTTPReply.error(e)
+        case .success(.watch): return HTTPReply.error(.badRequest("watch is GET /api/events over HTTP"))
+        case .success(.export): return HTTPReply.error(.badRequest("export is GET /api/export.csv over HTTP"))
+        case let .success(r): parsedRequest = r
+        }
+        let origin = Origin(
+            role: s.role.rawValue, account: s.account, client: context.remoteAddress?.ipAddress ?? "?")
+        let reply = await dispatcher.reply(to: parsedRequest, id: id, origin: origin)
+        guard reply["ok"]?.boolValue == true else {
+            let token = reply["error"]?.stringValue.flatMap(HallError.Token.init(rawValue:)) ?? .internal
+            return HTTPReply.json(reply, status: HTTPReply.status(of: token))
+        }
+        return HTTPReply.json(reply)
+    }
+
+    /// `GET /api/export.csv?from=…&to=…` (admin): the tickets as CSV, streamed as the store
+    /// hands them over.
+    private func export(_ request: Request) async throws -> Response {
+        let (_, s) = try await authorize(request, changing: false)
+        guard s.role == .admin else { return HTTPReply.error(HallError(.notAllowed, "the export is for admins")) }
+        let q = request.uri.queryParameters
+        let from = q.get("from") ?? ""
+        let to = q.get("to") ?? ""
+        guard Wire.isDay(from), Wire.isDay(to) else { return HTTPReply.error(.badRequest("from and to: YYYY-MM-DD")) }
+        let dispatcher = self.dispatcher
+        let origin = Origin(role: s.role.rawValue, account: s.account)
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/csv; charset=utf-8", .cacheControl: "no-store",
+                .contentDisposition: "attachment; filename=\"hallq-\(from)-\(to).csv\"",
+            ],
+            body: .init { writer in
+                try await dispatcher.respond(to: .export(from: from, to: to), id: nil, origin: origin) { line in
+                    if let chunk = line["csv_chunk"]?.stringValue {
+                        try await writer.write(ByteBuffer(string: chunk))
+                    }
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    /// A `stats` reply's rows, as the admin asked for them.
+    func statsRows(
+        _ from: String, _ to: String, _ by: StatsDimension, _ s: Sessions.Session
+    ) async throws -> [JSONValue] {
+        let reply = await dispatcher.reply(
+            to: .stats(from: from, to: to, by: by), id: nil, origin: Origin(role: s.role.rawValue, account: s.account))
+        guard reply["ok"]?.boolValue == true else {
+            throw RefusalError(
+                HallError(
+                    reply["error"]?.stringValue.flatMap(HallError.Token.init(rawValue:)) ?? .internal,
+                    reply["message"]?.stringValue ?? ""))
+        }
+        return reply["rows"]?.arrayValue ?? []
+    }
+
+    /// `GET /api/charts?from=…&to=…` (admin): every dashboard chart as SVG.
+    private func charts(_ request: Request) async throws -> Response {
+        let (_, s) = try await authorize(request, changing: false)
+        guard s.role == .admin else { return HTTPReply.error(HallError(.notAllowed, "charts are for admins")) }
+        let q = request.uri.queryParameters
+        let from = q.get("from") ?? ""
+        let to = q.get("to") ?? ""
+        guard Wire.isDay(from), Wire.isDay(to) else { return HTTPReply.error(.badRequest("from and to: YYYY-MM-DD")) }
+        let charts: [(String, String)] = [
+            ("wait-by-hour", HallCharts.waitByHour(try await statsRows(from, to, .hour, s))),
+            (
+                "served-by-day",
+                HallCharts.served(id: "served-by-day", title: "每日办结量", try await statsRows(from, to, .day, s))
+            ),
+            (
+                "served-by-service",
+                HallCharts.served(id: "served-by-service", title: "各事项办结量", try await statsRows(from, to, .service, s))
+            ),
+            (
+                "served-by-window",
+                HallCharts.served(id: "served-by-window", title: "各窗口办结量", try await statsRows(from, to, .window, s))
+            ),
+            (
+                "served-by-clerk",
+                HallCharts.served(id: "served-by-clerk", title: "各工作人员办结量", try await statsRows(from, to, .clerk, s))
+            ),
+            ("ratings", HallCharts.ratings(try await statsRows(from, to, .total, s))),
+        ]
+        return HTTPReply.json(
+            Wire.ok(id: nil, ["charts": .array(charts.map { ["id": .string($0.0), "svg": .string($0.1)] })]))
+    }
+
+    /// `GET /admin/report?month=YYYY-MM` (admin): the month's report as a printable page.
+    private func report(_ request: Request) async throws -> Response {
+        let (_, s) = try await authorize(request, changing: false)
+        guard s.role == .admin else { return HTTPReply.error(HallError(.notAllowed, "the report is for admins")) }
+        guard let month = request.uri.queryParameters.get("month").map({ String($0) }),
+            let (from, to) = MonthlyReport.span(month)
+        else { return HTTPReply.error(.badRequest("month: YYYY-MM")) }
+        let html = MonthlyReport.html(
+            hall: hall.snapshotEngine().config.name, month: month,
+            services: try await statsRows(from, to, .service, s), total: try await statsRows(from, to, .total, s),
+            days: try await statsRows(from, to, .day, s), hours: try await statsRows(from, to, .hour, s))
+        return Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}
+
+/// A refusal thrown out of a route, answered as its token's JSON by `ErrorTokens`.
+struct RefusalError: Error, HTTPResponseError {
+    let error: HallError
+    init(_ e: HallError) { error = e }
+    var status: HTTPResponse.Status { HTTPReply.status(of: error.token) }
+    func response(from request: Request, context: some RequestContext) throws -> Response { HTTPReply.error(error) }
+}

@@ -1,0 +1,192 @@
+// The admin dashboard (/admin): the live hall, device health, statistics for a date range as
+// tables and the server's SVG charts, the CSV export, the printable monthly report, a ticket's
+// history, opening and closing the hall, reloading the config, and the staff accounts. Every
+// action is one op through POST /api/ops (or a GET of the export, charts and report).
+"use strict";
+
+function $(id) {
+  return document.getElementById(id);
+}
+
+function cell(tr, text) {
+  const td = document.createElement("td");
+  td.textContent = text == null ? "" : String(text);
+  tr.append(td);
+  return td;
+}
+
+function fill(table, rows) {
+  const tbody = table.querySelector("tbody");
+  tbody.textContent = "";
+  for (const r of rows) {
+    const tr = document.createElement("tr");
+    for (const v of r) cell(tr, v);
+    tbody.append(tr);
+  }
+  return tbody;
+}
+
+function say(reply, what) {
+  $("message").textContent = reply.ok ? what + " ✓" : what + "：" + hallqSentence(reply);
+}
+
+function ago(iso) {
+  if (!iso) return "";
+  const s = Math.max(0, Math.round((Date.now() + hallqClock.skewMs - Date.parse(iso)) / 1000));
+  return Math.floor(s / 60) + " 分 " + (s % 60) + " 秒";
+}
+
+const STATES = { called: "已叫号", serving: "办理中" };
+
+async function live() {
+  const r = await hallqStaff.op("status", { waiting: true });
+  if (!r.ok) return;
+  $("hall-name").textContent = r.hall.name;
+  $("mode").textContent = (r.hall.dispensing ? "开放中 " : "暂停中 ") + "(" + r.hall.mode + ")";
+  const hand = new Map((r.in_hand || []).map((t) => [t.window, t]));
+  fill($("win-table"), r.windows.map((w) => {
+    const t = hand.get(w.window);
+    return [w.window + "号", w.clerk || "—", w.clerk ? (w.paused ? "暂停" : t ? STATES[t.state] || t.state : "空闲") : "未开放", t ? t.label + " " + ago(t.started_at || t.called_at) : ""];
+  }));
+  const oldest = new Map();
+  for (const t of r.waiting_tickets || []) {
+    if (!oldest.has(t.service) || t.queued_at < oldest.get(t.service)) oldest.set(t.service, t.queued_at);
+  }
+  fill($("queues"), r.services.map((s) => [s.id + " " + s.name, s.waiting, oldest.has(s.id) ? ago(oldest.get(s.id)) : "", s.next || ""]));
+  const d = r.devices || {};
+  const rows = [["打印机 printer (" + (d.printer || {}).kind + ")", (d.printer || {}).health]];
+  for (const b of d.buses || []) rows.push(["线路 bus " + b.name, b.health]);
+  for (const k of d.keypads || []) rows.push(["键盘 keypad " + k.use, k.health]);
+  if (d.voice) rows.push(["语音 voice", d.voice.health]);
+  fill($("devices"), rows);
+}
+
+async function stats(from, to) {
+  const q = "from=" + from + "&to=" + to;
+  $("csv").href = "/api/export.csv?" + q;
+  const charts = await fetch("/api/charts?" + q, { cache: "no-store" }).then((r) => r.json());
+  const box = $("charts");
+  box.textContent = "";
+  if (charts.ok) {
+    for (const c of charts.charts) {
+      const div = document.createElement("div");
+      div.className = "chart-box";
+      div.dataset.chart = c.id;
+      // The server's own SVG (every text in it escaped there).
+      div.innerHTML = c.svg;
+      box.append(div);
+    }
+  } else {
+    say(charts, "图表");
+  }
+  const tables = $("tables");
+  tables.textContent = "";
+  for (const [by, title] of [["service", "按事项"], ["window", "按窗口"], ["clerk", "按工作人员"], ["day", "按日"], ["hour", "按时段"]]) {
+    const r = await hallqStaff.op("stats", { from, to, by });
+    if (!r.ok) continue;
+    const h = document.createElement("h3");
+    h.textContent = title;
+    const t = document.createElement("table");
+    t.id = "stats-" + by;
+    t.innerHTML = "<thead><tr><th></th><th>取号</th><th>办结</th><th>过号</th><th>等候中位数(秒)</th><th>等候P90(秒)</th><th>办理中位数(秒)</th><th>满意度</th></tr></thead><tbody></tbody>";
+    const sec = (v) => (v == null ? "–" : Math.round(v));
+    fill(t, r.rows.map((x) => [x.key, x.issued, x.served, x.noshows, sec(x.wait.median_s), sec(x.wait.p90_s), sec(x.service.median_s), x.rating_mean == null ? "–" : x.rating_mean.toFixed(2)]));
+    tables.append(h, t);
+  }
+}
+
+async function users() {
+  const r = await hallqStaff.op("users");
+  if (!r.ok) return;
+  const tbody = fill($("users"), []);
+  for (const u of r.users) {
+    const tr = document.createElement("tr");
+    cell(tr, u.name);
+    cell(tr, u.role);
+    const td = cell(tr, "");
+    const pw = document.createElement("button");
+    pw.type = "button";
+    pw.textContent = "改密码";
+    pw.addEventListener("click", async () => {
+      const p = prompt("新密码 (8位以上) · New password for " + u.name);
+      if (p) say(await hallqStaff.op("passwd", { name: u.name, password: p }), "改密码 " + u.name);
+    });
+    const rm = document.createElement("button");
+    rm.type = "button";
+    rm.textContent = "删除";
+    rm.addEventListener("click", async () => {
+      if (!confirm("删除账号 " + u.name + "?")) return;
+      say(await hallqStaff.op("userdel", { name: u.name }), "删除 " + u.name);
+      users();
+    });
+    td.append(pw, rm);
+    tbody.append(tr);
+  }
+}
+
+function localDay(offsetDays) {
+  const t = hallqClock.local();
+  t.setUTCDate(t.getUTCDate() + offsetDays);
+  return t.getUTCFullYear() + "-" + hallqPad(t.getUTCMonth() + 1) + "-" + hallqPad(t.getUTCDate());
+}
+
+async function start(account) {
+  $("dashboard").hidden = false;
+  $("logout").hidden = false;
+  $("account").textContent = account.name;
+  $("logout").addEventListener("click", async () => {
+    await hallqStaff.logout();
+    location.reload();
+  });
+  for (const b of document.querySelectorAll("[data-mode]")) {
+    b.addEventListener("click", async () => {
+      say(await hallqStaff.op("hall", { mode: b.dataset.mode }), "取号 " + b.dataset.mode);
+      live();
+    });
+  }
+  $("reload").addEventListener("click", async () => say(await hallqStaff.op("reload"), "重载配置"));
+  $("range").addEventListener("submit", (e) => {
+    e.preventDefault();
+    stats($("range").elements.from.value, $("range").elements.to.value);
+  });
+  $("report").addEventListener("submit", (e) => {
+    e.preventDefault();
+    window.open("/admin/report?month=" + $("report").elements.month.value, "_blank");
+  });
+  $("history-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = $("history-form").elements;
+    const fields = { ticket: f.ticket.value.trim().toUpperCase() };
+    if (f.day.value) fields.day = f.day.value;
+    const r = await hallqStaff.op("history", fields);
+    if (!r.ok) return say(r, "查询 " + fields.ticket);
+    fill($("history"), r.events.map((e) => [e.local || e.at, e.event, e.window || "", e.clerk || "", (e.account || e.role || "") + (e.client ? " " + e.client : "")]));
+  });
+  $("add-user").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = $("add-user").elements;
+    const r = await hallqStaff.op("useradd", { name: f.name.value.trim(), role: f.role.value, password: f.password.value });
+    f.password.value = "";
+    say(r, "添加 " + f.name.value);
+    users();
+  });
+  hallqLive({
+    snapshot(snap) {
+      hallqClock.sync(snap.now, snap.utc_offset_s);
+      const f = $("range").elements;
+      if (!f.from.value) {
+        f.from.value = localDay(0).slice(0, 8) + "01";
+        f.to.value = localDay(0);
+        $("report").elements.month.value = localDay(0).slice(0, 7);
+      }
+      live();
+    },
+    event() {
+      live();
+    },
+  });
+  setInterval(live, 5000);
+  users();
+}
+
+hallqRequireLogin($("login"), "admin", start);

@@ -1,0 +1,117 @@
+// The kiosk touchscreen (/kiosk): one large button per service with its waiting count and
+// estimate, live from the event stream. A press issues a ticket through POST /api/ops/take with
+// an idempotency key (a second tap of the same button within a few seconds reuses it, so it is
+// one ticket), then shows the number, the people ahead, the estimate and the status page's QR
+// for a few seconds. Refusals become notices: not issuing now, printer out of paper.
+"use strict";
+
+let services = [];
+let lastPress = null;
+let hideTimer = null;
+
+function $(id) {
+  return document.getElementById(id);
+}
+
+function notice(text) {
+  $("notice").hidden = !text;
+  $("notice").textContent = text || "";
+}
+
+function render(live) {
+  const byId = new Map((live || []).map((s) => [s.id, s]));
+  const box = $("service-buttons");
+  box.textContent = "";
+  for (const s of services) {
+    const l = byId.get(s.id) || s;
+    for (const priority of s.priority ? [false, true] : [false]) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = priority ? "service green" : "service";
+      b.dataset.service = s.id;
+      if (priority) b.dataset.priority = "1";
+      const name = document.createElement("span");
+      name.className = "name";
+      name.textContent = (priority ? "绿色通道 · " : "") + s.name;
+      const info = document.createElement("span");
+      info.className = "info";
+      info.textContent = "等候 " + l.waiting + " 人 · 约 " + (l.eta_min || 0) + " 分钟";
+      b.append(name, info);
+      b.addEventListener("click", () => take(s, priority));
+      box.append(b);
+    }
+  }
+}
+
+function key(service, priority) {
+  const now = Date.now();
+  if (lastPress && lastPress.service === service && lastPress.priority === priority && now - lastPress.at < 4000) {
+    return lastPress.key;
+  }
+  const k = "kiosk-" + (crypto.randomUUID ? crypto.randomUUID() : String(now) + Math.random()).slice(0, 40);
+  lastPress = { service, priority, key: k, at: now };
+  return k;
+}
+
+async function take(s, priority) {
+  const fields = { service: s.id, key: key(s.id, priority) };
+  if (priority) fields.priority = true;
+  const r = await hallqStaff.op("take", fields);
+  if (!r.ok) {
+    if (r.error === "PRINTER-PAPER-OUT" || r.error === "PRINTER-OFFLINE") {
+      const w = (s.windows || [])[0];
+      notice("取号机暂时不能出票，请到" + (w ? w + "号窗口" : "服务台") + "咨询。The printer is out of paper; please ask at window " + (w || "") + ".");
+    } else if (r.error === "HALL-CLOSED") {
+      notice("现在暂停取号。Tickets are not being issued now.");
+    } else {
+      notice(hallqSentence(r));
+    }
+    return;
+  }
+  notice("");
+  const t = r.ticket;
+  $("issued-ticket").textContent = t.label;
+  $("issued-green").hidden = !t.green_channel;
+  $("issued-ahead").textContent = "前面还有 " + t.ahead + " 人 · " + t.ahead + " ahead";
+  $("issued-eta").textContent = "预计等候约 " + t.eta_min + " 分钟 · about " + t.eta_min + " min";
+  const qr = $("issued-qr");
+  qr.textContent = "";
+  if (t.status_url) {
+    const img = document.createElement("img");
+    img.alt = "扫码查看进度 · Scan to follow your ticket";
+    img.src = "/api/qr.svg?text=" + encodeURIComponent(t.status_url);
+    qr.append(img);
+  }
+  document.body.dataset.issued = t.label;
+  $("issued").hidden = false;
+  clearTimeout(hideTimer);
+  hideTimer = setTimeout(() => ($("issued").hidden = true), 8000);
+}
+
+async function start() {
+  $("kiosk").hidden = false;
+  const r = await hallqStaff.op("services");
+  if (r.ok) services = r.services;
+  render(services);
+  $("issued-close").addEventListener("click", () => ($("issued").hidden = true));
+  hallqLive({
+    snapshot(snap) {
+      hallqClock.sync(snap.now, snap.utc_offset_s);
+      $("hall-name").textContent = snap.hall.name + " · 自助取号";
+      notice(snap.hall.dispensing ? "" : snap.hall.notice || "暂停取号");
+      render(snap.services);
+    },
+    event(name, data) {
+      if (name === "counts") render(data.services);
+      if (name === "hall") notice(data.dispensing ? "" : data.notice || "暂停取号");
+    },
+  });
+  // A kiosk stands all day: keep its session alive.
+  setInterval(() => hallqStaff.session(), 60000);
+  setInterval(() => {
+    const t = hallqClock.local();
+    $("time").textContent = hallqPad(t.getUTCHours()) + ":" + hallqPad(t.getUTCMinutes());
+  }, 1000);
+}
+
+hallqRequireLogin($("login"), "kiosk", start);

@@ -1,0 +1,127 @@
+// What the staff pages (kiosk, window terminal, admin) share: the session, the op API with its
+// CSRF token, the login form, and a plain sentence for every refusal token.
+"use strict";
+
+const hallqStaff = {
+  account: null,
+  csrf: null,
+
+  // The current session, or null (not logged in, or expired).
+  async session() {
+    const r = await fetch("/api/session", { cache: "no-store" });
+    if (!r.ok) return this.forget();
+    const j = await r.json();
+    this.account = j.account;
+    this.csrf = j.csrf;
+    return j.account;
+  },
+
+  forget() {
+    this.account = null;
+    this.csrf = null;
+    return null;
+  },
+
+  async login(name, password) {
+    const r = await fetch("/api/login", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name, password }),
+    });
+    const j = await r.json();
+    if (j.ok) {
+      this.account = j.account;
+      this.csrf = j.csrf;
+    }
+    return j;
+  },
+
+  async logout() {
+    await this.op(null, null, "/api/logout");
+    this.forget();
+  },
+
+  // One op through POST /api/ops/<op>: the socket protocol's reply ({ok:true,…} or
+  // {ok:false,error,message}); a lost session calls onExpired.
+  async op(name, fields, path) {
+    let r;
+    try {
+      r = await fetch(path || "/api/ops/" + name, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": this.csrf || "" },
+        body: JSON.stringify(fields || {}),
+      });
+    } catch (_) {
+      return { ok: false, error: "OFFLINE", message: "" };
+    }
+    const j = await r.json().catch(() => ({ ok: false, error: "INTERNAL", message: "" }));
+    if (r.status === 401 && this.onExpired) this.onExpired();
+    return j;
+  },
+
+  onExpired: null,
+};
+
+// A refusal as a sentence for the person at the screen (Chinese first).
+const hallqSentences = {
+  "QUEUE-EMPTY": "没有等候的号。No one is waiting.",
+  "NO-ACTIVE-TICKET": "当前没有在办的号。No ticket in hand.",
+  "NOT-SIGNED-IN": "本窗口还没有工作人员签到。No clerk is signed in here.",
+  "WINDOW-PAUSED": "本窗口已暂停，请先恢复。The window is paused.",
+  "TICKET-OPEN": "还有在办的号，请先办结或转办。Finish or transfer the ticket in hand first.",
+  "CLERK-ELSEWHERE": "您已在其他窗口签到。You are signed in at another window.",
+  "ALREADY-STARTED": "已经开始办理。Already being served.",
+  "NOT-WAITING": "该号不在等候中。That ticket is not waiting.",
+  "UNKNOWN-TICKET": "没有这个号。No such ticket.",
+  "UNKNOWN-SERVICE": "没有这个事项。No such service.",
+  "UNKNOWN-WINDOW": "没有这个窗口。No such window.",
+  "HALL-CLOSED": "现在暂停取号。Tickets are not being issued now.",
+  "RANGE-EXHAUSTED": "今日号码已发完。Today's numbers are used up.",
+  "PRINTER-PAPER-OUT": "取号机缺纸。The printer is out of paper.",
+  "PRINTER-OFFLINE": "取号机打印机故障。The printer is not working.",
+  "RATE-LIMITED": "操作太频繁，请稍后再试。Too many requests; try again shortly.",
+  "NOTHING-TO-RATE": "没有可评价的号。Nothing to rate.",
+  "ALREADY-RATED": "已经评价过了。Already rated.",
+  "NOT-ALLOWED": "没有权限。Not allowed.",
+  "UNAUTHORIZED": "请重新登录。Please log in again.",
+  "BAD-REQUEST": "请求有误。",
+  "NOT-FOUND": "没有找到。Not found.",
+  "OFFLINE": "连接不上服务器。The server cannot be reached.",
+};
+
+function hallqSentence(reply) {
+  const s = hallqSentences[reply.error] || "操作失败。";
+  return reply.error === "BAD-REQUEST" || !hallqSentences[reply.error] ? s + " " + (reply.message || "") : s;
+}
+
+// Shows `form` (a <form> with name and password inputs) until a session exists, then calls
+// `ready(account)`. `role` is the role the page needs ("clerk" also admits an admin).
+async function hallqRequireLogin(form, role, ready) {
+  const message = form.querySelector(".login-message");
+  const fits = (a) => a && (a.role === role || a.role === "admin");
+  const show = (text) => {
+    form.hidden = false;
+    document.body.dataset.session = "none";
+    if (message) message.textContent = text || "";
+  };
+  hallqStaff.onExpired = () => show("会话已过期，请重新登录。Session expired.");
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const name = form.elements.name.value.trim();
+    const j = await hallqStaff.login(name, form.elements.password.value);
+    form.elements.password.value = "";
+    if (!j.ok) return show(hallqSentence(j) + (j.error === "UNAUTHORIZED" ? " 用户名或密码错误。" : ""));
+    if (!fits(j.account)) return show("此账号不能使用本页面。This account cannot use this page.");
+    form.hidden = true;
+    document.body.dataset.session = "open";
+    ready(j.account);
+  });
+  const a = await hallqStaff.session();
+  if (fits(a)) {
+    form.hidden = true;
+    document.body.dataset.session = "open";
+    ready(a);
+  } else {
+    show("");
+  }
+}

@@ -1,0 +1,175 @@
+// The window terminal (/window/<n>): a clerk logs in, the account signs in at this window, and
+// every button runs one op through POST /api/ops. Live through the public event stream: any
+// event re-reads this window's state (status with its waiting list). F1–F6 as on hardware
+// callers: call, recall, no-show, finish, transfer, pause/resume.
+"use strict";
+
+const windowNumber = Number(location.pathname.split("/").pop());
+let state = null;
+let inHand = null;
+let refreshing = false;
+let again = false;
+
+function $(id) {
+  return document.getElementById(id);
+}
+
+function log(text, ok) {
+  const li = document.createElement("li");
+  const t = hallqClock.local();
+  li.textContent = hallqPad(t.getUTCHours()) + ":" + hallqPad(t.getUTCMinutes()) + ":" + hallqPad(t.getUTCSeconds()) + " " + text;
+  li.className = ok ? "ok" : "refused";
+  $("log").prepend(li);
+  while ($("log").children.length > 50) $("log").lastChild.remove();
+}
+
+function say(reply, what) {
+  if (reply.ok) {
+    $("message").textContent = "";
+    log(what, true);
+  } else {
+    $("message").textContent = hallqSentence(reply);
+    log(what + " — " + hallqSentence(reply), false);
+  }
+}
+
+async function refresh() {
+  if (refreshing) {
+    again = true;
+    return;
+  }
+  refreshing = true;
+  const r = await hallqStaff.op("status", { waiting: true });
+  refreshing = false;
+  if (again) {
+    again = false;
+    refresh();
+  }
+  if (!r.ok) return;
+  state = r;
+  const w = r.windows.find((x) => x.window === windowNumber);
+  if (!w) return;
+  $("hall-name").textContent = r.hall.name;
+  inHand = (r.in_hand || []).find((x) => x.window === windowNumber) || null;
+  $("ticket").textContent = inHand ? inHand.label + (inHand.green_channel ? " ★" : "") : "—";
+  $("ticket-state").textContent = inHand ? { called: "已叫号 Called", serving: "办理中 Serving" }[inHand.state] || "" : "";
+  document.body.dataset.ticket = inHand ? inHand.label : "";
+  document.body.dataset.paused = w.paused ? "1" : "0";
+  $("pause").firstChild.textContent = w.paused ? "恢复 " : "暂停 ";
+  $("clerk-name").textContent = (w.clerk || "") + " @ " + windowNumber + "号窗口";
+  const mine = (t) => (t.target_window === windowNumber) || (t.target_window === null && w.services.includes(t.service));
+  const waiting = (r.waiting_tickets || []).filter(mine);
+  const tbody = $("queue-lengths").querySelector("tbody");
+  tbody.textContent = "";
+  for (const s of r.services.filter((s) => w.services.includes(s.id))) {
+    const tr = document.createElement("tr");
+    for (const text of [s.id + " " + s.name, String(s.waiting)]) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.append(td);
+    }
+    tbody.append(tr);
+  }
+  const ol = $("waiting");
+  ol.textContent = "";
+  for (const t of waiting.slice(0, 30)) {
+    const li = document.createElement("li");
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = "叫 " + t.label + (t.green_channel ? " ★" : "");
+    b.addEventListener("click", () => act("call", { ticket: t.label }, "叫号 " + t.label));
+    li.append(b);
+    ol.append(li);
+  }
+}
+
+function tick() {
+  if (!inHand || !inHand.called_at) {
+    $("elapsed").textContent = "";
+    return;
+  }
+  const since = Date.parse(inHand.started_at || inHand.called_at);
+  const s = Math.max(0, Math.round((Date.now() + hallqClock.skewMs - since) / 1000));
+  $("elapsed").textContent = (inHand.started_at ? "已办理 " : "已叫号 ") + Math.floor(s / 60) + " 分 " + (s % 60) + " 秒";
+}
+
+async function act(op, fields, what) {
+  const reply = await hallqStaff.op(op, Object.assign({ window: windowNumber }, fields || {}));
+  say(reply, what);
+  if (reply.ok && reply.ticket) $("ticket").textContent = reply.ticket.label;
+  refresh();
+  return reply;
+}
+
+const actions = {
+  call: () => act("call", {}, "叫号"),
+  recall: () => act("recall", {}, "重呼 " + (inHand ? inHand.label : "")),
+  noshow: () => act("noshow", {}, "过号 " + (inHand ? inHand.label : "")),
+  start: () => act("start", {}, "开始办理 " + (inHand ? inHand.label : "")),
+  finish: () => act("finish", { outcome: $("outcome").value }, "办结 " + (inHand ? inHand.label : "")),
+  transfer: () => {
+    const to = $("transfer-to").value;
+    const fields = to.startsWith("w") ? { to_window: Number(to.slice(1)) } : { service: to.slice(1) };
+    return act("transfer", fields, "转办 " + (inHand ? inHand.label : "") + " → " + $("transfer-to").selectedOptions[0].textContent);
+  },
+  pause: () => (document.body.dataset.paused === "1" ? act("resume", {}, "恢复") : act("pause", {}, "暂停")),
+};
+const keys = { F1: "call", F2: "recall", F3: "noshow", F4: "finish", F5: "transfer", F6: "pause" };
+
+function fillTransfer(r) {
+  const sel = $("transfer-to");
+  sel.textContent = "";
+  for (const s of r.services) {
+    const o = document.createElement("option");
+    o.value = "s" + s.id;
+    o.textContent = s.id + " " + s.name;
+    sel.append(o);
+  }
+  for (const w of r.windows.filter((w) => w.window !== windowNumber)) {
+    const o = document.createElement("option");
+    o.value = "w" + w.window;
+    o.textContent = w.window + "号窗口";
+    sel.append(o);
+  }
+}
+
+async function start(account) {
+  $("window-title").textContent = windowNumber + "号窗口 · Window " + windowNumber;
+  const r = await hallqStaff.op("signin", { window: windowNumber, clerk: account.name });
+  if (!r.ok && r.error !== "TICKET-OPEN") say(r, "签到");
+  else log("签到 " + account.name, true);
+  $("terminal").hidden = false;
+  $("signout").hidden = false;
+  const status = await hallqStaff.op("status", { waiting: true });
+  if (status.ok) fillTransfer(status);
+  await refresh();
+  for (const b of document.querySelectorAll("#actions button[data-op]")) {
+    b.addEventListener("click", () => actions[b.dataset.op]());
+  }
+  document.addEventListener("keydown", (e) => {
+    if (keys[e.key] && !$("terminal").hidden) {
+      e.preventDefault();
+      actions[keys[e.key]]();
+    }
+  });
+  $("signout").addEventListener("click", async () => {
+    const reply = await hallqStaff.op("signout", { window: windowNumber });
+    say(reply, "签退");
+    if (reply.ok) {
+      await hallqStaff.logout();
+      location.reload();
+    }
+  });
+  hallqLive({
+    snapshot(snap) {
+      hallqClock.sync(snap.now, snap.utc_offset_s);
+      refresh();
+    },
+    event() {
+      refresh();
+    },
+  });
+  setInterval(tick, 1000);
+}
+
+hallqRequireLogin($("login"), "clerk", start);
