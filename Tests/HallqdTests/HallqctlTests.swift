@@ -12,7 +12,7 @@ struct HallqctlTests {
         var err: String
     }
 
-    func ctl(_ d: DaemonHarness, _ args: [String]) throws -> Run {
+    func ctl(_ d: DaemonHarness, _ args: [String], stdin: String? = nil) throws -> Run {
         let p = Process()
         p.executableURL = DaemonHarness.binDir.appendingPathComponent("hallqctl")
         p.arguments = ["--runtime-dir", d.runtimeDir.path] + args
@@ -20,13 +20,38 @@ struct HallqctlTests {
         let err = Pipe()
         p.standardOutput = out
         p.standardError = err
+        let input = Pipe()
+        p.standardInput = input
         try p.run()
+        try input.fileHandleForWriting.write(contentsOf: Data((stdin ?? "").utf8))
+        try input.fileHandleForWriting.close()
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return Run(
             status: p.terminationStatus, out: String(decoding: o, as: UTF8.self),
             err: String(decoding: e, as: UTF8.self))
+    }
+
+    @Test("user add reads the password from stdin or a file, never argv; list shows no hash; passwd and remove")
+    func users() throws {
+        let d = try DaemonHarness()
+        try d.start()
+        let added = try ctl(d, ["user", "add", "李四", "--role", "clerk"], stdin: "secret-pass-1\n")
+        #expect(added.status == 0 && added.out.contains("added 李四 (clerk)"), "\(added.err)")
+        let file = d.stateDir.deletingLastPathComponent().appendingPathComponent("pw")
+        try "another-pass-2\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(try ctl(d, ["user", "add", "boss", "--role", "admin", "--password-file", file.path]).status == 0)
+        let short = try ctl(d, ["user", "add", "x", "--role", "kiosk"], stdin: "short\n")
+        #expect(short.status == 1 && short.err.contains("BAD-REQUEST") && !short.err.contains("short\n"))
+        let list = try ctl(d, ["user", "list"])
+        #expect(list.out.contains("李四") && list.out.contains("boss") && !list.out.contains("$2"))
+        #expect(try ctl(d, ["--json", "user", "list"]).out.contains("\"role\":\"admin\""))
+        #expect(try ctl(d, ["user", "passwd", "李四"], stdin: "changed-pass-3\n").status == 0)
+        #expect(try ctl(d, ["user", "remove", "boss"]).status == 0)
+        #expect(try ctl(d, ["user", "remove", "boss"]).status == 1)
+        #expect(!d.log.contains("secret-pass-1") && !d.log.contains("changed-pass-3"))
+        #expect(d.stop() == 0)
     }
 
     @Test("with [http] public_url, take shows the ticket's status page")
