@@ -112,6 +112,25 @@ public final class LoginLimiter: @unchecked Sendable {
         if failed.count > 10_000 { failed = failed.filter { !$0.value.isEmpty } }
     }
 
+    /// Password checks running now, at most `concurrentChecks`.
+    public static let concurrentChecks = 4
+    private var checking = 0
+
+    /// Whether another password check may start (then `endCheck` when it is done).
+    public func startCheck() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard checking < Self.concurrentChecks else { return false }
+        checking += 1
+        return true
+    }
+
+    public func endCheck() {
+        lock.lock()
+        checking -= 1
+        lock.unlock()
+    }
+
     public func succeeded(_ name: String) {
         lock.lock()
         failed[name] = nil

@@ -123,6 +123,12 @@ final class StaffDesk: Sendable {
             AccountRequest.validName(name), password.count <= AccountRequest.passwordLength.upperBound
         else { return HTTPReply.error(.badRequest("the body must be {\"name\": …, \"password\": …}")) }
         let client = context.remoteAddress?.ipAddress ?? "?"
+        // Each check costs a bcrypt hash on purpose; a flood of logins under made-up names must
+        // not take the machine's CPU from the queue: at most a few at once, the rest are BUSY.
+        guard limiter.startCheck() else {
+            return HTTPReply.error(HallError(.busy, "too many logins at once; try again in a moment"))
+        }
+        defer { limiter.endCheck() }
         if let wait = limiter.wait(name) {
             return HTTPReply.error(
                 .rateLimited("too many wrong passwords for \(name); try again in \(Int(wait.rounded(.up))) s"))
@@ -176,13 +182,19 @@ final class StaffDesk: Sendable {
 
     /// `GET /api/export.csv?from=…&to=…` (admin): the tickets as CSV, streamed as the store
     /// hands them over.
-    private func export(_ request: Request) async throws -> Response {
+    /// An admin's session and the `from`/`to` days of a read over a span (export, charts).
+    private func adminSpan(_ request: Request, _ what: String) async throws -> (Sessions.Session, String, String) {
         let (_, s) = try await authorize(request, changing: false)
-        guard s.role == .admin else { return HTTPReply.error(HallError(.notAllowed, "the export is for admins")) }
+        guard s.role == .admin else { throw RefusalError(HallError(.notAllowed, "\(what) is for admins")) }
         let q = request.uri.queryParameters
         let from = q.get("from") ?? ""
         let to = q.get("to") ?? ""
-        guard Wire.isDay(from), Wire.isDay(to) else { return HTTPReply.error(.badRequest("from and to: YYYY-MM-DD")) }
+        guard Wire.isDay(from), Wire.isDay(to) else { throw RefusalError(.badRequest("from and to: YYYY-MM-DD")) }
+        return (s, from, to)
+    }
+
+    private func export(_ request: Request) async throws -> Response {
+        let (s, from, to) = try await adminSpan(request, "the export")
         let dispatcher = self.dispatcher
         let origin = Origin(role: s.role.rawValue, account: s.account)
         return Response(
@@ -218,31 +230,21 @@ final class StaffDesk: Sendable {
 
     /// `GET /api/charts?from=…&to=…` (admin): every dashboard chart as SVG.
     private func charts(_ request: Request) async throws -> Response {
-        let (_, s) = try await authorize(request, changing: false)
-        guard s.role == .admin else { return HTTPReply.error(HallError(.notAllowed, "charts are for admins")) }
-        let q = request.uri.queryParameters
-        let from = q.get("from") ?? ""
-        let to = q.get("to") ?? ""
-        guard Wire.isDay(from), Wire.isDay(to) else { return HTTPReply.error(.badRequest("from and to: YYYY-MM-DD")) }
+        let (s, from, to) = try await adminSpan(request, "the dashboard's charts")
+        // The six groupings are read side by side (WAL readers; none waits for the writer).
+        async let hours = statsRows(from, to, .hour, s)
+        async let days = statsRows(from, to, .day, s)
+        async let services = statsRows(from, to, .service, s)
+        async let windows = statsRows(from, to, .window, s)
+        async let clerks = statsRows(from, to, .clerk, s)
+        async let total = statsRows(from, to, .total, s)
         let charts: [(String, String)] = [
-            ("wait-by-hour", HallCharts.waitByHour(try await statsRows(from, to, .hour, s))),
-            (
-                "served-by-day",
-                HallCharts.served(id: "served-by-day", title: "每日办结量", try await statsRows(from, to, .day, s))
-            ),
-            (
-                "served-by-service",
-                HallCharts.served(id: "served-by-service", title: "各事项办结量", try await statsRows(from, to, .service, s))
-            ),
-            (
-                "served-by-window",
-                HallCharts.served(id: "served-by-window", title: "各窗口办结量", try await statsRows(from, to, .window, s))
-            ),
-            (
-                "served-by-clerk",
-                HallCharts.served(id: "served-by-clerk", title: "各工作人员办结量", try await statsRows(from, to, .clerk, s))
-            ),
-            ("ratings", HallCharts.ratings(try await statsRows(from, to, .total, s))),
+            ("wait-by-hour", HallCharts.waitByHour(try await hours)),
+            ("served-by-day", HallCharts.served(id: "served-by-day", title: "每日办结量", try await days)),
+            ("served-by-service", HallCharts.served(id: "served-by-service", title: "各事项办结量", try await services)),
+            ("served-by-window", HallCharts.served(id: "served-by-window", title: "各窗口办结量", try await windows)),
+            ("served-by-clerk", HallCharts.served(id: "served-by-clerk", title: "各工作人员办结量", try await clerks)),
+            ("ratings", HallCharts.ratings(try await total)),
         ]
         return HTTPReply.json(
             Wire.ok(id: nil, ["charts": .array(charts.map { ["id": .string($0.0), "svg": .string($0.1)] })]))

@@ -52,19 +52,7 @@ import Glibc
     }
 
     /// hallqd is up when the admin socket answers; the HTTP port a moment later.
-    func startHall() async throws {
-        try hall.start(logLevel: "info")
-        let url = self.url
-        guard
-            await eventuallyAsync(
-                20,
-                {
-                    let r = try? await HTTPClient.shared.execute(
-                        HTTPClientRequest(url: url + "/api/board"), timeout: .seconds(5))
-                    return r?.status == .ok
-                })
-        else { throw HarnessError("no HTTP on \(url):\n\(hall.log)") }
-    }
+    func startHall() async throws { try await startWithHTTP(hall, url: url) }
 
     /// hallqd and a browser for `body`; both stop however it ends.
     func withBrowser(

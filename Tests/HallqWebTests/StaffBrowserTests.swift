@@ -43,17 +43,7 @@ import Testing
         _ page: String, account: String, role: String, width: Int = 1920, height: Int = 1080,
         _ body: (WebDriver) async throws -> Void
     ) async throws {
-        try hall.start(logLevel: "info")
-        let url = self.url
-        guard
-            await eventuallyAsync(
-                20,
-                {
-                    let r = try? await HTTPClient.shared.execute(
-                        HTTPClientRequest(url: url + "/api/board"), timeout: .seconds(5))
-                    return r?.status == .ok
-                })
-        else { throw HarnessError("no HTTP on \(url):\n\(hall.log)") }
+        try await startWithHTTP(hall, url: url)
         _ = try ok(
             .admin, ["op": "useradd", "name": .string(account), "role": .string(role), "password": "secret-pass-9"])
         let browser = try await WebDriver(shots: shots, width: width, height: height)

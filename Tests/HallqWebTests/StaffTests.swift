@@ -273,6 +273,17 @@ struct StaffClient {
     }
 }
 
+@Suite struct LoginLimiterTests {
+    @Test("at most four password checks at once; one more may start when one ends")
+    func concurrentChecks() {
+        let l = LoginLimiter()
+        #expect((0..<LoginLimiter.concurrentChecks).allSatisfy { _ in l.startCheck() })
+        #expect(!l.startCheck())
+        l.endCheck()
+        #expect(l.startCheck())
+    }
+}
+
 @Suite struct ChartAndQRTests {
     @Test("a chart has one bar per value and escapes its text")
     func chart() {

@@ -148,3 +148,17 @@ func freePort() throws -> Int {
     guard ok else { throw HarnessError("no free port: \(errno)") }
     return Int(UInt16(bigEndian: addr.sin_port))
 }
+
+/// Starts hallqd and waits until its HTTP port answers as well (a moment after the sockets).
+func startWithHTTP(_ hall: DaemonHarness, url: String) async throws {
+    try hall.start(logLevel: "info")
+    guard
+        await eventuallyAsync(
+            20,
+            {
+                let r = try? await HTTPClient.shared.execute(
+                    HTTPClientRequest(url: url + "/api/board"), timeout: .seconds(5))
+                return r?.status == .ok
+            })
+    else { throw HarnessError("no HTTP on \(url):\n\(hall.log)") }
+}
