@@ -53,14 +53,7 @@ public final class Keypad: @unchecked Sendable {
     /// symlinks, followed until a node named event<N>, which the kernel always puts in
     /// /dev/input (an emulated /dev's links may point into the emulator's own directory).
     static func eventNode(_ path: String) -> String {
-        var current = URL(fileURLWithPath: path)
-        for _ in 0..<8 where !current.lastPathComponent.hasPrefix("event") {
-            guard let target = SerialPort.readLink(current.path) else { break }
-            current =
-                target.hasPrefix("/")
-                ? URL(fileURLWithPath: target)
-                : current.deletingLastPathComponent().appendingPathComponent(target).standardized
-        }
+        let current = SerialPort.followLinks(path, until: { $0.lastPathComponent.hasPrefix("event") })
         let name = current.lastPathComponent
         return name.hasPrefix("event") ? "/dev/input/\(name)" : current.path
     }

@@ -37,16 +37,22 @@ final class SerialPort {
     }
 
     static func kernelNode(_ path: String) -> String {
+        "/dev/"
+            + followLinks(path, until: { $0.deletingLastPathComponent().lastPathComponent == "dev" }).lastPathComponent
+    }
+
+    /// Follows the symlinks of a device's stable name (at most 8) until `done` says this is the
+    /// node, or there is no further link. Serial ports and keypads both name their devices so.
+    static func followLinks(_ path: String, until done: (URL) -> Bool) -> URL {
         var current = URL(fileURLWithPath: path)
-        for _ in 0..<8 {
-            if current.deletingLastPathComponent().lastPathComponent == "dev" { break }
+        for _ in 0..<8 where !done(current) {
             guard let target = Self.readLink(current.path) else { break }
             current =
                 target.hasPrefix("/")
                 ? URL(fileURLWithPath: target)
                 : current.deletingLastPathComponent().appendingPathComponent(target).standardized
         }
-        return "/dev/" + current.lastPathComponent
+        return current
     }
 
     init(path: String, settings s: Settings) throws(Failure) {
