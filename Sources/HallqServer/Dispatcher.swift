@@ -85,10 +85,14 @@ public struct Dispatcher: Sendable {
         case .services:
             return ["services": await hall.read { Render.services($0) }]
         case let .status(waiting):
-            var s = await hall.read { Render.status($0, now: hall.clock()) }
-            if waiting {
-                s["waiting_tickets"] = await hall.read { Render.waitingTickets($0) }
-                s["in_hand"] = await hall.read { Render.inHand($0) }
+            // One look at the queue: the windows, the waiting list and the tickets in hand agree.
+            var s = await hall.read { e in
+                var s = Render.status(e, now: hall.clock())
+                if waiting {
+                    s["waiting_tickets"] = Render.waitingTickets(e)
+                    s["in_hand"] = Render.inHand(e)
+                }
+                return s
             }
             s["devices"] = Render.devices(await devices.report())
             if let step = await hall.clockStep() {
