@@ -16,60 +16,27 @@ import Glibc
 /// hallqd; a phone opens its ticket's status page from the `take` reply and rates it once.
 /// Screenshots stay in a directory printed by the test.
 @Suite(.serialized) struct BrowserTests {
-    let port: Int
-    let hall: DaemonHarness
-    let shots: URL
+    let fixture: BrowserHall
+    var hall: DaemonHarness { fixture.hall }
+    var url: String { fixture.url }
+    var shots: URL { fixture.shots }
 
     init() throws {
-        port = try freePort()
-        shots = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "hallq-browser-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
-        print("browser screenshots: \(shots.path)")
-        // A clip pack for the board's voice; hallqd's own announcer plays into ALSA's null device.
-        let clips = shots.appendingPathComponent("clips")
-        try ClipPackFiles.write(syntheticPack(), to: clips, fileNames: [:])
-        hall = try DaemonHarness(
-            config: DaemonHarness.demoConfig + DaemonHarness.generousLimits + """
-
-                [http]
-                listen = "127.0.0.1:\(port)"
-                public_url = "http://127.0.0.1:\(port)"
-                heartbeat_s = 1
-
-                [voice]
-                device = "null"
-                clips = "\(clips.path)"
-                """)
-    }
-
-    var url: String { "http://127.0.0.1:\(port)" }
-
-    func ok(_ role: Role, _ request: JSONValue) throws -> JSONValue {
-        let r = try hall.ask(role, request)
-        guard r.ok else { throw HarnessError("\(request.text) → \(r.text)") }
-        return r
-    }
-
-    /// hallqd is up when the admin socket answers; the HTTP port a moment later.
-    func startHall() async throws { try await startWithHTTP(hall, url: url) }
-
-    /// hallqd and a browser for `body`; both stop however it ends.
-    func withBrowser(
-        width: Int = 1920, height: Int = 1080, extraArgs: [String] = [],
-        _ body: (WebDriver) async throws -> Void
-    ) async throws {
-        try await startHall()
-        let browser = try await WebDriver(shots: shots, width: width, height: height, extraArgs: extraArgs)
-        do {
-            try await body(browser)
-        } catch {
-            await browser.quit()
-            _ = hall.stop()
-            throw error
+        fixture = try BrowserHall("browser") { shots in
+            // A clip pack for the board's voice; hallqd's own announcer plays into ALSA's null device.
+            let clips = shots.appendingPathComponent("clips")
+            try ClipPackFiles.write(syntheticPack(), to: clips, fileNames: [:])
+            return "[voice]\ndevice = \"null\"\nclips = \"\(clips.path)\"\n"
         }
-        await browser.quit()
-        #expect(hall.stop() == 0)
+    }
+
+    @discardableResult
+    func ok(_ role: Role, _ request: JSONValue) throws -> JSONValue { try fixture.ok(role, request) }
+    func startHall() async throws { try await fixture.start() }
+    func withBrowser(
+        width: Int = 1920, height: Int = 1080, extraArgs: [String] = [], _ body: (WebDriver) async throws -> Void
+    ) async throws {
+        try await fixture.withBrowser(width: width, height: height, extraArgs: extraArgs, body)
     }
 
     @Test("the board shows a call within 2 s, and recovers by itself from a restart and from a frozen hallqd")

@@ -10,45 +10,23 @@ import Testing
 /// hallqd: a clerk logs in at a window terminal, calls and recalls with F2; a kiosk issues a
 /// ticket that the virtual printer prints; an admin picks a range and gets the charts.
 @Suite(.serialized) struct StaffBrowserTests {
-    let port: Int
-    let hall: DaemonHarness
-    let shots: URL
+    let fixture: BrowserHall
+    var hall: DaemonHarness { fixture.hall }
 
-    init() throws {
-        port = try freePort()
-        shots = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "hallq-staff-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
-        print("browser screenshots: \(shots.path)")
-        hall = try DaemonHarness(
-            config: DaemonHarness.demoConfig + DaemonHarness.generousLimits + """
+    init() throws { fixture = try BrowserHall("staff") }
 
-                [http]
-                listen = "127.0.0.1:\(port)"
-                public_url = "http://127.0.0.1:\(port)"
-                heartbeat_s = 1
-                """)
-    }
-
-    var url: String { "http://127.0.0.1:\(port)" }
-
-    func ok(_ role: Role, _ request: JSONValue) throws -> JSONValue {
-        let r = try hall.ask(role, request)
-        guard r.ok else { throw HarnessError("\(request.text) → \(r.text)") }
-        return r
-    }
+    @discardableResult
+    func ok(_ role: Role, _ request: JSONValue) throws -> JSONValue { try fixture.ok(role, request) }
 
     /// hallqd with an account, and a browser logged in to `page` as it.
     func withPage(
         _ page: String, account: String, role: String, width: Int = 1920, height: Int = 1080,
         _ body: (WebDriver) async throws -> Void
     ) async throws {
-        try await startWithHTTP(hall, url: url)
-        _ = try ok(
-            .admin, ["op": "useradd", "name": .string(account), "role": .string(role), "password": "secret-pass-9"])
-        let browser = try await WebDriver(shots: shots, width: width, height: height)
-        do {
-            try await browser.open(url + page)
+        try await fixture.withBrowser(width: width, height: height) { browser in
+            try ok(
+                .admin, ["op": "useradd", "name": .string(account), "role": .string(role), "password": "secret-pass-9"])
+            try await browser.open(fixture.url + page)
             #expect(try await browser.until(10, "return !document.getElementById('login').hidden"))
             try await browser.run(
                 """
@@ -59,13 +37,7 @@ import Testing
                 """)
             #expect(try await browser.until(10, "return document.body.dataset.session === 'open'"))
             try await body(browser)
-        } catch {
-            await browser.quit()
-            _ = hall.stop()
-            throw error
         }
-        await browser.quit()
-        #expect(hall.stop() == 0)
     }
 
     @Test("window terminal: log in at /window/1, press 叫号 and see the ticket, press F2 and see the recall")

@@ -4,6 +4,7 @@ import HallqProtocol
 import HallqTestKit
 import NIOCore
 import NIOHTTP1
+import Testing
 
 #if canImport(Glibc)
 import Glibc
@@ -149,16 +150,71 @@ func freePort() throws -> Int {
     return Int(UInt16(bigEndian: addr.sin_port))
 }
 
-/// Starts hallqd and waits until its HTTP port answers as well (a moment after the sockets).
-func startWithHTTP(_ hall: DaemonHarness, url: String) async throws {
-    try hall.start(logLevel: "info")
-    guard
-        await eventuallyAsync(
-            20,
-            {
-                let r = try? await HTTPClient.shared.execute(
-                    HTTPClientRequest(url: url + "/api/board"), timeout: .seconds(5))
-                return r?.status == .ok
-            })
-    else { throw HarnessError("no HTTP on \(url):\n\(hall.log)") }
+/// What both browser suites stand on: the real hallqd with `[http]` on a free port, a directory
+/// for screenshots (printed), and a browser around a test body, both stopped however it ends.
+final class BrowserHall: @unchecked Sendable {
+    let port: Int
+    let hall: DaemonHarness
+    let shots: URL
+
+    /// - extraConfig: appended after `[http]`, given the screenshot directory (a clip pack's home).
+    init(_ name: String, extraConfig: (URL) throws -> String = { _ in "" }) throws {
+        port = try freePort()
+        shots = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "hallq-\(name)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
+        print("browser screenshots: \(shots.path)")
+        hall = try DaemonHarness(
+            config: DaemonHarness.demoConfig + DaemonHarness.generousLimits + """
+
+                [http]
+                listen = "127.0.0.1:\(port)"
+                public_url = "http://127.0.0.1:\(port)"
+                heartbeat_s = 1
+
+                """ + (try extraConfig(shots)))
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    /// A request on a role's socket; its reply must be ok.
+    @discardableResult
+    func ok(_ role: Role, _ request: JSONValue) throws -> JSONValue {
+        let r = try hall.ask(role, request)
+        guard r.ok else { throw HarnessError("\(request.text) → \(r.text)") }
+        return r
+    }
+
+    /// hallqd is up when the admin socket answers; the HTTP port a moment later.
+    func start() async throws {
+        try hall.start(logLevel: "info")
+        let url = self.url
+        guard
+            await eventuallyAsync(
+                20,
+                {
+                    let r = try? await HTTPClient.shared.execute(
+                        HTTPClientRequest(url: url + "/api/board"), timeout: .seconds(5))
+                    return r?.status == .ok
+                })
+        else { throw HarnessError("no HTTP on \(url):\n\(hall.log)") }
+    }
+
+    /// hallqd and a browser for `body`; both stop however it ends.
+    func withBrowser(
+        width: Int = 1920, height: Int = 1080, extraArgs: [String] = [],
+        _ body: (WebDriver) async throws -> Void
+    ) async throws {
+        try await start()
+        let browser = try await WebDriver(shots: shots, width: width, height: height, extraArgs: extraArgs)
+        do {
+            try await body(browser)
+        } catch {
+            await browser.quit()
+            _ = hall.stop()
+            throw error
+        }
+        await browser.quit()
+        #expect(hall.stop() == 0)
+    }
 }
