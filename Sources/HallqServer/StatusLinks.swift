@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HallqCore
+import HallqStore
 
 /// The keyed addresses of tickets' status pages: `/t/<day>/<label>.<token>`, where the token is
 /// the first 8 bytes of HMAC-SHA256 over the ticket's day, label and issue time, in hex. Only
@@ -17,23 +18,25 @@ public struct StatusLinks: Sendable {
 
     public init(key: [UInt8]) { self.key = key }
 
-    /// The state directory's key, made on first use.
+    /// The state directory's key, made on first use: written whole under a temporary name,
+    /// synced, linked into place and the directory synced (`DurableFile`), so a power cut
+    /// leaves either no key or the complete one, never an empty file that would void every
+    /// printed QR code. Two starts racing end with one key (the loser reads the winner's).
     public static func load(stateDir: URL) throws -> StatusLinks {
         let path = stateDir.appendingPathComponent(keyFile).path
         if let data = FileManager.default.contents(atPath: path), data.count == 32 {
             return StatusLinks(key: Array(data))
         }
         let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
-        // O_EXCL: two starts racing make one key, and a short or damaged file is replaced whole.
-        try? FileManager.default.removeItem(atPath: path)
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
-        defer { close(fd) }
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count, fsync(fd) == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        // A short or damaged file (not one a power cut can leave any more) is replaced whole.
+        let exists = FileManager.default.fileExists(atPath: path)
+        if try DurableFile.write(bytes, to: path, mode: 0o600, replace: exists) {
+            return StatusLinks(key: bytes)
         }
-        return StatusLinks(key: bytes)
+        guard let data = FileManager.default.contents(atPath: path), data.count == 32 else {
+            throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: path])
+        }
+        return StatusLinks(key: Array(data))
     }
 
     /// The token of a ticket issued on `day` as `label` at `issuedAt`.

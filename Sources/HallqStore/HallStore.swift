@@ -16,15 +16,24 @@ public struct StoredEvent: Sendable, Equatable {
 /// The hall's database: an append-only event log, one row per ticket, one per window visit
 /// ("leg"), window states and settings. Intent methods only; SQL stays in this module.
 ///
-/// Durability: WAL with `synchronous = FULL`, so a commit is on disk before `commit` returns and
-/// before the client hears "ok" (power loss included, not just a crash). `store-bench` measures
-/// its cost (docs/BENCHMARKS.md).
+/// Durability: WAL with `synchronous = FULL` in force on the writer (set after GRDB's own set-up
+/// and read back, see `init`), so the WAL is `fdatasync`ed before `commit` returns and before
+/// the client hears "ok" (power loss included, not just a crash). `store-bench` measures its
+/// cost (docs/BENCHMARKS.md); docs/ARCHITECTURE.md says what the promise rests on.
 public final class HallStore: Sendable {
     /// How SQLite syncs a commit. `full` for hallqd; `normal` exists only for `store-bench`'s
     /// comparison (it may lose the last commits on power loss, which hallq never acknowledges).
     public enum Synchronous: String, Sendable {
         case full = "FULL"
         case normal = "NORMAL"
+
+        /// What `PRAGMA synchronous` reads back as.
+        public var pragmaValue: Int {
+            switch self {
+            case .full: return 2
+            case .normal: return 1
+            }
+        }
     }
 
     /// The one writer and its readers (WAL). Private: everything goes through intent methods, so
@@ -35,17 +44,45 @@ public final class HallStore: Sendable {
     /// Folds the WAL into the file off the commit path (see `Checkpointer`).
     private let checkpointer: Checkpointer
 
+    /// Opens (or creates) the database with `synchronous` in force on the writer, read back.
+    ///
+    /// GRDB's `DatabasePool.init` runs `prepareDatabase` and then its own WAL set-up, which sets
+    /// `synchronous = NORMAL` on the writer: a pragma in `prepareDatabase` is silently undone.
+    /// So the pragma is set again on the writer once the pool is open and read back; a writer
+    /// that does not report what was asked (a GRDB or SQLite that overrides it) is refused with
+    /// `StoreProblem.notDurable`, since hallqd would otherwise acknowledge tickets a power cut
+    /// can take back.
     public init(path: String, synchronous: Synchronous = .full) throws {
         self.path = path
         var c = Configuration()
         c.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Checkpointer.writerThresholdPages)")
         }
         c.busyMode = .timeout(5)
         pool = try DatabasePool(path: path, configuration: c)
+        let inForce = try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
+            return try Int.fetchOne(db, sql: "PRAGMA synchronous")
+        }
+        guard inForce == synchronous.pragmaValue else {
+            try? pool.close()
+            throw StoreProblem.notDurable(
+                path: path,
+                detail:
+                    "asked for synchronous = \(synchronous.rawValue), the writer reports \(inForce.map(String.init) ?? "nothing")"
+            )
+        }
         try Self.migrator.migrate(pool)
-        checkpointer = try Checkpointer(path: path)
+        checkpointer = try Checkpointer(path: path, synchronous: synchronous)
+        // A new database file's directory entry is durable only once its directory is synced
+        // (SQLite syncs the directory for its WAL, not for the main file).
+        try DurableFile.syncDirectory(of: path)
+    }
+
+    /// The writer's `PRAGMA synchronous` as SQLite reports it (2 FULL, 1 NORMAL): what
+    /// hallqd checks at start, and what the tests and benchmarks read back.
+    public func writerSynchronous() throws -> Int? {
+        try pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
     }
 
     deinit { checkpointer.stop() }

@@ -7,17 +7,23 @@ public enum StoreProblem: Error, CustomStringConvertible {
     case damaged(path: String, detail: String)
     /// The file or its directory cannot be written (read-only mount, immutable file, disk full).
     case notWritable(path: String, detail: String)
+    /// The writer does not report `synchronous = FULL`: commits would be acknowledged before they
+    /// are on disk. Nothing the hall can fix by restarting (a library overrides the setting).
+    case notDurable(path: String, detail: String)
 
     /// EX_DATAERR: listed in the unit's RestartPreventExitStatus, so systemd does not restart
     /// into the damaged file again and again.
     public static let damagedExitCode: Int32 = 65
     /// EX_CANTCREAT.
     public static let notWritableExitCode: Int32 = 73
+    /// EX_SOFTWARE: also in RestartPreventExitStatus.
+    public static let notDurableExitCode: Int32 = 70
 
     public var exitCode: Int32 {
         switch self {
         case .damaged: return Self.damagedExitCode
         case .notWritable: return Self.notWritableExitCode
+        case .notDurable: return Self.notDurableExitCode
         }
     }
 
@@ -35,6 +41,10 @@ public enum StoreProblem: Error, CustomStringConvertible {
             return
                 "the database \(path) cannot be written (\(detail)): check that its file system is mounted read-write, "
                 + "that the file is not immutable (lsattr), that the disk is not full, and that hallqd's user owns \((path as NSString).deletingLastPathComponent)"
+        case let .notDurable(path, detail):
+            return
+                "the database \(path) would not be durable (\(detail)): hallqd acknowledges an operation only once it is on disk "
+                + "and will not start without synchronous = FULL on its writer; this is a fault of the build (GRDB or SQLite), not of the hall"
         }
     }
 }
@@ -50,8 +60,13 @@ extension HallStore {
     public static func checkIntegrity(path: String) throws(StoreProblem) {
         guard FileManager.default.fileExists(atPath: path) else { return }
         let cleanlyClosed = closedCleanly(path)
-        // From here on the file will be written: the next start must not trust an old record.
-        try? FileManager.default.removeItem(atPath: path + ".clean")
+        // From here on the file will be written: the next start must not trust an old record,
+        // so its removal is made durable before anything writes.
+        do {
+            try DurableFile.remove(path + ".clean")
+        } catch {
+            throw .notWritable(path: path, detail: error.description)
+        }
         if cleanlyClosed { return }
         var c = Configuration()
         c.readonly = true
@@ -93,7 +108,9 @@ extension HallStore {
     /// `checkIntegrity`). Nothing may use the store afterwards.
     public func closeCleanly() throws {
         try closePool()
-        if let f = Self.fingerprint(path) { try f.write(toFile: path + ".clean", atomically: true, encoding: .utf8) }
+        if let f = Self.fingerprint(path) {
+            try DurableFile.write(Array(f.utf8), to: path + ".clean", mode: 0o640, replace: true)
+        }
     }
 
     /// Opens the database for hallqd: integrity first, then migrations, then one real write, so
@@ -108,6 +125,8 @@ extension HallStore {
             where [.SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_IOERR, .SQLITE_FULL].contains(e.resultCode)
         {
             throw StoreProblem.notWritable(path: path, detail: e.message ?? "\(e.resultCode)")
+        } catch let e as DurableFile.Failure {
+            throw StoreProblem.notWritable(path: path, detail: e.description)
         }
         do {
             try store.recordStart(now: now)
