@@ -13,6 +13,7 @@ import Glibc
 /// hold it were `fdatasync`ed. kill -9 cannot show a missing sync (the page cache survives a
 /// killed process), so the real hallqd runs under strace and the test reads the order of its
 /// system calls: the request read from the kiosk socket, the WAL writes, the WAL sync, the reply.
+/// (A sync of the WAL covers every frame written to it before the sync began.)
 @Suite("durability: acknowledged means synced", .serialized)
 struct DurabilityTests {
     @Test("the writer runs with synchronous = FULL, read back after GRDB's own WAL set-up")
@@ -56,7 +57,7 @@ struct DurabilityTests {
         let steps = StraceOrder.parse(try String(contentsOfFile: trace, encoding: .utf8))
         let verdicts = StraceOrder.acknowledgements(steps, ids: (1...takes).map { 9000 + $0 })
         #expect(verdicts.count == takes, "replies found in the trace: \(verdicts.count) of \(takes)")
-        let unsynced = verdicts.filter { !$0.walWritten || !$0.syncedAfterLastWrite }
+        let unsynced = verdicts.filter { $0.writer == nil || !$0.synced }
         #expect(
             unsynced.count == 0,
             "\(unsynced.count) of \(verdicts.count) takes were acknowledged before their WAL frames were synced: ids \(unsynced.prefix(10).map(\.id))"
@@ -73,8 +74,9 @@ enum StraceOrder {
         case socketRead(String)
         /// A reply's bytes written to a socket.
         case socketWrite(String)
-        case walWrite
-        case walSyncDone
+        /// A write or a completed sync of the WAL, by the thread `tid`.
+        case walWrite(tid: String)
+        case walSyncDone(tid: String)
     }
 
     static func parse(_ text: String) -> [Step] {
@@ -90,7 +92,7 @@ enum StraceOrder {
             if call.hasSuffix("<unfinished ...>") {
                 pending[pid] = call
                 // A write's bytes are known now; a sync's completion is not.
-                if let s = step(call, completed: false) { steps.append(s) }
+                if let s = step(call, tid: pid, completed: false) { steps.append(s) }
                 continue
             }
             if call.hasPrefix("<... ") {
@@ -98,29 +100,30 @@ enum StraceOrder {
                 // Only a sync counts at its completion; reads and writes counted at the start.
                 if begun.hasPrefix("fdatasync(") || begun.hasPrefix("fsync(") {
                     call = begun.replacingOccurrences(of: "<unfinished ...>", with: "") + call
-                    if let s = step(call, completed: true) { steps.append(s) }
+                    if let s = step(call, tid: pid, completed: true) { steps.append(s) }
                 } else if begun.hasPrefix("read") || begun.hasPrefix("recv") {
                     // A read's bytes are printed when it returns.
-                    if let s = step(call.replacingOccurrences(of: "<... ", with: ""), completed: true, readOf: begun) {
+                    let returned = call.replacingOccurrences(of: "<... ", with: "")
+                    if let s = step(returned, tid: pid, completed: true, readOf: begun) {
                         steps.append(s)
                     }
                 }
                 continue
             }
-            if let s = step(call, completed: true) { steps.append(s) }
+            if let s = step(call, tid: pid, completed: true) { steps.append(s) }
         }
         return steps
     }
 
-    private static func step(_ call: String, completed: Bool, readOf begun: String? = nil) -> Step? {
+    private static func step(_ call: String, tid: String, completed: Bool, readOf begun: String? = nil) -> Step? {
         let head = begun ?? call
         let onWAL = head.contains("hallq.sqlite-wal>")
         let onSocket = head.contains("UNIX-STREAM")
         if head.hasPrefix("pwrite64(") || head.hasPrefix("pwritev(") {
-            return onWAL ? .walWrite : nil
+            return onWAL ? .walWrite(tid: tid) : nil
         }
         if head.hasPrefix("fdatasync(") || head.hasPrefix("fsync(") {
-            return onWAL && completed && call.contains("= 0") ? .walSyncDone : nil
+            return onWAL && completed && call.contains("= 0") ? .walSyncDone(tid: tid) : nil
         }
         if onSocket && ["write(", "writev(", "sendto(", "sendmsg("].contains(where: head.hasPrefix) {
             return .socketWrite(call)
@@ -133,12 +136,17 @@ enum StraceOrder {
 
     struct Verdict {
         var id: Int
-        var walWritten = false
-        var syncedAfterLastWrite = false
+        /// The thread that wrote the request's first WAL frame: SQLite writes a transaction's
+        /// frames and (under FULL) syncs them in one call on one thread, so that thread's next
+        /// completed WAL sync is the one that covers this transaction.
+        var writer: String? = nil
+        var synced = false
     }
 
     /// For each request id: between the read that brought `{"id":N,` and the write that answered
-    /// `{"id":N,"ok":true`, were there WAL writes, and a completed WAL sync after the last one?
+    /// `{"id":N,"ok":true`, did the thread that wrote its WAL frames complete a WAL sync? (Other
+    /// commits, such as the printer's status after a take, may write the WAL in that interval
+    /// too; their frames are not this request's.)
     static func acknowledgements(_ steps: [Step], ids: [Int]) -> [Verdict] {
         var verdicts: [Verdict] = []
         var open: [Int: Verdict] = [:]
@@ -146,13 +154,10 @@ enum StraceOrder {
             switch s {
             case .socketRead(let text):
                 for id in ids where text.contains("{\\\"id\\\":\(id),") { open[id] = Verdict(id: id) }
-            case .walWrite:
-                for id in open.keys {
-                    open[id]!.walWritten = true
-                    open[id]!.syncedAfterLastWrite = false
-                }
-            case .walSyncDone:
-                for id in open.keys where open[id]!.walWritten { open[id]!.syncedAfterLastWrite = true }
+            case .walWrite(let tid):
+                for id in open.keys where open[id]!.writer == nil { open[id]!.writer = tid }
+            case .walSyncDone(let tid):
+                for id in open.keys where open[id]!.writer == tid { open[id]!.synced = true }
             case .socketWrite(let text):
                 for id in ids where text.contains("{\\\"id\\\":\(id),\\\"ok\\\":true") {
                     if let v = open.removeValue(forKey: id) { verdicts.append(v) }
