@@ -27,9 +27,15 @@ public struct SocketServer: Service {
     let logger: Logger
     let group: MultiThreadedEventLoopGroup
     /// Open connections per role socket. A hall has dozens of clients; when a socket is full, the
-    /// connection idle longest gives way to the new one (watchers excepted), and only when every
-    /// one is a watcher is the newcomer told BUSY.
+    /// connection idle longest gives way to the new one (never a watcher, one with a request in
+    /// hand, or one that asked something within the last second), and only when none may go is
+    /// the newcomer told BUSY.
     static let maxConnectionsPerSocket = 256
+    /// Watchers per role socket: a lobby display is never evicted, so watchers may fill only
+    /// part of a socket and `hallqctl status` always finds a place (the rest is BUSY).
+    static let maxWatchersPerSocket = 192
+    /// How long a connection may take to have its last replies read before it closes anyway.
+    static let drainLimit = TimeAmount.seconds(10)
     let ready: @Sendable () -> Void
     let open = OpenConnections()
     let limits: ClientLimits
@@ -97,6 +103,7 @@ public struct SocketServer: Service {
         let lineTimeout = limits.lineTimeoutSeconds
         let initializer: @Sendable (any Channel) -> EventLoopFuture<Connection> = { channel in
             channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(WriteDrain())
                 try channel.pipeline.syncOperations.addHandler(LineTimeoutHandler(seconds: lineTimeout))
                 try channel.pipeline.syncOperations.addHandler(
                     ByteToMessageHandler(LineDecoder(maxLength: Wire.maxLineBytes)))
@@ -164,6 +171,7 @@ public struct SocketServer: Service {
                                     HallError(
                                         .tooLong, "a request line may be at most \(Wire.maxLineBytes) bytes; closing")))
                         )
+                        await WriteDrain.drained(conn.channel, limit: Self.drainLimit)
                         return
                     case let .line(buffer):
                         let bytes = buffer.readableBytesView
@@ -173,7 +181,17 @@ public struct SocketServer: Service {
                         case let .failure(e):
                             try await outbound.write(Self.line(Wire.error(id: id, e)))
                         case .success(.watch):
-                            open.setWatching(token)
+                            guard open.setWatching(token, limit: Self.maxWatchersPerSocket) else {
+                                try await outbound.write(
+                                    Self.line(
+                                        Wire.error(
+                                            id: id,
+                                            HallError(
+                                                .busy,
+                                                "at most \(Self.maxWatchersPerSocket) watchers on the \(role.rawValue) socket"
+                                            ))))
+                                continue
+                            }
                             try await outbound.write(Self.line(Wire.ok(id: id, ["watching": true])))
                             // The writer streams events; this task keeps reading so that a hang-up
                             // ends the watch. Lines sent after `watch` are ignored.
@@ -196,12 +214,17 @@ public struct SocketServer: Service {
                                             ))))
                                 continue
                             }
+                            open.begin(token)
                             try await dispatcher.respond(to: request, id: id, origin: origin) { reply in
                                 try await outbound.write(Self.line(reply))
                             }
+                            open.end(token)
                         }
                     }
                 }
+                // The client hung up its sending side (or shutdown stopped reading): every reply
+                // owed goes out before the close, which would otherwise drop what is pending.
+                await WriteDrain.drained(conn.channel, limit: Self.drainLimit)
             }
         } catch {
             logger.debug("connection ended", metadata: ["role": .string(role.rawValue), "error": .string("\(error)")])
@@ -252,26 +275,38 @@ final class OpenConnections: @unchecked Sendable {
     private struct Entry {
         let role: Role
         let channel: any Channel
+        /// When the last request line arrived (or the connection opened).
         var lastActive: UInt64
         var watching = false
+        /// A request is being answered: the connection is not idle, whatever its age.
+        var inFlight = false
+        /// Requests answered so far: a client that has asked something is a client, not a slot
+        /// held open by a flood.
+        var answered = 0
     }
     private let lock = NSLock()
     private var entries: [Int: Entry] = [:]
     private var next = 0
     private var stopping = false
 
-    /// Registers a connection. On a full socket the connection idle longest (no request line for
-    /// the longest time, watchers excepted) is told IDLE-CLOSED and closed to make room; nil when
-    /// every connection on the socket is a watcher.
+    /// A client that asked something this recently is active, not idle: a status monitor asking
+    /// every 100 ms must not be cut for a flood of new connections.
+    static let activeNanoseconds: UInt64 = 1_000_000_000
+
+    /// Registers a connection. On a full socket the connection idle longest is told IDLE-CLOSED
+    /// and closed to make room; never a watcher, one with a request in hand, or one that was
+    /// answered within the last second. nil when none may go.
     func add(_ c: any Channel, role: Role, limit: Int) -> Int? {
         lock.lock()
         defer { lock.unlock() }
         let mine = entries.filter { $0.value.role == role }
         if mine.count >= limit {
+            let now = DispatchTime.now().uptimeNanoseconds
             guard
-                let (victim, e) = mine.filter({ !$0.value.watching }).min(by: {
-                    $0.value.lastActive < $1.value.lastActive
-                })
+                let (victim, e) = mine.filter({
+                    !$0.value.watching && !$0.value.inFlight
+                        && ($0.value.answered == 0 || now &- $0.value.lastActive >= Self.activeNanoseconds)
+                }).min(by: { $0.value.lastActive < $1.value.lastActive })
             else {
                 return nil
             }
@@ -287,6 +322,22 @@ final class OpenConnections: @unchecked Sendable {
         return next
     }
 
+    /// A request is being answered on this connection.
+    func begin(_ token: Int) {
+        lock.lock()
+        entries[token]?.inFlight = true
+        lock.unlock()
+    }
+
+    /// Its reply is written.
+    func end(_ token: Int) {
+        lock.lock()
+        entries[token]?.inFlight = false
+        entries[token]?.answered += 1
+        entries[token]?.lastActive = DispatchTime.now().uptimeNanoseconds
+        lock.unlock()
+    }
+
     func remove(_ token: Int) {
         lock.lock()
         entries[token] = nil
@@ -300,10 +351,14 @@ final class OpenConnections: @unchecked Sendable {
         lock.unlock()
     }
 
-    func setWatching(_ token: Int) {
+    /// Makes the connection a watcher unless its socket has `limit` of them already.
+    func setWatching(_ token: Int, limit: Int) -> Bool {
         lock.lock()
+        defer { lock.unlock() }
+        guard let role = entries[token]?.role else { return false }
+        guard entries.values.filter({ $0.role == role && $0.watching }).count < limit else { return false }
         entries[token]?.watching = true
-        lock.unlock()
+        return true
     }
 
     func stopReading() {

@@ -113,6 +113,48 @@ struct HostileInputTests {
         #expect(d.stop() == 0)
     }
 
+    @Test(
+        "every reply owed goes out before a close: 3,000 pipelined requests, a half-close or TOO-LONG, a slow reader",
+        arguments: ["half-close", "too-long"])
+    func repliesFlushedBeforeClose(ending: String) throws {
+        let d = try DaemonHarness()
+        try d.start()
+        for _ in 0..<20 { _ = try d.ask(.kiosk, ["op": "take", "service": "A"]) }
+        let c = try d.client(.kiosk)
+        let n = 3000
+        var bytes = Array((1...n).map { #"{"id":\#($0),"op":"status"}"# }.joined(separator: "\n").utf8) + [0x0A]
+        if ending == "too-long" { bytes += [UInt8](repeating: 0x20, count: 70_000) + [0x0A] }
+        // The sender blocks while hallqd waits for this client to read its replies: a thread of
+        // its own, which ends the sending side when it is done.
+        let payload = bytes
+        let sender = Thread {
+            try? c.sendRaw(payload)
+            if ending == "half-close" { c.finishSending() }
+        }
+        sender.start()
+        // Both cores busy (where the replies were lost) and a slow reader that keeps the
+        // socket's buffer full, so replies are still queued in hallqd when it reads the end of
+        // the requests (or the over-long line) and closes.
+        let busy = Locked(true)
+        for _ in 0..<2 { Thread { while busy.with({ $0 }) {} }.start() }
+        defer { busy.with { $0 = false } }
+        usleep(300_000)
+        var ids = Set<Int64>()
+        var tooLong = false
+        var lines = 0
+        while let line = try c.readLine() {
+            lines += 1
+            // About 2 lines a millisecond: slower than hallqd answers `status`.
+            if lines % 2 == 0 { usleep(1_000) }
+            guard let v = JSONValue.parse(Array(line.utf8)) else { continue }
+            if case let .int(id)? = v["id"], v["ok"] == true { ids.insert(id) }
+            if v["error"] == "TOO-LONG" { tooLong = true }
+        }
+        #expect(ids.count == n, "\(n - ids.count) of \(n) replies missing (\(ending))")
+        #expect(tooLong == (ending == "too-long"))
+        #expect(d.stop() == 0)
+    }
+
     @Test("SIGTERM under pipelined load: every committed take was answered, every answered take is on disk")
     func drainOnTerm() throws {
         let d = try DaemonHarness()
@@ -184,6 +226,49 @@ struct GreedyClientTests {
         #expect(last.contains("TOO-SLOW"), "\(last)")
         #expect(try slow[255].readLine() == nil, "closed")
         #expect(try kiosk.request(["op": "status"]).ok, "a client that completes its lines is not touched")
+        #expect(d.stop() == 0)
+    }
+
+    @Test("a connection flood on a full socket never evicts a client that is asking: a status monitor every 100 ms")
+    func floodSparesActiveClients() throws {
+        let d = try DaemonHarness()
+        try d.start()
+        let monitor = try d.client(.kiosk)
+        let running = Locked(true)
+        let answers = Locked((ok: 0, other: [String]()))
+        let finished = DispatchSemaphore(value: 0)
+        let t = Thread {
+            defer { finished.signal() }
+            while running.with({ $0 }) {
+                let r = try? monitor.request(["op": "status"])
+                answers.with { a in
+                    if r?.ok == true { a.ok += 1 } else { a.other.append(r?.text ?? "closed") }
+                }
+                usleep(100_000)
+            }
+        }
+        t.start()
+        // 8 threads open 800 connections that never ask anything, as fast as they can: the
+        // socket fills, then each newcomer makes an idle one go (or is told BUSY), never the
+        // monitor, although new connections arrive faster than it asks.
+        let flood = Locked([LineClient]())
+        let group = DispatchGroup()
+        for _ in 0..<8 {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                for _ in 0..<100 {
+                    if let c = try? LineClient(path: d.path(.kiosk), timeout: 10) { flood.with { $0.append(c) } }
+                }
+            }.start()
+        }
+        group.wait()
+        running.with { $0 = false }
+        #expect(finished.wait(timeout: .now() + 20) == .success)
+        let a = answers.with { $0 }
+        #expect(a.other.isEmpty, "the monitor was refused or cut: \(a.other.prefix(3))")
+        #expect(a.ok > 0)
+        #expect(try monitor.request(["op": "status"]).ok, "the monitor is still connected")
         #expect(d.stop() == 0)
     }
 
