@@ -29,7 +29,19 @@ public enum AccountRequest: Sendable, Equatable {
         (1...32).contains(s.count) && !Wire.hasControlCharacters(s) && !s.contains(where: \.isWhitespace)
             && !s.contains("/")
     }
-    public static let passwordLength = 8...128
+    /// Passwords: at least 8 characters and at most 72 bytes of UTF-8 (bcrypt reads no more: a
+    /// longer password would log in with its first 72 bytes and any tail, so it is refused
+    /// rather than cut), without control characters (bcrypt stops at a NUL: "secret\0anything"
+    /// would be "secret").
+    public static let passwordMinCharacters = 8
+    public static let passwordMaxBytes = 72
+
+    public static func validPassword(_ s: String) -> Bool {
+        s.count >= passwordMinCharacters && s.utf8.count <= passwordMaxBytes && !Wire.hasControlCharacters(s)
+    }
+
+    public static let passwordRule =
+        "password must be 8 characters to 72 bytes (a Chinese character takes 3) without control characters"
 }
 
 public enum Wire {
@@ -198,9 +210,7 @@ public enum Wire {
         /// Never echoed: the message names the rule, not the value.
         func password() throws(HallError) -> String {
             guard let v = o["password"], let s = v.stringValue else { throw .badRequest("missing field: password") }
-            guard AccountRequest.passwordLength.contains(s.count), !Wire.hasControlCharacters(s) else {
-                throw .badRequest("password must be 8 to 128 characters without control characters")
-            }
+            guard AccountRequest.validPassword(s) else { throw .badRequest(AccountRequest.passwordRule) }
             return s
         }
         func window() throws(HallError) -> Int {

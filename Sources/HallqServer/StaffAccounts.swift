@@ -6,8 +6,8 @@ import HummingbirdBcrypt
 
 /// Staff accounts for the HTTP pages (`useradd`, `users`, `passwd`, `userdel` on the admin
 /// socket; logins in HallqWeb). Passwords are hashed with bcrypt and never stored, logged or
-/// echoed; hashing runs off the cooperative pool (it takes a noticeable fraction of a second,
-/// by design).
+/// echoed; hashing runs on `PasswordThreads`, off the cooperative pool and at a lower priority
+/// than the queue (it takes a noticeable fraction of a second, by design).
 public struct StaffAccounts: Sendable {
     /// bcrypt's cost: 2^10 rounds, about 0.1 s a hash on a hall's PC.
     public static let cost: UInt8 = 10
@@ -65,7 +65,8 @@ public struct StaffAccounts: Sendable {
 
     static func hash(_ password: String) async -> String { await offPool { Bcrypt.hash(password, cost: cost) } }
 
+    /// bcrypt on the password threads: off the cooperative pool and below the queue's priority.
     static func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { c in DispatchQueue.global().async { c.resume(returning: body()) } }
+        await PasswordThreads.shared.run(body)
     }
 }

@@ -71,69 +71,39 @@ public final class Sessions: @unchecked Sendable {
     }
 }
 
-/// After 5 failed logins for a name within a minute, that name's logins are refused (429) for a
-/// minute: guessing a password at the hall's pace becomes pointless, and one clerk's typos do
-/// not lock out anyone else.
-public final class LoginLimiter: @unchecked Sendable {
-    public static let failures = 5
-    public static let window = 60.0
+/// Browsers that have logged in as an account before: a random token in a long-lived HttpOnly
+/// cookie (`hallq_device`), remembered here with its account. A login from such a browser is not
+/// held back by a flood of logins from elsewhere (`LoginLimiter`). In memory, like sessions: after
+/// a restart each browser is remembered again at its next login.
+public final class KnownDevices: @unchecked Sendable {
+    public static let cookieName = "hallq_device"
+    public static let maxAgeSeconds = 365 * 24 * 3600
+    /// Tokens remembered at most; the oldest go first.
+    static let capacity = 2_000
     private let lock = NSLock()
-    private var failed: [String: [Double]] = [:]
-    private var blockedUntil: [String: Double] = [:]
-    private let now: @Sendable () -> Double
+    private var accounts: [String: String] = [:]
+    private var order: [String] = []
 
-    public init(now: @escaping @Sendable () -> Double = { ProcessInfo.processInfo.systemUptime }) { self.now = now }
+    public init() {}
 
-    /// Seconds until `name` may try again, or nil.
-    public func wait(_ name: String) -> Double? {
+    /// A new token for a browser that just logged in as `account`.
+    public func remember(account: String) -> String {
+        let token = Sessions.token()
         lock.lock()
         defer { lock.unlock() }
-        guard let until = blockedUntil[name] else { return nil }
-        let left = until - now()
-        if left <= 0 {
-            blockedUntil[name] = nil
-            return nil
+        accounts[token] = account
+        order.append(token)
+        if order.count > Self.capacity {
+            let old = order.removeFirst()
+            accounts[old] = nil
         }
-        return left
+        return token
     }
 
-    public func failed(_ name: String) {
+    /// The account a token was given to, or nil.
+    public func account(for token: String) -> String? {
         lock.lock()
         defer { lock.unlock() }
-        let t = now()
-        var recent = (failed[name] ?? []).filter { t - $0 < Self.window }
-        recent.append(t)
-        if recent.count >= Self.failures {
-            blockedUntil[name] = t + Self.window
-            recent = []
-        }
-        failed[name] = recent
-        // Bounded: names with nothing recent are forgotten.
-        if failed.count > 10_000 { failed = failed.filter { !$0.value.isEmpty } }
-    }
-
-    /// Password checks running now, at most `concurrentChecks`.
-    public static let concurrentChecks = 4
-    private var checking = 0
-
-    /// Whether another password check may start (then `endCheck` when it is done).
-    public func startCheck() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        guard checking < Self.concurrentChecks else { return false }
-        checking += 1
-        return true
-    }
-
-    public func endCheck() {
-        lock.lock()
-        checking -= 1
-        lock.unlock()
-    }
-
-    public func succeeded(_ name: String) {
-        lock.lock()
-        failed[name] = nil
-        lock.unlock()
+        return accounts[token]
     }
 }

@@ -21,6 +21,7 @@ final class StaffDesk: Sendable {
     let accounts: StaffAccounts
     let sessions: Sessions
     let limiter: LoginLimiter
+    let devices: KnownDevices
     let secureCookies: Bool
     let logger: Logger
 
@@ -33,6 +34,7 @@ final class StaffDesk: Sendable {
         accounts = StaffAccounts(store: hall.store, clock: hall.clock)
         sessions = Sessions(idle: Double(idleMinutes) * 60, now: clock)
         limiter = LoginLimiter(now: clock)
+        devices = KnownDevices()
         self.secureCookies = secureCookies
         self.logger = logger
     }
@@ -81,9 +83,9 @@ final class StaffDesk: Sendable {
         ["account": ["name": .string(s.account), "role": .string(s.role.rawValue)], "csrf": .string(s.csrf)]
     }
 
-    func cookie(value: String, maxAge: Int? = nil) -> Cookie {
+    func cookie(name: String = Sessions.cookieName, value: String, maxAge: Int? = nil) -> Cookie {
         Cookie(
-            name: Sessions.cookieName, value: value, maxAge: maxAge, path: "/", secure: secureCookies, httpOnly: true,
+            name: name, value: value, maxAge: maxAge, path: "/", secure: secureCookies, httpOnly: true,
             sameSite: .strict)
     }
 
@@ -115,37 +117,64 @@ final class StaffDesk: Sendable {
         return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
-    /// `POST /api/login` `{"name": …, "password": …}`.
+    /// `POST /api/login` `{"name": …, "password": …}` (JSON only: `PostGuard`). The limits are
+    /// `LoginLimiter`'s, per client address; a browser that logged in as this account before
+    /// (its `hallq_device` cookie) is not held back by a flood from elsewhere.
     private func login(_ request: Request, _ context: HallRequestContext) async throws -> Response {
         let body = try await request.body.collect(upTo: context.maxUploadSize)
         guard case let .success(.object(o)) = JSONReader.read(body.readableBytesView),
             let name = o["name"]?.stringValue, let password = o["password"]?.stringValue,
-            AccountRequest.validName(name), password.count <= AccountRequest.passwordLength.upperBound
+            AccountRequest.validName(name)
         else { return HTTPReply.error(.badRequest("the body must be {\"name\": …, \"password\": …}")) }
         let client = context.remoteAddress?.ipAddress ?? "?"
+        let deviceToken = request.cookies[KnownDevices.cookieName]?.value
+        let known = deviceToken.map { devices.account(for: $0) == name } ?? false
+        if let wait = limiter.wait(name: name, address: client, knownDevice: known) {
+            refused(client)
+            return HTTPReply.error(
+                .rateLimited("too many wrong passwords from this address; try again in \(Int(wait.rounded(.up))) s"))
+        }
         // Each check costs a bcrypt hash on purpose; a flood of logins under made-up names must
-        // not take the machine's CPU from the queue: at most a few at once, the rest are BUSY.
-        guard limiter.startCheck() else {
+        // not take the machine's CPU from the queue: a few at once, one per address.
+        guard limiter.startCheck(address: client, knownDevice: known) else {
+            refused(client)
             return HTTPReply.error(HallError(.busy, "too many logins at once; try again in a moment"))
         }
-        defer { limiter.endCheck() }
-        if let wait = limiter.wait(name) {
-            return HTTPReply.error(
-                .rateLimited("too many wrong passwords for \(name); try again in \(Int(wait.rounded(.up))) s"))
-        }
-        guard let a = try await accounts.verify(name: name, password: password), let role = Role(rawValue: a.role)
-        else {
-            limiter.failed(name)
-            logger.warning("login refused", metadata: ["account": .string(name), "client": .string(client)])
+        defer { limiter.endCheck(address: client) }
+        // A password bcrypt cannot check as typed (over 72 bytes, a NUL or other control
+        // character) is wrong without a hash: bcrypt would check a cut-down one.
+        let account =
+            AccountRequest.validPassword(password) ? try await accounts.verify(name: name, password: password) : nil
+        guard let a = account, let role = Role(rawValue: a.role) else {
+            limiter.failed(name: name, address: client)
+            refused(client)
             return HTTPReply.error(HallError(.unauthorized, "wrong name or password"))
         }
-        limiter.succeeded(name)
+        limiter.succeeded(name: name, address: client)
         let (id, s) = sessions.open(account: a.name, role: role, passwordStamp: a.hash)
         logger.notice(
             "login", metadata: ["account": .string(name), "role": .string(a.role), "client": .string(client)])
         var r = HTTPReply.json(Wire.ok(id: nil, Self.describe(s)))
         r.setCookie(cookie(value: id))
+        if !known {
+            r.setCookie(
+                cookie(
+                    name: KnownDevices.cookieName, value: devices.remember(account: a.name),
+                    maxAge: KnownDevices.maxAgeSeconds))
+        }
         return r
+    }
+
+    /// Refused logins are logged as a count a minute, not a line each (a flood must not flood
+    /// the journal).
+    private func refused(_ client: String) {
+        guard let (count, addresses) = limiter.report(refusedFrom: client) else { return }
+        logger.warning(
+            "logins refused",
+            metadata: [
+                "count": .stringConvertible(count), "addresses": .stringConvertible(addresses),
+                "last_client": .string(client),
+            ])
     }
 
     /// `POST /api/ops/<op>`: the body is the socket request's fields (without `op`).

@@ -76,8 +76,9 @@ public final class WebFaces: Sendable {
 
     public func router() -> Router<HallRequestContext> {
         let router = Router(context: HallRequestContext.self)
-        router.add(middleware: SecurityHeaders())
+        router.add(middleware: SecurityHeaders(tls: staff.secureCookies))
         router.add(middleware: ErrorTokens())
+        router.add(middleware: PostGuard())
         router.get("/") { _, _ in Response(status: .found, headers: [.location: "/board"]) }
         router.get("/board") { request, _ in Assets.response(.board, ifNoneMatch: request.headers[.ifNoneMatch]) }
         router.get("/assets/:file") { request, context in
@@ -203,8 +204,11 @@ public final class WebFaces: Sendable {
 }
 
 /// Headers every page and reply carries: no sniffing, no framing, and no Referer, so a status
-/// page's keyed address never leaks to another site.
+/// page's keyed address never leaks to another site; under TLS, Strict-Transport-Security (a
+/// year), so a browser that has seen the hall's HTTPS never falls back to plain HTTP.
 struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
+    let tls: Bool
+
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     )
@@ -216,6 +220,33 @@ struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
         r.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
         r.headers[HTTPField.Name("Content-Security-Policy")!] =
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"
+        if tls { r.headers[HTTPField.Name("Strict-Transport-Security")!] = "max-age=31536000" }
         return r
+    }
+}
+
+/// Every POST carries JSON, and a browser's `Origin`, when it sends one, is this server. A form on
+/// another site can post only `text/plain`, urlencoded or multipart bodies without asking first,
+/// so a cross-site form can neither log a browser into an account of the sender's choosing
+/// (login CSRF) nor rate a ticket; the session's SameSite cookie and CSRF token cover the rest.
+struct PostGuard<Context: RequestContext>: RouterMiddleware {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    )
+        async throws -> Response
+    {
+        guard request.method == .post else { return try await next(request, context) }
+        let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
+        guard type?.lowercased() == "application/json" else {
+            return HTTPReply.error(.badRequest("a POST body must be JSON (Content-Type: application/json)"))
+        }
+        if let origin = request.headers[HTTPField.Name("Origin")!] {
+            let host = request.head.authority ?? ""
+            guard origin == "http://" + host || origin == "https://" + host else {
+                return HTTPReply.error(
+                    HallError(.notAllowed, "this request comes from another site (Origin \(origin))"))
+            }
+        }
+        return try await next(request, context)
     }
 }

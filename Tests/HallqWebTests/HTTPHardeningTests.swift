@@ -53,9 +53,22 @@ import Glibc
 final class RawClient: @unchecked Sendable {
     let fd: Int32
 
-    init(port: Int) throws {
+    /// - from: the local address to connect from (another host on the hall's LAN, as far as
+    ///   hallqd can tell: any address in 127.0.0.0/8 reaches its 127.0.0.1 listener).
+    init(port: Int, from source: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw HarnessError("socket: \(errno)") }
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let rc = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard rc == 0 else { throw HarnessError("bind \(source): \(errno)") }
+        }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)

@@ -113,7 +113,7 @@ struct StaffClient {
             #expect(!users.text.contains("$2") && !users.text.contains("pass-1"))
         }
         let log = w.logged.with { $0 }.joined(separator: "\n")
-        #expect(log.contains("login refused") && log.contains("login"))
+        #expect(log.contains("logins refused") && log.contains("login"))
         for p in Self.passwords.values + ["not-the-password", "whatever-it-is"] { #expect(!log.contains(p)) }
         await w.stop()
     }
@@ -274,13 +274,65 @@ struct StaffClient {
 }
 
 @Suite struct LoginLimiterTests {
-    @Test("at most four password checks at once; one more may start when one ends")
+    final class Clock: @unchecked Sendable {
+        var t = 1000.0
+    }
+
+    @Test("at most four password checks at once and one per address; a known device is never held back")
     func concurrentChecks() {
         let l = LoginLimiter()
-        #expect((0..<LoginLimiter.concurrentChecks).allSatisfy { _ in l.startCheck() })
-        #expect(!l.startCheck())
-        l.endCheck()
-        #expect(l.startCheck())
+        #expect(l.startCheck(address: "10.0.0.1"))
+        #expect(!l.startCheck(address: "10.0.0.1"), "one at a time per address")
+        #expect((2...4).allSatisfy { l.startCheck(address: "10.0.0.\($0)") })
+        #expect(!l.startCheck(address: "10.0.0.5"), "four in all")
+        #expect(l.startCheck(address: "10.0.0.1", knownDevice: true), "a browser that logged in before")
+        l.endCheck(address: "10.0.0.3")
+        #expect(!l.startCheck(address: "10.0.0.5"), "the known device's check counts too")
+        l.endCheck(address: "10.0.0.1")
+        #expect(l.startCheck(address: "10.0.0.5"))
+    }
+
+    @Test("five wrong passwords for a name lock it out from that address for a minute, not from another")
+    func perAddress() {
+        let c = Clock()
+        let l = LoginLimiter(now: { c.t })
+        for _ in 0..<4 { l.failed(name: "李四", address: "10.0.0.66") }
+        #expect(l.wait(name: "李四", address: "10.0.0.66") == nil)
+        l.failed(name: "李四", address: "10.0.0.66")
+        #expect(l.wait(name: "李四", address: "10.0.0.66") == 60)
+        #expect(l.wait(name: "李四", address: "10.0.0.4") == nil, "the clerk's own terminal")
+        #expect(l.wait(name: "王五", address: "10.0.0.66") == nil)
+        c.t += 60
+        #expect(l.wait(name: "李四", address: "10.0.0.66") == nil)
+    }
+
+    @Test("an address guessing many names backs off 1 s, 2 s, 4 s … up to 5 min; a right password starts over")
+    func addressBackoff() {
+        let c = Clock()
+        let l = LoginLimiter(now: { c.t })
+        for i in 0..<9 { l.failed(name: "n\(i)", address: "10.0.0.9") }
+        #expect(l.wait(name: "x", address: "10.0.0.9") == nil)
+        l.failed(name: "n9", address: "10.0.0.9")
+        #expect(l.wait(name: "x", address: "10.0.0.9") == 1)
+        #expect(l.wait(name: "x", address: "10.0.0.9", knownDevice: true) == nil)
+        l.failed(name: "n10", address: "10.0.0.9")
+        l.failed(name: "n11", address: "10.0.0.9")
+        #expect(l.wait(name: "x", address: "10.0.0.9") == 4)
+        for i in 12..<40 { l.failed(name: "n\(i)", address: "10.0.0.9") }
+        #expect(l.wait(name: "x", address: "10.0.0.9") == 300)
+        #expect(l.wait(name: "x", address: "10.0.0.10") == nil)
+        l.succeeded(name: "real", address: "10.0.0.9")
+        #expect(l.wait(name: "x", address: "10.0.0.9") == nil)
+    }
+
+    @Test("refused logins are reported as a count a minute, the first at once")
+    func report() {
+        let c = Clock()
+        let l = LoginLimiter(now: { c.t })
+        #expect(l.report(refusedFrom: "a")! == (1, 1))
+        for i in 0..<500 { #expect(l.report(refusedFrom: "b\(i % 7)") == nil) }
+        c.t += 60
+        #expect(l.report(refusedFrom: "a")! == (501, 8))
     }
 }
 

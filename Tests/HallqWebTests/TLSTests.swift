@@ -54,6 +54,7 @@ import Testing
             #expect(r.status == .ok)
             let cookie = r.headers.first(name: "Set-Cookie") ?? ""
             #expect(cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"))
+            #expect(r.headers.first(name: "Strict-Transport-Security") == "max-age=31536000", "HSTS under TLS")
             // Plain HTTP on the TLS port is not served.
             let plain = try? await HTTPClient.shared.execute(
                 HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/board"), timeout: .seconds(5))
