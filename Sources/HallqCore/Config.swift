@@ -62,6 +62,17 @@ public struct HTTPConfig: Sendable, Equatable {
     public var tlsKey: String? = nil
     /// A staff session ends after this many minutes without a request.
     public var sessionIdleMinutes: Int = 30
+    /// A request's head must be complete this many seconds after the connection opened (or the
+    /// last reply ended); else 408 and a close.
+    public var headerTimeoutSeconds: Int = 10
+    /// A request's body must be complete this many seconds after its head; else 408 and a close.
+    public var bodyTimeoutSeconds: Int = 10
+    /// A kept-alive connection with no request for this many seconds is closed.
+    public var idleSeconds: Int = 30
+    /// Request connections (not event streams) from one client address at once; beyond, 503.
+    public var maxPerClient: Int = 32
+    /// Request connections at once in all; beyond, 503 at once (no connect left hanging).
+    public var maxConnections: Int = 1024
     public init(host: String, port: Int, publicURL: String? = nil, heartbeatSeconds: Int = 15) {
         self.host = host
         self.port = port

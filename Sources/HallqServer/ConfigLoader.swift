@@ -46,7 +46,13 @@ public enum ConfigLoader {
             ["line_timeout_s", "watch_backlog_kb", "take_burst", "take_per_min_connection", "take_per_min_service"]
         ),
         ("voice", ["device", "clips", "repeats", "number", "call", "recall", "volume", "max_backlog_s"]),
-        ("http", ["listen", "public_url", "heartbeat_s", "tls_cert", "tls_key", "session_idle_min"]),
+        (
+            "http",
+            [
+                "listen", "public_url", "heartbeat_s", "tls_cert", "tls_key", "session_idle_min", "header_timeout_s",
+                "body_timeout_s", "idle_s", "max_per_client", "max_connections",
+            ]
+        ),
         ("caller", ["bus", "address", "window"]),
         ("keypad", ["device", "window", "kiosk", "keys"]),
     ]
@@ -425,6 +431,11 @@ public enum ConfigLoader {
             }
         }
         http.sessionIdleMinutes = try h.int("session_idle_min", in: 1...1440) ?? 30
+        http.headerTimeoutSeconds = try h.int("header_timeout_s", in: 1...300) ?? http.headerTimeoutSeconds
+        http.bodyTimeoutSeconds = try h.int("body_timeout_s", in: 1...300) ?? http.bodyTimeoutSeconds
+        http.idleSeconds = try h.int("idle_s", in: 1...3600) ?? http.idleSeconds
+        http.maxPerClient = try h.int("max_per_client", in: 1...4096) ?? http.maxPerClient
+        http.maxConnections = try h.int("max_connections", in: 16...16384) ?? http.maxConnections
         c.http = http
     }
 

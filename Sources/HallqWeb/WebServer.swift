@@ -65,8 +65,22 @@ public struct WebServer: Service {
         let logger = self.logger
         let http = self.http
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            // A client that sends half a request is closed after 30 s; at most 512 connections.
-            let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(30)))
+            // Deadlines for the head, the body and idle keep-alive; connections counted per
+            // client address and in all, with a 503 beyond (ConnectionGuard).
+            let census = ConnectionCensus(maxPerClient: http.maxPerClient, maxConnections: http.maxConnections)
+            let (header, body, idle) = (http.headerTimeoutSeconds, http.bodyTimeoutSeconds, http.idleSeconds)
+            let http1 = HTTPServerBuilder { responder in
+                GuardedHTTP1Channel(
+                    inner: HTTP1Channel(
+                        responder: responder,
+                        configuration: .init(
+                            additionalChannelHandlers: [
+                                RequestDeadlines(
+                                    header: .seconds(Int64(header)), body: .seconds(Int64(body)),
+                                    idle: .seconds(Int64(idle)))
+                            ])),
+                    census: census)
+            }
             let server: HTTPServerBuilder
             do {
                 server = try Self.server(http1, http)
@@ -82,7 +96,9 @@ public struct WebServer: Service {
                 server: server,
                 configuration: .init(
                     address: .hostname(http.host, port: http.port), serverName: "hallqd",
-                    availableConnectionsDelegate: MaximumAvailableConnections(512)),
+                    // Accepting stops only far beyond the census's limit: up to it connections
+                    // are served, beyond it they are told 503 at once rather than left waiting.
+                    availableConnectionsDelegate: MaximumAvailableConnections(http.maxConnections * 2)),
                 onServerRunning: { channel in
                     logger.notice(
                         "http listening",

@@ -41,7 +41,7 @@ struct Hallqd: AsyncParsableCommand {
     @Flag(help: "Load and check the config, print a summary, and exit.")
     var checkConfig = false
 
-    /// Three sockets of 256 connections, 512 HTTP connections, the database and the devices
+    /// Three sockets of 256 connections, up to 2048 HTTP connections, the database and the devices
     /// need more descriptors than the usual soft limit of 1024: raise it to the hard limit
     /// (at most 65536), as servers do, so a busy day meets backpressure, not EMFILE.
     static func raiseOpenFileLimit(logger: Logger) {

@@ -1,0 +1,125 @@
+import Foundation
+import HallqProtocol
+import HallqTestKit
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real hallqd's HTTP listener under clients that hold connections: slow heads and bodies
+/// get 408 and a close within their deadlines, one host cannot take the pool, a full pool says
+/// 503 at once, and the board is served throughout. 127.0.0.x stand in for the hall's LAN hosts.
+@Suite("HTTP: deadlines and connection limits, on the real hallqd", .serialized)
+struct HTTPDeadlineTests {
+    /// hallqd with [http] on a free port and short deadlines; its port.
+    func daemon(_ extra: String = "") throws -> (DaemonHarness, Int) {
+        let port = try freePort()
+        let d = try DaemonHarness(
+            config: DaemonHarness.demoConfig + """
+
+                [http]
+                listen = "127.0.0.1:\(port)"
+                header_timeout_s = 2
+                body_timeout_s = 2
+                idle_s = 2
+                \(extra)
+                """)
+        try d.start()
+        return (d, port)
+    }
+
+    /// GET /api/board from `source`: the status, and how long the answer took.
+    static func board(_ port: Int, from source: String = "127.0.0.1") throws -> (status: Int, ms: Double) {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let c = try RawClient(port: port, from: source)
+        try c.send("GET /api/board HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let text = c.readAll(timeout: 10).text
+        let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+        return (text.split(separator: " ", maxSplits: 2).dropFirst().first.flatMap { Int($0) } ?? 0, ms)
+    }
+
+    @Test(
+        "512 slow bodies from 16 hosts: each gets 408 and a close within the body deadline; the board is served meanwhile"
+    )
+    func slowBodies() throws {
+        let (d, port) = try daemon()
+        var slow: [RawClient] = []
+        for host in 0..<16 {
+            for _ in 0..<32 {
+                let c = try RawClient(port: port, from: "127.0.1.\(host + 10)")
+                try c.send(
+                    "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"na"
+                )
+                slow.append(c)
+            }
+        }
+        let opened = DispatchTime.now().uptimeNanoseconds
+        // While they hold their connections: the board, from the lobby TV's own address.
+        var worst = 0.0
+        for _ in 0..<5 {
+            let b = try Self.board(port)
+            #expect(b.status == 200)
+            worst = max(worst, b.ms)
+        }
+        print("board beside 512 slow bodies: slowest of 5 answers \(Int(worst)) ms")
+        // Every slow body: 408, then the close, by the deadline (2 s) and a margin for a busy machine.
+        var timedOut = 0
+        for c in slow {
+            let r = c.readAll(timeout: 15)
+            if r.closed && r.text.hasPrefix("HTTP/1.1 408") && r.text.contains("TOO-SLOW") { timedOut += 1 }
+        }
+        let took = Double(DispatchTime.now().uptimeNanoseconds - opened) / 1e9
+        #expect(timedOut == 512, "\(timedOut) of 512 slow bodies got 408 and a close (in \(took) s)")
+        #expect(took < 15, "closed by the deadline, not left open (\(took) s)")
+        #expect(d.stop() == 0)
+    }
+
+    @Test("a head that never ends, an idle keep-alive connection: closed by their deadlines")
+    func slowHeadAndIdle() throws {
+        let (d, port) = try daemon()
+        let head = try RawClient(port: port)
+        try head.send("GET /api/board HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        let a = head.readAll(timeout: 10)
+        #expect(a.closed && a.text.hasPrefix("HTTP/1.1 408"), "\(a.text.prefix(80))")
+        // One request answered on a kept-alive connection, then silence: closed after idle_s.
+        let idle = try RawClient(port: port)
+        try idle.send("GET /api/board HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(idle.readAll(timeout: 10).text.hasPrefix("HTTP/1.1 200"))
+        let b = idle.readAll(timeout: 10)
+        #expect(b.closed && b.text.isEmpty, "closed without another answer")
+        #expect(d.stop() == 0)
+    }
+
+    @Test("one host may hold 32 connections: the 33rd gets 503 at once; another host is served")
+    func perClient() throws {
+        let (d, port) = try daemon("max_per_client = 32")
+        var held: [RawClient] = []
+        for _ in 0..<32 { held.append(try RawClient(port: port, from: "127.0.2.7")) }
+        // The 32 are counted once the server has accepted them: a request on each proves it.
+        for c in held { try c.send("GET /api/board HTTP/1.1\r\nHost: x\r\n\r\n") }
+        for c in held { #expect(c.readAll(timeout: 10).text.hasPrefix("HTTP/1.1 200")) }
+        let extra = try RawClient(port: port, from: "127.0.2.7")
+        let r = extra.readAll(timeout: 10)
+        #expect(r.text.hasPrefix("HTTP/1.1 503") && r.text.contains("BUSY") && r.closed, "\(r.text.prefix(120))")
+        #expect(try Self.board(port, from: "127.0.2.8").status == 200)
+        #expect(d.stop() == 0)
+    }
+
+    @Test("Expect: 100-continue is answered, then the request")
+    func expectContinue() throws {
+        let (d, port) = try daemon()
+        let c = try RawClient(port: port)
+        let body = #"{"name":"nobody","password":"x-y-z-w"}"#
+        try c.send(
+            "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nExpect: 100-continue\r\n\r\n"
+        )
+        // The interim answer has no length: whatever arrives within a second (the body's deadline is 2 s).
+        let interim = c.readAll(timeout: 1).text
+        #expect(interim.hasPrefix("HTTP/1.1 100"), "\(interim.prefix(80))")
+        try c.send(body)
+        let r = c.readAll(timeout: 10).text
+        #expect(r.contains("HTTP/1.1 401"), "\(r.prefix(200))")
+        #expect(d.stop() == 0)
+    }
+}
