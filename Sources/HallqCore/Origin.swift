@@ -7,11 +7,24 @@ public struct Origin: Sendable, Equatable {
     public var account: String?
     /// The client's address, for a step asked for over HTTP.
     public var client: String?
-    public init(role: String, uid: Int? = nil, account: String? = nil, client: String? = nil) {
+    /// Which connection asked (a socket connection's number), for fair take limits only: not
+    /// stored, since it means nothing after the connection ends.
+    public var connection: Int?
+    public init(
+        role: String, uid: Int? = nil, account: String? = nil, client: String? = nil, connection: Int? = nil
+    ) {
         self.role = role
         self.uid = uid
         self.account = account
         self.client = client
+        self.connection = connection
+    }
+
+    /// The one asking, as far as fair take limits can tell: a socket connection, an account at
+    /// an address, or a device's role.
+    public var askerKey: String {
+        if let connection { return "\(role)#\(connection)" }
+        return [role, uid.map(String.init) ?? "", account ?? "", client ?? ""].joined(separator: "|")
     }
     public static let system = Origin(role: "system")
 }

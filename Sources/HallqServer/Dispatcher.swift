@@ -72,7 +72,7 @@ public struct Dispatcher: Sendable {
     func answer(_ request: Request, origin: Origin) async throws -> [String: JSONValue] {
         switch request {
         case let .command(cmd):
-            if case let .take(service, _, _) = cmd { try await admitTake(service) }
+            if case let .take(service, _, _) = cmd { try await admitTake(service, asker: origin.askerKey) }
             let committed = try await hall.submit(cmd, origin: origin).get()
             var reply = Self.subject(committed)
             if let issued = committed.effects.subject.issued, case var .object(t) = reply["ticket"],
@@ -125,10 +125,12 @@ public struct Dispatcher: Sendable {
 
     /// Before a ticket is issued: the printer can print, and the service is not issuing faster
     /// than `[limits]` allows.
-    private func admitTake(_ service: String) async throws(HallError) {
+    private func admitTake(_ service: String, asker: String) async throws(HallError) {
         if let refusal = await devices.printerRefusal() { throw refusal }
         // Only configured services have a bucket: made-up names cannot grow the table.
-        if await hall.read({ $0.config.service(service) != nil }), let wait = serviceTakes.take(service) {
+        if await hall.read({ $0.config.service(service) != nil }),
+            let wait = serviceTakes.take(service, asker: asker, at: SocketServer.monotonicSeconds())
+        {
             throw .rateLimited(
                 "service \(service) is issuing tickets too fast; try again in \(Int(wait.rounded(.up))) s")
         }
@@ -157,21 +159,41 @@ public struct Dispatcher: Sendable {
 }
 
 /// `take` per service across every connection and transport: one kiosk, or a script, cannot
-/// issue a service's whole day in seconds.
+/// issue a service's whole day in seconds — and cannot spend the limit for everyone else.
+///
+/// Each service has a bucket of `take_per_min_service`. When it is empty, an asker that has taken
+/// this service before and has had fewer than its share in the last minute (the limit divided
+/// by the askers of the last minute) still gets its ticket: a client looping `take` empties the
+/// bucket and is then held to its share, while the other kiosks keep issuing at their pace. A
+/// newcomer with no takes yet (a script that reconnects for every take) waits for the bucket.
 final class ServiceTakeLimiter: @unchecked Sendable {
+    private struct Service {
+        var bucket: TokenBucket
+        /// Each asker's takes of this service in the last minute.
+        var recent: [String: [Double]] = [:]
+    }
     private let lock = NSLock()
-    private var buckets: [String: TokenBucket] = [:]
+    private var services: [String: Service] = [:]
     private let perMinute: Int
 
     init(_ limits: ClientLimits) { perMinute = limits.takesPerMinutePerService }
 
-    /// nil when allowed, else the seconds to wait.
-    func take(_ service: String) -> Double? {
+    /// nil when allowed (and counted), else the seconds to wait.
+    func take(_ service: String, asker: String, at now: Double) -> Double? {
         lock.lock()
         defer { lock.unlock() }
-        var b = buckets[service] ?? TokenBucket(burst: perMinute, perMinute: perMinute)
-        let wait = b.take(at: SocketServer.monotonicSeconds())
-        buckets[service] = b
-        return wait
+        var s = services[service] ?? Service(bucket: TokenBucket(burst: perMinute, perMinute: perMinute))
+        defer { services[service] = s }
+        for (k, times) in s.recent {
+            let kept = times.filter { now - $0 < 60 }
+            s.recent[k] = kept.isEmpty ? nil : kept
+        }
+        let mine = s.recent[asker]?.count ?? 0
+        let share = Double(perMinute) / Double(max(1, s.recent.count))
+        if let wait = s.bucket.take(at: now) {
+            guard mine > 0, Double(mine) < share else { return wait }
+        }
+        s.recent[asker, default: []].append(now)
+        return nil
     }
 }

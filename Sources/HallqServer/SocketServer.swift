@@ -138,7 +138,6 @@ public struct SocketServer: Service {
 
     private func serve(_ conn: Connection, role: Role) async {
         let uid = await peerUID(conn.channel)
-        let origin = Origin(role: role.rawValue, uid: uid)
         guard let token = open.add(conn.channel, role: role, limit: Self.maxConnectionsPerSocket) else {
             // A client opening connection after connection must not use up the daemon's files.
             logger.warning("connection refused: too many open", metadata: ["role": .string(role.rawValue)])
@@ -155,6 +154,7 @@ public struct SocketServer: Service {
             return
         }
         defer { open.remove(token) }
+        let origin = Origin(role: role.rawValue, uid: uid, connection: token)
         var takes = TokenBucket(burst: limits.takeBurst, perMinute: limits.takesPerMinutePerConnection)
         do {
             try await conn.executeThenClose { inbound, outbound in

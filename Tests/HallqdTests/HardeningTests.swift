@@ -287,6 +287,44 @@ struct GreedyClientTests {
         #expect(d.stop() == 0)
     }
 
+    @Test("one client looping take cannot spend a service's limit for the other kiosks; a reconnecting script waits")
+    func fairTakes() throws {
+        let d = try DaemonHarness(
+            config: DaemonHarness.demoConfig
+                + "\n[limits]\ntake_burst = 10000\ntake_per_min_connection = 100000\ntake_per_min_service = 60\n")
+        try d.start()
+        let kiosk = try d.client(.kiosk)
+        #expect(try kiosk.request(["op": "take", "service": "A"]).ok, "the real kiosk's first ticket")
+        // The flood: one connection taking as fast as it can, for the whole test.
+        let flooding = Locked(true)
+        let flood = Locked((ok: 0, limited: 0))
+        let done = DispatchSemaphore(value: 0)
+        let flooder = try d.client(.kiosk)
+        Thread {
+            defer { done.signal() }
+            while flooding.with({ $0 }) {
+                let r = try? flooder.request(["op": "take", "service": "A"])
+                flood.with { if r?.ok == true { $0.ok += 1 } else { $0.limited += 1 } }
+            }
+        }.start()
+        #expect(eventually { flood.with { $0.limited } > 0 }, "the flood empties the service's bucket")
+        // The real kiosk, a ticket every half second for 10 s: every one is issued.
+        var issued = 0
+        for _ in 0..<20 {
+            if try kiosk.request(["op": "take", "service": "A"]).ok { issued += 1 }
+            usleep(500_000)
+        }
+        // A script that reconnects for each take has no share: it waits for the bucket.
+        let newcomer = try d.client(.kiosk).request(["op": "take", "service": "A"])
+        flooding.with { $0 = false }
+        done.wait()
+        #expect(issued == 20, "the real kiosk got \(issued) of 20")
+        #expect(newcomer["error"] == "RATE-LIMITED", "\(newcomer.text)")
+        let f = flood.with { $0 }
+        #expect(f.ok <= 60 + 12 + 30, "the flood got \(f.ok): the bucket, its refill, at most its share")
+        #expect(d.stop() == 0)
+    }
+
     @Test("take is bounded per connection and per service with RATE-LIMITED; other connections and services go on")
     func takeRate() throws {
         let d = try DaemonHarness(
@@ -298,12 +336,13 @@ struct GreedyClientTests {
         #expect(first.prefix(5).allSatisfy { $0.ok })
         #expect(first[5]["error"] == "RATE-LIMITED", "\(first[5].text)")
         let two = try d.client(.kiosk)
-        let more = try (0..<4).map { _ in try two.request(["op": "take", "service": "A"]) }
+        let more = try (0..<5).map { _ in try two.request(["op": "take", "service": "A"]) }
         #expect(more.prefix(3).allSatisfy { $0.ok }, "the service still has 3 of its 8")
+        #expect(more[3].ok, "the bucket is empty, but this connection has had 3 of its fair share of 4")
         #expect(
-            more[3]["error"] == "RATE-LIMITED" && more[3]["message"]?.stringValue?.contains("service A") == true,
-            "\(more[3].text)")
-        #expect(try two.request(["op": "take", "service": "B"]).ok, "another service is not held up")
+            more[4]["error"] == "RATE-LIMITED" && more[4]["message"]?.stringValue?.contains("service A") == true,
+            "\(more[4].text)")
+        #expect(try d.client(.kiosk).request(["op": "take", "service": "B"]).ok, "another service is not held up")
         #expect(d.stop() == 0)
     }
 }
