@@ -73,6 +73,9 @@ public struct HTTPConfig: Sendable, Equatable {
     public var maxPerClient: Int = 32
     /// Request connections at once in all; beyond, 503 at once (no connect left hanging).
     public var maxConnections: Int = 1024
+    /// Event streams at once (`/api/events`), a budget of their own: a lobby full of phones
+    /// following their tickets never takes the request connections the board and staff need.
+    public var maxStreams: Int = 2000
     public init(host: String, port: Int, publicURL: String? = nil, heartbeatSeconds: Int = 15) {
         self.host = host
         self.port = port

@@ -50,7 +50,7 @@ public enum ConfigLoader {
             "http",
             [
                 "listen", "public_url", "heartbeat_s", "tls_cert", "tls_key", "session_idle_min", "header_timeout_s",
-                "body_timeout_s", "idle_s", "max_per_client", "max_connections",
+                "body_timeout_s", "idle_s", "max_per_client", "max_connections", "max_streams",
             ]
         ),
         ("caller", ["bus", "address", "window"]),
@@ -436,6 +436,7 @@ public enum ConfigLoader {
         http.idleSeconds = try h.int("idle_s", in: 1...3600) ?? http.idleSeconds
         http.maxPerClient = try h.int("max_per_client", in: 1...4096) ?? http.maxPerClient
         http.maxConnections = try h.int("max_connections", in: 16...16384) ?? http.maxConnections
+        http.maxStreams = try h.int("max_streams", in: 16...30000) ?? http.maxStreams
         c.http = http
     }
 

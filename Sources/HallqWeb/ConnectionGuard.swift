@@ -10,20 +10,35 @@ import NIOHTTPTypes
 /// The connections the HTTP listener holds, by client address: so one host on the hall's LAN
 /// cannot take the whole pool, and a full pool answers 503 at once instead of leaving a connect
 /// hanging in the accept queue (the lobby board must hear "busy" and retry, not time out).
+///
+/// A connection that becomes an event stream leaves the request count for the streams' own
+/// budget: phones following their tickets cannot crowd out the requests of the board and the
+/// staff pages, and the last `reservedStreams` streams are kept for the board and staff pages
+/// (a status page asks with `viewer=phone`; when the phones' share is spent it polls instead).
 final class ConnectionCensus: @unchecked Sendable {
     private let lock = NSLock()
     private var byAddress: [String: Int] = [:]
     private var total = 0
+    private var streams = 0
+    /// Request connections counted now, by their channel (a stream leaves this set).
+    private var admitted = Set<ObjectIdentifier>()
     let maxPerClient: Int
     let maxConnections: Int
+    let maxStreams: Int
+    static let reservedStreams = 64
 
-    init(maxPerClient: Int, maxConnections: Int) {
+    init(maxPerClient: Int, maxConnections: Int, maxStreams: Int) {
         self.maxPerClient = maxPerClient
         self.maxConnections = maxConnections
+        self.maxStreams = maxStreams
+    }
+
+    convenience init(_ http: HTTPConfig) {
+        self.init(maxPerClient: http.maxPerClient, maxConnections: http.maxConnections, maxStreams: http.maxStreams)
     }
 
     /// Counts a new connection from `address`, or says why it may not be.
-    func admit(_ address: String) -> String? {
+    func admit(_ channel: any Channel, address: String) -> String? {
         lock.lock()
         defer { lock.unlock() }
         if total >= maxConnections { return "the server has \(maxConnections) connections open" }
@@ -32,15 +47,45 @@ final class ConnectionCensus: @unchecked Sendable {
         }
         total += 1
         byAddress[address, default: 0] += 1
+        admitted.insert(ObjectIdentifier(channel))
         return nil
     }
 
-    func leave(_ address: String) {
+    /// The connection `channel` from `address` becomes an event stream: true when the budget has
+    /// room (for a phone, short of the reserve); it then counts as a stream until it closes, no
+    /// longer as a request connection.
+    func startStream(_ channel: any Channel, address: String, phone: Bool) -> Bool {
         lock.lock()
         defer { lock.unlock() }
+        guard streams < maxStreams - (phone ? Self.reservedStreams : 0) else { return false }
+        streams += 1
+        if admitted.remove(ObjectIdentifier(channel)) != nil { release(address) }
+        channel.closeFuture.whenComplete { _ in
+            self.lock.lock()
+            self.streams -= 1
+            self.lock.unlock()
+        }
+        return true
+    }
+
+    /// A connection closed; a stream's count ends with its own close.
+    func leave(_ channel: any Channel, address: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if admitted.remove(ObjectIdentifier(channel)) != nil { release(address) }
+    }
+
+    private func release(_ address: String) {
         total -= 1
         byAddress[address, default: 1] -= 1
         if byAddress[address] == 0 { byAddress[address] = nil }
+    }
+
+    /// Streams open now (for metrics and tests).
+    var openStreams: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return streams
     }
 }
 
@@ -53,8 +98,8 @@ struct GuardedHTTP1Channel: ServerChildChannel {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let address = channel.remoteAddress?.ipAddress ?? "?"
-        guard let why = census.admit(address) else {
-            channel.closeFuture.whenComplete { _ in census.leave(address) }
+        guard let why = census.admit(channel, address: address) else {
+            channel.closeFuture.whenComplete { _ in census.leave(channel, address: address) }
             return inner.setup(channel: channel, logger: logger)
         }
         logger.debug("http connection refused", metadata: ["client": .string(address), "why": .string(why)])

@@ -18,6 +18,8 @@ public final class WebFaces: Sendable {
     let hall: Hall
     let voice: BoardVoice?
     let staff: StaffDesk
+    /// The HTTP listener's connections and streams (ConnectionGuard).
+    let census: ConnectionCensus
     private let commits: AsyncStream<Committed>
     private let commitSink: AsyncStream<Committed>.Continuation
     private let subscription: UUID
@@ -38,6 +40,7 @@ public final class WebFaces: Sendable {
             hall: hall, dispatcher: dispatcher, idleMinutes: config.http?.sessionIdleMinutes ?? 30,
             secureCookies: config.http?.tlsCert != nil, clock: sessionClock, logger: logger)
         voice = BoardVoice(config: config, stateDir: stateDir, logger: logger)
+        census = ConnectionCensus(config.http ?? HTTPConfig(host: "127.0.0.1", port: 0))
         let recent = (try? await hall.store.recentCalls(limit: BoardFeed.callsKept(config))) ?? []
         feed = BoardFeed(
             hall: hall, recentCalls: recent, heartbeat: heartbeat, clientBacklog: clientBacklog, voice: voice != nil)
@@ -129,6 +132,13 @@ public final class WebFaces: Sendable {
 
     private func events(_ request: Request, _ context: HallRequestContext) -> Response {
         let channel = context.channel
+        let phone = request.uri.queryParameters.get("viewer") == "phone"
+        guard census.startStream(channel, address: context.remoteAddress?.ipAddress ?? "?", phone: phone) else {
+            // The status page polls its ticket instead and tries the stream again later.
+            var r = HTTPReply.error(HallError(.busy, "too many live pages at once; this page refreshes by itself"))
+            r.headers[.retryAfter] = "60"
+            return r
+        }
         let last = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters.get("last_event_id")
         let (id, stream) = feed.join(lastEventID: last) { channel.close(promise: nil) }
         let feed = self.feed

@@ -67,7 +67,7 @@ public struct WebServer: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             // Deadlines for the head, the body and idle keep-alive; connections counted per
             // client address and in all, with a 503 beyond (ConnectionGuard).
-            let census = ConnectionCensus(maxPerClient: http.maxPerClient, maxConnections: http.maxConnections)
+            let census = faces.census
             let (header, body, idle) = (http.headerTimeoutSeconds, http.bodyTimeoutSeconds, http.idleSeconds)
             let http1 = HTTPServerBuilder { responder in
                 GuardedHTTP1Channel(
@@ -98,7 +98,8 @@ public struct WebServer: Service {
                     address: .hostname(http.host, port: http.port), serverName: "hallqd",
                     // Accepting stops only far beyond the census's limit: up to it connections
                     // are served, beyond it they are told 503 at once rather than left waiting.
-                    availableConnectionsDelegate: MaximumAvailableConnections(http.maxConnections * 2)),
+                    availableConnectionsDelegate: MaximumAvailableConnections(
+                        http.maxConnections * 2 + http.maxStreams)),
                 onServerRunning: { channel in
                     logger.notice(
                         "http listening",

@@ -168,3 +168,29 @@ func parseISO(_ s: String) -> Double? {
     f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     return f.date(from: s).map { $0.timeIntervalSince1970 * 1000 }
 }
+
+/// A morning with more phones than live streams: the status page is refused a stream and polls.
+@Suite(.serialized) struct StatusPagePollingTests {
+    let fixture: BrowserHall
+
+    /// Fewer streams than the reserve kept for the board and staff pages: every phone is refused.
+    init() throws { fixture = try BrowserHall("polling") { _ in "max_streams = 16\n" } }
+
+    @Test("a phone refused a live stream shows its ticket, polls, and follows a call within the poll period")
+    func polls() async throws {
+        try await fixture.start()
+        try await fixture.withBrowser(width: 390, height: 844) { browser in
+            _ = try fixture.ok(.clerk, ["op": "signin", "window": 2, "clerk": "王五"])
+            let take = try fixture.ok(.kiosk, ["op": "take", "service": "B"])
+            let statusURL = try #require(take["ticket"]?["status_url"]?.stringValue)
+            try await browser.open(statusURL)
+            #expect(try await browser.until(10, "return document.getElementById('ticket').textContent === 'B001'"))
+            #expect(try await browser.until(10, "return document.body.dataset.live === 'polling'"))
+            _ = try fixture.ok(.clerk, ["op": "call", "window": 2])
+            #expect(
+                try await browser.until(20, "return document.getElementById('state').textContent.includes('2 号窗口')"),
+                "the call shows after the next poll (every 15 s)")
+            try await browser.screenshot("status-polling.png")
+        }
+    }
+}

@@ -123,3 +123,51 @@ struct HTTPDeadlineTests {
         #expect(d.stop() == 0)
     }
 }
+
+/// Event streams have a budget of their own.
+@Suite("HTTP: event streams beside requests, on the real hallqd", .serialized)
+struct HTTPStreamBudgetTests {
+    @Test(
+        "2,000 phones following their tickets: the phones' share fills, the rest poll; the board still loads and streams"
+    )
+    func phonesDoNotCrowdOutTheBoard() throws {
+        // This process holds 2,000 connections too.
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        limit.rlim_cur = max(limit.rlim_cur, min(limit.rlim_max, 8192))
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        let port = try freePort()
+        let d = try DaemonHarness(
+            config: DaemonHarness.demoConfig + """
+
+                [http]
+                listen = "127.0.0.1:\(port)"
+                """)
+        try d.start()
+        var phones: [RawClient] = []
+        var refused = 0
+        for i in 0..<2000 {
+            let c = try RawClient(port: port, from: "127.0.\(3 + i / 250).\(1 + i % 250)")
+            try c.send("GET /api/events?viewer=phone HTTP/1.1\r\nHost: x\r\n\r\n")
+            let head = c.readHead(timeout: 10)
+            if head.hasPrefix("HTTP/1.1 200") && head.contains("text/event-stream") {
+                phones.append(c)
+            } else if head.hasPrefix("HTTP/1.1 503") {
+                refused += 1
+            }
+        }
+        #expect(phones.count == 2000 - 64 && refused == 64, "streaming \(phones.count), refused \(refused)")
+        // The board: its page loads, and its stream gets one of the reserved places.
+        var worst = 0.0
+        for _ in 0..<5 {
+            let b = try HTTPDeadlineTests.board(port)
+            #expect(b.status == 200)
+            worst = max(worst, b.ms)
+        }
+        print("board beside \(phones.count) phone streams: slowest of 5 answers \(Int(worst)) ms")
+        let board = try RawClient(port: port)
+        try board.send("GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(board.readHead(timeout: 10).hasPrefix("HTTP/1.1 200"), "the board's own stream")
+        #expect(d.stop() == 0)
+    }
+}

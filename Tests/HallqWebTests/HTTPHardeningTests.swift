@@ -93,6 +93,20 @@ final class RawClient: @unchecked Sendable {
         }
     }
 
+    /// A response's head: what arrives until the blank line that ends it (a stream's body never
+    /// ends), or whatever came within `timeout` seconds.
+    func readHead(timeout: Int) -> String {
+        var tv = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var out: [UInt8] = []
+        var byte: UInt8 = 0
+        while recv(fd, &byte, 1, 0) == 1 {
+            out.append(byte)
+            if out.count >= 4 && out.suffix(4) == [13, 10, 13, 10] { break }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// What arrives until the server closes (or resets: a close with unread request bytes is a
     /// reset, and the kernel then drops an answer not yet read) or `timeout` seconds pass without
     /// a byte; and whether it closed.

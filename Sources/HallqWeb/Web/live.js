@@ -6,6 +6,12 @@
 // heartbeat periods (45 s by default) it opens a new connection; if that stalls too and the
 // server answers plain requests, it reloads the page. It never reloads while the server is
 // unreachable (a browser error page would never recover by itself).
+//
+// When the server refuses the stream (503: too many live pages at once, a busy morning's
+// phones), EventSource gives up; a page with a `poll` handler then calls it every 15 s and asks
+// for the stream again every minute, and the watchdog does not reload it. `viewer` names the kind
+// of page (the status page says "phone": phones share the streams short of a reserve kept for
+// the board and the staff pages).
 "use strict";
 
 function hallqLive(handlers) {
@@ -15,6 +21,24 @@ function hallqLive(handlers) {
   let stallMs = 45000;
   let stalls = 0;
   let snapshots = 0;
+  let pollTimer = null;
+  let retryTimer = null;
+  let polling = false;
+
+  function refused() {
+    polling = true;
+    status("polling");
+    if (handlers.poll && !pollTimer) pollTimer = setInterval(handlers.poll, 15000);
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(open, 60000);
+  }
+
+  function streaming() {
+    polling = false;
+    clearInterval(pollTimer);
+    pollTimer = null;
+    clearTimeout(retryTimer);
+  }
 
   function status(state) {
     document.body.dataset.live = state;
@@ -29,8 +53,10 @@ function hallqLive(handlers) {
 
   function open() {
     if (source) source.close();
-    const url = "/api/events" + (lastId ? "?last_event_id=" + encodeURIComponent(lastId) : "");
-    source = new EventSource(url);
+    const query = [];
+    if (handlers.viewer) query.push("viewer=" + encodeURIComponent(handlers.viewer));
+    if (lastId) query.push("last_event_id=" + encodeURIComponent(lastId));
+    source = new EventSource("/api/events" + (query.length ? "?" + query.join("&") : ""));
     lastSeen = Date.now();
     source.addEventListener("snapshot", (e) => {
       seen(e);
@@ -38,6 +64,7 @@ function hallqLive(handlers) {
       stallMs = Math.max(3, 3 * (snap.heartbeat_s || 15)) * 1000;
       snapshots += 1;
       document.body.dataset.snapshots = String(snapshots);
+      streaming();
       status("connected");
       handlers.snapshot(snap);
     });
@@ -51,10 +78,16 @@ function hallqLive(handlers) {
       seen(null);
       if (handlers.heartbeat) handlers.heartbeat(JSON.parse(e.data));
     });
-    source.onerror = () => status("reconnecting");
+    source.onerror = () => {
+      // CLOSED: the server answered, but not with a stream (refused); CONNECTING: the browser
+      // retries by itself.
+      if (source.readyState === EventSource.CLOSED) refused();
+      else status("reconnecting");
+    };
   }
 
   async function watchdog() {
+    if (polling) return; // refused: the retry timer asks again, no reload
     if (Date.now() - lastSeen < stallMs) return;
     stalls += 1;
     status("stalled");

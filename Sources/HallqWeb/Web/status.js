@@ -143,6 +143,8 @@ function renderCalls() {
 document.getElementById("rate-submit").addEventListener("click", submit);
 load();
 hallqLive({
+  viewer: "phone",
+  poll: load,
   snapshot(snap) {
     page.calls = snap.calls;
     renderCalls();
