@@ -139,6 +139,10 @@ public final class WebFaces: Sendable {
             r.headers[.retryAfter] = "60"
             return r
         }
+        // A small send buffer (the kernel's grows to megabytes by itself): a reader that stops
+        // reading fills it, then the feed's backlog, and is dropped, instead of each stalled
+        // phone holding megabytes of this machine's memory.
+        channel.setOption(ChannelOptions.socketOption(.so_sndbuf), value: Self.streamSendBuffer).whenFailure { _ in }
         let last = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters.get("last_event_id")
         let (id, stream) = feed.join(lastEventID: last) { channel.close(promise: nil) }
         let feed = self.feed
@@ -159,6 +163,9 @@ public final class WebFaces: Sendable {
     // MARK: - A ticket's status and rating
 
     static let noTicket = HallError(.unknownTicket, "no such ticket")
+
+    /// An event stream's socket send buffer, in bytes (the kernel doubles it for bookkeeping).
+    static let streamSendBuffer: SocketOptionValue = 32 * 1024
 
     /// The ticket a status address names, when its token is right; nil for anything else (an
     /// unknown, altered or malformed address all look the same: 404).

@@ -1,4 +1,5 @@
 import Foundation
+import HallqClient
 import HallqProtocol
 import HallqTestKit
 import Testing
@@ -168,6 +169,33 @@ struct HTTPStreamBudgetTests {
         let board = try RawClient(port: port)
         try board.send("GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(board.readHead(timeout: 10).hasPrefix("HTTP/1.1 200"), "the board's own stream")
+        #expect(d.stop() == 0)
+    }
+
+    @Test("a stream reader that stops reading is dropped after a bounded backlog, not after megabytes")
+    func stalledReaderDropped() throws {
+        let port = try freePort()
+        let d = try DaemonHarness(
+            config: DaemonHarness.demoConfig + """
+
+                [http]
+                listen = "127.0.0.1:\(port)"
+                """)
+        try d.start()
+        let stalled = try RawClient(port: port, receiveBuffer: 16 * 1024)
+        try stalled.send("GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(stalled.readHead(timeout: 10).hasPrefix("HTTP/1.1 200"))
+        // It reads nothing more while the hall issues 3,000 tickets (each a few events).
+        let kiosk = try d.client(.kiosk)
+        for _ in 0..<3000 { _ = try kiosk.request(["op": "take", "service": "A"]) }
+        // Then it reads what it was sent: the stream must have ended (hallqd dropped it) after
+        // a bounded amount, not megabytes.
+        let r = stalled.readAll(timeout: 10)
+        let (dropped, bytes) = (r.closed, r.text.utf8.count)
+        #expect(dropped, "the stalled stream was dropped (\(bytes) bytes read)")
+        #expect(bytes < 1_000_000, "\(bytes) bytes before the drop")
+        print("stalled stream: \(bytes) bytes before hallqd dropped it")
+        #expect(try HTTPDeadlineTests.board(port).status == 200)
         #expect(d.stop() == 0)
     }
 }

@@ -55,9 +55,13 @@ final class RawClient: @unchecked Sendable {
 
     /// - from: the local address to connect from (another host on the hall's LAN, as far as
     ///   hallqd can tell: any address in 127.0.0.0/8 reaches its 127.0.0.1 listener).
-    init(port: Int, from source: String? = nil) throws {
+    /// - receiveBuffer: SO_RCVBUF before connecting (a phone that stops reading holds little).
+    init(port: Int, from source: String? = nil, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw HarnessError("socket: \(errno)") }
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         if let source {
             var local = sockaddr_in()
             local.sin_family = sa_family_t(AF_INET)
