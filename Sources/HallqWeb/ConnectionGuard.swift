@@ -95,12 +95,19 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
     let inner: HTTP1Channel
     let census: ConnectionCensus
+    /// Plain HTTP: the first request line is checked before the HTTP decoder (under TLS the
+    /// first bytes are the handshake's).
+    let checkRequestLine: Bool
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let address = channel.remoteAddress?.ipAddress ?? "?"
         guard let why = census.admit(channel, address: address) else {
             channel.closeFuture.whenComplete { _ in census.leave(channel, address: address) }
-            return inner.setup(channel: channel, logger: logger)
+            let check = checkRequestLine
+            return inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
+                if check { try channel.pipeline.syncOperations.addHandler(RequestLineCheck(), position: .first) }
+                return value
+            }
         }
         logger.debug("http connection refused", metadata: ["client": .string(address), "why": .string(why)])
         // The channel is not active yet while it is set up: the refusal goes out from a handler
@@ -132,6 +139,48 @@ struct GuardedHTTP1Channel: ServerChildChannel {
                 "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
                 + "Retry-After: 1\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
             context.writeAndFlush(NIOAny(ByteBuffer(string: reply))).whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    /// An HTTP/0.9 request line ("GET /" and a newline, no version) would wait for the head
+    /// deadline: it gets a 400 and a close at once. Any line that ends in ` HTTP/1.x` goes on.
+    final class RequestLineCheck: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+        typealias InboundIn = ByteBuffer
+        typealias InboundOut = ByteBuffer
+        private var seen = ByteBuffer()
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            var bytes = unwrapInboundIn(data)
+            seen.writeBuffer(&bytes)
+            // Blank lines before a request line are allowed (RFC 9112 §2.2): skipped here.
+            while let first = seen.readableBytesView.first, first == 13 || first == 10 {
+                seen.moveReaderIndex(forwardBy: 1)
+            }
+            let view = seen.readableBytesView
+            guard let nl = view.firstIndex(of: UInt8(ascii: "\n")) else {
+                if seen.readableBytes > 8192 { pass(context) }
+                return
+            }
+            let line = String(decoding: view[view.startIndex..<nl], as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            guard line.hasSuffix(" HTTP/1.1") || line.hasSuffix(" HTTP/1.0") else {
+                let body = Wire.error(id: nil, .badRequest("not an HTTP/1 request line")).text
+                let reply =
+                    "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\n"
+                    + "Connection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+                context.writeAndFlush(NIOAny(ByteBuffer(string: reply))).whenComplete { _ in
+                    context.close(promise: nil)
+                }
+                return
+            }
+            pass(context)
+        }
+
+        private func pass(_ context: ChannelHandlerContext) {
+            let bytes = seen
+            seen = ByteBuffer()
+            context.fireChannelRead(wrapInboundOut(bytes))
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         }
     }
 

@@ -79,7 +79,7 @@ public struct WebServer: Service {
                                     header: .seconds(Int64(header)), body: .seconds(Int64(body)),
                                     idle: .seconds(Int64(idle)))
                             ])),
-                    census: census)
+                    census: census, checkRequestLine: http.tlsCert == nil)
             }
             let server: HTTPServerBuilder
             do {

@@ -43,85 +43,110 @@ struct HTTPDeadlineTests {
     @Test(
         "512 slow bodies from 16 hosts: each gets 408 and a close within the body deadline; the board is served meanwhile"
     )
-    func slowBodies() throws {
-        let (d, port) = try daemon()
-        var slow: [RawClient] = []
-        for host in 0..<16 {
-            for _ in 0..<32 {
-                let c = try RawClient(port: port, from: "127.0.1.\(host + 10)")
-                try c.send(
-                    "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"na"
-                )
-                slow.append(c)
+    func slowBodies() async throws {
+        try await blocking {
+            let (d, port) = try daemon()
+            var slow: [RawClient] = []
+            for host in 0..<16 {
+                for _ in 0..<32 {
+                    let c = try RawClient(port: port, from: "127.0.1.\(host + 10)")
+                    try c.send(
+                        "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"na"
+                    )
+                    slow.append(c)
+                }
             }
+            let opened = DispatchTime.now().uptimeNanoseconds
+            // While they hold their connections: the board, from the lobby TV's own address.
+            var worst = 0.0
+            for _ in 0..<5 {
+                let b = try Self.board(port)
+                #expect(b.status == 200)
+                worst = max(worst, b.ms)
+            }
+            print("board beside 512 slow bodies: slowest of 5 answers \(Int(worst)) ms")
+            // Every slow body: 408, then the close, by the deadline (2 s) and a margin for a busy machine.
+            var timedOut = 0
+            for c in slow {
+                let r = c.readAll(timeout: 15)
+                if r.closed && r.text.hasPrefix("HTTP/1.1 408") && r.text.contains("TOO-SLOW") { timedOut += 1 }
+            }
+            let took = Double(DispatchTime.now().uptimeNanoseconds - opened) / 1e9
+            #expect(timedOut == 512, "\(timedOut) of 512 slow bodies got 408 and a close (in \(took) s)")
+            #expect(took < 15, "closed by the deadline, not left open (\(took) s)")
+            #expect(d.stop() == 0)
         }
-        let opened = DispatchTime.now().uptimeNanoseconds
-        // While they hold their connections: the board, from the lobby TV's own address.
-        var worst = 0.0
-        for _ in 0..<5 {
-            let b = try Self.board(port)
-            #expect(b.status == 200)
-            worst = max(worst, b.ms)
-        }
-        print("board beside 512 slow bodies: slowest of 5 answers \(Int(worst)) ms")
-        // Every slow body: 408, then the close, by the deadline (2 s) and a margin for a busy machine.
-        var timedOut = 0
-        for c in slow {
-            let r = c.readAll(timeout: 15)
-            if r.closed && r.text.hasPrefix("HTTP/1.1 408") && r.text.contains("TOO-SLOW") { timedOut += 1 }
-        }
-        let took = Double(DispatchTime.now().uptimeNanoseconds - opened) / 1e9
-        #expect(timedOut == 512, "\(timedOut) of 512 slow bodies got 408 and a close (in \(took) s)")
-        #expect(took < 15, "closed by the deadline, not left open (\(took) s)")
-        #expect(d.stop() == 0)
     }
 
     @Test("a head that never ends, an idle keep-alive connection: closed by their deadlines")
-    func slowHeadAndIdle() throws {
-        let (d, port) = try daemon()
-        let head = try RawClient(port: port)
-        try head.send("GET /api/board HTTP/1.1\r\nHost: x\r\nX-Slow: ")
-        let a = head.readAll(timeout: 10)
-        #expect(a.closed && a.text.hasPrefix("HTTP/1.1 408"), "\(a.text.prefix(80))")
-        // One request answered on a kept-alive connection, then silence: closed after idle_s.
-        let idle = try RawClient(port: port)
-        try idle.send("GET /api/board HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(idle.readAll(timeout: 10).text.hasPrefix("HTTP/1.1 200"))
-        let b = idle.readAll(timeout: 10)
-        #expect(b.closed && b.text.isEmpty, "closed without another answer")
-        #expect(d.stop() == 0)
+    func slowHeadAndIdle() async throws {
+        try await blocking {
+            let (d, port) = try daemon()
+            let head = try RawClient(port: port)
+            try head.send("GET /api/board HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            let a = head.readAll(timeout: 10)
+            #expect(a.closed && a.text.hasPrefix("HTTP/1.1 408"), "\(a.text.prefix(80))")
+            // One request answered on a kept-alive connection, then silence: closed after idle_s.
+            let idle = try RawClient(port: port)
+            try idle.send("GET /api/board HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(idle.readAll(timeout: 10).text.hasPrefix("HTTP/1.1 200"))
+            let b = idle.readAll(timeout: 10)
+            #expect(b.closed && b.text.isEmpty, "closed without another answer")
+            #expect(d.stop() == 0)
+        }
+    }
+
+    @Test("an HTTP/0.9 request line is answered 400 and closed at once, not after the head deadline")
+    func http09() async throws {
+        try await blocking {
+            // 400 is the check's answer; the head deadline's would be 408.
+            let (d, port) = try daemon()
+            let c = try RawClient(port: port)
+            try c.send("GET /\r\n")
+            let r = c.readAll(timeout: 5)
+            #expect(r.text.hasPrefix("HTTP/1.1 400") && r.closed, "\(r.text.prefix(80))")
+            // A request after blank lines is still a request.
+            let ok = try RawClient(port: port)
+            try ok.send("\r\n\r\nGET /api/board HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(ok.readAll(timeout: 5).text.hasPrefix("HTTP/1.1 200"))
+            #expect(d.stop() == 0)
+        }
     }
 
     @Test("one host may hold 32 connections: the 33rd gets 503 at once; another host is served")
-    func perClient() throws {
-        let (d, port) = try daemon("max_per_client = 32")
-        var held: [RawClient] = []
-        for _ in 0..<32 { held.append(try RawClient(port: port, from: "127.0.2.7")) }
-        // The 32 are counted once the server has accepted them: a request on each proves it.
-        for c in held { try c.send("GET /api/board HTTP/1.1\r\nHost: x\r\n\r\n") }
-        for c in held { #expect(c.readAll(timeout: 10).text.hasPrefix("HTTP/1.1 200")) }
-        let extra = try RawClient(port: port, from: "127.0.2.7")
-        let r = extra.readAll(timeout: 10)
-        #expect(r.text.hasPrefix("HTTP/1.1 503") && r.text.contains("BUSY") && r.closed, "\(r.text.prefix(120))")
-        #expect(try Self.board(port, from: "127.0.2.8").status == 200)
-        #expect(d.stop() == 0)
+    func perClient() async throws {
+        try await blocking {
+            let (d, port) = try daemon("max_per_client = 32")
+            var held: [RawClient] = []
+            for _ in 0..<32 { held.append(try RawClient(port: port, from: "127.0.2.7")) }
+            // The 32 are counted once the server has accepted them: a request on each proves it.
+            for c in held { try c.send("GET /api/board HTTP/1.1\r\nHost: x\r\n\r\n") }
+            for c in held { #expect(c.readAll(timeout: 10).text.hasPrefix("HTTP/1.1 200")) }
+            let extra = try RawClient(port: port, from: "127.0.2.7")
+            let r = extra.readAll(timeout: 10)
+            #expect(r.text.hasPrefix("HTTP/1.1 503") && r.text.contains("BUSY") && r.closed, "\(r.text.prefix(120))")
+            #expect(try Self.board(port, from: "127.0.2.8").status == 200)
+            #expect(d.stop() == 0)
+        }
     }
 
     @Test("Expect: 100-continue is answered, then the request")
-    func expectContinue() throws {
-        let (d, port) = try daemon()
-        let c = try RawClient(port: port)
-        let body = #"{"name":"nobody","password":"x-y-z-w"}"#
-        try c.send(
-            "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nExpect: 100-continue\r\n\r\n"
-        )
-        // The interim answer has no length: whatever arrives within a second (the body's deadline is 2 s).
-        let interim = c.readAll(timeout: 1).text
-        #expect(interim.hasPrefix("HTTP/1.1 100"), "\(interim.prefix(80))")
-        try c.send(body)
-        let r = c.readAll(timeout: 10).text
-        #expect(r.contains("HTTP/1.1 401"), "\(r.prefix(200))")
-        #expect(d.stop() == 0)
+    func expectContinue() async throws {
+        try await blocking {
+            let (d, port) = try daemon()
+            let c = try RawClient(port: port)
+            let body = #"{"name":"nobody","password":"x-y-z-w"}"#
+            try c.send(
+                "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nExpect: 100-continue\r\n\r\n"
+            )
+            // The interim answer has no length: whatever arrives within a second (the body's deadline is 2 s).
+            let interim = c.readAll(timeout: 1).text
+            #expect(interim.hasPrefix("HTTP/1.1 100"), "\(interim.prefix(80))")
+            try c.send(body)
+            let r = c.readAll(timeout: 10).text
+            #expect(r.contains("HTTP/1.1 401"), "\(r.prefix(200))")
+            #expect(d.stop() == 0)
+        }
     }
 }
 
@@ -131,71 +156,75 @@ struct HTTPStreamBudgetTests {
     @Test(
         "2,000 phones following their tickets: the phones' share fills, the rest poll; the board still loads and streams"
     )
-    func phonesDoNotCrowdOutTheBoard() throws {
-        // This process holds 2,000 connections too.
-        var limit = rlimit()
-        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        limit.rlim_cur = max(limit.rlim_cur, min(limit.rlim_max, 8192))
-        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        let port = try freePort()
-        let d = try DaemonHarness(
-            config: DaemonHarness.demoConfig + """
+    func phonesDoNotCrowdOutTheBoard() async throws {
+        try await blocking {
+            // This process holds 2,000 connections too.
+            var limit = rlimit()
+            getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+            limit.rlim_cur = max(limit.rlim_cur, min(limit.rlim_max, 8192))
+            setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+            let port = try freePort()
+            let d = try DaemonHarness(
+                config: DaemonHarness.demoConfig + """
 
-                [http]
-                listen = "127.0.0.1:\(port)"
-                """)
-        try d.start()
-        var phones: [RawClient] = []
-        var refused = 0
-        for i in 0..<2000 {
-            let c = try RawClient(port: port, from: "127.0.\(3 + i / 250).\(1 + i % 250)")
-            try c.send("GET /api/events?viewer=phone HTTP/1.1\r\nHost: x\r\n\r\n")
-            let head = c.readHead(timeout: 10)
-            if head.hasPrefix("HTTP/1.1 200") && head.contains("text/event-stream") {
-                phones.append(c)
-            } else if head.hasPrefix("HTTP/1.1 503") {
-                refused += 1
+                    [http]
+                    listen = "127.0.0.1:\(port)"
+                    """)
+            try d.start()
+            var phones: [RawClient] = []
+            var refused = 0
+            for i in 0..<2000 {
+                let c = try RawClient(port: port, from: "127.0.\(3 + i / 250).\(1 + i % 250)")
+                try c.send("GET /api/events?viewer=phone HTTP/1.1\r\nHost: x\r\n\r\n")
+                let head = c.readHead(timeout: 10)
+                if head.hasPrefix("HTTP/1.1 200") && head.contains("text/event-stream") {
+                    phones.append(c)
+                } else if head.hasPrefix("HTTP/1.1 503") {
+                    refused += 1
+                }
             }
+            #expect(phones.count == 2000 - 64 && refused == 64, "streaming \(phones.count), refused \(refused)")
+            // The board: its page loads, and its stream gets one of the reserved places.
+            var worst = 0.0
+            for _ in 0..<5 {
+                let b = try HTTPDeadlineTests.board(port)
+                #expect(b.status == 200)
+                worst = max(worst, b.ms)
+            }
+            print("board beside \(phones.count) phone streams: slowest of 5 answers \(Int(worst)) ms")
+            let board = try RawClient(port: port)
+            try board.send("GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(board.readHead(timeout: 10).hasPrefix("HTTP/1.1 200"), "the board's own stream")
+            #expect(d.stop() == 0)
         }
-        #expect(phones.count == 2000 - 64 && refused == 64, "streaming \(phones.count), refused \(refused)")
-        // The board: its page loads, and its stream gets one of the reserved places.
-        var worst = 0.0
-        for _ in 0..<5 {
-            let b = try HTTPDeadlineTests.board(port)
-            #expect(b.status == 200)
-            worst = max(worst, b.ms)
-        }
-        print("board beside \(phones.count) phone streams: slowest of 5 answers \(Int(worst)) ms")
-        let board = try RawClient(port: port)
-        try board.send("GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(board.readHead(timeout: 10).hasPrefix("HTTP/1.1 200"), "the board's own stream")
-        #expect(d.stop() == 0)
     }
 
     @Test("a stream reader that stops reading is dropped after a bounded backlog, not after megabytes")
-    func stalledReaderDropped() throws {
-        let port = try freePort()
-        let d = try DaemonHarness(
-            config: DaemonHarness.demoConfig + """
+    func stalledReaderDropped() async throws {
+        try await blocking {
+            let port = try freePort()
+            let d = try DaemonHarness(
+                config: DaemonHarness.demoConfig + """
 
-                [http]
-                listen = "127.0.0.1:\(port)"
-                """)
-        try d.start()
-        let stalled = try RawClient(port: port, receiveBuffer: 16 * 1024)
-        try stalled.send("GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(stalled.readHead(timeout: 10).hasPrefix("HTTP/1.1 200"))
-        // It reads nothing more while the hall issues 3,000 tickets (each a few events).
-        let kiosk = try d.client(.kiosk)
-        for _ in 0..<3000 { _ = try kiosk.request(["op": "take", "service": "A"]) }
-        // Then it reads what it was sent: the stream must have ended (hallqd dropped it) after
-        // a bounded amount, not megabytes.
-        let r = stalled.readAll(timeout: 10)
-        let (dropped, bytes) = (r.closed, r.text.utf8.count)
-        #expect(dropped, "the stalled stream was dropped (\(bytes) bytes read)")
-        #expect(bytes < 1_000_000, "\(bytes) bytes before the drop")
-        print("stalled stream: \(bytes) bytes before hallqd dropped it")
-        #expect(try HTTPDeadlineTests.board(port).status == 200)
-        #expect(d.stop() == 0)
+                    [http]
+                    listen = "127.0.0.1:\(port)"
+                    """)
+            try d.start()
+            let stalled = try RawClient(port: port, receiveBuffer: 16 * 1024)
+            try stalled.send("GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(stalled.readHead(timeout: 10).hasPrefix("HTTP/1.1 200"))
+            // It reads nothing more while the hall issues 3,000 tickets (each a few events).
+            let kiosk = try d.client(.kiosk)
+            for _ in 0..<3000 { _ = try kiosk.request(["op": "take", "service": "A"]) }
+            // Then it reads what it was sent: the stream must have ended (hallqd dropped it) after
+            // a bounded amount, not megabytes.
+            let r = stalled.readAll(timeout: 10)
+            let (dropped, bytes) = (r.closed, r.text.utf8.count)
+            #expect(dropped, "the stalled stream was dropped (\(bytes) bytes read)")
+            #expect(bytes < 1_000_000, "\(bytes) bytes before the drop")
+            print("stalled stream: \(bytes) bytes before hallqd dropped it")
+            #expect(try HTTPDeadlineTests.board(port).status == 200)
+            #expect(d.stop() == 0)
+        }
     }
 }

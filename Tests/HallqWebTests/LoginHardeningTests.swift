@@ -28,11 +28,7 @@ import Glibc
         port: Int, from source: String, _ path: String, _ body: String, type: String = "application/json",
         headers: [String] = []
     ) async throws -> (status: Int, text: String) {
-        try await offPool { try postBlocking(port: port, from: source, path, body, type: type, headers: headers) }
-    }
-
-    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { c in Thread { c.resume(with: Result { try body() }) }.start() }
+        try await blocking { try postBlocking(port: port, from: source, path, body, type: type, headers: headers) }
     }
 
     /// One request on its own connection from `source`; the status code, the headers and body.
@@ -127,7 +123,7 @@ import Glibc
                 #expect(known.status == 200, "\(known.text.prefix(200))")
             }
             flooding.with { $0 = false }
-            try await Self.offPool { group.wait() }
+            try await blocking { group.wait() }
         }
         let logged = w.logged.with { $0 }
         let refusedLines = logged.filter { $0.contains("logins refused") }.count
