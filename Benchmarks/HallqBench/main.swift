@@ -3,6 +3,7 @@
 //   swift build -c release --product hallq-bench --product hallqd
 //   .build/release/hallq-bench [--ops N] [--mixed-seconds S] [--hallqd PATH]
 //   .build/release/hallq-bench --year [--days D] [--hallqd PATH]
+//   .build/release/hallq-bench --login-flood [--ops N] [--hallqd PATH]
 //
 // Starts the release hallqd (next to this program, or --hallqd) on a temp directory and drives
 // it over its Unix sockets as a hall's software would. In the same run, on the same disk, it
@@ -30,6 +31,7 @@ import Glibc
 
 struct Options: Sendable {
     var year = false
+    var loginFlood = false
     var days = 250
     var ops = 2000
     var mixedSeconds = 10.0
@@ -43,6 +45,7 @@ struct Options: Sendable {
         while let a = argv.popFirst() {
             switch a {
             case "--year": o.year = true
+            case "--login-flood": o.loginFlood = true
             case "--days": o.days = Int(argv.popFirst() ?? "") ?? o.days
             case "--ops": o.ops = Int(argv.popFirst() ?? "") ?? o.ops
             case "--mixed-seconds": o.mixedSeconds = Double(argv.popFirst() ?? "") ?? o.mixedSeconds
@@ -434,4 +437,10 @@ func runYear() throws {
     daemon.stop()
 }
 
-if options.year { try runYear() } else { try runLoad() }
+if options.loginFlood {
+    try runLoginFlood()
+} else if options.year {
+    try runYear()
+} else {
+    try runLoad()
+}

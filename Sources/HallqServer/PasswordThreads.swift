@@ -15,13 +15,14 @@ public final class PasswordThreads: @unchecked Sendable {
     private var jobs: [@Sendable () -> Void] = []
 
     init(threads: Int, nice: Int32) {
-        for i in 0..<threads {
+        for _ in 0..<threads {
             let t = Thread { [self] in
                 // Linux: nice is per thread, and PRIO_PROCESS with who 0 means the calling thread.
                 _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
+                // The kernel's name for it (top -H, /proc/<pid>/task/*/comm): 15 bytes at most.
+                Thread.current.name = "hallq-password"
                 self.work()
             }
-            t.name = "hallq-password-\(i)"
             t.start()
         }
     }

@@ -15,17 +15,14 @@ import Glibc
 struct HTTPDeadlineTests {
     /// hallqd with [http] on a free port and short deadlines; its port.
     func daemon(_ extra: String = "") throws -> (DaemonHarness, Int) {
+        try Self.hallqd(http: "header_timeout_s = 2\nbody_timeout_s = 2\nidle_s = 2\n" + extra)
+    }
+
+    /// hallqd with [http] on a free port and `http` in that table; its port.
+    static func hallqd(http: String = "") throws -> (DaemonHarness, Int) {
         let port = try freePort()
         let d = try DaemonHarness(
-            config: DaemonHarness.demoConfig + """
-
-                [http]
-                listen = "127.0.0.1:\(port)"
-                header_timeout_s = 2
-                body_timeout_s = 2
-                idle_s = 2
-                \(extra)
-                """)
+            config: DaemonHarness.demoConfig + "\n[http]\nlisten = \"127.0.0.1:\(port)\"\n" + http)
         try d.start()
         return (d, port)
     }
@@ -163,14 +160,7 @@ struct HTTPStreamBudgetTests {
             getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
             limit.rlim_cur = max(limit.rlim_cur, min(limit.rlim_max, 8192))
             setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-            let port = try freePort()
-            let d = try DaemonHarness(
-                config: DaemonHarness.demoConfig + """
-
-                    [http]
-                    listen = "127.0.0.1:\(port)"
-                    """)
-            try d.start()
+            let (d, port) = try HTTPDeadlineTests.hallqd()
             var phones: [RawClient] = []
             var refused = 0
             for i in 0..<2000 {
@@ -202,14 +192,7 @@ struct HTTPStreamBudgetTests {
     @Test("a stream reader that stops reading is dropped after a bounded backlog, not after megabytes")
     func stalledReaderDropped() async throws {
         try await blocking {
-            let port = try freePort()
-            let d = try DaemonHarness(
-                config: DaemonHarness.demoConfig + """
-
-                    [http]
-                    listen = "127.0.0.1:\(port)"
-                    """)
-            try d.start()
+            let (d, port) = try HTTPDeadlineTests.hallqd()
             let stalled = try RawClient(port: port, receiveBuffer: 16 * 1024)
             try stalled.send("GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(stalled.readHead(timeout: 10).hasPrefix("HTTP/1.1 200"))

@@ -346,3 +346,33 @@ struct GreedyClientTests {
         #expect(d.stop() == 0)
     }
 }
+
+/// Where the password checks run in the real hallqd.
+@Suite("hardening: password checks below the queue")
+struct PasswordPriorityTests {
+    @Test("bcrypt runs on two threads of its own at nice 10; every other thread of hallqd below that")
+    func passwordThreadsNiced() throws {
+        let d = try DaemonHarness()
+        try d.start()
+        // A hash: the password threads exist from the first one on.
+        #expect(
+            try d.ask(.admin, ["op": "useradd", "name": "li", "role": "clerk", "password": "change-me-1"]).ok)
+        let pid = try #require(d.process?.processIdentifier)
+        var password: [Int] = []
+        var others: Set<Int> = []
+        for task in try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") {
+            let comm = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/comm", encoding: .utf8)) ?? ""
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            // Fields after the command: state is field 3, nice field 19.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 16, let nice = Int(fields[16]) else { continue }
+            if comm.hasPrefix("hallq-password") { password.append(nice) } else { others.insert(nice) }
+        }
+        #expect(password == [10, 10], "password threads' nice values: \(password)")
+        // (libdispatch gives its QoS classes nice values of their own, 0 and below.)
+        #expect(!others.isEmpty && others.allSatisfy { $0 < 10 }, "the other threads' nice values: \(others)")
+        #expect(d.stop() == 0)
+    }
+}
