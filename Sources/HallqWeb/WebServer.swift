@@ -6,8 +6,13 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOPosix
 import NIOSSL
 import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The HTTP listener as one service of hallqd's ServiceGroup. hallqd binds the TCP port itself
 /// (`[http] listen`): a systemd socket unit cannot hand a TCP socket to Hummingbird's bind
@@ -49,6 +54,18 @@ public struct WebServer: Service {
             faces.close()
         }
     }
+
+    /// The HTTP listener's own event loop: one thread at nice 5. Reading, parsing and writing
+    /// HTTP (a lobby of phones, or a flood of made-up logins from the LAN) then takes at most one
+    /// core, below the sockets' loops and the writer, so the queue's commits and the kiosks'
+    /// replies come first on a busy machine. The board and pages are still served by it at once
+    /// when the machine is not saturated.
+    static let httpLoop: MultiThreadedEventLoopGroup = {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // Linux: nice is per thread; PRIO_PROCESS with who 0 is the calling thread.
+        group.next().execute { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 5) }
+        return group
+    }()
 
     /// Plain HTTP, or HTTPS with `[http] tls_cert` / `tls_key` (PEM).
     static func server(_ http1: HTTPServerBuilder, _ http: HTTPConfig) throws -> HTTPServerBuilder {
@@ -107,6 +124,7 @@ public struct WebServer: Service {
                             "address": .string(channel.localAddress.map { "\($0)" } ?? "\(http.host):\(http.port)")
                         ])
                 },
+                eventLoopGroupProvider: .shared(Self.httpLoop),
                 logger: logger)
             do {
                 try await app.run()
