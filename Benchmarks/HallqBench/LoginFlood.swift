@@ -53,6 +53,10 @@ func runLoginFlood() throws {
         config: TestHallConfig.oneService(windows: 6, last: 999_999, width: 6) + DaemonHarness.generousLimits
             + "\n[http]\nlisten = \"127.0.0.1:\(port)\"\n")
     try daemon.start(logLevel: "error")
+    // The HTTP listener binds a moment after the admin socket answers.
+    guard eventually(20, { postLogin(port: port, from: "127.0.0.1", body: "{}") != 0 }) else {
+        throw HarnessError("nothing listens on port \(port)")
+    }
     _ = try daemon.ask(.admin, ["op": "useradd", "name": "clerk", "role": "clerk", "password": "clerk-pass-1"])
     let kiosk = try daemon.client(.kiosk)
     let n = options.ops / 4

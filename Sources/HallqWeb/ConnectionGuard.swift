@@ -7,6 +7,10 @@ import Logging
 import NIOCore
 import NIOHTTPTypes
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The connections the HTTP listener holds, by client address: so one host on the hall's LAN
 /// cannot take the whole pool, and a full pool answers 503 at once instead of leaving a connect
 /// hanging in the accept queue (the lobby board must hear "busy" and retry, not time out).
@@ -33,8 +37,34 @@ final class ConnectionCensus: @unchecked Sendable {
         self.maxStreams = maxStreams
     }
 
-    convenience init(_ http: HTTPConfig) {
-        self.init(maxPerClient: http.maxPerClient, maxConnections: http.maxConnections, maxStreams: http.maxStreams)
+    /// `[http]`'s limits, within the open files this process may have: with a low limit
+    /// (hallqd could not raise it), connections are refused with 503 by the census before
+    /// accept runs out of descriptors and leaves clients waiting.
+    convenience init(_ http: HTTPConfig, openFiles: Int = ConnectionCensus.openFileLimit()) {
+        let (connections, streams) = Self.fit(http, openFiles: openFiles)
+        self.init(maxPerClient: http.maxPerClient, maxConnections: connections, maxStreams: streams)
+    }
+
+    /// Descriptors kept for everything but HTTP: three role sockets of 256, the database, the
+    /// devices, logs.
+    static let reservedFiles = 3 * 256 + 128
+
+    /// The connection and stream limits that fit `openFiles`: a refused connection holds a
+    /// descriptor for a moment too, so requests count twice.
+    static func fit(_ http: HTTPConfig, openFiles: Int) -> (connections: Int, streams: Int) {
+        let available = max(48, openFiles - reservedFiles)
+        guard 2 * http.maxConnections + http.maxStreams > available else {
+            return (http.maxConnections, http.maxStreams)
+        }
+        let streams = min(http.maxStreams, available / 2)
+        return (max(16, min(http.maxConnections, (available - streams) / 2)), streams)
+    }
+
+    /// The soft open-file limit now (hallqd raises it to the hard limit at start).
+    static func openFileLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        return Int(min(limit.rlim_cur, 1 << 20))
     }
 
     /// Counts a new connection from `address`, or says why it may not be.

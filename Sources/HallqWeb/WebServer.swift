@@ -85,6 +85,15 @@ public struct WebServer: Service {
             // Deadlines for the head, the body and idle keep-alive; connections counted per
             // client address and in all, with a 503 beyond (ConnectionGuard).
             let census = faces.census
+            if census.maxConnections < http.maxConnections || census.maxStreams < http.maxStreams {
+                logger.warning(
+                    "http: the open-file limit leaves room for fewer connections than [http] asks; raise LimitNOFILE",
+                    metadata: [
+                        "open_files": .stringConvertible(ConnectionCensus.openFileLimit()),
+                        "max_connections": .stringConvertible(census.maxConnections),
+                        "max_streams": .stringConvertible(census.maxStreams),
+                    ])
+            }
             let (header, body, idle) = (http.headerTimeoutSeconds, http.bodyTimeoutSeconds, http.idleSeconds)
             let http1 = HTTPServerBuilder { responder in
                 GuardedHTTP1Channel(
@@ -116,7 +125,7 @@ public struct WebServer: Service {
                     // Accepting stops only far beyond the census's limit: up to it connections
                     // are served, beyond it they are told 503 at once rather than left waiting.
                     availableConnectionsDelegate: MaximumAvailableConnections(
-                        http.maxConnections * 2 + http.maxStreams)),
+                        census.maxConnections * 2 + census.maxStreams)),
                 onServerRunning: { channel in
                     logger.notice(
                         "http listening",

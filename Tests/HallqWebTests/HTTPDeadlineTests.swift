@@ -24,7 +24,15 @@ struct HTTPDeadlineTests {
         let d = try DaemonHarness(
             config: DaemonHarness.demoConfig + "\n[http]\nlisten = \"127.0.0.1:\(port)\"\n" + http)
         try d.start()
+        try awaitListener(port)
         return (d, port)
+    }
+
+    /// hallqd answers on its admin socket before its HTTP listener is bound: wait for a connect.
+    static func awaitListener(_ port: Int) throws {
+        guard eventually(20, { (try? RawClient(port: port)) != nil }) else {
+            throw HarnessError("nothing listens on port \(port)")
+        }
     }
 
     /// GET /api/board from `source`: the status, and how long the answer took.
@@ -207,6 +215,35 @@ struct HTTPStreamBudgetTests {
             #expect(bytes < 1_000_000, "\(bytes) bytes before the drop")
             print("stalled stream: \(bytes) bytes before hallqd dropped it")
             #expect(try HTTPDeadlineTests.board(port).status == 200)
+            #expect(d.stop() == 0)
+        }
+    }
+
+    @Test("with an open-file limit of 1,024 hallqd cannot raise, surplus clients get 503 at once, none is left waiting")
+    func lowOpenFileLimit() async throws {
+        try await blocking {
+            let port = try freePort()
+            let d = try DaemonHarness(
+                config: DaemonHarness.demoConfig + "\n[http]\nlisten = \"127.0.0.1:\(port)\"\n")
+            try d.start(launcher: ["/usr/bin/prlimit", "--nofile=1024:1024"])
+            try HTTPDeadlineTests.awaitListener(port)
+            #expect(d.log.contains("open-file limit leaves room for fewer connections"))
+            // 300 clients from 10 hosts, each asking for the board and keeping its connection.
+            var held: [RawClient] = []
+            var answered = 0
+            var busy = 0
+            for i in 0..<300 {
+                let c = try RawClient(port: port, from: "127.0.6.\(1 + i % 10)")
+                try c.send("GET /api/board HTTP/1.1\r\nHost: x\r\n\r\n")
+                let head = c.readHead(timeout: 5)
+                if head.hasPrefix("HTTP/1.1 200") { answered += 1 } else if head.hasPrefix("HTTP/1.1 503") { busy += 1 }
+                held.append(c)
+            }
+            #expect(answered + busy == 300, "every client got an answer: \(answered) served, \(busy) busy")
+            #expect(answered > 0 && busy > 0)
+            held.removeAll()
+            // The socket side is untouched by it.
+            #expect(try d.ask(.kiosk, ["op": "take", "service": "A"]).ok)
             #expect(d.stop() == 0)
         }
     }
