@@ -17,10 +17,11 @@ public final class PasswordThreads: @unchecked Sendable {
     init(threads: Int, nice: Int32) {
         for _ in 0..<threads {
             let t = Thread { [self] in
+                // The kernel's name for it (top -H, /proc/<pid>/task/*/comm): 15 bytes at most.
+                // Named first, so a thread at the lower priority is always one of these.
+                Thread.current.name = "hallq-password"
                 // Linux: nice is per thread, and PRIO_PROCESS with who 0 means the calling thread.
                 _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
-                // The kernel's name for it (top -H, /proc/<pid>/task/*/comm): 15 bytes at most.
-                Thread.current.name = "hallq-password"
                 self.work()
             }
             t.start()
