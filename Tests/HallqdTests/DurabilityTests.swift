@@ -93,7 +93,8 @@ enum StraceOrder {
             let parts = line.split(separator: " ", maxSplits: 1)
             guard parts.count == 2 else { continue }
             let pid = String(parts[0])
-            var call = String(parts[1])
+            // strace pads the pid to five columns: "5121  read(…" has two spaces.
+            var call = String(parts[1].drop(while: { $0 == " " }))
             if call.hasSuffix("<unfinished ...>") {
                 pending[pid] = call
                 // A write's bytes are known now; a sync's completion is not.
