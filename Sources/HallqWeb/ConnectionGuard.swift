@@ -110,13 +110,6 @@ final class ConnectionCensus: @unchecked Sendable {
         byAddress[address, default: 1] -= 1
         if byAddress[address] == 0 { byAddress[address] = nil }
     }
-
-    /// Streams open now (for metrics and tests).
-    var openStreams: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return streams
-    }
 }
 
 /// Hummingbird's HTTP/1 channel behind the census: a connection over a limit gets a plain 503
