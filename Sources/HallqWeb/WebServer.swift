@@ -44,8 +44,10 @@ public struct WebServer: Service {
         let faces = self.faces
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await faces.run() }
-                group.addTask { try await self.serve() }
+                // Every request handler, and the faces' fan-out to the streams, run on the HTTP
+                // threads (nice 5, HTTPThreads), not on the pool the sockets' requests use.
+                group.addTask(executorPreference: HTTPThreads.shared) { await faces.run() }
+                group.addTask(executorPreference: HTTPThreads.shared) { try await self.serve() }
                 // Both end on graceful shutdown: the server stops itself (not cancelled, which
                 // would cut its connections), the faces when `close` ends their streams.
                 try await group.waitForAll()
