@@ -29,6 +29,8 @@ public struct HallError: Error, Sendable, Equatable, CustomStringConvertible {
         case alreadyStarted = "ALREADY-STARTED"
         case ticketOpen = "TICKET-OPEN"
         case clerkElsewhere = "CLERK-ELSEWHERE"
+        /// A clerk's own account (HTTP) asked for a step at a window they are not signed in at.
+        case notYourWindow = "NOT-YOUR-WINDOW"
         case nothingToRate = "NOTHING-TO-RATE"
         case alreadyRated = "ALREADY-RATED"
         case printerOffline = "PRINTER-OFFLINE"

@@ -162,7 +162,8 @@ public final class Hall: @unchecked Sendable {
             case let .clockCheck(done):
                 probes.append(done)
             case let .command(command, origin, reply):
-                do {
+                do throws(HallError) {
+                    if let refusal = WindowBinding.refusal(command, by: origin, in: next) { throw refusal }
                     let e = try next.apply(command, at: now, mono: mono)
                     answers.append((reply, .success(keep(e, origin, window: Self.replyWindow(e, next)))))
                 } catch {

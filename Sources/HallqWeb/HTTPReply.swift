@@ -21,7 +21,7 @@ enum HTTPReply {
     static func status(of token: HallError.Token) -> HTTPResponse.Status {
         switch token {
         case .badRequest, .unknownOp: return .badRequest
-        case .notAllowed: return .forbidden
+        case .notAllowed, .notYourWindow: return .forbidden
         case .unauthorized: return .unauthorized
         case .notFound, .unknownTicket: return .notFound
         case .unknownService, .unknownWindow: return .notFound

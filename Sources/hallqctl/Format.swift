@@ -90,13 +90,17 @@ enum Format {
             "ticket \(s(t?["label"])) of \(s(t?["day"]))  service \(s(t?["issued_service"]))→\(s(t?["service"]))  state \(s(t?["state"]))  outcome \(s(t?["outcome"]))  print \(s(t?["print"]))  rating \(s(t?["rating"]))\(t?["rating_reason"]?.stringValue.map { " (\($0))" } ?? "")",
             "",
         ]
-        var tab = Table(["time", "step", "window", "clerk", "by", "details"])
+        // "account": the staff account that asked (HTTP) beside the window's clerk, so a step by
+        // an admin or at another's window is plain; "by": the transport's role and uid.
+        var tab = Table(["time", "step", "window", "clerk", "account", "by", "details"])
         for e in r["events"]?.arrayValue ?? [] {
             let details = (e["details"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map {
                 "\($0.key)=\(s($0.value))"
             }.joined(separator: " ")
             let by = s(e["role"]) + (e["uid"].map { " uid \(s($0))" } ?? "")
-            tab.add([local(e["local"]), s(e["event"]), s(e["window"]), s(e["clerk"]), by, details])
+            tab.add([
+                local(e["local"]), s(e["event"]), s(e["window"]), s(e["clerk"]), s(e["account"]), by, details,
+            ])
         }
         out.append(tab.text)
         return out.joined(separator: "\n")

@@ -118,6 +118,66 @@ struct StaffClient {
         await w.stop()
     }
 
+    @Test(
+        "a clerk's account acts only at the window it signed in at (NOT-YOUR-WINDOW, nothing changes); an admin acts anywhere; history names the account"
+    )
+    func clerkBoundToWindow() async throws {
+        let w = try await hall()
+        for name in ["李四", "赵六"] {
+            try await w.ok(
+                .admin, ["op": "useradd", "name": .string(name), "role": "clerk", "password": "window-pass-1"])
+        }
+        try await w.app.test(.router) { client in
+            var li = StaffClient(client)
+            var zhao = StaffClient(client)
+            var admin = StaffClient(client)
+            #expect(try await li.login("李四", "window-pass-1").status == .ok)
+            #expect(try await zhao.login("赵六", "window-pass-1").status == .ok)
+            #expect(try await admin.login("admin", Self.passwords["admin"]!).status == .ok)
+            // 李四 at window 2, 赵六 at window 1 (a clerk names no clerk: the account is theirs).
+            #expect(try await li.op("signin", ["window": 2]).status == .ok)
+            #expect(try await zhao.op("signin", ["window": 1]).status == .ok)
+            for _ in 0..<3 { try await w.ok(.kiosk, ["op": "take", "service": "A"]) }
+            let first = try await zhao.op("call", ["window": 1])
+            #expect(first.status == .ok && first.json["ticket"]?["label"] == "A001", "\(first.text)")
+
+            // Every step at 赵六's window, asked by 李四: refused, and the window is as it was.
+            for (op, fields) in [
+                ("call", ["window": 1] as JSONValue), ("finish", ["window": 1]), ("recall", ["window": 1]),
+                ("noshow", ["window": 1]), ("transfer", ["window": 1, "service": "B"]), ("pause", ["window": 1]),
+                ("signout", ["window": 1]), ("start", ["window": 1]),
+            ] {
+                let r = try await li.op(op, fields)
+                #expect(r.status == .forbidden && r.json["error"] == "NOT-YOUR-WINDOW", "\(op): \(r.status) \(r.text)")
+                #expect(r.json["message"]?.stringValue?.contains("window 2") == true, "names the clerk's own window")
+            }
+            // An unknown window is still UNKNOWN-WINDOW; a window with nobody signed in is not theirs either.
+            #expect(try await li.op("call", ["window": 99]).json["error"] == "UNKNOWN-WINDOW")
+            #expect(try await li.op("call", ["window": 3]).json["error"] == "NOT-YOUR-WINDOW")
+            let status = await w.hall.ask(.clerk, ["op": "status"])
+            let one = status["windows"]?.arrayValue?.first { $0["window"] == 1 }
+            #expect(
+                one?["clerk"] == "赵六" && one?["ticket"] == "A001" && one?["ticket_state"] == "called"
+                    && one?["paused"] == false, "\(status.text)")
+            // At their own window, the same steps go through.
+            let own = try await li.op("call", ["window": 2])
+            #expect(own.status == .ok && own.json["ticket"]?["label"] == "A002", "\(own.text)")
+            // An admin acts anywhere, recorded as the admin.
+            #expect(try await admin.op("finish", ["window": 1]).status == .ok)
+            // The clerk socket is one group for all windows (its file mode is the trust): as today.
+            try await w.ok(.clerk, ["op": "call", "window": 1])
+
+            let history = try await w.ok(.admin, ["op": "history", "ticket": "A001"])
+            let steps = history["events"]?.arrayValue ?? []
+            let call = steps.first { $0["event"] == "call" }
+            let finish = steps.first { $0["event"] == "finish" }
+            #expect(call?["clerk"] == "赵六" && call?["account"] == "赵六", "\(call?.text ?? "")")
+            #expect(finish?["clerk"] == "赵六" && finish?["account"] == "admin", "\(finish?.text ?? "")")
+            #expect(!steps.contains { $0["account"] == "李四" }, "none of 李四's refused steps is in the log")
+        }
+        await w.stop()
+    }
+
     @Test("a state-changing request without its CSRF token, or with a wrong one, is 403 and changes nothing")
     func csrf() async throws {
         let w = try await hall()

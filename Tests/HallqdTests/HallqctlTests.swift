@@ -13,9 +13,15 @@ struct HallqctlTests {
     }
 
     func ctl(_ d: DaemonHarness, _ args: [String], stdin: String? = nil) throws -> Run {
+        try run(
+            DaemonHarness.binDir.appendingPathComponent("hallqctl"), ["--runtime-dir", d.runtimeDir.path] + args,
+            stdin: stdin)
+    }
+
+    func run(_ program: URL, _ args: [String], stdin: String? = nil) throws -> Run {
         let p = Process()
-        p.executableURL = DaemonHarness.binDir.appendingPathComponent("hallqctl")
-        p.arguments = ["--runtime-dir", d.runtimeDir.path] + args
+        p.executableURL = program
+        p.arguments = args
         let out = Pipe()
         let err = Pipe()
         p.standardOutput = out
@@ -51,6 +57,56 @@ struct HallqctlTests {
         #expect(try ctl(d, ["user", "remove", "boss"]).status == 0)
         #expect(try ctl(d, ["user", "remove", "boss"]).status == 1)
         #expect(!d.log.contains("secret-pass-1") && !d.log.contains("changed-pass-3"))
+        #expect(d.stop() == 0)
+    }
+
+    @Test("history shows the staff account beside the clerk: an admin's step at a clerk's window says so")
+    func historyShowsAccount() throws {
+        let port = try freePort()
+        let d = try DaemonHarness(config: DaemonHarness.demoConfig + "\n[http]\nlisten = \"127.0.0.1:\(port)\"\n")
+        try d.start()
+        #expect(try ctl(d, ["user", "add", "王五", "--role", "clerk"], stdin: "window-pass-1\n").status == 0)
+        #expect(try ctl(d, ["user", "add", "boss", "--role", "admin"], stdin: "admin-pass-1\n").status == 0)
+        // A browser's steps, by curl: log in (the cookie in a jar), then ops with the CSRF token.
+        let jar = d.stateDir.deletingLastPathComponent().appendingPathComponent("jar-\(UUID().uuidString)")
+        let curl = URL(fileURLWithPath: "/usr/bin/curl")
+        func login(_ name: String, _ password: String) throws -> String? {
+            let r = try run(
+                curl,
+                [
+                    "-s", "-c", jar.path, "-H", "Content-Type: application/json", "-d",
+                    #"{"name":"\#(name)","password":"\#(password)"}"#, "http://127.0.0.1:\(port)/api/login",
+                ])
+            return JSONValue.parse(Array(r.out.utf8))?["csrf"]?.stringValue
+        }
+        func op(_ op: String, _ body: String, csrf: String) throws -> String {
+            try run(
+                curl,
+                [
+                    "-s", "-b", jar.path, "-H", "Content-Type: application/json", "-H", "X-CSRF-Token: \(csrf)",
+                    "-d", body, "http://127.0.0.1:\(port)/api/ops/\(op)",
+                ]
+            ).out
+        }
+        // The HTTP listener binds a moment after the sockets answer.
+        var csrf: String?
+        #expect(
+            eventually {
+                csrf = try? login("王五", "window-pass-1")
+                return csrf != nil
+            })
+        #expect(try op("signin", #"{"window":1}"#, csrf: #require(csrf)).contains("\"ok\":true"))
+        #expect(try ctl(d, ["take", "A"]).status == 0)
+        #expect(try op("call", #"{"window":1}"#, csrf: #require(csrf)).contains("A001"))
+        let admin = try #require(try login("boss", "admin-pass-1"))
+        #expect(try op("finish", #"{"window":1}"#, csrf: admin).contains("\"ok\":true"))
+        let history = try ctl(d, ["history", "A001"])
+        let lines = history.out.split(separator: "\n")
+        #expect(lines.contains { $0.contains("account") && $0.contains("clerk") }, "\(history.out)")
+        #expect(lines.contains { $0.contains("call") && $0.contains("王五") && $0.contains("clerk") })
+        #expect(
+            lines.contains { $0.contains("finish") && $0.contains("王五") && $0.contains("boss") },
+            "the admin's step at 王五's window: \(history.out)")
         #expect(d.stop() == 0)
     }
 
