@@ -262,6 +262,28 @@ public final class HallStore: Sendable {
                     ALTER TABLE events ADD COLUMN client TEXT;
                     """)
         }
+        // Sign-ins that outlive a restart: staff sessions and enrolled public screens, each kept
+        // by the SHA-256 of its secret (the cookie holds the secret; the file never does).
+        m.registerMigration("v7-sessions-and-screens") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE staff_sessions (
+                        id_hash TEXT PRIMARY KEY NOT NULL,
+                        account TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        csrf TEXT NOT NULL,
+                        password_stamp TEXT NOT NULL,
+                        last_seen INTEGER NOT NULL
+                    );
+                    CREATE TABLE screens (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        kind TEXT NOT NULL,
+                        token_hash TEXT NOT NULL UNIQUE,
+                        enrolled_at INTEGER NOT NULL,
+                        revoked_at INTEGER
+                    );
+                    """)
+        }
         return m
     }
 

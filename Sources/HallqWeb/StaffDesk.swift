@@ -22,6 +22,7 @@ final class StaffDesk: Sendable {
     let sessions: Sessions
     let limiter: LoginLimiter
     let devices: KnownDevices
+    let screens: ScreenEnrolment
     let secureCookies: Bool
     let logger: Logger
 
@@ -32,9 +33,10 @@ final class StaffDesk: Sendable {
         self.hall = hall
         self.dispatcher = dispatcher
         accounts = StaffAccounts(store: hall.store, clock: hall.clock)
-        sessions = Sessions(idle: Double(idleMinutes) * 60, now: clock)
+        sessions = Sessions(idle: Double(idleMinutes) * 60, now: clock, wall: hall.clock, store: hall.store)
         limiter = LoginLimiter(now: clock)
         devices = KnownDevices()
+        screens = ScreenEnrolment(store: hall.store, clock: hall.clock)
         self.secureCookies = secureCookies
         self.logger = logger
     }
@@ -54,7 +56,7 @@ final class StaffDesk: Sendable {
         router.post("/api/login") { request, context in try await self.login(request, context) }
         router.post("/api/logout") { request, context in
             let (id, _) = try await self.authorize(request, changing: true)
-            self.sessions.close(id)
+            await self.sessions.close(id)
             var r = HTTPReply.json(Wire.ok(id: nil))
             r.setCookie(self.cookie(value: "", maxAge: 0))
             return r
@@ -64,6 +66,7 @@ final class StaffDesk: Sendable {
             return HTTPReply.json(Wire.ok(id: nil, Self.describe(s)))
         }
         router.post("/api/ops/:op") { request, context in try await self.op(request, context) }
+        addScreens(to: router)
         router.get("/api/export.csv") { request, _ in try await self.export(request) }
         router.get("/api/charts") { request, _ in try await self.charts(request) }
         router.get("/admin/report") { request, _ in try await self.report(request) }
@@ -92,13 +95,13 @@ final class StaffDesk: Sendable {
     /// The request's live session, still matching its account (same role, same password); for a
     /// state-changing request also its CSRF token. Throws the refusal (401, 403) otherwise.
     func authorize(_ request: Request, changing: Bool) async throws -> (String, Sessions.Session) {
-        guard let id = request.cookies[Sessions.cookieName]?.value, let s = sessions.session(id) else {
-            throw RefusalError(Self.notLoggedIn)
+        guard let id = request.cookies[Sessions.cookieName]?.value, let s = await sessions.session(id) else {
+            return try await screen(request, changing: changing)
         }
         guard let a = try await hall.store.account(named: s.account), a.role == s.role.rawValue,
             a.hash == s.passwordStamp
         else {
-            sessions.close(id)
+            await sessions.close(id)
             throw RefusalError(Self.notLoggedIn)
         }
         if changing {
@@ -107,6 +110,26 @@ final class StaffDesk: Sendable {
             }
         }
         return (id, s)
+    }
+
+    /// An enrolled screen's request (no staff session): the `kiosk` role, as `screen:<name>`.
+    private func screen(_ request: Request, changing: Bool) async throws -> (String, Sessions.Session) {
+        let credential = request.cookies[ScreenEnrolment.cookieName]?.value
+        switch try await screens.standing(credential) {
+        case .none: throw RefusalError(Self.notLoggedIn)
+        case .revoked: throw RefusalError(HallError(.unauthorized, "this screen's enrolment was revoked"))
+        case let .enrolled(name):
+            let csrf = ScreenEnrolment.csrf(credential ?? "")
+            if changing {
+                guard let sent = request.headers[Self.csrfHeader], Self.same(sent, csrf) else {
+                    throw RefusalError(HallError(.notAllowed, "missing or wrong X-CSRF-Token; reload the page"))
+                }
+            }
+            return (
+                "",
+                Sessions.Session(account: "screen:" + name, role: .kiosk, csrf: csrf, passwordStamp: "", lastSeen: 0)
+            )
+        }
     }
 
     /// Compares without stopping at the first difference.
@@ -151,7 +174,7 @@ final class StaffDesk: Sendable {
             return HTTPReply.error(HallError(.unauthorized, "wrong name or password"))
         }
         limiter.succeeded(name: name, address: client)
-        let (id, s) = sessions.open(account: a.name, role: role, passwordStamp: a.hash)
+        let (id, s) = await sessions.open(account: a.name, role: role, passwordStamp: a.hash)
         logger.notice(
             "login", metadata: ["account": .string(name), "role": .string(a.role), "client": .string(client)])
         var r = HTTPReply.json(Wire.ok(id: nil, Self.describe(s)))

@@ -62,9 +62,42 @@ import Testing
         }
     }
 
+    /// In the browser, as an admin through the API (fetch): a new enrolment code for `screen`,
+    /// then logged out again, so the page sees no staff session.
+    func enrolmentCode(_ browser: WebDriver, screen: String) async throws -> String {
+        let code = try await browser.run(
+            """
+            return (async () => {
+              const login = await fetch('/api/login', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+                body: JSON.stringify({ name: 'boss', password: 'secret-pass-9' }) }).then((r) => r.json());
+              const made = await fetch('/api/screens/code', { method: 'POST',
+                headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': login.csrf },
+                body: JSON.stringify({ name: '\(screen)' }) }).then((r) => r.json());
+              await fetch('/api/logout', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': login.csrf }, body: '{}' });
+              return made.code;
+            })();
+            """)
+        return try #require(code.stringValue, "no code: \(code.text)")
+    }
+
+    /// The kiosk page at `/kiosk` on an enrolled screen: the enrolment form, never a login form,
+    /// then the code typed in.
+    func enrol(_ browser: WebDriver, code: String) async throws {
+        try await browser.open(fixture.url + "/kiosk")
+        #expect(try await browser.until(10, "return !document.getElementById('enrol').hidden"))
+        #expect(try await browser.run("return document.querySelectorAll('input[type=password]').length") == 0)
+        try await browser.screenshot("kiosk-enrol-1080x1920.png")
+        try await browser.run(
+            "const f = document.getElementById('enrol'); f.elements.code.value = '\(code)'; f.requestSubmit();")
+        #expect(try await browser.until(10, "return document.body.dataset.session === 'open'"))
+    }
+
     @Test("kiosk: press a service button, see the ticket and its QR, and the virtual printer prints it")
     func kiosk() async throws {
-        try await withPage("/kiosk", account: "kiosk1", role: "kiosk", width: 1080, height: 1920) { browser in
+        try await fixture.withBrowser(width: 1080, height: 1920) { browser in
+            try ok(.admin, ["op": "useradd", "name": "boss", "role": "admin", "password": "secret-pass-9"])
+            try await browser.open(fixture.url + "/kiosk")
+            try await enrol(browser, code: try await enrolmentCode(browser, screen: "k1"))
             #expect(try await browser.until(10, "return document.querySelectorAll('button.service').length >= 3"))
             try await browser.screenshot("kiosk-buttons-1080x1920.png")
             try await browser.run("document.querySelector('button.service[data-service=A]').click()")
@@ -83,6 +116,85 @@ import Testing
             #expect(try await browser.until(10, "return document.body.dataset.issued === 'B001'"))
             let services = try ok(.kiosk, ["op": "services"])["services"]?.arrayValue ?? []
             #expect(services.first { $0["id"] == "B" }?["waiting"] == 1)
+            let take = try ok(.admin, ["op": "history", "ticket": "A001"])["events"]?.arrayValue?.first
+            #expect(take?["account"] == "screen:k1" && take?["role"] == "kiosk", "\(take?.text ?? "")")
+        }
+    }
+
+    @Test(
+        "a restart leaves an enrolled kiosk issuing with no form, and an admin's session open; a revoked kiosk says only 请联系工作人员"
+    )
+    func restart() async throws {
+        try await fixture.withBrowser(width: 1080, height: 1920) { browser in
+            try ok(.admin, ["op": "useradd", "name": "boss", "role": "admin", "password": "secret-pass-9"])
+            try await browser.open(fixture.url + "/kiosk")
+            let code = try await enrolmentCode(browser, screen: "k1")
+            try await enrol(browser, code: code)
+            #expect(try await browser.until(10, "return document.querySelectorAll('button.service').length >= 3"))
+            // A code is good once.
+            let again = try await browser.run(
+                """
+                return fetch('/api/enrol', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+                  body: JSON.stringify({ code: '\(code)' }) }).then((r) => r.status);
+                """)
+            #expect(again == 401)
+
+            // hallqd restarts (an upgrade, the watchdog, a power cut) under the open page.
+            _ = hall.stop()
+            try await fixture.start()
+            try await browser.run("document.querySelector('button.service[data-service=A]').click()")
+            #expect(try await browser.until(15, "return document.body.dataset.issued === 'A001'"))
+            try await browser.open(fixture.url + "/kiosk")
+            #expect(try await browser.until(10, "return document.querySelectorAll('button.service').length >= 3"))
+            #expect(try await browser.run("return document.getElementById('enrol').hidden") == true)
+            #expect(try await browser.run("return document.body.dataset.session") == "open")
+            try await browser.screenshot("kiosk-after-restart-1080x1920.png")
+
+            // An admin's session survives a restart too: the dashboard, no login form.
+            try await browser.run(
+                """
+                return fetch('/api/login', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+                  body: JSON.stringify({ name: 'boss', password: 'secret-pass-9' }) }).then((r) => r.status);
+                """)
+            _ = hall.stop()
+            try await fixture.start()
+            try await browser.open(fixture.url + "/admin")
+            #expect(try await browser.until(10, "return !document.getElementById('dashboard').hidden"))
+            #expect(try await browser.run("return document.getElementById('login').hidden") == true)
+            #expect(
+                try await browser.until(
+                    10, "return !!document.querySelector('#screens tr[data-screen=k1]')"),
+                "the admin page lists the enrolled kiosk")
+            // Revoked from /admin: the kiosk page says only 请联系工作人员.
+            try await browser.run("window.confirm = () => true;")
+            try await browser.run("document.querySelector('#screens tr[data-screen=k1] button').click()")
+            #expect(
+                try await browser.until(
+                    10,
+                    "const r = document.querySelector('#screens tr[data-screen=k1]'); return !!r && r.textContent.includes('已撤销')"
+                ))
+            let session = try #require(try await browser.cookies()["hallq_session"])
+            for name in ["hallq.sqlite", "hallq.sqlite-wal"] {
+                let file = (try? Data(contentsOf: hall.stateDir.appendingPathComponent(name))) ?? Data()
+                #expect(file.range(of: Data(session.utf8)) == nil, "the session's id in \(name)")
+            }
+            try await browser.run("document.getElementById('logout').click()")
+            #expect(try await browser.until(10, "return !document.getElementById('login').hidden"))
+            try await browser.open(fixture.url + "/kiosk")
+            #expect(try await browser.until(10, "return document.body.dataset.session === 'revoked'"))
+            #expect(try await browser.run("return document.getElementById('revoked').hidden") == false)
+            #expect(try await browser.run("return document.getElementById('enrol').hidden") == true)
+            #expect(try await browser.run("return document.getElementById('kiosk').hidden") == true)
+            try await browser.screenshot("kiosk-revoked-1080x1920.png")
+            // No secret in the store: the file holds hashes of the credentials only.
+            let secrets = try await browser.cookies()
+            let screen = try #require(secrets["hallq_screen"])
+            #expect(screen.count == 64)
+            for name in ["hallq.sqlite", "hallq.sqlite-wal"] {
+                let file = (try? Data(contentsOf: hall.stateDir.appendingPathComponent(name))) ?? Data()
+                #expect(file.range(of: Data(screen.utf8)) == nil, "the screen's credential in \(name)")
+                #expect(file.range(of: Data(code.utf8)) == nil, "the enrolment code in \(name)")
+            }
         }
     }
 

@@ -83,6 +83,14 @@ final class WebDriver: @unchecked Sendable {
         try await command("execute/sync", ["script": .string(script), "args": []])
     }
 
+    /// The browser's cookies for the current page, HttpOnly ones included: name → value.
+    func cookies() async throws -> [String: String] {
+        let all = try await Self.call("\(base)/session/\(session)/cookie", method: .GET)["value"]?.arrayValue ?? []
+        var out: [String: String] = [:]
+        for c in all { if let n = c["name"]?.stringValue, let v = c["value"]?.stringValue { out[n] = v } }
+        return out
+    }
+
     /// Waits until `script` returns true; false after `seconds`.
     func until(_ seconds: Double, _ script: String) async throws -> Bool {
         try await eventuallyAsync(seconds) { try await self.run(script) == .bool(true) }

@@ -1,7 +1,8 @@
 // The admin dashboard (/admin): the live hall, device health, statistics for a date range as
 // tables and the server's SVG charts, the CSV export, the printable monthly report, a ticket's
-// history, opening and closing the hall, reloading the config, and the staff accounts. Every
-// action is one op through POST /api/ops (or a GET of the export, charts and report).
+// history, opening and closing the hall, reloading the config, the staff accounts, and the
+// enrolled kiosk screens. Every action is one op through POST /api/ops (or a GET of the export,
+// charts and report; the screens have routes of their own, /api/screens…).
 "use strict";
 
 function $(id) {
@@ -124,6 +125,33 @@ async function users() {
   }
 }
 
+// The enrolled kiosk screens, each with a button to revoke it.
+async function screens() {
+  const r = await fetch("/api/screens", { cache: "no-store" }).then((x) => x.json()).catch(() => null);
+  if (!r || !r.ok) return;
+  const tbody = fill($("screens"), []);
+  for (const s of r.screens) {
+    const tr = document.createElement("tr");
+    tr.dataset.screen = s.name;
+    cell(tr, s.name);
+    cell(tr, new Date(s.enrolled_at).toLocaleString("zh-CN"));
+    cell(tr, s.revoked_at ? "已撤销 Revoked" : "使用中 Enrolled");
+    const td = cell(tr, "");
+    if (!s.revoked_at) {
+      const rm = document.createElement("button");
+      rm.type = "button";
+      rm.textContent = "撤销 Revoke";
+      rm.addEventListener("click", async () => {
+        if (!confirm("撤销取号机 " + s.name + "?")) return;
+        say(await hallqStaff.op(null, { name: s.name }, "/api/screens/revoke"), "撤销 " + s.name);
+        screens();
+      });
+      td.append(rm);
+    }
+    tbody.append(tr);
+  }
+}
+
 function localDay(offsetDays) {
   const t = hallqClock.local();
   t.setUTCDate(t.getUTCDate() + offsetDays);
@@ -170,6 +198,14 @@ async function start(account) {
     say(r, "添加 " + f.name.value);
     users();
   });
+  $("screen-code").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const name = $("screen-code").elements.name.value.trim();
+    const r = await hallqStaff.op(null, { name }, "/api/screens/code");
+    say(r, "登记码 " + name);
+    $("screen-code-out").textContent = r.ok ? r.code.slice(0, 4) + " " + r.code.slice(4) : "";
+    screens();
+  });
   hallqLive({
     snapshot(snap) {
       hallqClock.sync(snap.now, snap.utc_offset_s);
@@ -187,6 +223,7 @@ async function start(account) {
   });
   setInterval(live, 5000);
   users();
+  screens();
 }
 
 hallqRequireLogin($("login"), "admin", start);

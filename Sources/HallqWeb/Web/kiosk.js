@@ -3,6 +3,10 @@
 // an idempotency key (a second tap of the same button within a few seconds reuses it, so it is
 // one ticket), then shows the number, the people ahead, the estimate and the status page's QR
 // for a few seconds. Refusals become notices: not issuing now, printer out of paper.
+//
+// A kiosk is a public screen: it never shows a staff login form. It runs on its enrolment (the
+// hallq_screen cookie, ScreenEnrolment) or on a session a member of staff already has in this
+// browser; otherwise it asks for an enrolment code, and once revoked it says only 请联系工作人员.
 "use strict";
 
 let services = [];
@@ -106,12 +110,66 @@ async function start() {
       if (name === "hall") notice(data.dispensing ? "" : data.notice || "暂停取号");
     },
   });
-  // A kiosk stands all day: keep its session alive.
-  setInterval(() => hallqStaff.session(), 60000);
+  // A kiosk stands all day: keep its session alive, and if it has been revoked (a 401), start
+  // over, which shows 请联系工作人员. hallqd down or restarting is not a 401: nothing changes.
+  setInterval(async () => {
+    try {
+      const r = await fetch("/api/session", { cache: "no-store" });
+      if (r.status === 401) location.reload();
+    } catch (_) {}
+  }, 60000);
   setInterval(() => {
     const t = hallqClock.local();
     $("time").textContent = hallqPad(t.getUTCHours()) + ":" + hallqPad(t.getUTCMinutes());
   }, 1000);
 }
 
-hallqRequireLogin($("login"), "kiosk", start);
+// Which face to show: the kiosk, the enrolment code form, or only 请联系工作人员.
+async function begin() {
+  let account = null;
+  try {
+    account = await hallqStaff.session();
+  } catch (_) {}
+  if (account && (account.role === "kiosk" || account.role === "admin")) {
+    document.body.dataset.session = "open";
+    hallqStaff.onExpired = () => location.reload();
+    return start();
+  }
+  let state = "offline";
+  try {
+    const r = await fetch("/api/screen", { cache: "no-store" }).then((x) => x.json());
+    state = r.screen.state;
+  } catch (_) {}
+  document.body.dataset.session = state;
+  if (state === "offline") return setTimeout(begin, 5000);
+  if (state === "revoked" && !location.search.includes("enrol")) {
+    $("revoked").hidden = false;
+    return;
+  }
+  const form = $("enrol");
+  form.hidden = false;
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const code = form.elements.code.value.replace(/\s/g, "");
+    let j;
+    try {
+      const r = await fetch("/api/enrol", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ code }),
+      });
+      j = await r.json();
+    } catch (_) {
+      j = { ok: false, error: "OFFLINE" };
+    }
+    form.elements.code.value = "";
+    if (!j.ok) {
+      form.querySelector(".login-message").textContent =
+        j.error === "UNAUTHORIZED" ? "登记码不对或已过期。Wrong or expired code." : hallqSentence(j);
+      return;
+    }
+    location.replace("/kiosk");
+  });
+}
+
+begin();
