@@ -1,7 +1,8 @@
 /// Everything that changes the queue. Reads (status, history, stats) are not commands.
 public enum Command: Sendable, Equatable {
-    /// `priority`: a priority (绿色通道) ticket, for a service that issues them.
-    case take(service: String, key: String?, priority: Bool = false)
+    /// `priority`: a priority (绿色通道) ticket, for a service that issues them. `kiosk`: the
+    /// kiosk it is taken at (its printer prints it); the queue itself does not look at it.
+    case take(service: String, key: String?, priority: Bool = false, kiosk: String? = nil)
     case call(window: Int, ticket: String?)
     case recall(window: Int)
     case noshow(window: Int)

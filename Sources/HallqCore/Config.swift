@@ -9,7 +9,12 @@ public struct HallConfig: Sendable, Equatable {
     public var queue: QueueRules
     public var services: [ServiceConfig]
     public var windows: [WindowConfig]
-    public var printer: PrinterConfig
+    /// Every ticket printer (`[printer]`, or `[[printer]]` for several), the first being the one
+    /// `printer` names; kiosks name theirs.
+    public var printers: [PrinterConfig]
+    /// The kiosks (`[[kiosk]]`), each with its own printer; with none configured, one kiosk named
+    /// "kiosk" with the first printer. A take names its kiosk (or gets the first).
+    public var kiosks: [KioskConfig] = []
     public var buses: [BusConfig]
     public var lobby: LobbyConfig?
     public var texts: Texts
@@ -37,7 +42,7 @@ public struct HallConfig: Sendable, Equatable {
         self.queue = queue
         self.services = services
         self.windows = windows
-        self.printer = printer
+        self.printers = [printer]
         self.buses = buses
         self.lobby = lobby
         self.texts = texts
@@ -45,6 +50,40 @@ public struct HallConfig: Sendable, Equatable {
 
     public func service(_ id: String) -> ServiceConfig? { services.first { $0.id == id } }
     public func window(_ n: Int) -> WindowConfig? { windows.first { $0.number == n } }
+
+    /// The first printer: the only one in a hall with a single `[printer]`.
+    public var printer: PrinterConfig {
+        get { printers.first ?? PrinterConfig() }
+        set {
+            if printers.isEmpty { printers = [newValue] } else { printers[0] = newValue }
+        }
+    }
+
+    public func printer(named name: String) -> PrinterConfig? { printers.first { $0.name == name } }
+
+    /// The kiosk `name` names, the first kiosk for nil; nil for a name no kiosk has.
+    public func kiosk(_ name: String?) -> KioskConfig? {
+        guard let name else { return kiosks.first }
+        return kiosks.first { $0.name == name }
+    }
+
+    /// The printer a kiosk prints on (nil: none, or kind `none`).
+    public func printer(ofKiosk name: String?) -> PrinterConfig? {
+        guard let p = kiosk(name)?.printer.flatMap(printer(named:)), p.kind != .none else { return nil }
+        return p
+    }
+}
+
+/// `[[kiosk]]`: a ticket kiosk (a web touchscreen, a button box, a kiosk program on the socket)
+/// and the printer its tickets come out of.
+public struct KioskConfig: Sendable, Equatable {
+    public var name: String
+    /// A `[[printer]]`'s name; nil for a kiosk without paper.
+    public var printer: String?
+    public init(name: String, printer: String?) {
+        self.name = name
+        self.printer = printer
+    }
 }
 
 /// `[http]`: the listener hallqd binds itself, and the address printed on tickets.
@@ -209,8 +248,14 @@ public struct QueueRules: Sendable, Equatable {
 }
 
 public struct PrinterConfig: Sendable, Equatable {
-    public enum Kind: String, Sendable, Equatable, CaseIterable { case usb, usblp, virtual, none }
+    public enum Kind: String, Sendable, Equatable, CaseIterable { case usb, usblp, tcp, virtual, none }
+    /// "printer" for the single `[printer]`; each `[[printer]]` names itself.
+    public var name: String = "printer"
     public var kind: Kind = .virtual
+    /// `tcp`: "host:port" of a network printer's raw port (ESC/POS, usually 9100).
+    public var address: String?
+    /// `tcp`: whether the printer answers `DLE EOT` status requests on the same connection.
+    public var status: Bool = true
     public var vendor: Int?
     public var product: Int?
     public var profile: String = "80mm"
@@ -275,8 +320,8 @@ public struct KeypadConfig: Sendable, Equatable {
     public enum Use: Sendable, Equatable {
         /// Key names (libevdev's, "KEY_KPENTER") to the window's steps.
         case window(Int, keys: [String: CounterAction])
-        /// Key names to the service each issues a ticket for.
-        case kiosk(keys: [String: String])
+        /// Key names to the service each issues a ticket for, at the kiosk named (nil: the first).
+        case kiosk(keys: [String: String], name: String? = nil)
     }
     /// Best a stable name: /dev/input/by-id/… or a udev rule's (hardware/99-hallq-keypads.rules).
     public var device: String

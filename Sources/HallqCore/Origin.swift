@@ -10,14 +10,18 @@ public struct Origin: Sendable, Equatable {
     /// Which connection asked (a socket connection's number), for fair take limits only: not
     /// stored, since it means nothing after the connection ends.
     public var connection: Int?
+    /// The kiosk a `take` came from (its printer prints it); not stored.
+    public var kiosk: String?
     public init(
-        role: String, uid: Int? = nil, account: String? = nil, client: String? = nil, connection: Int? = nil
+        role: String, uid: Int? = nil, account: String? = nil, client: String? = nil, connection: Int? = nil,
+        kiosk: String? = nil
     ) {
         self.role = role
         self.uid = uid
         self.account = account
         self.client = client
         self.connection = connection
+        self.kiosk = kiosk
     }
 
     /// The one asking, as far as fair take limits can tell: a socket connection, an account at

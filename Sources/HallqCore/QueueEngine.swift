@@ -121,7 +121,8 @@ public struct QueueEngine: Sendable {
         self.mono = mono
         var out = Effects()
         switch command {
-        case let .take(service, key, priority): try take(service: service, key: key, priority: priority, now: now, &out)
+        case let .take(service, key, priority, _):
+            try take(service: service, key: key, priority: priority, now: now, &out)
         case let .call(w, label): try call(window: w, label: label, now: now, &out)
         case let .recall(w): try recall(window: w, now: now, &out)
         case let .noshow(w): try noshow(window: w, now: now, &out)
@@ -205,7 +206,7 @@ public struct QueueEngine: Sendable {
             id: lastId, day: day, service: service, issuedService: service, number: number,
             label: svc.label(number), key: key, issuedAt: now, queuedAt: now, state: .waiting,
             priority: priority, recalls: 0, transfers: 0, noshows: 0,
-            printStatus: config.printer.kind == .none ? .notPrinted : .pending)
+            printStatus: config.printers.allSatisfy { $0.kind == .none } ? .notPrinted : .pending)
         t.greenChannel = priority
         enqueue(&t, now: now)
         live[t.id] = t

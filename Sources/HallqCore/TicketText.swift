@@ -22,8 +22,9 @@ public struct TicketLayout: Sendable, Equatable {
     ///   content unless `[printer] qr` is a template of its own (which may use `{status_url}`).
     public static func make(
         ticket t: Ticket, ahead: Int, etaMinutes: Int, config: HallConfig, calendar: HallCalendar,
-        statusURL: String? = nil
+        statusURL: String? = nil, printer: PrinterConfig? = nil
     ) -> TicketLayout {
+        let printer = printer ?? config.printer
         let svc = config.service(t.issuedService)?.name ?? t.issuedService
         let issued = calendar.localTimestamp(t.issuedAt).replacingOccurrences(of: "T", with: " ").prefix(19)
         var lines = [Line(config.name, .title), Line(svc, .normal), Line(t.label, .big)]
@@ -36,11 +37,11 @@ public struct TicketLayout: Sendable, Equatable {
         ]
         return TicketLayout(
             lines: lines, label: t.label,
-            qr: config.printer.qr.map {
+            qr: printer.qr.map {
                 Texts.fill(
                     $0, ["ticket": t.label, "day": t.day, "service": t.issuedService, "status_url": statusURL ?? ""])
             } ?? statusURL,
-            footer: config.printer.footer)
+            footer: printer.footer)
     }
 
     public init(lines: [Line], label: String, qr: String? = nil, footer: String? = nil) {

@@ -4,11 +4,28 @@ import HallqCore
 /// Gathered by the device layer, rendered here: the JSON and the one-line summary are pure.
 public struct DeviceReport: Sendable, Equatable {
     public struct Printer: Sendable, Equatable {
+        /// "printer" for the single `[printer]`, else its `[[printer]]` name.
+        public var name: String
         public var kind: String
         /// A `PrinterHealth` raw value, or "none" when no printer is configured.
         public var health: String
-        public init(kind: String, health: String) {
+        public init(name: String = "printer", kind: String, health: String) {
+            self.name = name
             self.kind = kind
+            self.health = health
+        }
+        /// Whether a ticket can be printed on it now.
+        public var canPrint: Bool { health == "online" || health == "paper-near-end" }
+    }
+
+    /// A kiosk and whether it can issue tickets now (its printer's health, or "none").
+    public struct Kiosk: Sendable, Equatable {
+        public var name: String
+        public var printer: String?
+        public var health: String
+        public init(name: String, printer: String?, health: String) {
+            self.name = name
+            self.printer = printer
             self.health = health
         }
     }
@@ -75,13 +92,19 @@ public struct DeviceReport: Sendable, Equatable {
         }
     }
 
-    public var printer: Printer
+    /// Every printer, the first being `printer`.
+    public var printers: [Printer]
+    public var kiosks: [Kiosk]
     public var buses: [Bus]
     public var voice: Voice?
     public var keypads: [Keypad]
 
-    public init(printer: Printer, buses: [Bus], voice: Voice?, keypads: [Keypad] = []) {
-        self.printer = printer
+    /// The first printer (the only one with a single `[printer]`).
+    public var printer: Printer { printers.first ?? Printer(kind: "none", health: "none") }
+
+    public init(printers: [Printer], kiosks: [Kiosk] = [], buses: [Bus], voice: Voice?, keypads: [Keypad] = []) {
+        self.printers = printers
+        self.kiosks = kiosks
         self.buses = buses
         self.voice = voice
         self.keypads = keypads
@@ -90,7 +113,9 @@ public struct DeviceReport: Sendable, Equatable {
     /// Devices that are not fine, in a few words each ("printer paper-out", "bus signs down: …").
     public var problems: [String] {
         var out: [String] = []
-        if !["online", "none"].contains(printer.health) { out.append("printer \(printer.health)") }
+        for p in printers where !["online", "none"].contains(p.health) {
+            out.append((p.name == "printer" ? "printer " : "printer \(p.name) ") + p.health)
+        }
         if let voice, !voice.health.isOK { out.append("voice \(voice.health)") }
         for b in buses {
             if !b.health.isOK { out.append("bus \(b.name) \(b.health)") }
@@ -106,8 +131,19 @@ public struct DeviceReport: Sendable, Equatable {
 extension Render {
     /// `devices` (docs/PROTOCOL.md).
     public static func devices(_ r: DeviceReport) -> JSONValue {
+        func printer(_ p: DeviceReport.Printer) -> JSONValue {
+            ["name": .string(p.name), "kind": .string(p.kind), "health": .string(p.health)]
+        }
         var out: [String: JSONValue] = [
-            "printer": ["kind": .string(r.printer.kind), "health": .string(r.printer.health)],
+            "printer": printer(r.printer),
+            "printers": .array(r.printers.map(printer)),
+            "kiosks": .array(
+                r.kiosks.map {
+                    [
+                        "name": .string($0.name), "printer": $0.printer.map(JSONValue.string) ?? .null,
+                        "health": .string($0.health),
+                    ]
+                }),
             "buses": .array(
                 r.buses.map { b in
                     [

@@ -112,7 +112,7 @@ public enum Wire {
             return .command(
                 .take(
                     service: try f.string("service"), key: try f.optionalString("key", max: 64),
-                    priority: try f.optionalBool("priority") ?? false))
+                    priority: try f.optionalBool("priority") ?? false, kiosk: try f.optionalString("kiosk", max: 32)))
         case .services: return .services
         case .status: return .status(waiting: try f.optionalBool("waiting") ?? false)
         case .watch: return .watch

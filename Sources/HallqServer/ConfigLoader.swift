@@ -2,6 +2,7 @@ import Foundation
 import HallqCore
 import HallqDevices
 import HallqEncoders
+import HallqProtocol
 import HallqVoice
 import TOMLKit
 
@@ -37,7 +38,8 @@ public enum ConfigLoader {
         ),
         ("window", ["number", "services", "scope", "sign"]),
         ("window.sign", ["bus", "address", "width", "height", "align"]),
-        ("printer", ["kind", "vendor", "product", "profile", "path", "qr", "footer"]),
+        ("printer", ["name", "kind", "vendor", "product", "profile", "path", "address", "status", "qr", "footer"]),
+        ("kiosk", ["name", "printer"]),
         ("lobby", ["bus", "address", "recent", "scroll", "width", "height", "align"]),
         ("texts", textKeys.map(\.key)),
         ("signs", ["call_hold_s"]),
@@ -92,7 +94,7 @@ public enum ConfigLoader {
         try services(r, into: &c)
         try buses(r, into: &c)
         try windows(r, into: &c)
-        try printer(r, into: &c)
+        try printers(r, into: &c)
         try lobby(r, into: &c)
         try texts(r, into: &c)
         try signs(r, into: &c)
@@ -325,7 +327,13 @@ public enum ConfigLoader {
                 keys[k] = v
             }
             let use: KeypadConfig.Use
-            if try t.bool("kiosk") == true {
+            // `kiosk = true` (the first kiosk) or `kiosk = "k1"` (that kiosk's printer).
+            let kioskName = t.table["kiosk"]?.string
+            if let kioskName, c.kiosk(kioskName) == nil {
+                throw ConfigError(key: "keypad[\(i)].kiosk", message: "no kiosk is named \"\(kioskName)\"")
+            }
+            let kioskFlag = kioskName == nil ? try t.bool("kiosk") : true
+            if kioskFlag == true {
                 guard try t.int("window", in: 1...999) == nil else {
                     throw ConfigError(key: "keypad[\(i)]", message: "a keypad serves a window or a kiosk, not both")
                 }
@@ -334,7 +342,7 @@ public enum ConfigLoader {
                     throw ConfigError(
                         key: "keypad[\(i)].keys.\(k)", message: "service \"\(service)\" is not configured")
                 }
-                use = .kiosk(keys: keys)
+                use = .kiosk(keys: keys, name: kioskName)
             } else {
                 guard let window = try t.int("window", in: 1...999) else {
                     throw ConfigError(key: "keypad[\(i)].window", message: "is required (or kiosk = true)")
@@ -362,23 +370,71 @@ public enum ConfigLoader {
         }
     }
 
-    /// `[printer]`: the ticket printer and its profile (one of `PrinterProfile.all`).
-    static func printer(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
-        guard let p = try r.table("printer") else { return }
-        try p.only(keys("printer"))
-        c.printer.kind = try p.choice("kind", PrinterConfig.Kind.self) ?? c.printer.kind
-        c.printer.vendor = try p.int("vendor", in: 0...0xFFFF)
-        c.printer.product = try p.int("product", in: 0...0xFFFF)
-        c.printer.profile = try p.string("profile") ?? c.printer.profile
-        c.printer.path = try p.string("path")
-        c.printer.qr = try p.string("qr")
-        c.printer.footer = try p.string("footer")
-        guard PrinterProfile.named(c.printer.profile) != nil else {
-            throw ConfigError(
-                key: "printer.profile",
-                message:
-                    "\"\(c.printer.profile)\" is not one of \(PrinterProfile.all.map(\.name).joined(separator: ", "))")
+    /// `[printer]` (the one printer) or `[[printer]]` (several, each with a `name`), then
+    /// `[[kiosk]]`, each naming its printer. Without `[[kiosk]]` there is one kiosk, "kiosk",
+    /// with the first printer, so a hall configured for one printer runs as before.
+    static func printers(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
+        if r.table["printer"]?.table != nil {
+            guard let p = try r.table("printer") else { return }
+            c.printers = [try printer(p, name: "printer")]
+        } else {
+            var all: [PrinterConfig] = []
+            for (i, p) in try r.tables("printer").enumerated() {
+                guard let name = try p.string("name"), AccountRequest.validName(name) else {
+                    throw ConfigError(key: "printer[\(i)].name", message: "is required: 1–32 characters, no spaces")
+                }
+                guard !all.contains(where: { $0.name == name }) else {
+                    throw ConfigError(key: "printer[\(i)].name", message: "\"\(name)\" is configured twice")
+                }
+                all.append(try printer(p, name: name))
+            }
+            if !all.isEmpty { c.printers = all }
         }
+        var kiosks: [KioskConfig] = []
+        for (i, k) in try r.tables("kiosk").enumerated() {
+            try k.only(keys("kiosk"))
+            guard let name = try k.string("name"), AccountRequest.validName(name) else {
+                throw ConfigError(key: "kiosk[\(i)].name", message: "is required: 1–32 characters, no spaces")
+            }
+            guard !kiosks.contains(where: { $0.name == name }) else {
+                throw ConfigError(key: "kiosk[\(i)].name", message: "\"\(name)\" is configured twice")
+            }
+            let printer = try k.string("printer")
+            if let printer, c.printer(named: printer) == nil {
+                throw ConfigError(key: "kiosk[\(i)].printer", message: "no printer is named \"\(printer)\"")
+            }
+            kiosks.append(KioskConfig(name: name, printer: printer))
+        }
+        c.kiosks = kiosks.isEmpty ? [KioskConfig(name: "kiosk", printer: c.printer.name)] : kiosks
+    }
+
+    /// One printer table and its profile (one of `PrinterProfile.all`).
+    static func printer(_ p: Reader, name: String) throws(ConfigError) -> PrinterConfig {
+        try p.only(keys("printer"))
+        var o = PrinterConfig()
+        o.name = name
+        o.kind = try p.choice("kind", PrinterConfig.Kind.self) ?? o.kind
+        o.vendor = try p.int("vendor", in: 0...0xFFFF)
+        o.product = try p.int("product", in: 0...0xFFFF)
+        o.profile = try p.string("profile") ?? o.profile
+        o.path = try p.string("path")
+        o.address = try p.string("address")
+        o.status = try p.bool("status") ?? o.status
+        o.qr = try p.string("qr")
+        o.footer = try p.string("footer")
+        guard PrinterProfile.named(o.profile) != nil else {
+            throw ConfigError(
+                key: p.key("profile"),
+                message: "\"\(o.profile)\" is not one of \(PrinterProfile.all.map(\.name).joined(separator: ", "))")
+        }
+        if o.kind == .tcp {
+            guard let a = o.address, TcpPrinter.endpoint(a) != nil else {
+                throw ConfigError(
+                    key: p.key("address"),
+                    message: "is required for kind = \"tcp\": \"host:port\", like \"192.168.1.50:9100\"")
+            }
+        }
+        return o
     }
 
     /// `[lobby]`: the lobby screen on a configured bus.
@@ -536,10 +592,10 @@ public enum ConfigLoader {
 
     /// Every text printed on a ticket must print: checked here, not discovered on paper.
     static func checkTicketTexts(_ c: HallConfig) throws(ConfigError) {
-        guard c.printer.kind != .none else { return }
+        guard c.printers.contains(where: { $0.kind != .none }) else { return }
         var texts = [("hall.name", c.name), ("texts.ahead", c.texts.ahead), ("texts.eta", c.texts.eta)]
         texts += c.services.enumerated().map { ("service[\($0.offset)].name", $0.element.name) }
-        if let f = c.printer.footer { texts.append(("printer.footer", f)) }
+        for p in c.printers { if let f = p.footer { texts.append(("printer.footer", f)) } }
         for (key, text) in texts {
             if let p = EscPos.problem(with: text) { throw ConfigError(key: key, message: "\"\(text)\" \(p)") }
         }

@@ -75,12 +75,15 @@ public actor CounterDesk: Service {
             guard keypadFilters[index, default: PressFilter()].accept(key, at: at) else { return }
             let source = "keypad \(devices.keypads[index].config.device)"
             let press: CounterPress?
+            var origin = Origin(role: "keypad")
             switch devices.keypads[index].config.use {
-            case let .kiosk(keys): press = keys[key].map { .take(service: $0) }
+            case let .kiosk(keys, name):
+                press = keys[key].map { .take(service: $0) }
+                origin.kiosk = name
             case .window: press = windowKeypads[index]?.press(key, at: at)
             }
             guard let press else { return }
-            _ = await run(press, origin: Origin(role: "keypad"), source: source)
+            _ = await run(press, origin: origin, source: source)
         }
     }
 

@@ -11,7 +11,8 @@ import ServiceLifecycle
 /// ever *follows* the queue: a slow or dead device never holds up a command.
 public actor DeviceHub: Service {
     let hall: Hall
-    let printDesk: PrintDesk
+    /// One print desk per printer, in `[[printer]]` order; kiosks name theirs.
+    let printDesks: [PrintDesk]
     let signBoard: SignBoard
     let announcer: AlsaAnnouncer?
     /// Callers and keypads: their presses go to `CounterDesk`, their health is reported here.
@@ -31,7 +32,9 @@ public actor DeviceHub: Service {
         self.hall = hall
         self.config = config
         self.logger = logger
-        printDesk = try PrintDesk(hall: hall, config: config, stateDir: stateDir, logger: logger)
+        printDesks = try config.printers.map {
+            try PrintDesk(hall: hall, config: config, printer: $0, stateDir: stateDir, logger: logger)
+        }
         signBoard = try SignBoard(hall: hall, config: config, stateDir: stateDir, logger: logger)
         (spoken, spokenSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         announcer = Self.makeAnnouncer(config, stateDir: stateDir, hall: hall, log: spokenSink, logger: logger)
@@ -80,7 +83,7 @@ public actor DeviceHub: Service {
         defer { hall.unsubscribe(subscription) }
         await signBoard.start()
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.printDesk.run() }
+            for desk in self.printDesks { group.addTask { await desk.run() } }
             group.addTask { await self.healthLoop() }
             group.addTask {
                 for await c in self.spoken { _ = await self.hall.submit(c, origin: .system) }
@@ -95,7 +98,7 @@ public actor DeviceHub: Service {
             } onGracefulShutdown: {
                 self.commitSink.finish()
                 self.spokenSink.finish()
-                self.printDesk.finish()
+                for desk in self.printDesks { desk.finish() }
             }
         }
         await signBoard.stop()
@@ -106,30 +109,61 @@ public actor DeviceHub: Service {
     /// New texts, scopes and windows after a reload. Printer and buses stay as they were opened.
     public func reconfigure(_ c: HallConfig) async {
         config = c
-        await printDesk.reconfigure(c)
+        for desk in printDesks { await desk.reconfigure(c) }
         await signBoard.reconfigure(c)
     }
 
-    /// Why `take` must be refused right now (the printer cannot print), or nil.
-    public func printerRefusal() async -> HallError? { await printDesk.refusal() }
+    /// The print desk of a kiosk's printer (nil: the kiosk has none; no name: the first kiosk).
+    func desk(ofKiosk kiosk: String?) -> PrintDesk? {
+        guard let p = config.printer(ofKiosk: kiosk) else { return nil }
+        return printDesks.first { $0.name == p.name }
+    }
 
-    /// Prints a stored ticket again (admin `reprint`). Waits for the printer's answer.
-    public func reprint(_ t: Ticket) async -> Result<Void, HallError> { await printDesk.reprint(t) }
+    /// Why a `take` at `kiosk` must be refused right now (its printer cannot print), or nil. The
+    /// message names the kiosks whose printers can, so the visitor can be sent there.
+    public func printerRefusal(kiosk: String?) async -> HallError? {
+        guard let desk = desk(ofKiosk: kiosk), var refusal = await desk.refusal() else { return nil }
+        let here = config.kiosk(kiosk)?.name
+        var working: [String] = []
+        for k in config.kiosks where k.name != here {
+            if let other = self.desk(ofKiosk: k.name), await other.refusal() == nil { working.append(k.name) }
+        }
+        if !working.isEmpty { refusal.message += "; kiosk \(working.joined(separator: ", ")) can issue tickets" }
+        return refusal
+    }
+
+    /// Prints a stored ticket again (admin `reprint`) on a kiosk's printer (the first kiosk's
+    /// when none is named). Waits for the printer's answer.
+    public func reprint(_ t: Ticket, kiosk: String? = nil) async -> Result<Void, HallError> {
+        guard let desk = desk(ofKiosk: kiosk) ?? printDesks.first else {
+            return .failure(HallError(.printerOffline, "no printer is configured"))
+        }
+        return await desk.reprint(t)
+    }
 
     /// Every device's health now.
     public func report() async -> DeviceReport {
         var voice: DeviceReport.Voice?
         if let announcer, let v = config.voice { voice = .init(device: v.device, health: announcer.health()) }
         let counter = counters.report(config, calendar: hall.snapshotEngine().calendar)
+        var printers: [DeviceReport.Printer] = []
+        for desk in printDesks { printers.append(await desk.report()) }
+        let kiosks = config.kiosks.map { k in
+            DeviceReport.Kiosk(
+                name: k.name, printer: k.printer,
+                health: printers.first { $0.name == k.printer && $0.kind != "none" }?.health ?? "none")
+        }
         return DeviceReport(
-            printer: await printDesk.report(), buses: await signBoard.report() + counter.buses, voice: voice,
+            printers: printers, kiosks: kiosks, buses: await signBoard.report() + counter.buses, voice: voice,
             keypads: counter.keypads)
     }
 
     private func follow(_ c: Committed) async {
         for e in c.effects.events {
             if e.type == .take, let (t, ahead, eta, duplicate) = c.effects.subject.issued, !duplicate {
-                await printDesk.issued(t, ahead: ahead, etaMinutes: eta, calendar: c.engine.calendar)
+                // On the printer of the kiosk it was taken at (the first kiosk's when none said).
+                await desk(ofKiosk: c.origin.kiosk)?.issued(
+                    t, ahead: ahead, etaMinutes: eta, calendar: c.engine.calendar)
             }
             if e.type.isCall, let w = e.window, let id = e.ticketId, let t = c.engine.live[id] {
                 announce(t, window: w, recall: e.type == .recall)
@@ -152,7 +186,7 @@ public actor DeviceHub: Service {
 
     private func healthLoop() async {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await printDesk.reportHealthChange()
+            for desk in printDesks { await desk.reportHealthChange() }
             await reportHealthChanges()
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
         }

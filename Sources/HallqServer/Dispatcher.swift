@@ -72,7 +72,17 @@ public struct Dispatcher: Sendable {
     func answer(_ request: Request, origin: Origin) async throws -> [String: JSONValue] {
         switch request {
         case let .command(cmd):
-            if case let .take(service, _, _) = cmd { try await admitTake(service, asker: origin.askerKey) }
+            var origin = origin
+            if case let .take(service, _, _, kiosk) = cmd {
+                // The kiosk a take names (a kiosk program, a web kiosk's screen, a button box):
+                // its printer must print, and prints it.
+                origin.kiosk = kiosk ?? origin.kiosk
+                let config = await hall.read { $0.config }
+                if let k = origin.kiosk, config.kiosk(k) == nil {
+                    throw HallError.badRequest("no kiosk \"\(k)\" is configured")
+                }
+                try await admitTake(service, kiosk: origin.kiosk, asker: origin.askerKey)
+            }
             let committed = try await hall.submit(cmd, origin: origin).get()
             var reply = Self.subject(committed)
             if let issued = committed.effects.subject.issued, case var .object(t) = reply["ticket"],
@@ -125,8 +135,8 @@ public struct Dispatcher: Sendable {
 
     /// Before a ticket is issued: the printer can print, and the service is not issuing faster
     /// than `[limits]` allows.
-    private func admitTake(_ service: String, asker: String) async throws(HallError) {
-        if let refusal = await devices.printerRefusal() { throw refusal }
+    private func admitTake(_ service: String, kiosk: String?, asker: String) async throws(HallError) {
+        if let refusal = await devices.printerRefusal(kiosk: kiosk) { throw refusal }
         // Only configured services have a bucket: made-up names cannot grow the table.
         if await hall.read({ $0.config.service(service) != nil }),
             let wait = serviceTakes.take(service, asker: asker, at: SocketServer.monotonicSeconds())

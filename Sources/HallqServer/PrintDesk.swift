@@ -5,13 +5,18 @@ import HallqEncoders
 import HallqProtocol
 import Logging
 
-/// The kiosk's printer: says when `take` must be refused, prints each issued ticket in the order
-/// issued (a take never waits for paper), records every print's verdict in the log, and reprints
-/// on request. A slow or dead printer holds up nothing but its own queue of jobs.
+/// One ticket printer (a hall has one per kiosk, `[[printer]]`): says when a `take` at its kiosk
+/// must be refused, prints each ticket issued there in the order issued (a take never waits for
+/// paper), records every print's verdict in the log, and reprints on request. A slow or dead
+/// printer holds up nothing but its own queue of jobs; another kiosk's printer goes on.
 actor PrintDesk {
     let hall: Hall
     let printer: (any TicketPrinter)?
     let logger: Logger
+    /// `[printer]`'s name ("printer" for the single `[printer]`).
+    let name: String
+    /// How its health changes are named in the log and on `watch`: "printer", or "printer k1".
+    var deviceName: String { name == "printer" ? "printer" : "printer \(name)" }
     private var config: HallConfig
     private var lastHealth: PrinterHealth?
     private let jobs: AsyncStream<Job>
@@ -22,28 +27,43 @@ actor PrintDesk {
         var layout: TicketLayout
     }
 
-    init(hall: Hall, config: HallConfig, stateDir: URL, logger: Logger) throws {
+    init(hall: Hall, config: HallConfig, printer p: PrinterConfig, stateDir: URL, logger: Logger) throws {
         self.hall = hall
         self.config = config
+        self.name = p.name
+        var logger = logger
+        if p.name != "printer" { logger[metadataKey: "printer"] = .string(p.name) }
         self.logger = logger
-        printer = try Self.makePrinter(config, stateDir: stateDir, logger: logger)
+        printer = try Self.makePrinter(p, stateDir: stateDir, logger: logger)
         (jobs, jobSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
     }
 
+    /// The virtual printer's directory: `<state>/printer` for the single `[printer]`,
+    /// `<state>/printers/<name>` for each `[[printer]]`.
+    static func virtualDirectory(_ name: String, stateDir: URL) -> URL {
+        name == "printer"
+            ? stateDir.appendingPathComponent("printer")
+            : stateDir.appendingPathComponent("printers").appendingPathComponent(name)
+    }
+
     /// The printer driver the config names (nil for `none`).
-    static func makePrinter(_ config: HallConfig, stateDir: URL, logger: Logger) throws -> (any TicketPrinter)? {
-        let profile = PrinterProfile.named(config.printer.profile) ?? .mm80
-        switch config.printer.kind {
-        case .virtual: return try VirtualPrinter(directory: stateDir.appendingPathComponent("printer"), logger: logger)
+    static func makePrinter(_ p: PrinterConfig, stateDir: URL, logger: Logger) throws -> (any TicketPrinter)? {
+        let profile = PrinterProfile.named(p.profile) ?? .mm80
+        switch p.kind {
+        case .virtual:
+            return try VirtualPrinter(directory: virtualDirectory(p.name, stateDir: stateDir), logger: logger)
         case .none: return nil
         case .usb:
-            return try UsbPrinter.make(
-                vendor: config.printer.vendor, product: config.printer.product, profile: profile,
-                logger: logger)
+            return try UsbPrinter.make(vendor: p.vendor, product: p.product, profile: profile, logger: logger)
         case .usblp:
-            return UsblpPrinter.make(path: config.printer.path ?? "/dev/usb/lp0", profile: profile, logger: logger)
+            return UsblpPrinter.make(path: p.path ?? "/dev/usb/lp0", profile: profile, logger: logger)
+        case .tcp:
+            return TcpPrinter.make(address: p.address ?? "", status: p.status, profile: profile, logger: logger)
         }
     }
+
+    /// This printer's own settings (its QR template and footer) in the current config.
+    private var settings: PrinterConfig { config.printer(named: name) ?? config.printer }
 
     func reconfigure(_ c: HallConfig) { config = c }
 
@@ -62,7 +82,7 @@ actor PrintDesk {
                 ticketId: t.id,
                 layout: TicketLayout.make(
                     ticket: t, ahead: ahead, etaMinutes: etaMinutes, config: config, calendar: calendar,
-                    statusURL: hall.statusURL(t, config: config))))
+                    statusURL: hall.statusURL(t, config: config), printer: settings)))
     }
 
     /// Prints jobs until `finish`; every job handed over before is printed and recorded.
@@ -106,7 +126,8 @@ actor PrintDesk {
         let ahead = t.state == .waiting ? engine.ahead(of: t) : 0
         let layout = TicketLayout.make(
             ticket: t, ahead: ahead, etaMinutes: engine.etaMinutes(service: t.service, ahead: ahead),
-            config: config, calendar: engine.calendar, statusURL: hall.statusURL(t, config: config))
+            config: config, calendar: engine.calendar, statusURL: hall.statusURL(t, config: config),
+            printer: settings)
         switch await printNow(Job(ticketId: t.id, layout: layout)) {
         case .success: return .success(())
         case let .failure(f): return .failure(HallError(.printerOffline, "reprint failed: \(f.reason)"))
@@ -121,13 +142,13 @@ actor PrintDesk {
         guard h != lastHealth else { return }
         if lastHealth != nil || h != .online {
             logger.notice("printer health changed", metadata: ["health": .string(h.rawValue)])
-            _ = await hall.submit(.device(name: "printer", health: h.rawValue), origin: .system)
+            _ = await hall.submit(.device(name: deviceName, health: h.rawValue), origin: .system)
         }
         lastHealth = h
     }
 
     func report() async -> DeviceReport.Printer {
-        guard let printer else { return .init(kind: config.printer.kind.rawValue, health: "none") }
-        return .init(kind: printer.kind, health: await printer.health().rawValue)
+        guard let printer else { return .init(name: name, kind: settings.kind.rawValue, health: "none") }
+        return .init(name: name, kind: printer.kind, health: await printer.health().rawValue)
     }
 }

@@ -133,8 +133,8 @@ public final class HallMetrics: Sendable {
         }
         let report = await devices.report()
         // A hall without a printer (kind none) has no printer to be down.
-        if report.printer.kind != "none" {
-            deviceUp("printer").set(to: ["online", "paper-near-end"].contains(report.printer.health) ? 1 : 0)
+        for p in report.printers where p.kind != "none" {
+            deviceUp(p.name == "printer" ? "printer" : "printer:\(p.name)").set(to: p.canPrint ? 1 : 0)
         }
         for b in report.buses {
             deviceUp("bus:\(b.name)").set(to: b.health.isOK ? 1 : 0)

@@ -21,6 +21,8 @@ import NIOCore
 /// nothing else. The lobby board needs no credential: it is public and shows no form.
 final class ScreenEnrolment: @unchecked Sendable {
     static let cookieName = "hallq_screen"
+    /// A screen's requests are logged as this account prefix and its name ("screen:k1").
+    static let accountPrefix = "screen:"
     static let cookieMaxAge = 10 * 365 * 24 * 3600
     static let codeLifetimeMs: Millis = 15 * 60 * 1000
     /// The limiter's "name" for wrong codes: not an account name (those have no control characters).

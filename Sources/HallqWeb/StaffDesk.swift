@@ -127,7 +127,9 @@ final class StaffDesk: Sendable {
             }
             return (
                 "",
-                Sessions.Session(account: "screen:" + name, role: .kiosk, csrf: csrf, passwordStamp: "", lastSeen: 0)
+                Sessions.Session(
+                    account: ScreenEnrolment.accountPrefix + name, role: .kiosk, csrf: csrf, passwordStamp: "",
+                    lastSeen: 0)
             )
         }
     }
@@ -214,6 +216,12 @@ final class StaffDesk: Sendable {
         fields["op"] = .string(context.parameters.get("op") ?? "")
         // A clerk signs in as themself: the account is the window's clerk (an admin may name one).
         if fields["op"] == "signin", s.role == .clerk { fields["clerk"] = .string(s.account) }
+        // An enrolled screen is its kiosk (same name): its tickets come out of that kiosk's
+        // printer, whatever the page sends. A screen no [[kiosk]] is named after is the first.
+        if fields["op"] == "take", s.account.hasPrefix(ScreenEnrolment.accountPrefix) {
+            let name = String(s.account.dropFirst(ScreenEnrolment.accountPrefix.count))
+            fields["kiosk"] = hall.snapshotEngine().config.kiosk(name) != nil ? .string(name) : nil
+        }
         let (id, parsed) = Wire.parse(object: fields, role: s.role)
         let parsedRequest: HallqProtocol.Request
         switch parsed {

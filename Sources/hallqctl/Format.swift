@@ -66,7 +66,16 @@ enum Format {
     static func devices(_ r: JSONValue) -> String {
         let d = r["devices"]
         var t = Table(["device", "kind", "health", "detail"])
-        t.add(["printer", s(d?["printer"]?["kind"]), s(d?["printer"]?["health"]), ""])
+        // Each printer, and the kiosks that print on it.
+        let kiosks = d?["kiosks"]?.arrayValue ?? []
+        for p in d?["printers"]?.arrayValue ?? [d?["printer"] ?? .null] {
+            let name = s(p["name"])
+            let served = kiosks.filter { s($0["printer"]) == name }.map { s($0["name"]) }
+            t.add([
+                name == "printer" || name == "-" ? "printer" : "printer \(name)", s(p["kind"]), s(p["health"]),
+                served.isEmpty ? "" : "kiosk " + served.joined(separator: ", "),
+            ])
+        }
         for b in d?["buses"]?.arrayValue ?? [] {
             t.add(["bus \(s(b["name"]))", s(b["kind"]), s(b["health"]), "\(s(b["protocol"])) \(s(b["path"]))"])
             for sign in b["signs"]?.arrayValue ?? [] {

@@ -55,7 +55,11 @@ async function live() {
   }
   fill($("queues"), r.services.map((s) => [s.id + " " + s.name, s.waiting, oldest.has(s.id) ? ago(oldest.get(s.id)) : "", s.next || ""]));
   const d = r.devices || {};
-  const rows = [["打印机 printer (" + (d.printer || {}).kind + ")", (d.printer || {}).health]];
+  // Each printer, with the kiosks it serves.
+  const rows = (d.printers || [d.printer || {}]).map((p) => {
+    const kiosks = (d.kiosks || []).filter((k) => k.printer === p.name).map((k) => k.name);
+    return ["打印机 printer " + (p.name || "") + " (" + p.kind + ")" + (kiosks.length ? " · 取号机 " + kiosks.join(", ") : ""), p.health];
+  });
   for (const b of d.buses || []) rows.push(["线路 bus " + b.name, b.health]);
   for (const k of d.keypads || []) rows.push(["键盘 keypad " + k.use, k.health]);
   if (d.voice) rows.push(["语音 voice", d.voice.health]);
