@@ -367,6 +367,8 @@ public struct Texts: Sendable, Equatable {
     public var eta = "预计等候约 {min} 分钟"
     public var lobbyCall = "{ticket} → {window}号窗口"
     public var lobbyWaiting = "{service} 等候 {n} 人"
+    /// Who may use 绿色通道, on the kiosk under its buttons.
+    public var greenChannel = "老年人、残疾人、孕妇、现役军人等可走绿色通道，请向工作人员出示有效证件"
     public init() {}
 
     /// Fills `{name}` placeholders; unknown placeholders stay as written so a typo shows on the sign.

@@ -66,6 +66,7 @@ public enum ConfigLoader {
         [
             ("call", \.call), ("serving", \.serving), ("paused", \.paused), ("closed", \.closed),
             ("ahead", \.ahead), ("eta", \.eta), ("lobby_call", \.lobbyCall), ("lobby_waiting", \.lobbyWaiting),
+            ("green_channel", \.greenChannel),
         ]
     }
 

@@ -93,7 +93,14 @@ public struct Dispatcher: Sendable {
             }
             return reply
         case .services:
-            return ["services": await hall.read { Render.services($0) }]
+            return await hall.read { e in
+                var o: [String: JSONValue] = ["services": Render.services(e)]
+                // Who may use 绿色通道 ([texts] green_channel), for a hall with priority services.
+                if e.config.services.contains(where: \.priority) {
+                    o["green_channel_note"] = .string(e.config.texts.greenChannel)
+                }
+                return o
+            }
         case let .status(waiting):
             // One look at the queue: the windows, the waiting list and the tickets in hand agree.
             var s = await hall.read { e in

@@ -93,7 +93,7 @@ public final class DaemonHarness: @unchecked Sendable {
         try fh.seekToEnd()
         p.standardError = fh
         p.standardOutput = fh
-        try p.run()
+        try p.runSerially()
         process = p
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {

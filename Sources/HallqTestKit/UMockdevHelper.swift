@@ -19,7 +19,7 @@ open class UMockdevHelper: @unchecked Sendable {
         helper.arguments = [DaemonHarness.binDir.appendingPathComponent(program).path, capture.path] + arguments
         helper.standardInput = commands
         helper.standardOutput = replies
-        try helper.run()
+        try helper.runSerially()
         let first = readReply() ?? ""
         guard first.hasPrefix("root ") else { throw HarnessError("\(program) did not start: \(first)") }
         root = String(first.dropFirst(5))

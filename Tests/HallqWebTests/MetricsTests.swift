@@ -89,7 +89,7 @@ import Testing
         p.standardInput = input
         p.standardOutput = output
         p.standardError = output
-        try p.run()
+        try p.runSerially()
         input.fileHandleForWriting.write(Data(text.utf8))
         try input.fileHandleForWriting.close()
         let out = output.fileHandleForReading.readDataToEndOfFile()

@@ -430,7 +430,7 @@ struct StaffClient {
         p.arguments = ["--raw", "-q", "-Sbinary", file.path]
         let out = Pipe()
         p.standardOutput = out
-        try p.run()
+        try p.runSerially()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)

@@ -22,7 +22,7 @@ import Testing
             "-keyout", dir.appendingPathComponent("key.pem").path, "-out", dir.appendingPathComponent("cert.pem").path,
         ]
         openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
+        try openssl.runSerially()
         openssl.waitUntilExit()
         #expect(openssl.terminationStatus == 0)
         let port = try freePort()

@@ -32,7 +32,7 @@ final class WebDriver: @unchecked Sendable {
         driver.arguments = ["--port=\(port)"]
         driver.standardOutput = FileHandle.nullDevice
         driver.standardError = FileHandle.nullDevice
-        try driver.run()
+        try driver.runSerially()
         let base = self.base
         guard
             await eventuallyAsync(

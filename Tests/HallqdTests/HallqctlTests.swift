@@ -28,7 +28,7 @@ struct HallqctlTests {
         p.standardError = err
         let input = Pipe()
         p.standardInput = input
-        try p.run()
+        try p.runSerially()
         try input.fileHandleForWriting.write(contentsOf: Data((stdin ?? "").utf8))
         try input.fileHandleForWriting.close()
         let o = out.fileHandleForReading.readDataToEndOfFile()

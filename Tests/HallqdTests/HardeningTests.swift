@@ -84,7 +84,7 @@ struct HostileInputTests {
             let outPipe = Pipe()
             p.standardInput = inPipe
             p.standardOutput = outPipe
-            try p.run()
+            try p.runSerially()
             try inPipe.fileHandleForWriting.write(contentsOf: Data(input.utf8))
             try inPipe.fileHandleForWriting.close()
             let out = outPipe.fileHandleForReading.readDataToEndOfFile()

@@ -49,7 +49,7 @@ struct SocatOneLinerTests {
             p.environment = env
             let out = Pipe()
             p.standardOutput = out
-            try p.run()
+            try p.runSerially()
             let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             p.waitUntilExit()
             let replies = text.split(separator: "\n").compactMap { JSONValue.parse(Array($0.utf8)) }

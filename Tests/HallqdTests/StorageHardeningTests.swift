@@ -134,7 +134,7 @@ struct StorageHardeningTests {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: tool)
         p.arguments = args
-        try p.run()
+        try p.runSerially()
         p.waitUntilExit()
         guard p.terminationStatus == 0 else { throw HarnessError("\(tool) \(args) exited \(p.terminationStatus)") }
     }

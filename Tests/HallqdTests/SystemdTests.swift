@@ -19,7 +19,7 @@ func runTool(_ path: String, _ args: [String]) throws -> (status: Int32, output:
     let pipe = Pipe()
     p.standardOutput = pipe
     p.standardError = pipe
-    try p.run()
+    try p.runSerially()
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return (p.terminationStatus, String(decoding: data, as: UTF8.self))

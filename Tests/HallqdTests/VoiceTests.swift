@@ -163,7 +163,7 @@ struct VoiceCallingTests {
         let p = Process()
         p.executableURL = DaemonHarness.binDir.appendingPathComponent("hallqctl")
         p.arguments = ["voice", "generate", dir.path]
-        try p.run()
+        try p.runSerially()
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
         let pack = try ClipPackFiles.load(dir)

@@ -17,15 +17,56 @@ function $(id) {
   return document.getElementById(id);
 }
 
+// Two reasons not to issue, shown in one notice, the printer's first: the hall not issuing
+// (hours, 暂停取号) and this kiosk's printer (checked every few seconds, so the notice goes
+// within seconds of the paper going back in).
+let hallNotice = "";
+let printerNotice = "";
+let greenNote = "";
+
 function notice(text) {
+  hallNotice = text || "";
+  showNotice();
+}
+
+function showNotice() {
+  const text = printerNotice || hallNotice;
   $("notice").hidden = !text;
-  $("notice").textContent = text || "";
+  $("notice").textContent = text;
+  document.body.dataset.printer = printerNotice ? "out" : "ok";
+}
+
+// This kiosk's name: an enrolled screen is "screen:<kiosk>"; a staff browser is the first kiosk.
+function kioskName() {
+  const a = hallqStaff.account;
+  return a && a.name.startsWith("screen:") ? a.name.slice(7) : null;
+}
+
+// Asks how this kiosk's printer is (status: devices.kiosks) and says where else to go.
+async function checkPrinter() {
+  const r = await hallqStaff.op("status");
+  if (!r.ok) return;
+  const kiosks = (r.devices && r.devices.kiosks) || [];
+  const mine = kiosks.find((k) => k.name === kioskName()) || kiosks[0];
+  const ok = (h) => h === "online" || h === "paper-near-end" || h === "none";
+  if (!mine || ok(mine.health)) {
+    printerNotice = "";
+  } else {
+    const others = kiosks.filter((k) => k !== mine && k.health !== "none" && ok(k.health)).map((k) => k.name);
+    const cause = mine.health === "paper-out" ? "本机缺纸" : "本机打印机故障";
+    printerNotice = others.length
+      ? cause + "，请到取号机 " + others.join("、") + " 取号。This kiosk cannot print; please use kiosk " + others.join(", ") + "."
+      : cause + "，请到服务台咨询。This kiosk cannot print; please ask at the service desk.";
+  }
+  showNotice();
 }
 
 function render(live) {
   const byId = new Map((live || []).map((s) => [s.id, s]));
   const box = $("service-buttons");
+  const green = $("green-buttons");
   box.textContent = "";
+  green.textContent = "";
   for (const s of services) {
     const l = byId.get(s.id) || s;
     for (const priority of s.priority ? [false, true] : [false]) {
@@ -39,10 +80,18 @@ function render(live) {
       name.textContent = (priority ? "绿色通道 · " : "") + s.name;
       const info = document.createElement("span");
       info.className = "info";
-      info.textContent = "等候 " + l.waiting + " 人 · 约 " + (l.eta_min || 0) + " 分钟";
+      // The board's words: nobody waiting is 无需等候, never "约 0 分钟".
+      info.textContent = l.waiting ? "等候 " + l.waiting + " 人 · 约 " + (l.eta_min || 1) + " 分钟" : "无需等候 · No wait";
       b.append(name, info);
+      if (priority && greenNote) {
+        const note = document.createElement("span");
+        note.className = "note";
+        note.textContent = greenNote;
+        b.append(note);
+      }
       b.addEventListener("click", () => take(s, priority));
-      box.append(b);
+      // 绿色通道 buttons go below the others, apart, with who may use them.
+      (priority ? green : box).append(b);
     }
   }
 }
@@ -63,8 +112,8 @@ async function take(s, priority) {
   const r = await hallqStaff.op("take", fields);
   if (!r.ok) {
     if (r.error === "PRINTER-PAPER-OUT" || r.error === "PRINTER-OFFLINE") {
-      const w = (s.windows || [])[0];
-      notice("取号机暂时不能出票，请到" + (w ? w + "号窗口" : "服务台") + "咨询。The printer is out of paper; please ask at window " + (w || "") + ".");
+      await checkPrinter();
+      if (!printerNotice) notice("取号机暂时不能出票，请到服务台咨询。The printer cannot print; please ask at the service desk.");
     } else if (r.error === "HALL-CLOSED") {
       notice("现在暂停取号。Tickets are not being issued now.");
     } else {
@@ -74,10 +123,11 @@ async function take(s, priority) {
   }
   notice("");
   const t = r.ticket;
+  $("issued-service").textContent = (priority ? "绿色通道 · " : "") + s.name;
   $("issued-ticket").textContent = t.label;
   $("issued-green").hidden = !t.green_channel;
   $("issued-ahead").textContent = "前面还有 " + t.ahead + " 人 · " + t.ahead + " ahead";
-  $("issued-eta").textContent = "预计等候约 " + t.eta_min + " 分钟 · about " + t.eta_min + " min";
+  $("issued-eta").textContent = t.ahead ? "预计等候约 " + t.eta_min + " 分钟 · about " + t.eta_min + " min" : "无需等候 · No wait";
   const qr = $("issued-qr");
   qr.textContent = "";
   if (t.status_url) {
@@ -95,8 +145,13 @@ async function take(s, priority) {
 async function start() {
   $("kiosk").hidden = false;
   const r = await hallqStaff.op("services");
-  if (r.ok) services = r.services;
+  if (r.ok) {
+    services = r.services;
+    greenNote = r.green_channel_note || "";
+  }
   render(services);
+  checkPrinter();
+  setInterval(() => checkPrinter().catch(() => {}), 3000);
   $("issued-close").addEventListener("click", () => ($("issued").hidden = true));
   hallqLive({
     snapshot(snap) {
