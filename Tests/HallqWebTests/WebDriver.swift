@@ -149,14 +149,18 @@ final class BrowserHall: @unchecked Sendable {
     let shots: URL
 
     /// - extraConfig: appended after `[http]`, given the screenshot directory (a clip pack's home).
-    init(_ name: String, extraConfig: (URL) throws -> String = { _ in "" }) throws {
+    /// - base: the hall's config before `[http]` (the demo hall by default).
+    init(
+        _ name: String, base: String = DaemonHarness.demoConfig + DaemonHarness.generousLimits,
+        extraConfig: (URL) throws -> String = { _ in "" }
+    ) throws {
         port = try freePort()
         shots = FileManager.default.temporaryDirectory.appendingPathComponent(
             "hallq-\(name)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
         print("browser screenshots: \(shots.path)")
         hall = try DaemonHarness(
-            config: DaemonHarness.demoConfig + DaemonHarness.generousLimits + """
+            config: base + """
 
                 [http]
                 listen = "127.0.0.1:\(port)"

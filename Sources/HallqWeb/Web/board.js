@@ -79,11 +79,16 @@ function renderRecent() {
 function renderWindows() {
   const box = document.getElementById("windows");
   box.replaceChildren();
+  // Six tiles to a row; 7 to 12 windows in two even rows.
+  const n = board.snap.windows.length;
+  box.style.setProperty("--cols", String(n <= 6 ? Math.max(n, 1) : Math.ceil(n / 2)));
   for (const w of board.snap.windows) {
     const tile = el("div", "tile " + w.state);
     tile.dataset.window = String(w.window);
     tile.dataset.state = w.state;
-    tile.append(el("div", "num", w.window + " 号"), el("div", "ticket", w.ticket || "—"), el("div", "state", WINDOW_STATES[w.state] || w.state));
+    const num = el("div", "num", String(w.window));
+    num.append(el("small", null, "号"));
+    tile.append(num, el("div", "ticket", w.ticket || "—"), el("div", "state", WINDOW_STATES[w.state] || w.state));
     if (w.green_channel) tile.append(el("div", "green", "绿色通道"));
     box.append(tile);
   }
