@@ -62,6 +62,11 @@ final class SerialPort {
         device = Self.kernelNode(path)
         self.path = path
         var p: OpaquePointer?
+        // libserialport answers a port that is not there with "invalid argument"; say what it is
+        // (the adapter is unplugged, or the name is wrong), as the troubleshooting table does.
+        guard access(path, F_OK) == 0, access(device, F_OK) == 0 else {
+            throw Failure(description: "find \(path): no such device (is the adapter plugged in?)")
+        }
         try Self.check(sp_get_port_by_name(device, &p), "find \(device) (from \(path))")
         guard let p else { throw Failure(description: "find \(path): no such port") }
         port = p

@@ -75,9 +75,10 @@ public enum PasswordThreads {
 }
 
 /// Where the HTTP faces' request handlers run (WebServer starts the server with this as its
-/// task executor): two threads at nice 5, above the password checks and below the queue. A
-/// lobby of phones or a flood from the LAN then costs the queue's commits and the kiosks'
-/// replies no more than what the kernel spends on its packets.
+/// task executor): two threads of their own, so a lobby of phones or a flood from the LAN queues
+/// behind itself, not ahead of the sockets' requests on the cooperative pool. At the normal
+/// priority: lowering it (nice 5) measured no gain for the queue (docs/BENCHMARKS.md) and left
+/// the board and staff pages slow whenever anything else on the machine was busy.
 public enum HTTPThreads {
-    public static let shared = NicedThreads(name: "hallq-http", threads: 2, nice: 5)
+    public static let shared = NicedThreads(name: "hallq-http", threads: 2, nice: 0)
 }

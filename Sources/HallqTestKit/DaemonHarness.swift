@@ -83,7 +83,10 @@ public final class DaemonHarness: @unchecked Sendable {
             p.arguments = args
         }
         var env = ProcessInfo.processInfo.environment
-        for k in ["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WATCHDOG_USEC"] { env[k] = nil }
+        // (GLIBC_TUNABLES: scripts/test sets it for the test process only, see there.)
+        for k in ["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WATCHDOG_USEC", "GLIBC_TUNABLES"] {
+            env[k] = nil
+        }
         env.merge(extraEnv) { _, b in b }
         p.environment = env
         if !FileManager.default.fileExists(atPath: logURL.path) {

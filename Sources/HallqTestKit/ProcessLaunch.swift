@@ -1,10 +1,11 @@
 import Foundation
 
-/// One child process started at a time. swift-corelibs-foundation's `Process.run()` copies the
-/// arguments and the environment into buffers while other threads may be doing the same; under a
-/// full parallel test run that was seen to crash (a bad pointer in `memmove` inside `run()`). The
-/// tests start hundreds of processes (hallqd, hallqctl, curl, chromedriver, umockdev helpers), so
-/// they all start them through here; the processes themselves still run side by side.
+/// One child process started at a time. The tests start hundreds (hallqd, hallqctl, curl,
+/// chromedriver, umockdev helpers) from parallel tests; `Process.run()` walks /proc/self/fd to
+/// close every inherited descriptor, and under a full run it crashed there (a `memmove` past
+/// glibc's readdir buffer: swift-corelibs-foundation#5472; scripts/test's GLIBC_TUNABLES is the
+/// fix). Starting them one at a time keeps each walk from racing another start's descriptors; the
+/// processes themselves still run side by side.
 extension Process {
     private static let launching = NSLock()
 

@@ -45,7 +45,7 @@ public struct WebServer: Service {
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 // Every request handler, and the faces' fan-out to the streams, run on the HTTP
-                // threads (nice 5, HTTPThreads), not on the pool the sockets' requests use.
+                // threads (HTTPThreads), not on the pool the sockets' requests use.
                 group.addTask(executorPreference: HTTPThreads.shared) { await faces.run() }
                 group.addTask(executorPreference: HTTPThreads.shared) { try await self.serve() }
                 // Both end on graceful shutdown: the server stops itself (not cancelled, which

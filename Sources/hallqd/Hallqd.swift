@@ -17,7 +17,8 @@ struct Hallqd: AsyncParsableCommand {
         discussion:
             """
             Under systemd the defaults come from $STATE_DIRECTORY and $RUNTIME_DIRECTORY, and sockets may be passed in (LISTEN_FDNAMES kiosk, clerk, admin). \
-            Exit status: 0 after a clean stop (SIGTERM, SIGINT); 64 bad arguments; 65 the database is damaged (hallqd has not written to it; the log says how to keep a copy and recover); 70 the database writer would not be durable (synchronous = FULL not in force: a fault of the build, not of the hall); 73 the database or its directory cannot be written (read-only mount, disk full, ownership); 78 the config is invalid. systemd does not restart after 65, 70 or 78 (RestartPreventExitStatus).
+            Exit status: 0 after a clean stop (SIGTERM, SIGINT); 64 bad arguments; 65 the database is damaged (hallqd has not written to it; the log says how to keep a copy and recover); 70 the database writer would not be durable (synchronous = FULL not in force: a fault of the build, not of the hall); 73 the database or its directory cannot be written (read-only mount, disk full, ownership); 78 the config is invalid. systemd does not restart after 65, 70 or 78 (RestartPreventExitStatus). \
+            Backup, restore, upgrade, logs, kiosk enrolment and hardware bring-up: /usr/share/doc/hallq/OPERATIONS.md.
             """,
         version: "hallqd \(Wire.version), protocol \(Wire.protoMajor).\(Wire.protoMinor)")
 

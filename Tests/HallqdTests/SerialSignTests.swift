@@ -207,6 +207,26 @@ struct OtherSignProtocolTests {
 
 @Suite("a serial bus that cannot be set up")
 struct SerialSetupFailureTests {
+    @Test("an adapter that is not plugged in: the bus is down with \"no such device\", hallqd keeps serving")
+    func missingAdapter() throws {
+        var config = serialHallConfig
+        let path = try #require(config.range(of: #"path = "[^"]*""#, options: .regularExpression))
+        config.replaceSubrange(path, with: #"path = "/dev/hallq/no-such-adapter""#)
+        let d = try DaemonHarness(config: config)
+        try d.start()
+        var health = ""
+        #expect(
+            try eventually {
+                health =
+                    try d.ask(.admin, ["op": "devices"])["devices"]?["buses"]?.arrayValue?.first?["health"]?.stringValue
+                    ?? ""
+                return health.hasPrefix("down")
+            }, "\(health)")
+        #expect(health.contains("no such device") && !health.contains("invalid argument"), "\(health)")
+        #expect(try d.ask(.kiosk, ["op": "take", "service": "A"]).ok)
+        #expect(d.stop() == 0)
+    }
+
     @Test("settings the adapter refuses: the bus is reported down with the reason, hallqd keeps serving")
     func refusedSettings() throws {
         let bus = try EmulatedSerial()

@@ -70,6 +70,7 @@ const hallqSentences = {
   "WINDOW-PAUSED": "本窗口已暂停，请先恢复。The window is paused.",
   "TICKET-OPEN": "还有在办的号，请先办结或转办。Finish or transfer the ticket in hand first.",
   "CLERK-ELSEWHERE": "您已在其他窗口签到。You are signed in at another window.",
+  "NOT-YOUR-WINDOW": "不是您签到的窗口，请先在本窗口签到。You are not signed in at this window.",
   "ALREADY-STARTED": "已经开始办理。Already being served.",
   "NOT-WAITING": "该号不在等候中。That ticket is not waiting.",
   "UNKNOWN-TICKET": "没有这个号。No such ticket.",
