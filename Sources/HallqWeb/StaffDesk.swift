@@ -298,11 +298,24 @@ final class StaffDesk: Sendable {
         async let windows = statsRows(from, to, .window, s)
         async let clerks = statsRows(from, to, .clerk, s)
         async let total = statsRows(from, to, .total, s)
+        // Services by their letter and a short name ("A 检验检测机…"); windows as 3号.
+        let config = hall.snapshotEngine().config
+        let serviceLabels = Dictionary(
+            config.services.map { ($0.id, $0.id + " " + ($0.name.count > 6 ? $0.name.prefix(5) + "…" : $0.name)) },
+            uniquingKeysWith: { a, _ in a })
+        let windowLabels = Dictionary(
+            config.windows.map { (String($0.number), "\($0.number)号") }, uniquingKeysWith: { a, _ in a })
         let charts: [(String, String)] = [
             ("wait-by-hour", HallCharts.waitByHour(try await hours)),
             ("served-by-day", HallCharts.served(id: "served-by-day", title: "每日办结量", try await days)),
-            ("served-by-service", HallCharts.served(id: "served-by-service", title: "各事项办结量", try await services)),
-            ("served-by-window", HallCharts.served(id: "served-by-window", title: "各窗口办结量", try await windows)),
+            (
+                "served-by-service",
+                HallCharts.served(id: "served-by-service", title: "各事项办结量", try await services, names: serviceLabels)
+            ),
+            (
+                "served-by-window",
+                HallCharts.served(id: "served-by-window", title: "各窗口办结量", try await windows, names: windowLabels)
+            ),
             ("served-by-clerk", HallCharts.served(id: "served-by-clerk", title: "各工作人员办结量", try await clerks)),
             ("ratings", HallCharts.ratings(try await total)),
         ]

@@ -214,8 +214,38 @@ import Testing
                 _ = try ok(.clerk, ["op": "call", "window": .int(Int64(w))])
                 _ = try ok(.clerk, ["op": "finish", "window": .int(Int64(w))])
             }
+            _ = try ok(.clerk, ["op": "rate", "window": 1, "score": 5])
+            _ = try ok(.clerk, ["op": "rate", "window": 2, "score": 2, "reason": "等候太久"])
             let day = try #require(try ok(.admin, ["op": "status"])["hall"]?["day"]?.stringValue)
             #expect(try await browser.until(10, "return document.getElementById('range').elements.from.value !== ''"))
+            // The numbers show on opening the page, without 查询: this month so far.
+            try await browser.open(fixture.url + "/admin")
+            #expect(
+                try await browser.until(15, "return document.querySelectorAll('#stats-window tbody tr').length === 2"))
+            // Services by name beside their letter, durations as minutes and seconds, 满意率,
+            // and no row for tickets that reached no window.
+            let service = try await browser.run(
+                "return document.querySelector('#stats-service tbody tr').textContent")
+            #expect(service.stringValue?.contains("A 检验检测机构资质认定") == true, "\(service.text)")
+            #expect(service.stringValue?.contains("秒") == true && service.stringValue?.contains("50%") == true)
+            let windows = try await browser.run(
+                "return [...document.querySelectorAll('#stats-window tbody tr')].map((r) => r.cells[0].textContent)")
+            #expect(windows == ["1号窗口", "2号窗口"], "\(windows.text)")
+            // A ticket's history in Chinese and the hall's local time.
+            try await browser.run(
+                "const h = document.getElementById('history-form'); h.elements.ticket.value = 'A001'; h.requestSubmit();"
+            )
+            #expect(try await browser.until(10, "return document.querySelectorAll('#history tbody tr').length >= 4"))
+            let steps = try await browser.run(
+                "return [...document.querySelectorAll('#history tbody tr')].map((r) => r.cells[1].textContent).join(' ')"
+            )
+            #expect(
+                ["取号", "叫号", "办结", "评价"].allSatisfy { steps.stringValue?.contains($0) == true },
+                "\(steps.text)")
+            let time = try await browser.run("return document.querySelector('#history tbody tr').cells[0].textContent")
+            #expect(
+                time.stringValue?.range(of: #"^\d\d-\d\d \d\d:\d\d:\d\d$"#, options: .regularExpression) != nil,
+                "\(time.text)")
             try await browser.run(
                 """
                 const f = document.getElementById('range');

@@ -397,6 +397,20 @@ struct StaffClient {
 }
 
 @Suite struct ChartAndQRTests {
+    @Test(
+        "the value axis steps by 1, 2 or 5 × 10ⁿ, at most five steps, up to the first step at or above the largest value"
+    )
+    func ticks() {
+        #expect(SVGChart.ticks(upTo: 0) == (1, 1))
+        #expect(SVGChart.ticks(upTo: 7) == (2, 8))
+        #expect(SVGChart.ticks(upTo: 23) == (5, 25))
+        #expect(SVGChart.ticks(upTo: 50) == (10, 50))
+        #expect(SVGChart.ticks(upTo: 720) == (200, 800))
+        let svg = SVGChart.bars(
+            id: "t", title: "t", unit: "", labels: ["a"], series: [.init(name: "n", values: [7])])
+        #expect(svg.components(separatedBy: "class=\"tick\"").count - 1 == 5, "0, 2, 4, 6, 8")
+    }
+
     @Test("a chart has one bar per value and escapes its text")
     func chart() {
         let svg = SVGChart.bars(

@@ -39,6 +39,29 @@ function ago(iso) {
 
 const STATES = { called: "已叫号", serving: "办理中" };
 
+// Services by id, from the live status: tables say "A 检验检测机构资质认定", not "A".
+const serviceNames = new Map();
+
+// A ticket's steps in Chinese (the log's event types).
+const STEPS = {
+  take: "取号", call: "叫号", recall: "重呼", noshow: "过号", requeue: "重新排队", start: "开始办理",
+  finish: "办结", transfer: "转办", pause: "暂停", resume: "恢复", signin: "签到", signout: "签退",
+  rate: "评价", hall: "取号开关", print: "打印", device: "设备", clock: "时钟", announce: "语音播报",
+};
+
+// Seconds as 3分12秒 (a duration a person reads), "–" for none.
+function duration(s) {
+  if (s == null) return "–";
+  const t = Math.round(s);
+  return t >= 60 ? Math.floor(t / 60) + "分" + (t % 60) + "秒" : t + "秒";
+}
+
+// "2026-11-30T08:53:20+08:00" (the hall's local time) as 11-30 08:53:20.
+function localTime(iso) {
+  const m = /^\d{4}-(\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})/.exec(iso || "");
+  return m ? m[1] + " " + m[2] : iso || "";
+}
+
 async function live() {
   const r = await hallqStaff.op("status", { waiting: true });
   if (!r.ok) return;
@@ -53,12 +76,13 @@ async function live() {
   for (const t of r.waiting_tickets || []) {
     if (!oldest.has(t.service) || t.queued_at < oldest.get(t.service)) oldest.set(t.service, t.queued_at);
   }
+  for (const s of r.services) serviceNames.set(s.id, s.name);
   fill($("queues"), r.services.map((s) => [s.id + " " + s.name, s.waiting, oldest.has(s.id) ? ago(oldest.get(s.id)) : "", s.next || ""]));
   const d = r.devices || {};
   // Each printer, with the kiosks it serves.
   const rows = (d.printers || [d.printer || {}]).map((p) => {
     const kiosks = (d.kiosks || []).filter((k) => k.printer === p.name).map((k) => k.name);
-    return ["打印机 printer " + (p.name || "") + " (" + p.kind + ")" + (kiosks.length ? " · 取号机 " + kiosks.join(", ") : ""), p.health];
+    return ["打印机 printer " + (p.name && p.name !== "printer" ? p.name + " " : "") + "(" + p.kind + ")" + (kiosks.length ? " · 取号机 " + kiosks.join(", ") : ""), p.health];
   });
   for (const b of d.buses || []) rows.push(["线路 bus " + b.name, b.health]);
   for (const k of d.keypads || []) rows.push(["键盘 keypad " + k.use, k.health]);
@@ -93,9 +117,18 @@ async function stats(from, to) {
     h.textContent = title;
     const t = document.createElement("table");
     t.id = "stats-" + by;
-    t.innerHTML = "<thead><tr><th></th><th>取号</th><th>办结</th><th>过号</th><th>等候中位数(秒)</th><th>等候P90(秒)</th><th>办理中位数(秒)</th><th>满意度</th></tr></thead><tbody></tbody>";
-    const sec = (v) => (v == null ? "–" : Math.round(v));
-    fill(t, r.rows.map((x) => [x.key, x.issued, x.served, x.noshows, sec(x.wait.median_s), sec(x.wait.p90_s), sec(x.service.median_s), x.rating_mean == null ? "–" : x.rating_mean.toFixed(2)]));
+    t.innerHTML = "<thead><tr><th></th><th>取号</th><th>办结</th><th>过号</th><th>等候中位数</th><th>等候P90</th><th>办理中位数</th><th>满意度</th><th>满意率</th></tr></thead><tbody></tbody>";
+    // By window or clerk, tickets not yet at any window have no key ("-"): they are counted in
+    // the other tables, not shown as a row of their own here.
+    const rows = by === "window" || by === "clerk" ? r.rows.filter((x) => x.key !== "-") : r.rows;
+    const key = (k) => (by === "service" && serviceNames.has(k) ? k + " " + serviceNames.get(k) : by === "window" ? k + "号窗口" : k);
+    // 满意率: ratings of 4 or 5 (满意, 非常满意) among all ratings.
+    const satisfied = (x) => {
+      const l = x.rating_levels || {};
+      const n = x.ratings || 0;
+      return n ? Math.round((100 * ((l["4"] || 0) + (l["5"] || 0))) / n) + "%" : "–";
+    };
+    fill(t, rows.map((x) => [key(x.key), x.issued, x.served, x.noshows, duration(x.wait.median_s), duration(x.wait.p90_s), duration(x.service.median_s), x.rating_mean == null ? "–" : x.rating_mean.toFixed(2), satisfied(x)]));
     tables.append(h, t);
   }
 }
@@ -192,7 +225,7 @@ async function start(account) {
     if (f.day.value) fields.day = f.day.value;
     const r = await hallqStaff.op("history", fields);
     if (!r.ok) return say(r, "查询 " + fields.ticket);
-    fill($("history"), r.events.map((e) => [e.local || e.at, e.event, e.window || "", e.clerk || "", (e.account || e.role || "") + (e.client ? " " + e.client : "")]));
+    fill($("history"), r.events.map((e) => [localTime(e.local) || e.at, STEPS[e.event] || e.event, e.window ? e.window + "号" : "", e.clerk || "", (e.account || e.role || "") + (e.client ? " " + e.client : "")]));
   });
   $("add-user").addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -218,6 +251,8 @@ async function start(account) {
         f.from.value = localDay(0).slice(0, 8) + "01";
         f.to.value = localDay(0);
         $("report").elements.month.value = localDay(0).slice(0, 7);
+        // The form is filled in: show its numbers at once, not after 查询.
+        live().then(() => stats(f.from.value, f.to.value));
       }
       live();
     },
