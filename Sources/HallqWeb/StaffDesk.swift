@@ -323,17 +323,24 @@ final class StaffDesk: Sendable {
             Wire.ok(id: nil, ["charts": .array(charts.map { ["id": .string($0.0), "svg": .string($0.1)] })]))
     }
 
-    /// `GET /admin/report?month=YYYY-MM` (admin): the month's report as a printable page.
+    /// `GET /admin/report?month=YYYY-MM` (admin): the month's report as a printable page; without
+    /// `month`, the last complete month (as `hallqctl report`).
     private func report(_ request: Request) async throws -> Response {
         let (_, s) = try await authorize(request, changing: false)
         guard s.role == .admin else { return HTTPReply.error(HallError(.notAllowed, "the report is for admins")) }
-        guard let month = request.uri.queryParameters.get("month").map({ String($0) }),
-            let (from, to) = MonthlyReport.span(month)
+        let engine = hall.snapshotEngine()
+        let asked = request.uri.queryParameters.get("month").map { String($0) }
+        guard
+            let month = asked ?? MonthlyReportModel.lastCompleteMonth(before: engine.calendar.day(hall.clock())),
+            let (from, to) = MonthlyReportModel.span(month)
         else { return HTTPReply.error(.badRequest("month: YYYY-MM")) }
-        let html = MonthlyReport.html(
-            hall: hall.snapshotEngine().config.name, month: month,
-            services: try await statsRows(from, to, .service, s), total: try await statsRows(from, to, .total, s),
-            days: try await statsRows(from, to, .day, s), hours: try await statsRows(from, to, .hour, s))
+        let total = try await statsRows(from, to, .total, s)
+        let days = try await statsRows(from, to, .day, s)
+        let model = MonthlyReportModel(
+            hall: engine.config.name, month: month, total: total, services: try await statsRows(from, to, .service, s),
+            windows: try await statsRows(from, to, .window, s), days: days,
+            serviceNames: Dictionary(engine.config.services.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a }))
+        let html = MonthlyReport.html(model, days: days, hours: try await statsRows(from, to, .hour, s), total: total)
         return Response(
             status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(string: html)))

@@ -118,6 +118,28 @@ import Testing
             #expect(services.first { $0["id"] == "B" }?["waiting"] == 1)
             let take = try ok(.admin, ["op": "history", "ticket": "A001"])["events"]?.arrayValue?.first
             #expect(take?["account"] == "screen:k1" && take?["role"] == "kiosk", "\(take?.text ?? "")")
+
+            // The kiosk tells the truth: paper out greys its buttons with a notice before anyone
+            // presses; paper back, the notice goes within seconds.
+            try await browser.run("document.getElementById('issued-close').click()")
+            let status = hall.stateDir.appendingPathComponent("printer/status")
+            try "paper-out".write(to: status, atomically: true, encoding: .utf8)
+            #expect(try await browser.until(10, "return document.body.dataset.printer === 'out'"))
+            #expect(
+                try await browser.run("return document.getElementById('notice').textContent").stringValue?.contains(
+                    "缺纸")
+                    == true)
+            try await browser.screenshot("kiosk-paper-out-1080x1920.png")
+            try FileManager.default.removeItem(at: status)
+            #expect(try await browser.until(10, "return document.body.dataset.printer === 'ok'"))
+            #expect(try await browser.run("return document.getElementById('notice').hidden") == true)
+            // hallqd gone: the whole screen says so, nothing can be pressed.
+            _ = hall.stop()
+            #expect(
+                try await browser.until(
+                    15, "return getComputedStyle(document.getElementById('offline')).display !== 'none'"))
+            try await browser.screenshot("kiosk-offline-1080x1920.png")
+            try await fixture.start()
         }
     }
 

@@ -100,6 +100,19 @@ struct HallqctlTests {
         #expect(try op("call", #"{"window":1}"#, csrf: #require(csrf)).contains("A001"))
         let admin = try #require(try login("boss", "admin-pass-1"))
         #expect(try op("finish", #"{"window":1}"#, csrf: admin).contains("\"ok\":true"))
+        // The monthly report is one report: the admin page's printable one has hallqctl's rows.
+        let day = try #require(
+            JSONValue.parse(Array(try ctl(d, ["status", "--json"]).out.utf8))?["hall"]?["day"]?.stringValue)
+        let markdown = try ctl(d, ["report", "--month", String(day.prefix(7))]).out
+        let page = try run(
+            curl, ["-s", "-b", jar.path, "http://127.0.0.1:\(port)/admin/report?month=\(day.prefix(7))"]
+        ).out
+        let rows = markdown.split(separator: "\n").filter { $0.hasPrefix("| A ") || $0.hasPrefix("| 1号窗口") }
+        #expect(rows.count == 2, "\(markdown)")
+        for row in rows {
+            let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            #expect(page.contains(cells.map { "<td>\($0)</td>" }.joined()), "\(row) in the page")
+        }
         let history = try ctl(d, ["history", "A001"])
         let lines = history.out.split(separator: "\n")
         #expect(lines.contains { $0.contains("account") && $0.contains("clerk") }, "\(history.out)")
@@ -152,20 +165,32 @@ struct HallqctlTests {
         #expect(rows.first { $0["key"] == "张三" }?["served"] == 1)
         let csv = try ctl(d, ["export"])
         #expect(csv.out.hasPrefix("day,ticket,") && csv.out.contains(",A001,A,B,"))
-        let month = try #require(
-            JSONValue.parse(Array(try ctl(d, ["status", "--json"]).out.utf8))?["hall"]?["day"]?.stringValue?.prefix(7))
-        let report = try ctl(d, ["report"])
+        let today = try #require(
+            JSONValue.parse(Array(try ctl(d, ["status", "--json"]).out.utf8))?["hall"]?["day"]?.stringValue)
+        let month = String(today.prefix(7))
+        let report = try ctl(d, ["report", "--month", month])
         #expect(
-            report.out.contains("\(month) 月度报告") && report.out.contains("## 按工作人员 By clerk")
-                && report.out.contains("| 张三 |"))
-        // 好差评 in the report: the one rating, 满意, in total and for its service.
+            report.out.contains("\(month.replacingOccurrences(of: "-", with: "年"))月 服务情况月报")
+                && report.out.contains("## 各事项办理情况 By service") && report.out.contains("## 各窗口办理情况 By window"),
+            "\(report.out)")
+        #expect(!report.out.contains("张三"), "the report is for posting: no clerk names")
+        // 好差评 in the report: the one rating, 满意, for its service and in total, 满意率 100%.
         #expect(report.out.contains("## 满意度评价（好差评）Satisfaction ratings"))
-        #expect(report.out.contains("| all | 0 | 1 | 0 | 0 | 0 | 1 | 4.00 |"))
-        #expect(report.out.contains("| B | 0 | 1 | 0 | 0 | 0 | 1 | 4.00 |"))
+        #expect(report.out.contains("| B 计量授权 | 0 | 1 | 0 | 0 | 0 | 1 | 100% |"), "\(report.out)")
+        #expect(report.out.contains("| 合计 | 0 | 1 | 0 | 0 | 0 | 1 | 100% |"))
         #expect(try ctl(d, ["stats", "--by", "total"]).out.contains("0/1/0/0/0"))
         #expect(try ctl(d, ["history", "A001"]).out.contains("rating 4 (等候略久)"))
         #expect(csv.out.contains(",4,等候略久\n"))
+        // Without --month: the last complete month, also into a file with -o.
+        let file = d.stateDir.deletingLastPathComponent().appendingPathComponent("report.md")
+        let written = try ctl(d, ["report", "-o", file.path])
+        let last = try #require(MonthlyReportModel.lastCompleteMonth(before: today))
+        #expect(written.status == 0 && written.err.contains("report for \(last)"), "\(written.err)")
+        #expect(
+            (try? String(contentsOf: file, encoding: .utf8))?.contains(
+                "\(last.replacingOccurrences(of: "-", with: "年"))月 服务情况月报") == true)
         #expect(try ctl(d, ["report", "--month", "2024-02"]).out.contains("2024-02-29"), "leap year")
+        #expect(try ctl(d, ["report", "--month", "2026-01"]).out.contains("2026年01月"))
         #expect(try ctl(d, ["report", "--month", "2026-13"]).status != 0)
         #expect(d.stop() == 0)
         let gone = try ctl(d, ["status"])
