@@ -44,42 +44,20 @@ final class UsblpTransport: PrinterTransport {
         fd = -1
     }
 
-    private func wait(_ events: Int16, ms: Int32) -> Bool {
-        var p = pollfd(fd: fd, events: events, revents: 0)
-        return poll(&p, 1, ms) > 0 && p.revents & events != 0
-    }
-
     func write(_ bytes: [UInt8], timeoutMs: UInt32) -> Result<Void, PrintFailure> {
         guard fd >= 0 else { return .failure(PrintFailure("offline")) }
-        var sent = 0
-        let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n > 0 {
-                sent += n
-                continue
-            }
-            let e = errno
-            if n < 0 && (e == EAGAIN || e == EINTR), Date() < deadline {
-                _ = wait(Int16(POLLOUT), ms: 100)
-                continue
-            }
-            close()
-            let why = e == ENODEV || e == EIO || e == ENXIO ? "unplugged" : String(cString: strerror(e))
-            return .failure(PrintFailure("\(why) after \(sent) of \(bytes.count) bytes"))
-        }
-        return .success(())
+        let done = DescriptorIO.writeAll(fd, bytes, timeoutMs: timeoutMs) { Glibc.write($0, $1.baseAddress, $1.count) }
+        guard case let .failure(stop) = done else { return .success(()) }
+        close()
+        let e = stop.errno
+        let why = e == ENODEV || e == EIO || e == ENXIO ? "unplugged" : String(cString: strerror(e))
+        return .failure(PrintFailure("\(why) after \(stop.sent) of \(bytes.count) bytes"))
     }
 
     func readStatus(_ n: UInt8) -> UInt8? {
         guard fd >= 0 else { return nil }
-        var stale = [UInt8](repeating: 0, count: 64)
-        while stale.withUnsafeMutableBytes({ read(fd, $0.baseAddress, $0.count) }) > 0 {}  // drop late replies
-        guard case .success = write(EscPos.status(n), timeoutMs: 1000), wait(Int16(POLLIN), ms: 500) else { return nil }
-        var b: [UInt8] = [0]
-        guard b.withUnsafeMutableBytes({ read(fd, $0.baseAddress, 1) }) == 1, PrinterHealth.validStatus(b[0]) else {
-            return nil
-        }
-        return b[0]
+        return DescriptorIO.status(
+            fd, n, send: { if case .success = write($0, timeoutMs: 1000) { true } else { false } },
+            get: { read($0, $1.baseAddress, $1.count) })
     }
 }

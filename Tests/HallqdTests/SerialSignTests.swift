@@ -117,14 +117,8 @@ struct SerialSignTests {
         // The queue does not wait for the bus.
         #expect(try clerk.request(["op": "call", "window": 1])["ticket"]?["label"] == "A012")
         #expect(try clerk.request(["op": "recall", "window": 1]).ok)
-        var health = ""
-        #expect(
-            try eventually {
-                health =
-                    try d.ask(.admin, ["op": "devices"])["devices"]?["buses"]?.arrayValue?.first?["health"]?.stringValue
-                    ?? ""
-                return health.hasPrefix("down")
-            }, "\(health)")
+        let health = firstBusHealth(d, becomes: "down")
+        #expect(health.hasPrefix("down"), "\(health)")
         #expect(try clerk.request(["op": "call", "window": 1])["ticket"]?["label"] == "A013")
 
         bus.clear()
@@ -214,14 +208,8 @@ struct SerialSetupFailureTests {
         config.replaceSubrange(path, with: #"path = "/dev/hallq/no-such-adapter""#)
         let d = try DaemonHarness(config: config)
         try d.start()
-        var health = ""
-        #expect(
-            try eventually {
-                health =
-                    try d.ask(.admin, ["op": "devices"])["devices"]?["buses"]?.arrayValue?.first?["health"]?.stringValue
-                    ?? ""
-                return health.hasPrefix("down")
-            }, "\(health)")
+        let health = firstBusHealth(d, becomes: "down")
+        #expect(health.hasPrefix("down"), "\(health)")
         #expect(health.contains("no such device") && !health.contains("invalid argument"), "\(health)")
         #expect(try d.ask(.kiosk, ["op": "take", "service": "A"]).ok)
         #expect(d.stop() == 0)
@@ -235,17 +223,24 @@ struct SerialSetupFailureTests {
             config: serialHallConfig.replacingOccurrences(
                 of: "protocol = \"onbon\"", with: "protocol = \"onbon\"\ndata_bits = 7\nparity = \"even\""))
         try d.start(extraEnv: bus.environment)
-        var health = ""
-        #expect(
-            try eventually {
-                health =
-                    try d.ask(.admin, ["op": "devices"])["devices"]?["buses"]?.arrayValue?.first?["health"]?.stringValue
-                    ?? ""
-                return health.hasPrefix("down: set")
-            }, "\(health)")
+        let health = firstBusHealth(d, becomes: "down: set")
+        #expect(health.hasPrefix("down: set"), "\(health)")
         #expect(try d.ask(.kiosk, ["op": "take", "service": "A"]).ok)
         usleep(1_500_000)  // a few reopen attempts, each failing the same way
         #expect(d.process?.isRunning == true)
         #expect(d.stop() == 0)
     }
+}
+
+/// The first bus's health as `devices` reports it, once it starts with `prefix` (or the last one
+/// seen when it does not within `eventually`'s time).
+func firstBusHealth(_ d: DaemonHarness, becomes prefix: String) -> String {
+    var health = ""
+    _ = eventually {
+        health =
+            (try? d.ask(.admin, ["op": "devices"]))?["devices"]?["buses"]?.arrayValue?.first?["health"]?.stringValue
+            ?? ""
+        return health.hasPrefix(prefix)
+    }
+    return health
 }
