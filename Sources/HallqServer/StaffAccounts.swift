@@ -55,8 +55,10 @@ public struct StaffAccounts: Sendable {
     /// the same as a wrong password). A missing account still costs a hash, so timing tells nothing.
     public func verify(name: String, password: String) async throws -> Account? {
         let account = try await store.account(named: name)
-        let hash = account?.hash ?? Self.decoy
-        let ok = await Self.offPool { Bcrypt.verify(password, hash: hash) }
+        let hash = account?.hash
+        // The decoy is made on first use: on the password threads too, never on the cooperative
+        // pool (two threads on a hall's PC), which a hash would hold for a tenth of a second.
+        let ok = await Self.offPool { Bcrypt.verify(password, hash: hash ?? Self.decoy) }
         return ok ? account : nil
     }
 

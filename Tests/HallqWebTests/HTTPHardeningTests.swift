@@ -21,7 +21,7 @@ import Glibc
             let garbage = try RawClient(port: port)
             try garbage.send("HELLO THERE\r\n\r\n")
             // Read on a thread of its own: the in-process server needs the cooperative threads.
-            let refused = try await blocking { garbage.readAll(timeout: 10) }
+            let refused = try await blocking { garbage.readAll(timeout: 30) }
             #expect(refused.closed, "the server closes the connection")
             #expect(refused.text.isEmpty || refused.text.hasPrefix("HTTP/1.1 400"), "\(refused.text.prefix(100))")
             // A request that never ends, held open: the others are served, the queue moves.
@@ -42,7 +42,7 @@ import Glibc
             try big.send(
                 "POST /api\(path)/rate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
             )
-            let answer = try await blocking { big.readAll(timeout: 10).text }
+            let answer = try await blocking { big.readAll(timeout: 30).text }
             #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer.prefix(200))")
             #expect(answer.contains("TOO-LONG"))
         }

@@ -41,7 +41,7 @@ import Glibc
         try c.send(
             "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: \(type)\r\n\(extra)Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
         )
-        let text = c.readAll(timeout: 20).text
+        let text = c.readAll(timeout: 120).text
         let status = text.split(separator: " ", maxSplits: 2).dropFirst().first.flatMap { Int($0) } ?? 0
         return (status, text)
     }

@@ -106,7 +106,7 @@ final class SSEReader: @unchecked Sendable {
     init(port: Int, lastEventID: String? = nil) async throws {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/events")
         if let lastEventID { request.headers.add(name: "Last-Event-ID", value: lastEventID) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(90))
         status = Int(response.status.code)
         contentType = response.headers.first(name: "content-type")
         iterator = response.body.makeAsyncIterator()
