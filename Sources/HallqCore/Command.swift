@@ -34,13 +34,13 @@ public struct Effects: Sendable, Equatable {
     public enum Subject: Sendable, Equatable {
         case none
         /// A ticket, with how many are ahead of it and the estimated wait (take).
-        case issued(Ticket, ahead: Int, etaMinutes: Int, duplicate: Bool)
+        case issued(Ticket, ahead: Int, eta: WaitRange, duplicate: Bool)
         case ticket(Ticket)
         case window(WindowState)
         case hall(HallMode)
 
         /// The issued ticket and its figures, when this is `take`'s subject.
-        public var issued: (ticket: Ticket, ahead: Int, etaMinutes: Int, duplicate: Bool)? {
+        public var issued: (ticket: Ticket, ahead: Int, eta: WaitRange, duplicate: Bool)? {
             if case let .issued(t, ahead, eta, duplicate) = self { return (t, ahead, eta, duplicate) }
             return nil
         }

@@ -29,6 +29,8 @@ public struct HallConfig: Sendable, Equatable {
     public var callers: [CallerConfig] = []
     /// USB keypads and kiosk button boxes (`[[keypad]]`).
     public var keypads: [KeypadConfig] = []
+    /// How waits are estimated and when a ticket's page says its turn is near (`[eta]`).
+    public var eta = EtaConfig()
 
     public init(
         name: String = "政务服务大厅", timeZone: String = "Asia/Shanghai", hours: BusinessHours? = nil,
@@ -216,6 +218,22 @@ public struct SignAddress: Sendable, Equatable {
 /// Where a sign places its text horizontally (signs whose protocol has no such field ignore it).
 public enum SignAlign: String, Sendable, Equatable, CaseIterable { case left, center, right }
 
+/// `[eta]`: the wait estimate and the near-turn alert on a ticket's page.
+public struct EtaConfig: Sendable, Equatable {
+    public enum Method: String, Sendable, Equatable, CaseIterable {
+        /// The queue played forward under the hall's rules, a range (`WaitEstimator`).
+        case lookahead
+        /// The old figure: people ahead × mean service time ÷ open windows, with a fixed band.
+        case formula
+    }
+    public var method: Method = .lookahead
+    /// The page says 即将叫号 when this few are ahead…
+    public var notifyAhead = 3
+    /// …or the likely wait is this many minutes or less.
+    public var notifyMinutes = 5
+    public init() {}
+}
+
 public struct QueueRules: Sendable, Equatable {
     public enum CallPolicy: String, Sendable, Equatable, CaseIterable {
         /// The window's first listed service with anyone waiting, oldest ticket in it.
@@ -357,19 +375,32 @@ public struct LobbyConfig: Sendable, Equatable {
 }
 
 /// Texts shown to the public. Chinese by default; every one can be replaced in `[texts]`.
-/// Placeholders: {ticket} {window} {service} {n} {min} {hall}.
+/// Placeholders: {ticket} {window} {service} {n} {min} {hall}; in `eta` also {range} (the likely
+/// wait, "12–20" or one number), {low} and {high}, with {min} the most likely minutes.
 public struct Texts: Sendable, Equatable {
     public var call = "请{ticket}号到{window}号窗口"
     public var serving = "正在办理 {ticket}"
     public var paused = "暂停服务"
     public var closed = "暂停取号"
     public var ahead = "前面还有 {n} 人等候"
-    public var eta = "预计等候约 {min} 分钟"
+    public var eta = "预计等候约 {range} 分钟"
     public var lobbyCall = "{ticket} → {window}号窗口"
     public var lobbyWaiting = "{service} 等候 {n} 人"
     /// Who may use 绿色通道, on the kiosk under its buttons.
     public var greenChannel = "老年人、残疾人、孕妇、现役军人等可走绿色通道，请向工作人员出示有效证件"
     public init() {}
+
+    /// The placeholders of a wait: {min} {low} {high} {range}.
+    public static func wait(_ r: WaitRange) -> [String: String] {
+        let m = r.minutes
+        return ["min": String(m.median), "low": String(m.low), "high": String(m.high), "range": range(r)]
+    }
+
+    /// "12–20", or one number when the band is one minute wide.
+    public static func range(_ r: WaitRange) -> String {
+        let m = r.minutes
+        return m.low == m.high ? String(m.median) : "\(m.low)–\(m.high)"
+    }
 
     /// Fills `{name}` placeholders; unknown placeholders stay as written so a typo shows on the sign.
     public static func fill(_ template: String, _ values: [String: String]) -> String {

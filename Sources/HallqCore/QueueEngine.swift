@@ -30,6 +30,11 @@ public struct QueueEngine: Sendable {
     /// Priority tickets each window has called in a row (`[queue] priority_ratio`). Kept in
     /// memory only: after a restart a window starts counting again.
     private var priorityStreak: [Int: Int] = [:]
+    /// No-shows and priority arrivals per service, for the look-ahead (in memory only).
+    public private(set) var observations: [String: ServiceObservations] = [:]
+    /// The look-ahead's latest result (`WaitEstimator`), set by whoever runs it; nil until then
+    /// (estimates then come from the old formula). Not part of the durable state.
+    public var estimates: WaitEstimator.Estimates?
 
     static let durationsKept = 20
 
@@ -93,17 +98,52 @@ public struct QueueEngine: Sendable {
     /// Waiting tickets ahead of `t` in its queue.
     public func ahead(of t: Ticket) -> Int { live.ahead(of: t) }
 
-    /// Estimated minutes until a ticket with `ahead` people before it is called: mean recent service
-    /// time × people ahead ÷ windows serving that service now (signed in, not paused; if none are,
-    /// all windows configured for it). Rounded up to whole minutes, because people plan in minutes.
+    /// The old estimate, kept as the baseline the look-ahead is measured against (eta-replay):
+    /// minutes until a ticket with `ahead` people before it is called, as mean recent service
+    /// time × people ahead ÷ windows serving that service now (signed in, not paused; if none
+    /// are, all windows configured for it), rounded up.
     public func etaMinutes(service: String, ahead: Int) -> Int {
+        Int((Double(ahead) * perPersonSeconds(service: service) / 60).rounded(.up))
+    }
+
+    /// Seconds one more person ahead adds to a wait by the old formula.
+    func perPersonSeconds(service: String) -> Double {
         let recent = durations[service] ?? []
         let mean =
             recent.isEmpty ? Double(config.queue.defaultServiceSeconds) : recent.reduce(0, +) / Double(recent.count)
         let serving = config.windows.filter { $0.services.contains(service) }
         let open = serving.filter { w in windows[w.number].map { $0.clerk != nil && !$0.paused } ?? false }.count
         let n = max(1, open > 0 ? open : serving.count)
-        return Int((Double(ahead) * mean / Double(n) / 60).rounded(.up))
+        return mean / Double(n)
+    }
+
+    /// Recent service times of a service in seconds, newest last.
+    public func recentServiceSeconds(_ service: String) -> [Double] { durations[service] ?? [] }
+
+    /// A waiting ticket's wait: the look-ahead's range for it, or (a ticket newer than the
+    /// latest estimates) that of a ticket joining its queue then, shifted by the people who
+    /// joined or left ahead of it since.
+    public func wait(for t: Ticket) -> WaitRange {
+        let ahead = self.ahead(of: t)
+        guard config.eta.method == .lookahead, let (r, then) = estimates?.tickets[t.id] else {
+            return wait(service: t.service, ahead: ahead)
+        }
+        guard ahead != then else { return r }
+        let s = r.shifted(by: Double(ahead - then) * perPersonSeconds(service: t.service))
+        return WaitRange(low: max(0, s.low), median: max(0, s.median), high: max(0, s.high))
+    }
+
+    /// The wait of a normal ticket with `ahead` people before it in `service`'s queue (a ticket
+    /// taken now has everyone waiting ahead). Before the first look-ahead, the old formula's
+    /// figure as the median, in a band of −40 % to +50 % (the spread the replay shows for it).
+    public func wait(service: String, ahead: Int) -> WaitRange {
+        let step = perPersonSeconds(service: service)
+        if config.eta.method == .lookahead, let (range, then) = estimates?.joining[service] {
+            let r = range.shifted(by: Double(ahead - then) * step)
+            return WaitRange(low: max(0, r.low), median: max(0, r.median), high: max(0, r.high))
+        }
+        let m = Double(ahead) * step
+        return WaitRange(low: m * 0.6, median: m, high: m * 1.5)
     }
 
     public static func queueOrder(_ a: Ticket, _ b: Ticket) -> Bool {
@@ -189,7 +229,7 @@ public struct QueueEngine: Sendable {
             let t = live[prior.ticketId] ?? prior.ticket
             let ahead = t.state == .waiting ? self.ahead(of: t) : 0
             out.subject = .issued(
-                t, ahead: ahead, etaMinutes: etaMinutes(service: t.service, ahead: ahead), duplicate: true)
+                t, ahead: ahead, eta: t.state == .waiting ? wait(for: t) : .zero, duplicate: true)
             return
         }
         guard dispensing(at: now) else { throw HallError(.hallClosed, "tickets are not being issued now") }
@@ -212,12 +252,17 @@ public struct QueueEngine: Sendable {
         live[t.id] = t
         if let key { keys[key] = (t.id, now, mono, t) }
         let ahead = self.ahead(of: t)
-        let eta = etaMinutes(service: service, ahead: ahead)
+        // A priority ticket has only priority tickets ahead: the shift brings it forward.
+        let eta = wait(service: service, ahead: ahead)
+        let m = eta.minutes
         out.touch(t)
-        var details = ["ahead": String(ahead), "eta_min": String(eta)]
-        if priority { details["priority"] = "true" }
+        var details = ["ahead": String(ahead), "eta_min": String(m.median), "eta_range_min": "\(m.low)-\(m.high)"]
+        if priority {
+            details["priority"] = "true"
+            observations[service, default: .init()].tookPriority(at: now)
+        }
         out.events.append(event(.take, now, t, details))
-        out.subject = .issued(t, ahead: ahead, etaMinutes: eta, duplicate: false)
+        out.subject = .issued(t, ahead: ahead, eta: eta, duplicate: false)
     }
 
     /// The next ticket this window should call, by the configured policy: priority tickets
@@ -305,7 +350,9 @@ public struct QueueEngine: Sendable {
 
     private mutating func noshow(window n: Int, now: Millis, _ out: inout Effects) throws(HallError) {
         var (w, clerk, t) = try inHand(n)
-        out.legs.append(leg(t, window: n, clerk: clerk, end: now, outcome: .noshow))
+        let l = leg(t, window: n, clerk: clerk, end: now, outcome: .noshow)
+        out.legs.append(l)
+        observations[t.service, default: .init()].called(noshow: true, seconds: l.serviceSeconds)
         t.noshows += 1
         w.current = nil
         windows[n] = w
@@ -369,6 +416,7 @@ public struct QueueEngine: Sendable {
         w.current = nil
         lastFinished[w.number] = t
         if outcome == .served {
+            observations[t.service, default: .init()].called(noshow: false, seconds: l.serviceSeconds)
             var d = durations[t.service] ?? []
             d.append(l.serviceSeconds)
             durations[t.service] = Array(d.suffix(Self.durationsKept))

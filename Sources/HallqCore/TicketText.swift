@@ -21,7 +21,7 @@ public struct TicketLayout: Sendable, Equatable {
     /// - statusURL: the ticket's status page, when `[http] public_url` is set: the QR code's
     ///   content unless `[printer] qr` is a template of its own (which may use `{status_url}`).
     public static func make(
-        ticket t: Ticket, ahead: Int, etaMinutes: Int, config: HallConfig, calendar: HallCalendar,
+        ticket t: Ticket, ahead: Int, eta: WaitRange, config: HallConfig, calendar: HallCalendar,
         statusURL: String? = nil, printer: PrinterConfig? = nil
     ) -> TicketLayout {
         let printer = printer ?? config.printer
@@ -32,7 +32,7 @@ public struct TicketLayout: Sendable, Equatable {
         if t.greenChannel { lines.append(Line("绿色通道", .normal)) }
         lines += [
             Line(Texts.fill(config.texts.ahead, ["n": String(ahead)]), .normal),
-            Line(Texts.fill(config.texts.eta, ["min": String(etaMinutes)]), .normal),
+            Line(Texts.fill(config.texts.eta, Texts.wait(eta)), .normal),
             Line(String(issued), .small),
         ]
         return TicketLayout(

@@ -29,9 +29,10 @@ public enum PublicView {
         .array(
             e.config.services.map { s in
                 let waiting = e.waitingCount(service: s.id)
+                let eta = e.wait(service: s.id, ahead: waiting)
                 return [
                     "id": .string(s.id), "name": .string(s.name), "waiting": .int(Int64(waiting)),
-                    "eta_min": .int(Int64(e.etaMinutes(service: s.id, ahead: waiting))),
+                    "eta_min": .int(Int64(eta.minutes.median)), "eta_range_min": Render.range(eta),
                 ]
             })
     }
@@ -87,7 +88,8 @@ public enum PublicView {
             "issued_at": .string(isoUTC(live.issuedAt)), "state": .string(live.state.rawValue),
             "outcome": .from(live.outcome?.rawValue), "window": .from(live.state == .waiting ? nil : live.window),
             "ahead": .int(Int64(ahead)),
-            "eta_min": live.state == .waiting ? .int(Int64(e.etaMinutes(service: live.service, ahead: ahead))) : .null,
+            "eta_min": live.state == .waiting ? .int(Int64(e.wait(for: live).minutes.median)) : .null,
+            "eta_range_min": live.state == .waiting ? Render.range(e.wait(for: live)) : .null,
             "rating": .from(live.rating), "can_rate": .bool(ratable),
             "rate_until": .from(ratable ? rateUntil.map(isoUTC) : nil),
         ]

@@ -2,6 +2,12 @@ import HallqCore
 
 /// Domain values as they appear on the wire (*stable* field names, docs/PROTOCOL.md).
 public enum Render {
+    /// A wait's band in whole minutes, `[low, high]` (`eta_range_min`).
+    public static func range(_ r: WaitRange) -> JSONValue {
+        let m = r.minutes
+        return .array([.int(Int64(m.low)), .int(Int64(m.high))])
+    }
+
     public static func ticket(_ t: Ticket) -> JSONValue {
         var o: [String: JSONValue] = [
             "label": .string(t.label), "service": .string(t.service), "issued_service": .string(t.issuedService),

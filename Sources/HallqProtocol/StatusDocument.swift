@@ -64,9 +64,10 @@ extension Render {
     public static func services(_ e: QueueEngine) -> JSONValue {
         .array(
             e.config.services.map { s in
+                let eta = e.wait(service: s.id, ahead: e.waitingCount(service: s.id))
                 var o: [String: JSONValue] = [
                     "id": .string(s.id), "name": .string(s.name), "waiting": .int(Int64(e.waitingCount(service: s.id))),
-                    "eta_min": .int(Int64(e.etaMinutes(service: s.id, ahead: e.waitingCount(service: s.id)))),
+                    "eta_min": .int(Int64(eta.minutes.median)), "eta_range_min": Render.range(eta),
                     "windows": .array(
                         e.config.windows.filter { $0.services.contains(s.id) }.map { .int(Int64($0.number)) }),
                 ]

@@ -55,6 +55,7 @@ public enum ConfigLoader {
                 "body_timeout_s", "idle_s", "max_per_client", "max_connections", "max_streams",
             ]
         ),
+        ("eta", ["method", "notify_ahead", "notify_min"]),
         ("caller", ["bus", "address", "window"]),
         ("keypad", ["device", "window", "kiosk", "keys"]),
     ]
@@ -102,6 +103,7 @@ public enum ConfigLoader {
         try limits(r, into: &c)
         try voice(r, into: &c)
         try http(r, into: &c)
+        try eta(r, into: &c)
         try callers(r, into: &c)
         try keypads(r, into: &c)
         try checkSignTexts(c)
@@ -149,6 +151,15 @@ public enum ConfigLoader {
         c.queue.defaultServiceSeconds = try q.int("default_service_s", in: 1...86400) ?? c.queue.defaultServiceSeconds
         c.queue.issueWithoutPrinter = try q.bool("issue_without_printer") ?? c.queue.issueWithoutPrinter
         c.queue.priorityRatio = try q.int("priority_ratio", in: 0...100) ?? c.queue.priorityRatio
+    }
+
+    /// `[eta]`: the estimate's method and the near-turn alert's thresholds.
+    static func eta(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
+        guard let t = try r.table("eta") else { return }
+        try t.only(keys("eta"))
+        c.eta.method = try t.choice("method", EtaConfig.Method.self) ?? c.eta.method
+        c.eta.notifyAhead = try t.int("notify_ahead", in: 0...100) ?? c.eta.notifyAhead
+        c.eta.notifyMinutes = try t.int("notify_min", in: 0...240) ?? c.eta.notifyMinutes
     }
 
     /// `[[service]]`: at least one; ids that cannot collide.

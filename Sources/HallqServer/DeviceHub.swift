@@ -163,7 +163,7 @@ public actor DeviceHub: Service {
             if e.type == .take, let (t, ahead, eta, duplicate) = c.effects.subject.issued, !duplicate {
                 // On the printer of the kiosk it was taken at (the first kiosk's when none said).
                 await desk(ofKiosk: c.origin.kiosk)?.issued(
-                    t, ahead: ahead, etaMinutes: eta, calendar: c.engine.calendar)
+                    t, ahead: ahead, eta: eta, calendar: c.engine.calendar)
             }
             if e.type.isCall, let w = e.window, let id = e.ticketId, let t = c.engine.live[id] {
                 announce(t, window: w, recall: e.type == .recall)

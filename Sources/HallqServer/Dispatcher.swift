@@ -159,7 +159,8 @@ public struct Dispatcher: Sendable {
         case let .issued(t, ahead, eta, duplicate):
             guard case var .object(o) = Render.ticket(t) else { return [:] }
             o["ahead"] = .int(Int64(ahead))
-            o["eta_min"] = .int(Int64(eta))
+            o["eta_min"] = .int(Int64(eta.minutes.median))
+            o["eta_range_min"] = Render.range(eta)
             o["duplicate"] = .bool(duplicate)
             return ["ticket": .object(o)]
         case let .ticket(t):

@@ -55,6 +55,11 @@ public final class Hall: @unchecked Sendable {
     private let committedLock = NSLock()
     private var committed: QueueEngine
     private var lastClockStep: (at: Millis, ms: Int64)?
+    // Guarded by `estimateLock`: whether the look-ahead runs, and whether it must run again.
+    private let estimateLock = NSLock()
+    private var estimating = false
+    private var estimateAgain = false
+    private let estimateQueue = DispatchQueue(label: "hallq.estimate", qos: .utility)
 
     public let store: HallStore
     /// The keyed addresses of this hall's ticket status pages; nil where none are made.
@@ -200,6 +205,43 @@ public final class Hall: @unchecked Sendable {
         for n in notices { for s in subscribers.values { s(n) } }
         for a in answers { a.reply(a.result.map { notices[$0] }) }
         for p in probes { p() }
+        refreshEstimates()
+    }
+
+    /// Plays the committed queue forward (`WaitEstimator`) on a thread of its own, off the
+    /// writer's path, and hands the estimates to the engine; rounds that commit meanwhile make
+    /// one more run, not one each. Called after every commit round and on the watchdog's tick
+    /// (a quiet hall's estimates move with the time of the ticket in hand).
+    public func refreshEstimates() {
+        guard snapshotEngine().config.eta.method == .lookahead else { return }
+        estimateLock.lock()
+        if estimating {
+            estimateAgain = true
+            estimateLock.unlock()
+            return
+        }
+        estimating = true
+        estimateLock.unlock()
+        estimateQueue.async { self.estimateLoop() }
+    }
+
+    private func estimateLoop() {
+        while true {
+            let engine = snapshotEngine()
+            let estimates = WaitEstimator.estimate(engine, at: clock())
+            queue.async {
+                self.engine.estimates = estimates
+                self.committedLock.withLock { self.committed.estimates = estimates }
+            }
+            estimateLock.lock()
+            if !estimateAgain {
+                estimating = false
+                estimateLock.unlock()
+                return
+            }
+            estimateAgain = false
+            estimateLock.unlock()
+        }
     }
 
     /// The window a command's reply shows, as it is right after the command.

@@ -75,13 +75,13 @@ actor PrintDesk {
     }
 
     /// A ticket was issued: its paper goes into the print queue.
-    func issued(_ t: Ticket, ahead: Int, etaMinutes: Int, calendar: HallCalendar) {
+    func issued(_ t: Ticket, ahead: Int, eta: WaitRange, calendar: HallCalendar) {
         guard printer != nil else { return }
         jobSink.yield(
             Job(
                 ticketId: t.id,
                 layout: TicketLayout.make(
-                    ticket: t, ahead: ahead, etaMinutes: etaMinutes, config: config, calendar: calendar,
+                    ticket: t, ahead: ahead, eta: eta, config: config, calendar: calendar,
                     statusURL: hall.statusURL(t, config: config), printer: settings)))
     }
 
@@ -125,7 +125,7 @@ actor PrintDesk {
         let engine = await hall.read { $0 }
         let ahead = t.state == .waiting ? engine.ahead(of: t) : 0
         let layout = TicketLayout.make(
-            ticket: t, ahead: ahead, etaMinutes: engine.etaMinutes(service: t.service, ahead: ahead),
+            ticket: t, ahead: ahead, eta: t.state == .waiting ? engine.wait(for: t) : .zero,
             config: config, calendar: engine.calendar, statusURL: hall.statusURL(t, config: config),
             printer: settings)
         switch await printNow(Job(ticketId: t.id, layout: layout)) {

@@ -34,6 +34,7 @@ struct WatchdogService: Service {
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 await hall.checkClock()
                 let waiting = await hall.read { $0.waitingTotal }
+                if waiting > 0 { hall.refreshEstimates() }
                 let problems = await deviceProblems()
                 let status =
                     "serving; \(waiting) waiting" + (problems.isEmpty ? "" : "; " + problems.joined(separator: ", "))

@@ -38,7 +38,7 @@ func expectedTicket(_ d: DaemonHarness, config text: String, label: String) asyn
     let store = try HallStore(path: d.stateDir.appendingPathComponent("hallq.sqlite").path)
     let ticket = try #require(try await store.ticket(label: label, day: nil))
     let layout = TicketLayout.make(
-        ticket: ticket, ahead: 0, etaMinutes: 0, config: config,
+        ticket: ticket, ahead: 0, eta: .zero, config: config,
         calendar: HallCalendar(timeZone: TimeZone(identifier: config.timeZone)!))
     return EscPos.ticket(layout, profile: .mm80)
 }

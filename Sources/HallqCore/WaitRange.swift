@@ -1,0 +1,66 @@
+/// A wait as people should read it: likely between `low` and `high`, most likely `median`
+/// (seconds until the ticket is called; p10, p50 and p90 of the look-ahead's runs).
+public struct WaitRange: Sendable, Equatable {
+    public var low: Double
+    public var median: Double
+    public var high: Double
+
+    public init(low: Double, median: Double, high: Double) {
+        self.low = low
+        self.median = median
+        self.high = high
+    }
+
+    public static let zero = WaitRange(low: 0, median: 0, high: 0)
+
+    /// The same range `seconds` later (tickets that joined since the range was played out).
+    public func shifted(by seconds: Double) -> WaitRange {
+        WaitRange(low: low + seconds, median: median + seconds, high: high + seconds)
+    }
+
+    /// In whole minutes as shown: the median rounded up (as the old estimate was: people plan in
+    /// minutes and are less annoyed by an early call), the band widened outward to whole minutes,
+    /// and never a band of one number when the median is more than a minute.
+    public var minutes: (low: Int, median: Int, high: Int) {
+        let m = Int((median / 60).rounded(.up))
+        let lo = min(m, Int((low / 60).rounded(.down)))
+        var hi = max(m, Int((high / 60).rounded(.up)))
+        if hi == lo && m > 1 { hi = lo + 1 }
+        return (max(0, lo), max(0, m), max(0, hi))
+    }
+}
+
+/// What was learned about a service from recent tickets, beyond its service times (which the
+/// engine keeps in its snapshot): how often a called ticket does not come and what that costs a
+/// window, and how often priority tickets arrive. In memory: after a restart it is relearned.
+public struct ServiceObservations: Sendable, Equatable {
+    /// Recent calls' outcomes, newest last: true for a no-show.
+    public var noshowFlags: [Bool] = []
+    /// Seconds a window spent on each recent no-show (the call and its recalls).
+    public var noshowSeconds: [Double] = []
+    /// When recent priority tickets were taken, newest last.
+    public var priorityTakes: [Millis] = []
+
+    static let kept = 40
+
+    public init() {}
+
+    mutating func called(noshow: Bool, seconds: Double) {
+        noshowFlags = Array((noshowFlags + [noshow]).suffix(Self.kept))
+        if noshow { noshowSeconds = Array((noshowSeconds + [seconds]).suffix(Self.kept)) }
+    }
+
+    mutating func tookPriority(at now: Millis) {
+        priorityTakes = Array((priorityTakes + [now]).suffix(Self.kept))
+    }
+
+    /// The share of calls that end in a no-show (0 until 5 calls are known).
+    public var noshowShare: Double {
+        noshowFlags.count < 5 ? 0 : Double(noshowFlags.filter { $0 }.count) / Double(noshowFlags.count)
+    }
+
+    /// Priority tickets per second over the last hour before `now`.
+    public func priorityRate(at now: Millis) -> Double {
+        Double(priorityTakes.filter { now - $0 <= 3_600_000 }.count) / 3600
+    }
+}
