@@ -106,6 +106,11 @@ public struct QueueEngine: Sendable {
         Int((Double(ahead) * perPersonSeconds(service: service) / 60).rounded(.up))
     }
 
+    /// The old formula in seconds, unrounded (what eta-replay compares).
+    public func baselineSeconds(service: String, ahead: Int) -> Double {
+        Double(ahead) * perPersonSeconds(service: service)
+    }
+
     /// Seconds one more person ahead adds to a wait by the old formula.
     func perPersonSeconds(service: String) -> Double {
         let recent = durations[service] ?? []
@@ -257,10 +262,8 @@ public struct QueueEngine: Sendable {
         let m = eta.minutes
         out.touch(t)
         var details = ["ahead": String(ahead), "eta_min": String(m.median), "eta_range_min": "\(m.low)-\(m.high)"]
-        if priority {
-            details["priority"] = "true"
-            observations[service, default: .init()].tookPriority(at: now)
-        }
+        if priority { details["priority"] = "true" }
+        observations[service, default: .init()].took(priority: priority, at: now)
         out.events.append(event(.take, now, t, details))
         out.subject = .issued(t, ahead: ahead, eta: eta, duplicate: false)
     }

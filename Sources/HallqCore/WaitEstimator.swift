@@ -20,6 +20,9 @@ public enum WaitEstimator {
     public struct Options: Sendable {
         /// Runs for the waiting tickets; half as many again for the tickets that would join now.
         public var runs = 40
+        /// Arrivals are played this far ahead only: the last half hour's rate says little about
+        /// the hour after next (a hall's peak ends, the lunch lull comes).
+        public var arrivalsSeconds = 1800.0
         /// A paused window comes back after this long on average (exponentially distributed).
         public var pauseReturnSeconds = 600.0
         /// Seconds of a no-show when none has been seen for the service yet.
@@ -105,9 +108,15 @@ struct Model: Sendable {
     struct Law: Sendable {
         var mu: Double
         var sigma: Double
+        /// How unsure `mu` is (its standard error): each run draws its own, so the band also
+        /// holds what 20 recent tickets cannot tell about the next 20.
+        var muError: Double
         var noshowShare: Double
         var noshowSeconds: Double
         var priorityRate: Double
+        /// Normal tickets per second: under `service-order` a window takes a newly arrived
+        /// ticket of its first service before a waiting one of its second.
+        var normalRate: Double
     }
 
     var queues: [[Waiting]] = []
@@ -188,6 +197,7 @@ struct Model: Sendable {
         let obs = e.observations[service] ?? ServiceObservations()
         var mu = log(Double(max(1, e.config.queue.defaultServiceSeconds))) - 0.18
         var sigma = 0.6
+        var muError = 0.3
         if xs.count >= 3 {
             let logs = xs.map { log(max(1, $0)) }
             let m = logs.reduce(0, +) / Double(logs.count)
@@ -197,21 +207,32 @@ struct Model: Sendable {
             let w = Double(xs.count) / Double(xs.count + 5)
             mu = m
             sigma = min(1.5, max(0.15, w * v.squareRoot() + (1 - w) * 0.6))
+            muError = sigma / Double(xs.count).squareRoot()
         }
         let noshow = obs.noshowSeconds.isEmpty ? 60.0 : obs.noshowSeconds.reduce(0, +) / Double(obs.noshowSeconds.count)
+        let priorityRate = obs.priorityRate(at: now)
         return Law(
-            mu: mu, sigma: sigma, noshowShare: obs.noshowShare, noshowSeconds: noshow,
-            priorityRate: obs.priorityRate(at: now))
+            mu: mu, sigma: sigma, muError: muError, noshowShare: obs.noshowShare, noshowSeconds: noshow,
+            priorityRate: priorityRate, normalRate: max(0, obs.arrivalRate(at: now) - priorityRate))
     }
 
     /// One run: when each tracked ticket is called, in seconds from now. With `joiners`, one
     /// normal ticket (a negative id) joins each service's open queue now.
     func play(joiners: Bool, _ rng: inout SplitMix) -> [(Int64, Double)] {
+        // This run's world: service times and arrival rates as unsure as the data leaves them.
+        let laws = self.laws.map { law in
+            var l = law
+            l.mu += rng.normal() * law.muError
+            let busier = exp(rng.normal() * 0.3)
+            l.normalRate *= busier
+            l.priorityRate *= busier
+            return l
+        }
         // Each queue as its priority tickets and its normal ones, each in order, with a head index.
         var prios = queues.map { $0.filter(\.priority) }
         var normals = queues.map { $0.filter { !$0.priority } }
         if joiners {
-            for (id, q) in joinerQueue { normals[q].append(Waiting(id: id, priority: false, seq: .max)) }
+            for (id, q) in joinerQueue { normals[q].append(Waiting(id: id, priority: false, seq: Int64.max / 4)) }
         }
         var hp = [Int](repeating: 0, count: queues.count)
         var hn = hp
@@ -226,26 +247,35 @@ struct Model: Sendable {
             }
         }
         var streak = [Int](repeating: 0, count: windows.count)
-        // The next priority ticket to arrive for each service (later than every waiting one).
+        // The next priority and normal ticket to arrive for each service (later than every
+        // waiting one, and than those joining now).
         var nextPriority = laws.map { $0.priorityRate > 0 ? rng.exponential(mean: 1 / $0.priorityRate) : .infinity }
+        var nextNormal = laws.map { $0.normalRate > 0 ? rng.exponential(mean: 1 / $0.normalRate) : .infinity }
         var arrivedSeq = Int64.max / 2
         while left > 0, !windows.isEmpty {
             var w = 0
             for i in windows.indices where windows[i].busyFor < windows[w].busyFor { w = i }
             let t = windows[w].busyFor
             if t > options.horizonSeconds { break }
-            for s in nextPriority.indices where nextPriority[s] <= t {
-                while nextPriority[s] <= t {
+            for s in laws.indices where nextPriority[s] <= t || nextNormal[s] <= t {
+                while nextPriority[s] <= t || nextNormal[s] <= t {
                     arrivedSeq += 1
-                    prios[s].append(Waiting(id: 0, priority: true, seq: arrivedSeq))
-                    nextPriority[s] += rng.exponential(mean: 1 / laws[s].priorityRate)
+                    if nextPriority[s] <= nextNormal[s] {
+                        prios[s].append(Waiting(id: 0, priority: true, seq: arrivedSeq))
+                        nextPriority[s] += rng.exponential(mean: 1 / laws[s].priorityRate)
+                        if nextPriority[s] > options.arrivalsSeconds { nextPriority[s] = .infinity }
+                    } else {
+                        normals[s].append(Waiting(id: 0, priority: false, seq: arrivedSeq))
+                        nextNormal[s] += rng.exponential(mean: 1 / laws[s].normalRate)
+                        if nextNormal[s] > options.arrivalsSeconds { nextNormal[s] = .infinity }
+                    }
                 }
             }
             guard let (q, priority) = pick(windows[w], prios, hp, normals, hn, streak: streak[w]) else {
-                // Nothing this window may call. Its queues only shrink from here, so it waits for
-                // the next priority ticket of its services, or for good.
+                // Nothing this window may call: it waits for the next ticket to arrive for one of
+                // its services (the queues only shrink otherwise), or for good.
                 var next = Double.infinity
-                for q in windows[w].queues where q < laws.count { next = min(next, nextPriority[q]) }
+                for q in windows[w].queues where q < laws.count { next = min(next, nextPriority[q], nextNormal[q]) }
                 windows[w].busyFor = max(next, t + 1)
                 continue
             }

@@ -40,6 +40,8 @@ public struct ServiceObservations: Sendable, Equatable {
     public var noshowSeconds: [Double] = []
     /// When recent priority tickets were taken, newest last.
     public var priorityTakes: [Millis] = []
+    /// When recent tickets (of either kind) were taken, newest last.
+    public var takes: [Millis] = []
 
     static let kept = 40
 
@@ -50,8 +52,19 @@ public struct ServiceObservations: Sendable, Equatable {
         if noshow { noshowSeconds = Array((noshowSeconds + [seconds]).suffix(Self.kept)) }
     }
 
-    mutating func tookPriority(at now: Millis) {
-        priorityTakes = Array((priorityTakes + [now]).suffix(Self.kept))
+    mutating func took(priority: Bool, at now: Millis) {
+        takes = Array((takes + [now]).suffix(Self.kept))
+        if priority { priorityTakes = Array((priorityTakes + [now]).suffix(Self.kept)) }
+    }
+
+    /// Tickets per second over the last half hour before `now` (a hall's arrivals change within
+    /// the day: the morning peak, the lunch lull), or over the kept ones if they came faster.
+    public func arrivalRate(at now: Millis) -> Double {
+        let recent = takes.filter { now - $0 <= 1_800_000 }
+        if recent.count == Self.kept, let first = recent.first, now > first {
+            return Double(recent.count) / (Double(now - first) / 1000)
+        }
+        return Double(recent.count) / 1800
     }
 
     /// The share of calls that end in a no-show (0 until 5 calls are known).

@@ -51,14 +51,17 @@ import Testing
         var b = Self.hall([WindowConfig(number: 1, services: ["A"]), WindowConfig(number: 2, services: ["A", "B"])])
         try b.staff([1, 2])
         try Self.history(&b, "A", window: 1, n: 20, seconds: [300])
+        b.advance(seconds: 3600)
         for _ in 0..<4 { _ = try b.take("A") }
         let bTicket = try b.take("B")
         // The old formula: nobody ahead of it in B's queue, so no wait at all.
         #expect(b.engine.etaMinutes(service: "B", ahead: 0) == 0)
-        // The windows take two A tickets each (at 0 and 300 s): window 2 is free for B at 600 s.
+        // The windows take two A tickets each (at 0 and 300 s): window 2 is free for B at 600 s,
+        // unless more A tickets come meanwhile (five tickets in the last half hour say some will).
         let e = WaitEstimator.estimate(b.engine, at: b.now)
         let r = try #require(e.tickets[bTicket.id]?.range)
-        #expect(r.median > 450 && r.median < 800, "\(r) \(Self.medians(b, "A"))")
+        #expect(r.median > 450 && r.median < 1500, "\(r) \(Self.medians(b, "A"))")
+        #expect(r.low > 400, "\(r)")
     }
 
     @Test("the ticket in hand has been served 250 s of a usual 300 s: the next one goes soon")
