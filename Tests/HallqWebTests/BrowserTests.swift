@@ -160,6 +160,54 @@ import Glibc
             #expect(try await browser.run("return document.getElementById('rate-card').hidden") == .bool(true))
         }
     }
+
+    @Test("the status page says 即将叫号 once at 3 ahead, with a chime made in the page, and again when called")
+    func nearTurn() async throws {
+        // Sound without a real touch: WebDriver's clicks are not user gestures to Chromium.
+        try await withBrowser(width: 390, height: 844, extraArgs: ["--autoplay-policy=no-user-gesture-required"]) {
+            browser in
+            _ = try ok(.clerk, ["op": "signin", "window": 4, "clerk": "赵六"])
+            for _ in 0..<5 { _ = try ok(.kiosk, ["op": "take", "service": "C"]) }
+            let take = try ok(.kiosk, ["op": "take", "service": "C"])
+            let ahead = try #require(take["ticket"]?["ahead"]?.intValue)
+            #expect(ahead >= 5)
+            let rangeValues = take["ticket"]?["eta_range_min"]?.arrayValue ?? []
+            let range = rangeValues.compactMap { $0.intValue }
+            let median = try #require(take["ticket"]?["eta_min"]?.intValue)
+            #expect(range.count == 2 && range[0] <= median && median <= range[1] && range[0] < range[1], "\(range)")
+            let label = try #require(take["ticket"]?["label"]?.stringValue)
+            try await browser.open(try #require(take["ticket"]?["status_url"]?.stringValue))
+            #expect(try await browser.until(10, "return document.getElementById('ticket').textContent === '\(label)'"))
+            // The range is on the page; the person touches it once.
+            #expect(try await browser.run("return document.getElementById('state').textContent.includes('–')") == .bool(true))
+            try await browser.run("document.dispatchEvent(new PointerEvent('pointerdown'))")
+            #expect(try await browser.until(5, "return window.hallqNear.audio !== null"))
+            #expect(try await browser.run("return document.body.dataset.nearAlerts === undefined") == .bool(true))
+            // Called down to 3 ahead: the alert, once.
+            for _ in 0..<(ahead - 3) { _ = try ok(.clerk, ["op": "call", "window": 4]) }
+            #expect(try await browser.until(10, "return document.body.dataset.nearAlerts === '1'"))
+            #expect(try await browser.run("return !document.getElementById('near').hidden") == .bool(true))
+            #expect(try await browser.run("return window.hallqNear.chimes") == .int(1))
+            #expect(try await browser.until(3, "return document.title.startsWith('【即将叫号】')"))
+            try await browser.screenshot("status-near.png")
+            _ = try ok(.clerk, ["op": "call", "window": 4])
+            #expect(try await browser.until(10, "return document.getElementById('state').textContent.includes('还有 2 人')"))
+            #expect(try await browser.run("return document.body.dataset.nearAlerts") == .string("1"))
+            // Called (the two ahead, then this ticket): once more.
+            for _ in 0..<3 { _ = try ok(.clerk, ["op": "call", "window": 4]) }
+            #expect(try await browser.until(10, "return document.body.dataset.calledAlerts === '1'"))
+            #expect(try await browser.run("return window.hallqNear.chimes") == .int(2))
+            // Nothing was fetched for it but the page's own files.
+            #expect(
+                try await browser.run(
+                    "return performance.getEntriesByType('resource').every(e => new URL(e.name).origin === location.origin && !/\\.(mp3|ogg|wav)$/.test(e.name))"
+                ) == .bool(true))
+            // Reloaded: the page remembers both alerts were given.
+            try await browser.run("location.reload()")
+            #expect(try await browser.until(10, "return document.getElementById('state').textContent.includes('4 号窗口')"))
+            #expect(try await browser.run("return window.hallqNear.alerts.called + window.hallqNear.alerts.near") == .int(0))
+        }
+    }
 }
 
 /// Milliseconds since 1970 of a wire timestamp (`2026-11-30T01:02:03.456Z`).

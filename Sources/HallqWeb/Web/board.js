@@ -101,7 +101,7 @@ function renderServices() {
   for (const s of board.snap.services) {
     const tr = el("tr");
     tr.dataset.service = s.id;
-    tr.append(el("td", "name", s.name), el("td", "waiting", s.waiting + " 人"), el("td", "eta", s.waiting ? "约 " + s.eta_min + " 分钟" : "无需等候"));
+    tr.append(el("td", "name", s.name), el("td", "waiting", s.waiting + " 人"), el("td", "eta", s.waiting ? "约 " + hallqMinutes(s) + " 分钟" : "无需等候"));
     body.append(tr);
   }
 }

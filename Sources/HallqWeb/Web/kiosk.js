@@ -81,7 +81,7 @@ function render(live) {
       const info = document.createElement("span");
       info.className = "info";
       // The board's words: nobody waiting is 无需等候, never "约 0 分钟".
-      info.textContent = l.waiting ? "等候 " + l.waiting + " 人 · 约 " + (l.eta_min || 1) + " 分钟" : "无需等候 · No wait";
+      info.textContent = l.waiting ? "等候 " + l.waiting + " 人 · 约 " + hallqMinutes(l) + " 分钟" : "无需等候 · No wait";
       b.append(name, info);
       if (priority && greenNote) {
         const note = document.createElement("span");
@@ -127,7 +127,7 @@ async function take(s, priority) {
   $("issued-ticket").textContent = t.label;
   $("issued-green").hidden = !t.green_channel;
   $("issued-ahead").textContent = "前面还有 " + t.ahead + " 人 · " + t.ahead + " ahead";
-  $("issued-eta").textContent = t.ahead ? "预计等候约 " + t.eta_min + " 分钟 · about " + t.eta_min + " min" : "无需等候 · No wait";
+  $("issued-eta").textContent = t.ahead ? "预计等候约 " + hallqMinutes(t) + " 分钟 · about " + hallqMinutes(t) + " min" : "无需等候 · No wait";
   const qr = $("issued-qr");
   qr.textContent = "";
   if (t.status_url) {

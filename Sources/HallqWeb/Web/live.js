@@ -109,6 +109,13 @@ function hallqLive(handlers) {
   setInterval(watchdog, 1000);
 }
 
+// A wait in minutes as people read it: "12–20" from `eta_range_min`, or one number when the
+// band is a minute wide (a take reply, a ticket, a service of `services` or `counts`).
+function hallqMinutes(x) {
+  const r = x.eta_range_min;
+  return r && r[0] !== r[1] ? r[0] + "–" + r[1] : String(Math.max(1, x.eta_min || 0));
+}
+
 // A call added to a newest-first list of at most `limit`: a recall moves its call to the top
 // rather than listing it twice (as hallqd's RecentCalls does).
 function hallqAddCall(calls, call, limit) {

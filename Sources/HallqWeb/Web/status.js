@@ -1,7 +1,13 @@
 // A ticket's own status page (/t/<day>/<label>.<token>): where the ticket is, how many are
-// ahead, the estimated wait and the latest calls, live; and, once it is finished, the 好差评
+// ahead, the likely wait and the latest calls, live; and, once it is finished, the 好差评
 // rating (levels 1 and 2 ask why). The page's address is the ticket's keyed URL; the same path
 // under /api gives its JSON.
+//
+// "Your turn is near": when `notify.ahead` or fewer are ahead, or the likely wait is
+// `notify.min` minutes or less ([eta] in the config), the page chimes, vibrates, flashes its
+// title and shows 即将叫号 — once per ticket (remembered across reloads), and once more when the
+// ticket is called. Over the hall's Wi-Fi with no third party: the chime is made in the page
+// (Web Audio), after the one touch browsers require before a page may sound.
 "use strict";
 
 const page = {
@@ -11,7 +17,86 @@ const page = {
   score: null,
   refetchTimer: null,
   calls: [],
+  notify: null,
 };
+
+// The alert's own state, for the person and for the browser test.
+const near = { audio: null, chimes: 0, alerts: { near: 0, called: 0 }, titleTimer: null, title: "" };
+window.hallqNear = near;
+
+// The first touch (or key) makes the page's sound: browsers allow sound only after one.
+function armSound() {
+  if (near.audio) return;
+  try {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    near.audio = new Ctx();
+    near.audio.resume();
+    document.getElementById("sound-hint").hidden = true;
+  } catch (e) {
+    near.audio = null;
+  }
+}
+document.addEventListener("pointerdown", armSound);
+document.addEventListener("keydown", armSound);
+
+// Two short tones, made here: no file to fetch, nothing from outside the hall.
+function chime() {
+  if (!near.audio) return;
+  const ctx = near.audio;
+  for (const [i, hz] of [880, 660].entries()) {
+    const o = ctx.createOscillator();
+    const g = ctx.createGain();
+    const at = ctx.currentTime + i * 0.35;
+    o.frequency.value = hz;
+    g.gain.setValueAtTime(0.0001, at);
+    g.gain.exponentialRampToValueAtTime(0.5, at + 0.03);
+    g.gain.exponentialRampToValueAtTime(0.0001, at + 0.3);
+    o.connect(g).connect(ctx.destination);
+    o.start(at);
+    o.stop(at + 0.32);
+  }
+  near.chimes += 1;
+}
+
+// The tab's title blinks until the page is looked at (touched) or for a minute.
+function flashTitle(word) {
+  clearInterval(near.titleTimer);
+  near.title = document.title;
+  let on = false;
+  let left = 60;
+  near.titleTimer = setInterval(() => {
+    on = !on;
+    document.title = on ? "【" + word + "】" + near.title : near.title;
+    if (--left <= 0) stopTitle();
+  }, 1000);
+}
+function stopTitle() {
+  clearInterval(near.titleTimer);
+  near.titleTimer = null;
+  if (near.title) document.title = near.title;
+}
+document.addEventListener("pointerdown", stopTitle);
+
+// Once per ticket and kind ("near", "called"), across reloads of the page.
+function alertOnce(kind) {
+  const key = "hallq-alert:" + location.pathname + ":" + kind;
+  try {
+    if (localStorage.getItem(key)) return;
+    localStorage.setItem(key, "1");
+  } catch (e) {
+    if (near.alerts[kind]) return;
+  }
+  near.alerts[kind] += 1;
+  document.body.dataset[kind + "Alerts"] = String(near.alerts[kind]);
+  chime();
+  if (navigator.vibrate) navigator.vibrate([300, 100, 300]);
+  flashTitle(kind === "near" ? "即将叫号" : "请到窗口");
+}
+
+function isNear(t) {
+  const n = page.notify;
+  return t.state === "waiting" && n && (t.ahead <= n.ahead || (t.eta_min !== null && t.eta_min <= n.min));
+}
 
 function text(id, value) {
   document.getElementById(id).textContent = value;
@@ -21,7 +106,7 @@ function text(id, value) {
 function describe(t) {
   if (t.state === "waiting") {
     if (t.ahead === 0) return ["即将叫到您，请留意叫号", "You are next"];
-    return ["前面还有 " + t.ahead + " 人，预计等候约 " + t.eta_min + " 分钟", t.ahead + " ahead of you, about " + t.eta_min + " min"];
+    return ["前面还有 " + t.ahead + " 人，预计等候约 " + hallqMinutes(t) + " 分钟", t.ahead + " ahead of you, about " + hallqMinutes(t) + " min"];
   }
   if (t.state === "called") return ["请到 " + t.window + " 号窗口办理", "Please go to window " + t.window];
   if (t.state === "serving") return ["正在 " + t.window + " 号窗口办理", "Being served at window " + t.window];
@@ -45,6 +130,10 @@ function render() {
   const card = document.getElementById("ticket-card");
   card.dataset.state = t.state;
   card.classList.toggle("flash", t.state === "called");
+  document.getElementById("near").hidden = !isNear(t);
+  if (isNear(t)) alertOnce("near");
+  if (t.state === "called") alertOnce("called");
+  if (t.state !== "waiting") document.getElementById("sound-hint").hidden = true;
   document.getElementById("rate-card").hidden = !t.can_rate;
   const rated = document.getElementById("rated");
   rated.hidden = t.rating === null || t.rating === undefined;
@@ -114,6 +203,7 @@ async function load() {
   }
   const body = await r.json();
   text("hall-name", body.hall);
+  page.notify = body.notify || null;
   document.title = body.ticket.ticket + " · " + body.hall;
   if (!page.levels.length) {
     page.levels = body.levels;
@@ -154,7 +244,6 @@ hallqLive({
     if (name === "call") {
       page.calls = hallqAddCall(page.calls, data, 5);
       renderCalls();
-      if (page.ticket && data.ticket === page.ticket.ticket && navigator.vibrate) navigator.vibrate([300, 100, 300]);
     }
     refetchSoon();
   },
