@@ -276,6 +276,15 @@ if args.json {
         row("  \(s) old formula", b)
         row("  \(s) look-ahead", l)
     }
+    let below = Double(outcomes.filter { $0.wait < $0.lookahead.low }.count) / Double(max(1, outcomes.count))
+    let above = Double(outcomes.filter { $0.wait > $0.lookahead.high }.count) / Double(max(1, outcomes.count))
+    print(String(format: "real waits below the band: %.1f %%, above it: %.1f %%", below * 100, above * 100))
+    let soon = outcomes.filter { $0.wait < 30 }
+    print(
+        String(
+            format: "called within 30 s: %.1f %% of tickets, their look-ahead median %.0f s on average",
+            Double(soon.count) / Double(max(1, outcomes.count)) * 100,
+            soon.reduce(0) { $0 + $1.lookahead.median } / Double(max(1, soon.count))))
     print(
         String(
             format: "look-ahead MAE is %.0f %% of the mean wait and %.0f %% below the old formula's",

@@ -4,6 +4,7 @@
 //   .build/release/hallq-bench [--ops N] [--mixed-seconds S] [--hallqd PATH]
 //   .build/release/hallq-bench --year [--days D] [--hallqd PATH]
 //   .build/release/hallq-bench --login-flood [--ops N] [--hallqd PATH]
+//   .build/release/hallq-bench --estimate [--ops ROUNDS] [--waiting N]
 //
 // Starts the release hallqd (next to this program, or --hallqd) on a temp directory and drives
 // it over its Unix sockets as a hall's software would. In the same run, on the same disk, it
@@ -32,6 +33,8 @@ import Glibc
 struct Options: Sendable {
     var year = false
     var loginFlood = false
+    var estimate = false
+    var waiting = 200
     var days = 250
     var ops = 2000
     var mixedSeconds = 10.0
@@ -46,6 +49,8 @@ struct Options: Sendable {
             switch a {
             case "--year": o.year = true
             case "--login-flood": o.loginFlood = true
+            case "--estimate": o.estimate = true
+            case "--waiting": o.waiting = Int(argv.popFirst() ?? "") ?? o.waiting
             case "--days": o.days = Int(argv.popFirst() ?? "") ?? o.days
             case "--ops": o.ops = Int(argv.popFirst() ?? "") ?? o.ops
             case "--mixed-seconds": o.mixedSeconds = Double(argv.popFirst() ?? "") ?? o.mixedSeconds
@@ -437,7 +442,9 @@ func runYear() throws {
     daemon.stop()
 }
 
-if options.loginFlood {
+if options.estimate {
+    try runEstimate(waiting: options.waiting, rounds: min(options.ops, 500))
+} else if options.loginFlood {
     try runLoginFlood()
 } else if options.year {
     try runYear()

@@ -32,6 +32,7 @@ public struct QueueEngine: Sendable {
     private var priorityStreak: [Int: Int] = [:]
     /// No-shows and priority arrivals per service, for the look-ahead (in memory only).
     public private(set) var observations: [String: ServiceObservations] = [:]
+    public private(set) var pauses = PauseObservations()
     /// The look-ahead's latest result (`WaitEstimator`), set by whoever runs it; nil until then
     /// (estimates then come from the old formula). Not part of the durable state.
     public var estimates: WaitEstimator.Estimates?
@@ -355,7 +356,7 @@ public struct QueueEngine: Sendable {
         var (w, clerk, t) = try inHand(n)
         let l = leg(t, window: n, clerk: clerk, end: now, outcome: .noshow)
         out.legs.append(l)
-        observations[t.service, default: .init()].called(noshow: true, seconds: l.serviceSeconds)
+        observations[t.service, default: .init()].ended(.noshow, seconds: l.serviceSeconds)
         t.noshows += 1
         w.current = nil
         windows[n] = w
@@ -419,7 +420,7 @@ public struct QueueEngine: Sendable {
         w.current = nil
         lastFinished[w.number] = t
         if outcome == .served {
-            observations[t.service, default: .init()].called(noshow: false, seconds: l.serviceSeconds)
+            observations[t.service, default: .init()].ended(.served, seconds: l.serviceSeconds)
             var d = durations[t.service] ?? []
             d.append(l.serviceSeconds)
             durations[t.service] = Array(d.suffix(Self.durationsKept))
@@ -464,8 +465,11 @@ public struct QueueEngine: Sendable {
             guard tw != n else { throw .badRequest("a ticket cannot be transferred to its own window") }
         }
         var (w, clerk, t) = try inHand(n)
-        out.legs.append(leg(t, window: n, clerk: clerk, end: now, outcome: .transferred))
+        let l = leg(t, window: n, clerk: clerk, end: now, outcome: .transferred)
+        out.legs.append(l)
         let from = t.service
+        observations[from, default: .init()].ended(
+            toService.map { .transfer($0) } ?? .served, seconds: l.serviceSeconds)
         if let s = toService {
             t.service = s
             t.targetWindow = nil
@@ -492,6 +496,8 @@ public struct QueueEngine: Sendable {
     private mutating func setPaused(_ paused: Bool, window n: Int, now: Millis, _ out: inout Effects) throws(HallError)
     {
         var w = try windowState(n)
+        if paused && !w.paused { pauses.paused(window: n, at: now) }
+        if !paused && w.paused { pauses.resumed(window: n, at: now) }
         w.paused = paused
         windows[n] = w
         out.touch(w)

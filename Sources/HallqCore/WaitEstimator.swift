@@ -18,12 +18,14 @@ import Foundation
 /// round and hands the result back to the engine (`QueueEngine.estimates`).
 public enum WaitEstimator {
     public struct Options: Sendable {
-        /// Runs for the waiting tickets; half as many again for the tickets that would join now.
+        /// Runs of the queue: each gives every waiting ticket, and a ticket joining each
+        /// service's queue now, a time of call.
         public var runs = 40
         /// Arrivals are played this far ahead only: the last half hour's rate says little about
         /// the hour after next (a hall's peak ends, the lunch lull comes).
         public var arrivalsSeconds = 1800.0
-        /// A paused window comes back after this long on average (exponentially distributed).
+        /// A paused window comes back after this long on average (exponentially distributed),
+        /// until pauses have been seen to end.
         public var pauseReturnSeconds = 600.0
         /// Seconds of a no-show when none has been seen for the service yet.
         public var noshowDefaultSeconds = 60.0
@@ -56,18 +58,17 @@ public enum WaitEstimator {
         let model = Model(engine, at: now, options: options)
         var rng = SplitMix(seed: options.seed ^ UInt64(bitPattern: now))
         var samples: [Int64: [Double]] = [:]
+        var joinSamples = [[Double]](repeating: [], count: model.services.count)
         for _ in 0..<options.runs {
-            for (id, t) in model.play(joiners: false, &rng) { samples[id, default: []].append(t) }
-        }
-        var joinSamples: [String: [Double]] = [:]
-        for _ in 0..<max(1, options.runs / 2) {
-            for (id, t) in model.play(joiners: true, &rng) {
-                guard id < 0, let s = model.joinerService[id] else { continue }
-                joinSamples[s, default: []].append(t)
-            }
+            let (called, joined) = model.play(&rng)
+            for (id, t) in called { samples[id, default: []].append(t) }
+            for (s, t) in joined.enumerated() { joinSamples[s].append(t) }
         }
         var joining: [String: (WaitRange, Int)] = [:]
-        for (s, xs) in joinSamples { joining[s] = (range(xs), engine.waitingCount(service: s)) }
+        for (s, xs) in joinSamples.enumerated() {
+            let id = model.services[s]
+            joining[id] = (range(xs), engine.waitingCount(service: id))
+        }
         var tickets: [Int64: (WaitRange, Int)] = [:]
         for (id, xs) in samples {
             guard let t = engine.live[id] else { continue }
@@ -117,6 +118,9 @@ struct Model: Sendable {
         /// Normal tickets per second: under `service-order` a window takes a newly arrived
         /// ticket of its first service before a waiting one of its second.
         var normalRate: Double
+        /// Shares of calls passed on to another service's queue (by queue index), where the
+        /// ticket waits again as a priority ticket.
+        var transfers: [(queue: Int, share: Double)]
     }
 
     var queues: [[Waiting]] = []
@@ -127,21 +131,25 @@ struct Model: Sendable {
     var windows: [Window] = []
     var priorityRatio: Int
     var options: WaitEstimator.Options
-    /// Hypothetical tickets (negative ids) joining each service's open queue now.
-    var joinerService: [Int64: String] = [:]
-    var joinerQueue: [Int64: Int] = [:]
+    /// Pauses per open window per second, and their mean length.
+    var pauseRate: Double
+    var pauseMean: Double
+    /// A ticket joining a service's open queue now: behind every waiting ticket, ahead of every
+    /// one still to come.
+    static let joinerSeq = Int64.max / 4
 
     init(_ e: QueueEngine, at now: Millis, options: WaitEstimator.Options) {
         self.options = options
         priorityRatio = e.config.queue.priorityRatio
         services = e.config.services.map(\.id)
         let serviceIndex = Dictionary(uniqueKeysWithValues: services.enumerated().map { ($1, $0) })
+        let staffed = e.windows.values.filter { $0.clerk != nil }.count
+        pauseRate = e.pauses.rate(at: now, openWindows: staffed)
+        pauseMean = e.pauses.meanLength(otherwise: options.pauseReturnSeconds)
         for (i, s) in services.enumerated() {
-            laws.append(Self.law(e, service: s, at: now))
+            laws.append(Self.law(e, service: s, at: now, index: serviceIndex))
             queues.append(e.waiting(service: s).map { Waiting(id: $0.id, priority: $0.priority, seq: $0.queueSeq) })
             queueService.append(i)
-            joinerService[Int64(-1 - i)] = s
-            joinerQueue[Int64(-1 - i)] = i
         }
         // Transferred tickets wait in a queue of their window's own.
         var targeted: [Int: Int] = [:]
@@ -192,7 +200,7 @@ struct Model: Sendable {
 
     /// A service's law from its recent service times: lognormal with their log mean and spread
     /// (few data: the configured default and a moderate spread).
-    static func law(_ e: QueueEngine, service: String, at now: Millis) -> Law {
+    static func law(_ e: QueueEngine, service: String, at now: Millis, index: [String: Int]) -> Law {
         let xs = e.recentServiceSeconds(service).filter { $0 > 0 }
         let obs = e.observations[service] ?? ServiceObservations()
         var mu = log(Double(max(1, e.config.queue.defaultServiceSeconds))) - 0.18
@@ -213,12 +221,16 @@ struct Model: Sendable {
         let priorityRate = obs.priorityRate(at: now)
         return Law(
             mu: mu, sigma: sigma, muError: muError, noshowShare: obs.noshowShare, noshowSeconds: noshow,
-            priorityRate: priorityRate, normalRate: max(0, obs.arrivalRate(at: now) - priorityRate))
+            priorityRate: priorityRate, normalRate: max(0, obs.arrivalRate(at: now) - priorityRate),
+            transfers: obs.transferShares.compactMap { s, share in index[s].map { ($0, share) } }.sorted { $0.0 < $1.0 }
+        )
     }
 
-    /// One run: when each tracked ticket is called, in seconds from now. With `joiners`, one
-    /// normal ticket (a negative id) joins each service's open queue now.
-    func play(joiners: Bool, _ rng: inout SplitMix) -> [(Int64, Double)] {
+    /// One run: when each waiting ticket is called, in seconds from now; and for each service,
+    /// when a normal ticket taken now would be. That ticket lives in a world of its own (it
+    /// exists in none of the others, nor here): until a window would call it, it changes no
+    /// choice, so its time is the first moment a window would pick it here.
+    func play(_ rng: inout SplitMix) -> (called: [(Int64, Double)], joined: [Double]) {
         // This run's world: service times and arrival rates as unsure as the data leaves them.
         let laws = self.laws.map { law in
             var l = law
@@ -231,17 +243,23 @@ struct Model: Sendable {
         // Each queue as its priority tickets and its normal ones, each in order, with a head index.
         var prios = queues.map { $0.filter(\.priority) }
         var normals = queues.map { $0.filter { !$0.priority } }
-        if joiners {
-            for (id, q) in joinerQueue { normals[q].append(Waiting(id: id, priority: false, seq: Int64.max / 4)) }
-        }
         var hp = [Int](repeating: 0, count: queues.count)
         var hn = hp
-        var left = prios.reduce(0) { $0 + $1.count } + normals.reduce(0) { $0 + $1.count }
+        var joined = [Double](repeating: .infinity, count: services.count)
+        // A service no window here serves has no time of call for its joiner to wait for.
+        let served = Set(windows.flatMap { $0.queues.filter { $0 < services.count } })
+        var left = prios.reduce(0) { $0 + $1.count } + normals.reduce(0) { $0 + $1.count } + served.count
         var out: [(Int64, Double)] = []
         out.reserveCapacity(left)
         var windows = self.windows
+        // When each window will next pause (at most once in a run), and come back after.
+        var nextPause = [Double](repeating: .infinity, count: windows.count)
         for i in windows.indices {
-            if windows[i].paused { windows[i].busyFor = rng.exponential(mean: options.pauseReturnSeconds) }
+            if windows[i].paused {
+                windows[i].busyFor = rng.exponential(mean: pauseMean)
+            } else if pauseRate > 0 {
+                nextPause[i] = rng.exponential(mean: 1 / pauseRate)
+            }
             if let (s, elapsed) = windows[i].inHand {
                 windows[i].busyFor += remaining(laws[s], elapsed: elapsed, &rng)
             }
@@ -252,11 +270,20 @@ struct Model: Sendable {
         var nextPriority = laws.map { $0.priorityRate > 0 ? rng.exponential(mean: 1 / $0.priorityRate) : .infinity }
         var nextNormal = laws.map { $0.normalRate > 0 ? rng.exponential(mean: 1 / $0.normalRate) : .infinity }
         var arrivedSeq = Int64.max / 2
+        // Tickets passed on by a window, joining their new queue (as priority) when it is done.
+        var passedOn: [(at: Double, queue: Int)] = []
         while left > 0, !windows.isEmpty {
             var w = 0
             for i in windows.indices where windows[i].busyFor < windows[w].busyFor { w = i }
             let t = windows[w].busyFor
             if t > options.horizonSeconds { break }
+            if !passedOn.isEmpty {
+                for p in passedOn where p.at <= t {
+                    arrivedSeq += 1
+                    prios[p.queue].append(Waiting(id: 0, priority: true, seq: arrivedSeq))
+                }
+                passedOn.removeAll { $0.at <= t }
+            }
             for s in laws.indices where nextPriority[s] <= t || nextNormal[s] <= t {
                 while nextPriority[s] <= t || nextNormal[s] <= t {
                     arrivedSeq += 1
@@ -271,11 +298,24 @@ struct Model: Sendable {
                     }
                 }
             }
-            guard let (q, priority) = pick(windows[w], prios, hp, normals, hn, streak: streak[w]) else {
+            let choice = pick(windows[w], prios, hp, normals, hn, streak: streak[w])
+            // Would the window call a ticket taken now for one of its services instead?
+            for s in windows[w].queues where s < services.count && joined[s] == .infinity {
+                guard hn[s] == normals[s].count || normals[s][hn[s]].seq > Self.joinerSeq else { continue }
+                normals[s].insert(Waiting(id: -1, priority: false, seq: Self.joinerSeq), at: hn[s])
+                let theirs = pick(windows[w], prios, hp, normals, hn, streak: streak[w])
+                normals[s].remove(at: hn[s])
+                if let (q, p) = theirs, q == s, !p {
+                    joined[s] = t
+                    left -= 1
+                }
+            }
+            guard let (q, priority) = choice else {
                 // Nothing this window may call: it waits for the next ticket to arrive for one of
                 // its services (the queues only shrink otherwise), or for good.
                 var next = Double.infinity
                 for q in windows[w].queues where q < laws.count { next = min(next, nextPriority[q], nextNormal[q]) }
+                for p in passedOn where windows[w].queues.contains(p.queue) { next = min(next, p.at) }
                 windows[w].busyFor = max(next, t + 1)
                 continue
             }
@@ -293,10 +333,24 @@ struct Model: Sendable {
                 left -= 1
             }
             let law = laws[queueService[q]]
-            let busy =
-                rng.uniform() < law.noshowShare
-                ? law.noshowSeconds : rng.lognormal(mu: law.mu, sigma: law.sigma)
+            var busy = law.noshowSeconds
+            if rng.uniform() >= law.noshowShare {
+                busy = rng.lognormal(mu: law.mu, sigma: law.sigma)
+                var u = rng.uniform()
+                for (to, share) in law.transfers {
+                    u -= share
+                    if u < 0 {
+                        passedOn.append((t + busy, to))
+                        break
+                    }
+                }
+            }
             windows[w].busyFor = t + busy
+            // A clerk pauses once the ticket in hand is done.
+            if windows[w].busyFor >= nextPause[w] {
+                windows[w].busyFor += rng.exponential(mean: pauseMean)
+                nextPause[w] = .infinity
+            }
         }
         // Whoever no window reached waits the horizon.
         for q in queues.indices {
@@ -304,7 +358,7 @@ struct Model: Sendable {
                 out.append((x.id, options.horizonSeconds))
             }
         }
-        return out
+        return (out, joined.map { min($0, options.horizonSeconds) })
     }
 
     /// The engine's `next(for:)` on the model's queues: the best head by the window's rank, then

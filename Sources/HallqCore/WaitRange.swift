@@ -34,8 +34,14 @@ public struct WaitRange: Sendable, Equatable {
 /// engine keeps in its snapshot): how often a called ticket does not come and what that costs a
 /// window, and how often priority tickets arrive. In memory: after a restart it is relearned.
 public struct ServiceObservations: Sendable, Equatable {
-    /// Recent calls' outcomes, newest last: true for a no-show.
-    public var noshowFlags: [Bool] = []
+    /// How a call ended for the window: served, not come, or passed on to another service's
+    /// queue (where it waits as a priority ticket).
+    public enum End: Sendable, Equatable {
+        case served, noshow
+        case transfer(String)
+    }
+    /// Recent calls' ends, newest last.
+    public var ends: [End] = []
     /// Seconds a window spent on each recent no-show (the call and its recalls).
     public var noshowSeconds: [Double] = []
     /// When recent priority tickets were taken, newest last.
@@ -47,9 +53,9 @@ public struct ServiceObservations: Sendable, Equatable {
 
     public init() {}
 
-    mutating func called(noshow: Bool, seconds: Double) {
-        noshowFlags = Array((noshowFlags + [noshow]).suffix(Self.kept))
-        if noshow { noshowSeconds = Array((noshowSeconds + [seconds]).suffix(Self.kept)) }
+    mutating func ended(_ end: End, seconds: Double) {
+        ends = Array((ends + [end]).suffix(Self.kept))
+        if end == .noshow { noshowSeconds = Array((noshowSeconds + [seconds]).suffix(Self.kept)) }
     }
 
     mutating func took(priority: Bool, at now: Millis) {
@@ -69,11 +75,52 @@ public struct ServiceObservations: Sendable, Equatable {
 
     /// The share of calls that end in a no-show (0 until 5 calls are known).
     public var noshowShare: Double {
-        noshowFlags.count < 5 ? 0 : Double(noshowFlags.filter { $0 }.count) / Double(noshowFlags.count)
+        ends.count < 5 ? 0 : Double(ends.filter { $0 == .noshow }.count) / Double(ends.count)
+    }
+
+    /// The share of calls passed on to each other service (none until 5 calls are known).
+    public var transferShares: [String: Double] {
+        guard ends.count >= 5 else { return [:] }
+        var out: [String: Double] = [:]
+        for case let .transfer(s) in ends { out[s, default: 0] += 1 / Double(ends.count) }
+        return out
     }
 
     /// Priority tickets per second over the last hour before `now`.
     public func priorityRate(at now: Millis) -> Double {
         Double(priorityTakes.filter { now - $0 <= 3_600_000 }.count) / 3600
+    }
+}
+
+/// How often windows pause and for how long, across the hall (in memory, like the above).
+public struct PauseObservations: Sendable, Equatable {
+    /// When recent pauses began, newest last.
+    public var starts: [Millis] = []
+    /// How long recent pauses lasted, seconds.
+    public var lengths: [Double] = []
+    /// Windows paused now, since when.
+    var pausedSince: [Int: Millis] = [:]
+
+    public init() {}
+
+    mutating func paused(window: Int, at now: Millis) {
+        starts = Array((starts + [now]).suffix(ServiceObservations.kept))
+        pausedSince[window] = now
+    }
+
+    mutating func resumed(window: Int, at now: Millis) {
+        guard let since = pausedSince.removeValue(forKey: window) else { return }
+        lengths = Array((lengths + [Double(now - since) / 1000]).suffix(ServiceObservations.kept))
+    }
+
+    /// Pauses per open window per second over the last four hours.
+    public func rate(at now: Millis, openWindows: Int) -> Double {
+        let recent = starts.filter { now - $0 <= 4 * 3_600_000 }.count
+        return Double(recent) / (4 * 3600) / Double(max(1, openWindows))
+    }
+
+    /// The mean pause, or `otherwise` before any has ended.
+    public func meanLength(otherwise: Double) -> Double {
+        lengths.isEmpty ? otherwise : lengths.reduce(0, +) / Double(lengths.count)
     }
 }

@@ -60,6 +60,9 @@ public final class Hall: @unchecked Sendable {
     private var estimating = false
     private var estimateAgain = false
     private let estimateQueue = DispatchQueue(label: "hallq.estimate", qos: .utility)
+    /// When the last estimate started (seconds of uptime), and its result.
+    private var lastEstimate: Double?
+    private var latestEstimates: WaitEstimator.Estimates?
 
     public let store: HallStore
     /// The keyed addresses of this hall's ticket status pages; nil where none are made.
@@ -143,6 +146,8 @@ public final class Hall: @unchecked Sendable {
     /// On `queue`: apply every job of the round to one copy of the engine, commit all effects in
     /// one transaction, then publish, notify in order, and answer.
     private func commitRound(_ round: [Job]) {
+        // The look-ahead's latest result (it is made on a queue of its own, between rounds).
+        if let latest = estimateLock.withLock({ latestEstimates }) { engine.estimates = latest }
         var next = engine
         var batch: [(effects: Effects, origin: Origin)] = []
         // What each applied command did; made into `Committed` values once the round is on disk,
@@ -208,10 +213,11 @@ public final class Hall: @unchecked Sendable {
         refreshEstimates()
     }
 
-    /// Plays the committed queue forward (`WaitEstimator`) on a thread of its own, off the
-    /// writer's path, and hands the estimates to the engine; rounds that commit meanwhile make
-    /// one more run, not one each. Called after every commit round and on the watchdog's tick
-    /// (a quiet hall's estimates move with the time of the ticket in hand).
+    /// Plays the committed queue forward (`WaitEstimator`) on a queue of its own at utility
+    /// priority, off the writer's path, and hands the estimates to the
+    /// engine; rounds that commit meanwhile make one more run, not one each, and runs start at
+    /// most once a second. Called after every commit round and on the watchdog's tick (a quiet
+    /// hall's estimates move with the time of the ticket in hand).
     public func refreshEstimates() {
         guard snapshotEngine().config.eta.method == .lookahead else { return }
         estimateLock.lock()
@@ -221,27 +227,28 @@ public final class Hall: @unchecked Sendable {
             return
         }
         estimating = true
+        let wait = lastEstimate.map { $0 + Self.estimateInterval - ProcessInfo.processInfo.systemUptime } ?? 0
         estimateLock.unlock()
-        estimateQueue.async { self.estimateLoop() }
+        estimateQueue.asyncAfter(deadline: .now() + max(0, wait)) { self.estimateOnce() }
     }
 
-    private func estimateLoop() {
-        while true {
-            let engine = snapshotEngine()
-            let estimates = WaitEstimator.estimate(engine, at: clock())
-            queue.async {
-                self.engine.estimates = estimates
-                self.committedLock.withLock { self.committed.estimates = estimates }
-            }
-            estimateLock.lock()
-            if !estimateAgain {
-                estimating = false
-                estimateLock.unlock()
-                return
-            }
-            estimateAgain = false
-            estimateLock.unlock()
-        }
+    /// Estimates start at most this often (seconds): a burst of commands costs one estimate a
+    /// second, however busy the queue, and a ticket taken in between is shifted from the last.
+    static let estimateInterval = 1.0
+
+    /// On `estimateQueue`. The result goes to readers at once and to the writer at the start of
+    /// its next round (`latestEstimates`).
+    private func estimateOnce() {
+        estimateLock.withLock { lastEstimate = ProcessInfo.processInfo.systemUptime }
+        let estimates = WaitEstimator.estimate(snapshotEngine(), at: clock())
+        committedLock.withLock { committed.estimates = estimates }
+        estimateLock.lock()
+        latestEstimates = estimates
+        estimating = false
+        let again = estimateAgain
+        estimateAgain = false
+        estimateLock.unlock()
+        if again { refreshEstimates() }
     }
 
     /// The window a command's reply shows, as it is right after the command.

@@ -184,7 +184,9 @@ public final class WebFaces: Sendable {
             [
                 "ticket": PublicView.ticket(t, e, now: hall.clock()), "hall": .string(e.config.name),
                 "levels": PublicView.ratingLevels,
-                "notify": ["ahead": .int(Int64(e.config.eta.notifyAhead)), "min": .int(Int64(e.config.eta.notifyMinutes))],
+                "notify": [
+                    "ahead": .int(Int64(e.config.eta.notifyAhead)), "min": .int(Int64(e.config.eta.notifyMinutes)),
+                ],
             ])
     }
 

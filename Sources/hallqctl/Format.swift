@@ -27,8 +27,10 @@ enum Format {
                 + (t["green_channel"]?.boolValue == true ? "  绿色通道 (priority)" : "")
         ]
         if let ahead = t["ahead"] {
+            let band = t["eta_range_min"]?.arrayValue?.compactMap(\.intValue) ?? []
+            let wait = band.count == 2 && band[0] != band[1] ? "\(band[0])–\(band[1])" : s(t["eta_min"])
             lines.append(
-                "ahead \(s(ahead))  estimated wait \(s(t["eta_min"])) min  print \(s(t["print"]))"
+                "ahead \(s(ahead))  likely wait \(wait) min  print \(s(t["print"]))"
                     + (t["duplicate"]?.boolValue == true ? "  (same ticket as the press just before)" : ""))
         }
         if let w = t["window"], w != .null {

@@ -211,4 +211,18 @@ import Testing
         #expect(WaitRange(low: 300, median: 300, high: 300).minutes == (5, 5, 6))
         #expect(Texts.range(WaitRange(low: 610, median: 800, high: 1150)) == "10–20")
     }
+
+    @Test("the printed ticket says 预计等候约 10–20 分钟, and a hall's own [texts] eta may use {min}")
+    func printed() throws {
+        var b = Self.hall([WindowConfig(number: 1, services: ["A"])])
+        let t = try b.take("A")
+        let eta = WaitRange(low: 610, median: 800, high: 1150)
+        let layout = TicketLayout.make(
+            ticket: t, ahead: 4, eta: eta, config: b.engine.config, calendar: b.engine.calendar)
+        #expect(layout.lines.contains { $0.text == "预计等候约 10–20 分钟" }, "\(layout.lines.map(\.text))")
+        var config = b.engine.config
+        config.texts.eta = "约 {min} 分钟（{low} 至 {high}）"
+        let own = TicketLayout.make(ticket: t, ahead: 4, eta: eta, config: config, calendar: b.engine.calendar)
+        #expect(own.lines.contains { $0.text == "约 14 分钟（10 至 20）" })
+    }
 }

@@ -176,10 +176,18 @@ import Glibc
             let median = try #require(take["ticket"]?["eta_min"]?.intValue)
             #expect(range.count == 2 && range[0] <= median && median <= range[1] && range[0] < range[1], "\(range)")
             let label = try #require(take["ticket"]?["label"]?.stringValue)
+            // The lobby board shows the range for a ticket taken now.
+            try await browser.open(url + "/board")
+            #expect(
+                try await browser.until(
+                    10,
+                    "return [...document.querySelectorAll('td.eta')].some(td => /\\d+–\\d+ 分钟/.test(td.textContent))"))
             try await browser.open(try #require(take["ticket"]?["status_url"]?.stringValue))
             #expect(try await browser.until(10, "return document.getElementById('ticket').textContent === '\(label)'"))
             // The range is on the page; the person touches it once.
-            #expect(try await browser.run("return document.getElementById('state').textContent.includes('–')") == .bool(true))
+            #expect(
+                try await browser.run("return document.getElementById('state').textContent.includes('–')")
+                    == .bool(true))
             try await browser.run("document.dispatchEvent(new PointerEvent('pointerdown'))")
             #expect(try await browser.until(5, "return window.hallqNear.audio !== null"))
             #expect(try await browser.run("return document.body.dataset.nearAlerts === undefined") == .bool(true))
@@ -191,7 +199,8 @@ import Glibc
             #expect(try await browser.until(3, "return document.title.startsWith('【即将叫号】')"))
             try await browser.screenshot("status-near.png")
             _ = try ok(.clerk, ["op": "call", "window": 4])
-            #expect(try await browser.until(10, "return document.getElementById('state').textContent.includes('还有 2 人')"))
+            #expect(
+                try await browser.until(10, "return document.getElementById('state').textContent.includes('还有 2 人')"))
             #expect(try await browser.run("return document.body.dataset.nearAlerts") == .string("1"))
             // Called (the two ahead, then this ticket): once more.
             for _ in 0..<3 { _ = try ok(.clerk, ["op": "call", "window": 4]) }
@@ -204,8 +213,11 @@ import Glibc
                 ) == .bool(true))
             // Reloaded: the page remembers both alerts were given.
             try await browser.run("location.reload()")
-            #expect(try await browser.until(10, "return document.getElementById('state').textContent.includes('4 号窗口')"))
-            #expect(try await browser.run("return window.hallqNear.alerts.called + window.hallqNear.alerts.near") == .int(0))
+            #expect(
+                try await browser.until(10, "return document.getElementById('state').textContent.includes('4 号窗口')"))
+            #expect(
+                try await browser.run("return window.hallqNear.alerts.called + window.hallqNear.alerts.near") == .int(0)
+            )
         }
     }
 }

@@ -31,6 +31,16 @@ struct ClockStepTests {
         }
     }
 
+    /// The offset that puts the fake clock at noon in Shanghai today: a step of an hour or two
+    /// either way stays within the hall's day whenever the test runs (run between 00:00 and
+    /// 01:00 Shanghai time, a step back of an hour used to land on yesterday).
+    static func noon(plus seconds: Int = 0) -> String {
+        let now = Date().timeIntervalSince1970
+        let noon = floor((now + 8 * 3600) / 86400) * 86400 + 12 * 3600 - 8 * 3600
+        let offset = Int(noon - now) + seconds
+        return offset >= 0 ? "+\(offset)" : "\(offset)"
+    }
+
     func csvColumn(_ csv: String, _ name: String) -> [String] {
         let rows = csv.split(separator: "\n").map {
             $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
@@ -51,7 +61,7 @@ struct ClockStepTests {
 
     @Test("a step back: no negative waits, no queue-jumping, keys expire on time, the step is logged and in status")
     func backward() throws {
-        let clock = try FakeClock("+0")
+        let clock = try FakeClock(Self.noon())
         let d = try DaemonHarness(config: Self.config)
         try d.start(extraEnv: clock.environment(d))
         let kiosk = try d.client(.kiosk)
@@ -59,7 +69,7 @@ struct ClockStepTests {
         let first = try kiosk.request(["op": "take", "service": "A", "key": "k1"])
         #expect(first["ticket"]?["label"] == "A001")
         #expect(try kiosk.request(["op": "take", "service": "A"])["ticket"]?["label"] == "A002")
-        try clock.set("-3600")
+        try clock.set(Self.noon(plus: -3600))
         let third = try kiosk.request(["op": "take", "service": "A"])
         #expect(third["ticket"]?["label"] == "A003")
         #expect(third["ticket"]?["ahead"] == 2, "a ticket taken after the step waits behind the two before it")
@@ -103,14 +113,14 @@ struct ClockStepTests {
 
     @Test("a step forward during a service does not add the step to the service time")
     func forward() throws {
-        let clock = try FakeClock("+0")
+        let clock = try FakeClock(Self.noon())
         let d = try DaemonHarness(config: Self.config)
         try d.start(extraEnv: clock.environment(d))
         let clerk = try d.client(.clerk)
         _ = try d.ask(.kiosk, ["op": "take", "service": "A"])
         _ = try clerk.request(["op": "signin", "window": 1, "clerk": "张三"])
         _ = try clerk.request(["op": "call", "window": 1])
-        try clock.set("+7200")
+        try clock.set(Self.noon(plus: 7200))
         #expect(try clerk.request(["op": "finish", "window": 1]).ok)
         let (from, to) = try days(d)
         let csv = try #require(try d.export(from: from, to: to).csv)
