@@ -151,7 +151,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ], path: "Benchmarks/HallqBench"),
         // How good the wait estimates are, on replayed hall days (docs/BENCHMARKS.md).
-        .executableTarget(name: "eta-replay", dependencies: ["HallqCore"], path: "Benchmarks/EtaReplay"),
+        .executableTarget(
+            name: "eta-replay", dependencies: ["HallqCore", "HallqServer"], path: "Benchmarks/EtaReplay"),
         // docs/CONFIG.md as the manual page hallq.toml(5) (scripts/gen-docs).
         .executableTarget(name: "hallq-docgen", path: "Tools/DocGen"),
         .testTarget(name: "HallqCoreTests", dependencies: ["HallqCore"]),

@@ -1,5 +1,6 @@
 import Foundation
 import HallqCore
+import HallqServer
 
 // eta-replay: how good are the waits hallq tells people? Hall days are generated from a seed
 // (several services with different service times, windows with overlapping service sets, a
@@ -8,7 +9,8 @@ import HallqCore
 // issue — the old formula and the look-ahead, as the product computes them — is compared with
 // its real wait until first called.
 //
-//   eta-replay [--days N] [--seed S] [--json]
+//   eta-replay [--days N] [--seed S] [--json] [--write-events F --write-config C]
+//   eta-replay --events F --config C [--json]     (a hall's own log: EventLog.swift)
 //
 // Prints a table (or one JSON object: mean_wait_s, baseline and lookahead each with mae_s,
 // bias_s, under5_share, the look-ahead also with band_coverage, and the same per service).
@@ -17,6 +19,10 @@ struct Arguments {
     var days = 20
     var seed: UInt64 = 1
     var json = false
+    var events: String?
+    var config: String?
+    var writeEvents: String?
+    var writeConfig: String?
 
     init(_ args: [String]) {
         var i = 1
@@ -29,8 +35,22 @@ struct Arguments {
                 i += 1
                 seed = UInt64(args[i]) ?? seed
             case "--json": json = true
+            case "--events":
+                i += 1
+                events = args[i]
+            case "--config":
+                i += 1
+                config = args[i]
+            case "--write-events":
+                i += 1
+                writeEvents = args[i]
+            case "--write-config":
+                i += 1
+                writeConfig = args[i]
             case "-h", "--help":
-                print("usage: eta-replay [--days N] [--seed S] [--json]")
+                print(
+                    "usage: eta-replay [--days N] [--seed S] [--json] [--write-events F --write-config C]\n"
+                        + "       eta-replay --events F --config C [--json]")
                 exit(0)
             default:
                 FileHandle.standardError.write(Data("eta-replay: unknown argument \(args[i])\n".utf8))
@@ -87,6 +107,18 @@ enum SimHall {
         }
     }
 
+    /// The same hall as a hallq.toml, for replaying its log with --events.
+    static var toml: String {
+        var s = "[hall]\nname = \"模拟大厅\"\ntimezone = \"Asia/Shanghai\"\n\n[queue]\ndefault_service_s = 360\n"
+        for x in services {
+            s += "\n[[service]]\nid = \"\(x.id)\"\nname = \"\(x.name)\"\npriority = \(x.priority)\n"
+        }
+        for (i, w) in windows.enumerated() {
+            s += "\n[[window]]\nnumber = \(i + 1)\nservices = [\(w.map { "\"\($0)\"" }.joined(separator: ", "))]\n"
+        }
+        return s
+    }
+
     static func config() -> HallConfig {
         var q = QueueRules()
         q.defaultServiceSeconds = 360
@@ -106,7 +138,10 @@ struct Outcome {
 }
 
 /// Runs one day through `engine`, starting at `start`.
-func runDay(_ engine: inout QueueEngine, start: Millis, _ rng: inout Random, outcomes: inout [Outcome]) throws {
+/// Every event the engine made goes to `log` (for --write-events).
+func runDay(
+    _ engine: inout QueueEngine, start: Millis, _ rng: inout Random, outcomes: inout [Outcome], log: inout [EventRow]
+) throws {
     enum Action {
         case finish
         case transfer(String)
@@ -120,8 +155,12 @@ func runDay(_ engine: inout QueueEngine, start: Millis, _ rng: inout Random, out
         var paused = false
     }
     var t = 0.0
+    /// The engine's clock: whole milliseconds, as in the log.
+    var now: Millis { start + Millis(t * 1000) }
     func apply(_ c: Command, _ engine: inout QueueEngine) throws -> Effects {
-        try engine.apply(c, at: start + Millis(t * 1000))
+        let effects = try engine.apply(c, at: now)
+        log.append(contentsOf: effects.events.map(EventRow.init))
+        return effects
     }
     var windows = SimHall.windows.map { _ in
         Window(pauseAt: 3600 + rng.uniform() * 5.5 * 3600, pauseFor: 600 + rng.uniform() * 900)
@@ -137,7 +176,7 @@ func runDay(_ engine: inout QueueEngine, start: Millis, _ rng: inout Random, out
         if rng.uniform() < SimHall.rate(a) / peak { arrivals.append(a) }
         a += rng.exponential(mean: 1 / peak)
     }
-    var issued: [Int64: (service: String, at: Double, baseline: Double, eta: WaitRange)] = [:]
+    var issued: [Int64: (service: String, at: Millis, baseline: Double, eta: WaitRange)] = [:]
     var nextArrival = 0
     func callIdle(_ engine: inout QueueEngine) throws {
         for i in windows.indices where windows[i].action == nil && !windows[i].paused {
@@ -153,7 +192,9 @@ func runDay(_ engine: inout QueueEngine, start: Millis, _ rng: inout Random, out
                 case let .ticket(ticket) = try apply(.call(window: i + 1, ticket: nil), &engine).subject
             else { continue }
             if let x = issued.removeValue(forKey: ticket.id) {
-                outcomes.append(Outcome(service: x.service, wait: t - x.at, baseline: x.baseline, lookahead: x.eta))
+                outcomes.append(
+                    Outcome(
+                        service: x.service, wait: Double(now - x.at) / 1000, baseline: x.baseline, lookahead: x.eta))
             }
             let law = SimHall.services.first { $0.id == ticket.service }!
             if rng.uniform() < SimHall.noshowShare {
@@ -181,13 +222,13 @@ func runDay(_ engine: inout QueueEngine, start: Millis, _ rng: inout Random, out
                 } ?? SimHall.services[0]
             let priority = s.priority && rng.uniform() < SimHall.priorityShare
             // What the product has when the take arrives: the estimates of the state before it.
-            engine.estimates = WaitEstimator.estimate(engine, at: start + Millis(t * 1000))
+            engine.estimates = WaitEstimator.estimate(engine, at: now)
             let before = engine
             guard
                 let (ticket, ahead, eta, _) = try apply(.take(service: s.id, key: nil, priority: priority), &engine)
                     .subject.issued
             else { continue }
-            issued[ticket.id] = (s.id, t, before.baselineSeconds(service: s.id, ahead: ahead), eta)
+            issued[ticket.id] = (s.id, now, before.baselineSeconds(service: s.id, ahead: ahead), eta)
         } else {
             t = windows[w].at
             let n = w + 1
@@ -230,14 +271,33 @@ struct Figures {
 }
 
 let args = Arguments(CommandLine.arguments)
-var rng = Random(state: args.seed)
-var engine = QueueEngine(config: SimHall.config())
 var outcomes: [Outcome] = []
-// 2026-01-05 09:00 in Shanghai, a Monday; one day after another.
-let firstDay: Millis = 1_767_574_800_000
+var what: String
+var services = SimHall.services.map(\.id)
 let clockStart = ContinuousClock.now
-for d in 0..<args.days {
-    try runDay(&engine, start: firstDay + Millis(d) * 86_400_000, &rng, outcomes: &outcomes)
+if let events = args.events {
+    guard let configPath = args.config else {
+        FileHandle.standardError.write(Data("eta-replay: --events needs --config (the hall's hallq.toml)\n".utf8))
+        exit(64)
+    }
+    let config = try ConfigLoader.parse(try String(contentsOfFile: configPath, encoding: .utf8))
+    services = config.services.map(\.id)
+    let rows = try readEvents(events)
+    let (replayed, skipped) = replayEvents(rows, config: config)
+    outcomes = replayed
+    what = "\(events): \(rows.count) events, \(skipped) steps the engine refused"
+} else {
+    var rng = Random(state: args.seed)
+    var engine = QueueEngine(config: SimHall.config())
+    var log: [EventRow] = []
+    // 2026-01-05 09:00 in Shanghai, a Monday; one day after another.
+    let firstDay: Millis = 1_767_574_800_000
+    for d in 0..<args.days {
+        try runDay(&engine, start: firstDay + Millis(d) * 86_400_000, &rng, outcomes: &outcomes, log: &log)
+    }
+    if let path = args.writeEvents { try writeEvents(log, to: path) }
+    if let path = args.writeConfig { try Data(SimHall.toml.utf8).write(to: URL(fileURLWithPath: path)) }
+    what = "\(args.days) days, seed \(args.seed)"
 }
 let took = ContinuousClock.now - clockStart
 
@@ -246,7 +306,6 @@ func both(_ xs: [Outcome]) -> (Figures, Figures) {
     (Figures(xs, { $0.baseline }, band: false), Figures(xs, { $0.lookahead.median }, band: true))
 }
 let (base, look) = both(outcomes)
-let services = SimHall.services.map(\.id)
 if args.json {
     var perService: [String] = []
     for s in services {
@@ -255,13 +314,14 @@ if args.json {
         perService.append("\"\(s)\": {\"tickets\": \(xs.count), \"baseline\": \(b.json), \"lookahead\": \(l.json)}")
     }
     print(
-        "{\"days\": \(args.days), \"seed\": \(args.seed), \"tickets\": \(outcomes.count), "
+        (args.events == nil ? "{\"days\": \(args.days), \"seed\": \(args.seed), " : "{")
+            + "\"tickets\": \(outcomes.count), "
             + String(format: "\"mean_wait_s\": %.1f, ", meanWait)
             + "\"baseline\": \(base.json), \"lookahead\": \(look.json), "
             + "\"per_service\": {\(perService.joined(separator: ", "))}}")
 } else {
     print(
-        "eta-replay: \(args.days) days, seed \(args.seed), \(outcomes.count) tickets, mean wait \(Int(meanWait)) s (\(took))"
+        "eta-replay: \(what), \(outcomes.count) tickets, mean wait \(Int(meanWait)) s (\(took))"
     )
     print("                     MAE s   bias s   under by >5 min   p10–p90 holds")
     func row(_ name: String, _ f: Figures) {

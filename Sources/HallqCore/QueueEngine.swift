@@ -30,7 +30,8 @@ public struct QueueEngine: Sendable {
     /// Priority tickets each window has called in a row (`[queue] priority_ratio`). Kept in
     /// memory only: after a restart a window starts counting again.
     private var priorityStreak: [Int: Int] = [:]
-    /// No-shows and priority arrivals per service, for the look-ahead (in memory only).
+    /// Per service: how calls ended (no-shows, transfers) and when tickets arrived; across the
+    /// hall: pauses. For the look-ahead; in memory only (relearnt after a restart).
     public private(set) var observations: [String: ServiceObservations] = [:]
     public private(set) var pauses = PauseObservations()
     /// The look-ahead's latest result (`WaitEstimator`), set by whoever runs it; nil until then
@@ -140,8 +141,9 @@ public struct QueueEngine: Sendable {
     }
 
     /// The wait of a normal ticket with `ahead` people before it in `service`'s queue (a ticket
-    /// taken now has everyone waiting ahead). Before the first look-ahead, the old formula's
-    /// figure as the median, in a band of −40 % to +50 % (the spread the replay shows for it).
+    /// taken now has everyone waiting ahead). Before the first look-ahead (a second after start)
+    /// or with `[eta] method = "formula"`: the old figure as the median in a fixed band of −40 %
+    /// to +50 %, a plain guess at its spread.
     public func wait(service: String, ahead: Int) -> WaitRange {
         let step = perPersonSeconds(service: service)
         if config.eta.method == .lookahead, let (range, then) = estimates?.joining[service] {

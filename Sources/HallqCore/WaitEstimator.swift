@@ -10,9 +10,11 @@ import Foundation
 /// played forward `runs` times under the engine's own dispatch rules (each window's services in
 /// its order, `policy`, `priority_ratio`, transferred tickets for their window), with service
 /// times drawn from each service's recent ones (lognormal, conditioned on the time already spent
-/// on the ticket in hand), no-shows at the observed share and cost, priority tickets arriving
-/// at the observed rate and paused windows coming back after a while. The p10, p50 and p90 of
-/// the times at which a ticket is called make its range.
+/// on the ticket in hand, each run with its own mean within what the data leaves unsure),
+/// no-shows and transfers at the observed shares, tickets arriving for the next half hour at
+/// the last half hour's rate (priority ones ahead of normal ones), windows pausing at the rate
+/// seen and paused windows coming back after the mean pause. The p10, p50 and p90 of the times
+/// at which a ticket is called make its range.
 ///
 /// Pure and deterministic for a seed; the server runs it off the writer's path after a commit
 /// round and hands the result back to the engine (`QueueEngine.estimates`).
@@ -147,7 +149,7 @@ struct Model: Sendable {
         pauseRate = e.pauses.rate(at: now, openWindows: staffed)
         pauseMean = e.pauses.meanLength(otherwise: options.pauseReturnSeconds)
         for (i, s) in services.enumerated() {
-            laws.append(Self.law(e, service: s, at: now, index: serviceIndex))
+            laws.append(Self.law(e, service: s, at: now, index: serviceIndex, options: options))
             queues.append(e.waiting(service: s).map { Waiting(id: $0.id, priority: $0.priority, seq: $0.queueSeq) })
             queueService.append(i)
         }
@@ -173,11 +175,13 @@ struct Model: Sendable {
         for w in e.config.windows where signedIn.contains(w.number) { covered.formUnion(w.services) }
         for wc in e.config.windows {
             let state = e.windows[wc.number]
-            let open = signedIn.contains(wc.number) || wc.services.contains { !covered.contains($0) }
-            guard open else { continue }
+            // A window nobody signed in at stands in only for the services nobody serves: it
+            // must not take a B ticket from the windows that are open for B.
+            let staffedHere = signedIn.contains(wc.number)
+            guard staffedHere || wc.services.contains(where: { !covered.contains($0) }) else { continue }
             var qs: [Int] = []
             var ranks: [Int] = []
-            for (k, s) in wc.services.enumerated() {
+            for (k, s) in wc.services.enumerated() where staffedHere || !covered.contains(s) {
                 guard let si = serviceIndex[s] else { continue }
                 qs.append(si)
                 ranks.append(e.config.queue.policy == .serviceOrder ? k + 1 : 1)
@@ -200,7 +204,9 @@ struct Model: Sendable {
 
     /// A service's law from its recent service times: lognormal with their log mean and spread
     /// (few data: the configured default and a moderate spread).
-    static func law(_ e: QueueEngine, service: String, at now: Millis, index: [String: Int]) -> Law {
+    static func law(
+        _ e: QueueEngine, service: String, at now: Millis, index: [String: Int], options: WaitEstimator.Options
+    ) -> Law {
         let xs = e.recentServiceSeconds(service).filter { $0 > 0 }
         let obs = e.observations[service] ?? ServiceObservations()
         var mu = log(Double(max(1, e.config.queue.defaultServiceSeconds))) - 0.18
@@ -217,7 +223,9 @@ struct Model: Sendable {
             sigma = min(1.5, max(0.15, w * v.squareRoot() + (1 - w) * 0.6))
             muError = sigma / Double(xs.count).squareRoot()
         }
-        let noshow = obs.noshowSeconds.isEmpty ? 60.0 : obs.noshowSeconds.reduce(0, +) / Double(obs.noshowSeconds.count)
+        let noshow =
+            obs.noshowSeconds.isEmpty
+            ? options.noshowDefaultSeconds : obs.noshowSeconds.reduce(0, +) / Double(obs.noshowSeconds.count)
         let priorityRate = obs.priorityRate(at: now)
         return Law(
             mu: mu, sigma: sigma, muError: muError, noshowShare: obs.noshowShare, noshowSeconds: noshow,

@@ -219,7 +219,10 @@ public final class Hall: @unchecked Sendable {
     /// most once a second. Called after every commit round and on the watchdog's tick (a quiet
     /// hall's estimates move with the time of the ticket in hand).
     public func refreshEstimates() {
-        guard snapshotEngine().config.eta.method == .lookahead else { return }
+        // Nobody waiting: nothing to estimate but the wait of a ticket taken now, which the
+        // last estimates shifted (never below zero) still give.
+        let engine = snapshotEngine()
+        guard engine.config.eta.method == .lookahead, engine.waitingTotal > 0 else { return }
         estimateLock.lock()
         if estimating {
             estimateAgain = true

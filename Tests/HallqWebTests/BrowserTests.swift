@@ -77,7 +77,7 @@ import Glibc
             try await startHall()
             #expect(
                 try await browser.until(
-                    15,
+                    30,
                     "return Number(document.body.dataset.snapshots) > \(before) && document.body.dataset.live === 'connected'"
                 ))
             _ = try ok(.clerk, ["op": "call", "window": 3])
