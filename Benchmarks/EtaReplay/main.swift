@@ -61,21 +61,10 @@ struct Arguments {
     }
 }
 
-/// SplitMix64: the days must be the same for a seed on every machine.
-struct Random {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { (Double(next() >> 11) + 0.5) / Double(1 << 53) }
-    mutating func exponential(mean: Double) -> Double { -mean * log(uniform()) }
+extension SplitMix {
+    /// Lognormal with the given mean (not median): the days' service times.
     mutating func lognormal(mean: Double, sigma: Double) -> Double {
-        let n = (-2 * log(uniform())).squareRoot() * cos(2 * .pi * uniform())
-        return exp(log(mean) - sigma * sigma / 2 + sigma * n)
+        lognormal(mu: log(mean) - sigma * sigma / 2, sigma: sigma)
     }
 }
 
@@ -140,7 +129,7 @@ struct Outcome {
 /// Runs one day through `engine`, starting at `start`.
 /// Every event the engine made goes to `log` (for --write-events).
 func runDay(
-    _ engine: inout QueueEngine, start: Millis, _ rng: inout Random, outcomes: inout [Outcome], log: inout [EventRow]
+    _ engine: inout QueueEngine, start: Millis, _ rng: inout SplitMix, outcomes: inout [Outcome], log: inout [EventRow]
 ) throws {
     enum Action {
         case finish
@@ -287,7 +276,7 @@ if let events = args.events {
     outcomes = replayed
     what = "\(events): \(rows.count) events, \(skipped) steps the engine refused"
 } else {
-    var rng = Random(state: args.seed)
+    var rng = SplitMix(seed: args.seed)
     var engine = QueueEngine(config: SimHall.config())
     var log: [EventRow] = []
     // 2026-01-05 09:00 in Shanghai, a Monday; one day after another.

@@ -412,12 +412,13 @@ struct Model: Sendable {
     }
 }
 
-/// A small fast generator (SplitMix64): the runs must be reproducible for a seed.
-struct SplitMix: Sendable {
+/// A small fast generator (SplitMix64): the runs must be reproducible for a seed (eta-replay's
+/// generated days too).
+public struct SplitMix: Sendable {
     var state: UInt64
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -426,11 +427,11 @@ struct SplitMix: Sendable {
     }
 
     /// Uniform in (0, 1).
-    mutating func uniform() -> Double { (Double(next() >> 11) + 0.5) / Double(1 << 53) }
+    public mutating func uniform() -> Double { (Double(next() >> 11) + 0.5) / Double(1 << 53) }
 
-    mutating func exponential(mean: Double) -> Double { -mean * log(uniform()) }
+    public mutating func exponential(mean: Double) -> Double { -mean * log(uniform()) }
 
-    mutating func normal() -> Double { (-2 * log(uniform())).squareRoot() * cos(2 * .pi * uniform()) }
+    public mutating func normal() -> Double { (-2 * log(uniform())).squareRoot() * cos(2 * .pi * uniform()) }
 
-    mutating func lognormal(mu: Double, sigma: Double) -> Double { exp(mu + sigma * normal()) }
+    public mutating func lognormal(mu: Double, sigma: Double) -> Double { exp(mu + sigma * normal()) }
 }
