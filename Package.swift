@@ -156,7 +156,9 @@ let package = Package(
         // docs/CONFIG.md as the manual page hallq.toml(5) (scripts/gen-docs).
         .executableTarget(name: "hallq-docgen", path: "Tools/DocGen"),
         .testTarget(name: "HallqCoreTests", dependencies: ["HallqCore"]),
-        .testTarget(name: "HallqEncodersTests", dependencies: ["HallqEncoders", "HallqCore"]),
+        .testTarget(
+            name: "HallqEncodersTests",
+            dependencies: ["HallqEncoders", "HallqCore", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "HallqDevicesTests", dependencies: ["HallqDevices"]),
         .testTarget(name: "HallqProtocolTests", dependencies: ["HallqProtocol", "HallqCore"]),
         .testTarget(

@@ -2,7 +2,10 @@
 public enum Command: Sendable, Equatable {
     /// `priority`: a priority (绿色通道) ticket, for a service that issues them. `kiosk`: the
     /// kiosk it is taken at (its printer prints it); the queue itself does not look at it.
-    case take(service: String, key: String?, priority: Bool = false, kiosk: String? = nil)
+    /// `person`: the ID card it is taken with (per-person rules, the green channel by age).
+    case take(service: String, key: String?, priority: Bool = false, kiosk: String? = nil, person: Person? = nil)
+    /// A window's ID-card reader: the ticket in hand was for this person (per-person counts).
+    case person(window: Int, person: Person)
     case call(window: Int, ticket: String?)
     case recall(window: Int)
     case noshow(window: Int)

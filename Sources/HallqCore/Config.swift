@@ -31,6 +31,10 @@ public struct HallConfig: Sendable, Equatable {
     public var keypads: [KeypadConfig] = []
     /// How waits are estimated and when a ticket's page says its turn is near (`[eta]`).
     public var eta = EtaConfig()
+    /// ID-card readers (`[[idcard]]`) at the kiosks and windows.
+    public var idcards: [IdCardConfig] = []
+    /// Days a ticket keeps the person it was taken for (`[privacy] person_days`, docs/PRIVACY.md).
+    public var personDays: Int = 90
 
     public init(
         name: String = "政务服务大厅", timeZone: String = "Asia/Shanghai", hours: BusinessHours? = nil,
@@ -166,6 +170,12 @@ public struct ServiceConfig: Sendable, Equatable {
     public var width: Int
     /// Whether this service issues priority (绿色通道) tickets as well (`priority = true`).
     public var priority: Bool
+    /// Live tickets one person (an ID card) may hold for this service at once; 0: no limit.
+    public var perPerson: Int = 1
+    /// A take without an ID card is refused (ID-REQUIRED): for the services a hall restricts.
+    public var idRequired: Bool = false
+    /// The green channel by age for this service; nil: `[queue] priority_age`.
+    public var priorityAge: Int? = nil
 
     public init(id: String, name: String, first: Int = 1, last: Int = 999, width: Int = 3, priority: Bool = false) {
         self.id = id
@@ -261,6 +271,11 @@ public struct QueueRules: Sendable, Equatable {
     /// ticket instead, if it has waited longer: priority never starves the others. 0: priority
     /// tickets always go first.
     public var priorityRatio: Int = 3
+    /// Tickets one person (an ID card) may take in a day across services; 0: no limit.
+    public var perPersonDay: Int = 3
+    /// A ticket taken with the card of someone this old on the day is a priority (绿色通道)
+    /// ticket, for services with `priority = true`; 0: off.
+    public var priorityAge: Int = 0
 
     public init() {}
 }
@@ -331,6 +346,45 @@ public struct CallerConfig: Sendable, Equatable {
         self.address = address
         self.window = window
     }
+}
+
+/// `[[idcard]]`: a second-generation ID-card reader (SAM) on a serial port or USB.
+public struct IdCardConfig: Sendable, Equatable {
+    public enum Transport: Sendable, Equatable {
+        /// A serial port (`device`, best /dev/serial/by-id/…) at `baud`, 8N1.
+        case serial(path: String, baud: Int)
+        /// A USB reader by `usb = "vvvv:pppp"` (vendor-class bulk endpoints).
+        case usb(vendor: UInt16, product: UInt16)
+    }
+    public enum Use: Sendable, Equatable {
+        /// The lobby kiosk named (nil: the first): a card read holds a person for its next take.
+        case kiosk(String?)
+        /// A window's reader: a card read names the person of the ticket in hand.
+        case window(Int)
+    }
+    public var transport: Transport
+    public var use: Use
+    /// How long a read card stays the kiosk's person for a press (`hold_s`).
+    public var holdSeconds: Int = 20
+
+    public init(transport: Transport, use: Use, holdSeconds: Int = 20) {
+        self.transport = transport
+        self.use = use
+        self.holdSeconds = holdSeconds
+    }
+
+    /// The name it has in `devices` and `device` events.
+    public var name: String {
+        switch transport {
+        case let .serial(path, _): return "idcard \(path)"
+        case let .usb(v, p): return "idcard usb \(hex4(v)):\(hex4(p))"
+        }
+    }
+}
+
+private func hex4(_ v: UInt16) -> String {
+    let s = String(v, radix: 16)
+    return String(repeating: "0", count: 4 - s.count) + s
 }
 
 /// `[[keypad]]`: an input device (evdev) that runs a window's steps or issues tickets.

@@ -32,6 +32,8 @@ public struct HallEvent: Sendable, Equatable {
 public enum EventType: String, Sendable, CaseIterable {
     case take, call, recall, noshow, requeue, start, finish, transfer, pause, resume, signin, signout, rate, hall
     case print, device, clock, announce
+    /// A window's ID-card reader tied the ticket in hand to a person (no detail of who).
+    case person
 
     /// A call that a sign, the board and the voice announce.
     public var isCall: Bool { self == .call || self == .recall }

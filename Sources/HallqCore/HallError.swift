@@ -21,6 +21,12 @@ public struct HallError: Error, Sendable, Equatable, CustomStringConvertible {
         case unauthorized = "UNAUTHORIZED"
         case hallClosed = "HALL-CLOSED"
         case rangeExhausted = "RANGE-EXHAUSTED"
+        /// The person on the ID card already holds a live ticket for the service (`per_person`).
+        case personHasTicket = "PERSON-HAS-TICKET"
+        /// The person on the ID card has taken `[queue] per_person_day` tickets today.
+        case personDailyLimit = "PERSON-DAILY-LIMIT"
+        /// The service issues tickets only with an ID card (`id_required`).
+        case idRequired = "ID-REQUIRED"
         case queueEmpty = "QUEUE-EMPTY"
         case windowPaused = "WINDOW-PAUSED"
         case noActiveTicket = "NO-ACTIVE-TICKET"

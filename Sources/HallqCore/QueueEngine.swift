@@ -25,6 +25,10 @@ public struct QueueEngine: Sendable {
     private var lastId: Int64
     /// The last queue position handed out (`Ticket.queueSeq`).
     private var lastQueueSeq: Int64
+    /// Tickets taken on `personDayOf` per person key (`[queue] per_person_day`); a take on a
+    /// new day starts the count again.
+    private var personDay: [String: Int]
+    private var personDayOf: String
     /// The monotonic reading of the command being applied, if the caller has one.
     private var mono: MonoStamp?
     /// Priority tickets each window has called in a row (`[queue] priority_ratio`). Kept in
@@ -56,6 +60,8 @@ public struct QueueEngine: Sendable {
         self.durations = snapshot.durations
         self.lastId = snapshot.lastTicketId
         self.lastQueueSeq = snapshot.lastQueueSeq
+        self.personDay = snapshot.personDay
+        self.personDayOf = snapshot.personDayOf
     }
 
     /// What the store hands back on start to rebuild the live queue exactly.
@@ -70,6 +76,9 @@ public struct QueueEngine: Sendable {
         public var durations: [String: [Double]] = [:]
         public var lastTicketId: Int64 = 0
         public var lastQueueSeq: Int64 = 0
+        /// Tickets taken on `personDayOf` (the day of the snapshot) per person key.
+        public var personDay: [String: Int] = [:]
+        public var personDayOf = ""
         public init() {}
     }
 
@@ -169,8 +178,9 @@ public struct QueueEngine: Sendable {
         self.mono = mono
         var out = Effects()
         switch command {
-        case let .take(service, key, priority, _):
-            try take(service: service, key: key, priority: priority, now: now, &out)
+        case let .take(service, key, priority, _, person):
+            try take(service: service, key: key, priority: priority, person: person, now: now, &out)
+        case let .person(w, person): try attach(person, window: w, now: now, &out)
         case let .call(w, label): try call(window: w, label: label, now: now, &out)
         case let .recall(w): try recall(window: w, now: now, &out)
         case let .noshow(w): try noshow(window: w, now: now, &out)
@@ -225,9 +235,15 @@ public struct QueueEngine: Sendable {
     }
 
     private mutating func take(
-        service: String, key: String?, priority: Bool, now: Millis, _ out: inout Effects
+        service: String, key: String?, priority: Bool, person: Person?, now: Millis, _ out: inout Effects
     ) throws(HallError) {
         guard let svc = config.service(service) else { throw .unknownService(service) }
+        var priority = priority
+        var byAge = false
+        if let person, !priority, greenChannelByAge(person, service: service, at: now) {
+            byAge = true
+            priority = true
+        }
         guard !priority || svc.priority else {
             throw .badRequest("service \(service) does not issue priority tickets (priority = true on the service)")
         }
@@ -242,6 +258,11 @@ public struct QueueEngine: Sendable {
         }
         guard dispensing(at: now) else { throw HallError(.hallClosed, "tickets are not being issued now") }
         let day = calendar.day(now)
+        if person != nil, personDayOf != day {
+            personDay = [:]
+            personDayOf = day
+        }
+        try checkPerson(person, svc, day: day)
         let ck = Self.counterKey(day: day, service: service)
         let number = (counters[ck] ?? (svc.first - 1)) + 1
         guard number <= svc.last else {
@@ -256,8 +277,10 @@ public struct QueueEngine: Sendable {
             priority: priority, recalls: 0, transfers: 0, noshows: 0,
             printStatus: config.printers.allSatisfy { $0.kind == .none } ? .notPrinted : .pending)
         t.greenChannel = priority
+        t.person = person?.key
         enqueue(&t, now: now)
         live[t.id] = t
+        if let person { personDay[person.key, default: 0] += 1 }
         if let key { keys[key] = (t.id, now, mono, t) }
         let ahead = self.ahead(of: t)
         // A priority ticket has only priority tickets ahead: the shift brings it forward.
@@ -266,9 +289,62 @@ public struct QueueEngine: Sendable {
         out.touch(t)
         var details = ["ahead": String(ahead), "eta_min": String(m.median), "eta_range_min": "\(m.low)-\(m.high)"]
         if priority { details["priority"] = "true" }
+        if byAge { details["priority_by"] = "age" }
+        if person != nil { details["id_card"] = "true" }
         observations[service, default: .init()].took(priority: priority, at: now)
         out.events.append(event(.take, now, t, details))
         out.subject = .issued(t, ahead: ahead, eta: eta, duplicate: false)
+    }
+
+    /// The per-person rules for a take (docs/CONFIG.md): a card where the service requires one,
+    /// `per_person` live tickets for the service, `per_person_day` tickets today.
+    private func checkPerson(_ person: Person?, _ svc: ServiceConfig, day: String) throws(HallError) {
+        guard let person else {
+            if svc.idRequired {
+                throw HallError(.idRequired, "service \(svc.id) issues tickets only with an ID card on the reader")
+            }
+            return
+        }
+        if svc.perPerson > 0 {
+            let held = live.values.filter { $0.person == person.key && $0.issuedService == svc.id }
+            if held.count >= svc.perPerson, let first = held.min(by: { $0.id < $1.id }) {
+                throw HallError(
+                    .personHasTicket, "this person already holds ticket \(first.label) for service \(svc.id)")
+            }
+        }
+        let limit = config.queue.perPersonDay
+        if limit > 0, personDayOf == day, personDay[person.key, default: 0] >= limit {
+            throw HallError(.personDailyLimit, "this person has taken \(limit) tickets today, the daily limit")
+        }
+    }
+
+    /// Why `person` could not take a ticket for `service` now (the per-person rules only), or nil:
+    /// what a kiosk shows when a card is placed.
+    public func personRefusal(_ person: Person, service: String, at now: Millis) -> HallError? {
+        guard let svc = config.service(service) else { return .unknownService(service) }
+        do { try checkPerson(person, svc, day: calendar.day(now)) } catch { return error }
+        return nil
+    }
+
+    /// Whether a ticket `person` takes for `service` now goes to the green channel by age.
+    public func greenChannelByAge(_ person: Person, service: String, at now: Millis) -> Bool {
+        guard let svc = config.service(service), svc.priority, let age = person.age(on: calendar.day(now)) else {
+            return false
+        }
+        let threshold = svc.priorityAge ?? config.queue.priorityAge
+        return threshold > 0 && age >= threshold
+    }
+
+    /// A window's card reader names the person of the ticket in hand.
+    private mutating func attach(_ person: Person, window n: Int, now: Millis, _ out: inout Effects) throws(HallError) {
+        let (_, clerk, current) = try inHand(n)
+        var t = current
+        guard t.person != person.key else { return }
+        t.person = person.key
+        live[t.id] = t
+        out.touch(t)
+        out.events.append(event(.person, now, t, window: n, clerk: clerk))
+        out.subject = .ticket(t)
     }
 
     /// The next ticket this window should call, by the configured policy: priority tickets

@@ -55,6 +55,9 @@ public struct Ticket: Sendable, Equatable, Codable {
     public var rating: Int?
     /// Why, for a low rating (free text, at most `Rating.maxReason` characters).
     public var ratingReason: String? = nil
+    /// The person it was taken for (`Person.key`, a keyed hash of an ID card), if a card was
+    /// shown. Kept for the per-person rules, removed after `[privacy] person_days`; never sent.
+    public var person: String? = nil
 
     /// The store's column names (snake_case; `windowCalledAt` keeps its shipped name `call_at`).
     enum CodingKeys: String, CodingKey {
@@ -78,6 +81,7 @@ public struct Ticket: Sendable, Equatable, Codable {
         case printError = "print_error"
         case ratingReason = "rating_reason"
         case greenChannel = "green_channel"
+        case person
     }
 
 }
@@ -118,9 +122,10 @@ extension Ticket {
         printError: String?,
         rating: Int?,
         ratingReason: String?,
-        greenChannel: Bool
+        greenChannel: Bool,
+        person: String? = nil
     ) -> Ticket {
-        Ticket(
+        var t = Ticket(
             id: id, day: day, service: service, issuedService: issuedService, number: number, label: label, key: key,
             issuedAt: issuedAt, queuedAt: queuedAt, queueSeq: queueSeq, queuedMono: queuedMono, callMono: callMono,
             waitMs: waitMs, serviceMs: serviceMs, state: state, window: window, targetWindow: targetWindow,
@@ -129,6 +134,8 @@ extension Ticket {
             windowCalledAt: windowCalledAt, startedAt: startedAt, finishedAt: finishedAt, outcome: outcome,
             recalls: recalls, transfers: transfers, noshows: noshows, printStatus: printStatus, printError: printError,
             rating: rating, ratingReason: ratingReason)
+        t.person = person
+        return t
     }
 }
 

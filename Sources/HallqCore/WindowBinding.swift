@@ -28,7 +28,7 @@ public enum WindowBinding {
     static func window(of command: Command) -> Int? {
         switch command {
         case let .call(w, _), let .recall(w), let .noshow(w), let .start(w), let .finish(w, _),
-            let .transfer(w, _, _), let .pause(w), let .resume(w), let .signout(w):
+            let .transfer(w, _, _), let .pause(w), let .resume(w), let .signout(w), let .person(w, _):
             return w
         case .take, .signin, .rate, .rateTicket, .hall, .printed, .device, .clockStep, .announced:
             return nil

@@ -16,6 +16,8 @@ public enum Role: String, Sendable, CaseIterable {
 /// `Wire.request`, and its handler in `Dispatcher`; the compiler finds the switches that miss it.
 public enum Op: String, Sendable, CaseIterable {
     case take, services, status, watch
+    /// The ID card placed on the kiosk's reader (docs/PROTOCOL.md).
+    case card
     case signin, signout, call, recall, noshow, start, finish, transfer, pause, resume, rate
     case stats, history, export, reprint, devices, hall, reload
     /// Staff accounts for the HTTP pages (docs/HTTP.md).
@@ -27,6 +29,7 @@ public enum Op: String, Sendable, CaseIterable {
         // A clerk may issue too: a priority (绿色通道) ticket for someone at the window.
         case .take: return [.kiosk, .clerk, .admin]
         case .services, .status: return [.kiosk, .clerk, .admin]
+        case .card: return [.kiosk, .admin]
         case .watch, .signin, .signout, .call, .recall, .noshow, .start, .finish, .transfer, .pause, .resume, .rate:
             return [.clerk, .admin]
         case .stats, .history, .export, .reprint, .devices, .hall, .reload, .useradd, .users, .passwd, .userdel:

@@ -3,6 +3,10 @@ import HallqCore
 /// A parsed request: a queue command, or a read.
 public enum Request: Sendable, Equatable {
     case command(Command)
+    /// `take` with `id_number`: the dispatcher hashes the card into the take's person at once.
+    case takeWithCard(Command, card: IdNumber)
+    /// The ID card held at a kiosk now (`drop`: end the hold without a ticket).
+    case card(kiosk: String?, drop: Bool)
     case services
     /// `waiting`: also every waiting ticket in call order (the staff pages' queues).
     case status(waiting: Bool = false)
@@ -14,6 +18,16 @@ public enum Request: Sendable, Equatable {
     case devices
     case reload
     case account(AccountRequest)
+}
+
+extension Request {
+    /// A `take`, with or without a card: what the per-connection take limit counts.
+    public var isTake: Bool {
+        switch self {
+        case .command(.take), .takeWithCard: return true
+        default: return false
+        }
+    }
 }
 
 /// Staff accounts (`useradd`, `users`, `passwd`, `userdel`). Passwords travel only inside these
@@ -109,11 +123,17 @@ public enum Wire {
     private static func request(op: Op, _ f: Fields) throws(HallError) -> Request {
         switch op {
         case .take:
-            return .command(
-                .take(
-                    service: try f.string("service"), key: try f.optionalString("key", max: 64),
-                    priority: try f.optionalBool("priority") ?? false, kiosk: try f.optionalString("kiosk", max: 32)))
+            let take = Command.take(
+                service: try f.string("service"), key: try f.optionalString("key", max: 64),
+                priority: try f.optionalBool("priority") ?? false, kiosk: try f.optionalString("kiosk", max: 32))
+            guard let number = try f.optionalString("id_number", max: 32) else {
+                guard try f.optionalString("id_type", max: 16) == nil else { throw .badRequest("id_type needs id_number") }
+                return .command(take)
+            }
+            return .takeWithCard(take, card: try IdNumber(type: try f.optionalString("id_type", max: 16), number: number))
         case .services: return .services
+        case .card:
+            return .card(kiosk: try f.optionalString("kiosk", max: 32), drop: try f.optionalBool("drop") ?? false)
         case .status: return .status(waiting: try f.optionalBool("waiting") ?? false)
         case .watch: return .watch
         case .call: return .command(.call(window: try f.window(), ticket: try f.optionalString("ticket", max: 16)))

@@ -25,10 +25,10 @@ public enum ConfigLoader {
             "queue",
             [
                 "policy", "noshow_requeue", "idempotency_s", "rating_s", "default_service_s", "issue_without_printer",
-                "priority_ratio",
+                "priority_ratio", "per_person_day", "priority_age",
             ]
         ),
-        ("service", ["id", "name", "first", "last", "width", "priority"]),
+        ("service", ["id", "name", "first", "last", "width", "priority", "per_person", "id_required", "priority_age"]),
         (
             "bus",
             [
@@ -58,6 +58,8 @@ public enum ConfigLoader {
         ("eta", ["method", "notify_ahead", "notify_min"]),
         ("caller", ["bus", "address", "window"]),
         ("keypad", ["device", "window", "kiosk", "keys"]),
+        ("idcard", ["device", "baud", "usb", "kiosk", "window", "hold_s"]),
+        ("privacy", ["person_days"]),
     ]
 
     static func keys(_ table: String) -> [String] { schema.first { $0.table == table }?.keys ?? [] }
@@ -106,6 +108,8 @@ public enum ConfigLoader {
         try eta(r, into: &c)
         try callers(r, into: &c)
         try keypads(r, into: &c)
+        try idcards(r, into: &c)
+        try privacy(r, into: &c)
         try checkSignTexts(c)
         try checkTicketTexts(c)
         return c
@@ -151,6 +155,8 @@ public enum ConfigLoader {
         c.queue.defaultServiceSeconds = try q.int("default_service_s", in: 1...86400) ?? c.queue.defaultServiceSeconds
         c.queue.issueWithoutPrinter = try q.bool("issue_without_printer") ?? c.queue.issueWithoutPrinter
         c.queue.priorityRatio = try q.int("priority_ratio", in: 0...100) ?? c.queue.priorityRatio
+        c.queue.perPersonDay = try q.int("per_person_day", in: 0...100) ?? c.queue.perPersonDay
+        c.queue.priorityAge = try q.int("priority_age", in: 0...150) ?? c.queue.priorityAge
     }
 
     /// `[eta]`: the estimate's method and the near-turn alert's thresholds.
@@ -182,10 +188,12 @@ public enum ConfigLoader {
                 throw ConfigError(key: "service[\(i)].last", message: "must be at least first (\(first))")
             }
             let width = try s.int("width", in: 1...6) ?? 3
-            c.services.append(
-                ServiceConfig(
-                    id: id, name: name, first: first, last: last, width: width,
-                    priority: try s.bool("priority") ?? false))
+            var svc = ServiceConfig(
+                id: id, name: name, first: first, last: last, width: width, priority: try s.bool("priority") ?? false)
+            svc.perPerson = try s.int("per_person", in: 0...100) ?? svc.perPerson
+            svc.idRequired = try s.bool("id_required") ?? false
+            svc.priorityAge = try s.int("priority_age", in: 0...150)
+            c.services.append(svc)
         }
         guard !c.services.isEmpty else {
             throw ConfigError(key: "service", message: "at least one [[service]] is needed")
@@ -317,6 +325,59 @@ public enum ConfigLoader {
             }
             c.callers.append(CallerConfig(bus: bus, address: address, window: window))
         }
+    }
+
+    /// `[[idcard]]`: an ID-card reader on a serial port (`device`, `baud`) or USB (`usb`), for a
+    /// kiosk (`kiosk = true` or a kiosk's name) or a window (`window = N`).
+    static func idcards(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
+        for (i, t) in try r.tables("idcard").enumerated() {
+            try t.only(keys("idcard"))
+            let transport: IdCardConfig.Transport
+            if let usb = try t.string("usb") {
+                let parts = usb.split(separator: ":")
+                guard parts.count == 2, let v = UInt16(parts[0], radix: 16), let p = UInt16(parts[1], radix: 16) else {
+                    throw ConfigError(key: "idcard[\(i)].usb", message: "\"\(usb)\" is not vendor:product in hex (0400:c35a)")
+                }
+                guard try t.string("device") == nil else {
+                    throw ConfigError(key: "idcard[\(i)]", message: "a reader has a device or a usb id, not both")
+                }
+                transport = .usb(vendor: v, product: p)
+            } else if let device = try t.string("device"), device.hasPrefix("/") {
+                transport = .serial(path: device, baud: try t.int("baud", in: 1200...921_600) ?? 115_200)
+            } else {
+                throw ConfigError(
+                    key: "idcard[\(i)].device", message: "is required: the serial port's path (or usb = \"vvvv:pppp\")")
+            }
+            let use: IdCardConfig.Use
+            let kioskName = t.table["kiosk"]?.string
+            if let kioskName, c.kiosk(kioskName) == nil {
+                throw ConfigError(key: "idcard[\(i)].kiosk", message: "no kiosk is named \"\(kioskName)\"")
+            }
+            let window = try t.int("window", in: 1...999)
+            let kioskFlag = try t.bool("kiosk")
+            if kioskName != nil || kioskFlag == true {
+                guard window == nil else {
+                    throw ConfigError(key: "idcard[\(i)]", message: "a reader serves a window or a kiosk, not both")
+                }
+                use = .kiosk(kioskName)
+            } else if let window {
+                guard c.window(window) != nil else {
+                    throw ConfigError(key: "idcard[\(i)].window", message: "window \(window) is not configured")
+                }
+                use = .window(window)
+            } else {
+                throw ConfigError(key: "idcard[\(i)]", message: "needs kiosk = true (or a kiosk's name) or window = N")
+            }
+            c.idcards.append(
+                IdCardConfig(transport: transport, use: use, holdSeconds: try t.int("hold_s", in: 3...300) ?? 20))
+        }
+    }
+
+    /// `[privacy]`: how long tickets keep the person they were taken for.
+    static func privacy(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
+        guard let t = try r.table("privacy") else { return }
+        try t.only(keys("privacy"))
+        c.personDays = try t.int("person_days", in: 1...3650) ?? c.personDays
     }
 
     /// `[[keypad]]`: a window keypad (`window`, optional `keys` of steps) or a kiosk button box

@@ -16,6 +16,7 @@ public actor CounterDesk: Service {
     let hall: Hall
     let devices: CounterDevices
     let dispatcher: Dispatcher
+    let cards: CardDesk
     let logger: Logger
     private var callerFilters: [String: PressFilter] = [:]
     private var keypadFilters: [Int: PressFilter] = [:]
@@ -26,6 +27,7 @@ public actor CounterDesk: Service {
     public init(hall: Hall, devices: DeviceHub, dispatcher: Dispatcher, logger: Logger) {
         self.hall = hall
         self.devices = devices.counters
+        self.cards = devices.cards
         self.dispatcher = dispatcher
         self.logger = logger
         for (i, k) in self.devices.keypads.enumerated() {
@@ -37,7 +39,7 @@ public actor CounterDesk: Service {
 
     public func run() async throws {
         // A service of the group must not end before the group does, even with nothing to drive.
-        guard !devices.callers.isEmpty || !devices.keypads.isEmpty else { return try await gracefulShutdown() }
+        guard !devices.callers.isEmpty || !devices.keypads.isEmpty || !devices.idcards.isEmpty else { return try await gracefulShutdown() }
         let sink = commitSink
         let subscription = hall.subscribe { sink.yield($0.engine) }
         defer { hall.unsubscribe(subscription) }
@@ -84,6 +86,29 @@ public actor CounterDesk: Service {
             }
             guard let press else { return }
             _ = await run(press, origin: origin, source: source)
+        case let .card(index, read, _):
+            guard index < devices.idcards.count else { return }
+            let reader = devices.idcards[index].config
+            switch reader.use {
+            case let .kiosk(name):
+                // Held for the kiosk's next take; shown on its page and on `watch` (not stored).
+                let config = hall.snapshotEngine().config
+                guard let kiosk = config.kiosk(name)?.name else { return }
+                cards.present(read, kiosk: kiosk, seconds: reader.holdSeconds)
+                if let held = cards.current(kiosk: kiosk) {
+                    let view = await dispatcher.cardView(held)
+                    cards.announce(["event": "card", "card": view])
+                }
+            case let .window(w):
+                // The ticket in hand at that window was this person's (no ticket in hand: nothing).
+                do {
+                    _ = try await dispatcher.answer(
+                        .command(.person(window: w, person: read.person)), origin: Origin(role: "idcard"))
+                } catch {
+                    logger.notice(
+                        "ID card at a window not attached", metadata: ["window": .stringConvertible(w), "why": .string("\(error)")])
+                }
+            }
         }
     }
 

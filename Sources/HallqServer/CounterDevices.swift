@@ -10,6 +10,8 @@ import Logging
 enum CounterInput: Sendable {
     case caller(bus: String, address: UInt8, CallerInput, at: Double)
     case keypad(index: Int, key: String, at: Double)
+    /// An ID card read on reader `index`, already reduced to what hallq keeps.
+    case card(index: Int, CardRead, at: Double)
 
     static func now() -> Double { ProcessInfo.processInfo.systemUptime }
 }
@@ -21,10 +23,12 @@ final class CounterDevices: Sendable {
     let callerBuses: [String: CallerBus]
     let keypads: [(config: KeypadConfig, driver: Keypad)]
     let callers: [CallerConfig]
+    /// ID-card readers (`[[idcard]]`); none without a hall secret to key the cards with.
+    let idcards: [(config: IdCardConfig, driver: IdCardReader)]
     let inputs: AsyncStream<CounterInput>
     private let sink: AsyncStream<CounterInput>.Continuation
 
-    init(config: HallConfig, logger: Logger) {
+    init(config: HallConfig, persons: PersonKeys?, logger: Logger) {
         // Bounded: a stuck desk (never) or a flood of key frames cannot grow memory; presses
         // beyond a backlog of 256 are dropped like a key nobody heard.
         let (inputs, sink) = AsyncStream.makeStream(of: CounterInput.self, bufferingPolicy: .bufferingOldest(256))
@@ -47,12 +51,29 @@ final class CounterDevices: Sendable {
                 }
             )
         }
+        idcards =
+            persons.map { persons in
+                config.idcards.enumerated().map { i, c in
+                    // The card's text is reduced to a key, a birth date and a masked name here,
+                    // on the reader's thread: nothing else of it leaves the driver.
+                    let onRead: @Sendable (IdCardText) -> Void = { card in
+                        sink.yield(.card(index: i, persons.read(card), at: CounterInput.now()))
+                    }
+                    switch c.transport {
+                    case let .serial(path, baud):
+                        return (c, IdCardReader.serial(path: path, baud: baud, logger: logger, onRead: onRead))
+                    case let .usb(v, p):
+                        return (c, IdCardReader.usb(vendor: v, product: p, name: c.name, logger: logger, onRead: onRead))
+                    }
+                }
+            } ?? []
     }
 
     func stop() {
         sink.finish()
         for b in callerBuses.values { b.stop() }
         for k in keypads { k.driver.stop() }
+        for r in idcards { r.driver.stop() }
     }
 
     /// The caller buses (with their callers) and the keypads, for `devices`.
@@ -82,12 +103,22 @@ final class CounterDevices: Sendable {
             }
             return DeviceReport.Keypad(device: k.config.device, use: use, health: k.driver.health)
         }
-        return (buses, keypads)
+        // ID-card readers are listed with the keypads: input devices at a kiosk or a window.
+        let readers = idcards.map { r in
+            let use: String
+            switch r.config.use {
+            case let .window(w): use = "idcard window \(w)"
+            case let .kiosk(name): use = "idcard kiosk" + (name.map { " \($0)" } ?? "")
+            }
+            return DeviceReport.Keypad(device: r.config.name, use: use, health: r.driver.health)
+        }
+        return (buses, keypads + readers)
     }
 
     /// Each driver's health by the name its `device` events carry.
     var healthByName: [(String, DeviceHealth)] {
         callerBuses.sorted { $0.key < $1.key }.map { ("callers \($0.key)", $0.value.health) }
             + keypads.map { ("keypad \($0.config.device)", $0.driver.health) }
+            + idcards.map { ($0.config.name, $0.driver.health) }
     }
 }

@@ -17,6 +17,8 @@ public actor DeviceHub: Service {
     let announcer: AlsaAnnouncer?
     /// Callers and keypads: their presses go to `CounterDesk`, their health is reported here.
     let counters: CounterDevices
+    /// ID cards placed on kiosk readers, held for the kiosk's next take.
+    public let cards = CardDesk()
     let logger: Logger
     private var config: HallConfig
     /// The last reported health of voice and of each answering sign, by device name.
@@ -38,7 +40,7 @@ public actor DeviceHub: Service {
         signBoard = try SignBoard(hall: hall, config: config, stateDir: stateDir, logger: logger)
         (spoken, spokenSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         announcer = Self.makeAnnouncer(config, stateDir: stateDir, hall: hall, log: spokenSink, logger: logger)
-        counters = CounterDevices(config: config, logger: logger)
+        counters = CounterDevices(config: config, persons: hall.links?.persons, logger: logger)
         (commits, commitSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         // Subscribed from the start, not when `run` begins: a ticket taken while the services
         // are still starting is printed too.

@@ -72,26 +72,23 @@ public struct Dispatcher: Sendable {
     func answer(_ request: Request, origin: Origin) async throws -> [String: JSONValue] {
         switch request {
         case let .command(cmd):
-            var origin = origin
-            if case let .take(service, _, _, kiosk) = cmd {
-                // The kiosk a take names (a kiosk program, a web kiosk's screen, a button box):
-                // its printer must print, and prints it.
-                origin.kiosk = kiosk ?? origin.kiosk
-                let config = await hall.read { $0.config }
-                if let k = origin.kiosk, config.kiosk(k) == nil {
-                    throw HallError.badRequest("no kiosk \"\(k)\" is configured")
-                }
-                try await admitTake(service, kiosk: origin.kiosk, asker: origin.askerKey)
+            if case .take = cmd { return try await issue(cmd, origin: origin) }
+            return try await run(cmd, origin: origin)
+        case let .takeWithCard(cmd, card):
+            guard case let .take(service, key, priority, kiosk, _) = cmd, let persons = hall.links?.persons else {
+                throw HallError(.internal, "no hall secret to key ID cards with")
             }
-            let committed = try await hall.submit(cmd, origin: origin).get()
-            var reply = Self.subject(committed)
-            if let issued = committed.effects.subject.issued, case var .object(t) = reply["ticket"],
-                let url = hall.statusURL(issued.ticket, config: committed.engine.config)
-            {
-                t["status_url"] = .string(url)
-                reply["ticket"] = .object(t)
+            let person = persons.person(card)
+            return try await issue(
+                .take(service: service, key: key, priority: priority, kiosk: kiosk, person: person), origin: origin)
+        case let .card(kiosk, drop):
+            let config = await hall.read { $0.config }
+            guard let k = config.kiosk(kiosk ?? origin.kiosk) else {
+                throw HallError.badRequest("no kiosk \"\(kiosk ?? "")\" is configured")
             }
-            return reply
+            if drop { devices.cards.drop(kiosk: k.name) }
+            guard let held = devices.cards.current(kiosk: k.name) else { return ["card": .null] }
+            return ["card": await cardView(held)]
         case .services:
             return await hall.read { e in
                 var o: [String: JSONValue] = ["services": Render.services(e)]
@@ -137,6 +134,74 @@ public struct Dispatcher: Sendable {
             return [:]
         case let .account(a):
             return try await StaffAccounts(store: hall.store, clock: hall.clock).answer(a)
+        }
+    }
+
+    /// A `take`: its kiosk (a kiosk program, a web kiosk's screen, a button box) must be
+    /// configured, its printer must print, and prints it; a card placed on that kiosk's reader
+    /// within `hold_s` makes it that person's ticket (and is used up when it is issued).
+    private func issue(_ cmd: Command, origin: Origin) async throws -> [String: JSONValue] {
+        guard case .take(let service, let key, let priority, let kiosk, var person) = cmd else {
+            return try await run(cmd, origin: origin)
+        }
+        var origin = origin
+        origin.kiosk = kiosk ?? origin.kiosk
+        let config = await hall.read { $0.config }
+        if let k = origin.kiosk, config.kiosk(k) == nil {
+            throw HallError.badRequest("no kiosk \"\(k)\" is configured")
+        }
+        try await admitTake(service, kiosk: origin.kiosk, asker: origin.askerKey)
+        var heldAt: String?
+        if person == nil, origin.role == "kiosk" || origin.role == "keypad", let k = config.kiosk(origin.kiosk)?.name,
+            let held = devices.cards.current(kiosk: k)
+        {
+            person = held.read.person
+            heldAt = k
+        }
+        let reply = try await run(
+            .take(service: service, key: key, priority: priority, kiosk: kiosk, person: person), origin: origin)
+        if let heldAt { devices.cards.drop(kiosk: heldAt) }
+        return reply
+    }
+
+    /// Commits a command and renders its reply.
+    private func run(_ cmd: Command, origin: Origin) async throws -> [String: JSONValue] {
+        let committed = try await hall.submit(cmd, origin: origin).get()
+        var reply = Self.subject(committed)
+        if let issued = committed.effects.subject.issued, case var .object(t) = reply["ticket"],
+            let url = hall.statusURL(issued.ticket, config: committed.engine.config)
+        {
+            t["status_url"] = .string(url)
+            reply["ticket"] = .object(t)
+        }
+        return reply
+    }
+
+    /// A held card as the kiosk shows it: the masked name, the seconds left, and for each service
+    /// whether this person may take it (or the token why not) and whether it would be 绿色通道.
+    func cardView(_ held: CardDesk.Held) async -> JSONValue {
+        let now = hall.clock()
+        let left = max(0, Int((held.until - devices.cards.clock()).rounded(.up)))
+        return await hall.read { e in
+            let services: [JSONValue] = e.config.services.map { s in
+                var o: [String: JSONValue] = [
+                    "id": .string(s.id), "name": .string(s.name),
+                    "green_channel": .bool(e.greenChannelByAge(held.read.person, service: s.id, at: now)),
+                ]
+                if let refusal = e.personRefusal(held.read.person, service: s.id, at: now) {
+                    o["allowed"] = false
+                    o["error"] = .string(refusal.token.rawValue)
+                    o["message"] = .string(refusal.message)
+                } else {
+                    o["allowed"] = true
+                }
+                return .object(o)
+            }
+            return .object([
+                "kiosk": .string(held.kiosk), "name": .string(held.read.masked), "hold_s": .int(Int64(left)),
+                "green_channel": .bool(services.contains { $0["green_channel"] == .bool(true) }),
+                "services": .array(services),
+            ])
         }
     }
 

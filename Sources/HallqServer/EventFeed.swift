@@ -19,9 +19,14 @@ final class EventFeed: @unchecked Sendable {
     private let commits: AsyncStream<Committed>.Continuation
     private let subscription: UUID
     private let hall: Hall
+    private let cards: CardDesk
+    private var cardSubscription: UUID?
 
-    init(hall: Hall, backlogBytes: Int) {
+    /// `cards`: its notices (an ID card placed on a kiosk's reader: the masked name, for a few
+    /// seconds) go out too, as `{"event":"card",…}` lines that are not events of the log.
+    init(hall: Hall, cards: CardDesk, backlogBytes: Int) {
         self.hall = hall
+        self.cards = cards
         limit = backlogBytes
         let (stream, sink) = AsyncStream<Committed>.makeStream(bufferingPolicy: .unbounded)
         commits = sink
@@ -29,10 +34,12 @@ final class EventFeed: @unchecked Sendable {
         Task { [weak self] in
             for await c in stream { self?.broadcast(c) }
         }
+        cardSubscription = cards.watch { [weak self] notice in self?.send([SocketServer.line(notice)]) }
     }
 
     deinit {
         hall.unsubscribe(subscription)
+        if let cardSubscription { cards.unwatch(cardSubscription) }
         commits.finish()
     }
 
@@ -63,9 +70,15 @@ final class EventFeed: @unchecked Sendable {
     private func broadcast(_ c: Committed) {
         // Rendering costs more than the rest of a command's bookkeeping: only for someone.
         guard !c.effects.events.isEmpty, lock.withLock({ !watchers.isEmpty }) else { return }
-        let lines = c.effects.events.map {
-            SocketServer.line(Render.event($0, role: c.origin.role, uid: c.origin.uid, calendar: c.engine.calendar))
-        }
+        send(
+            c.effects.events.map {
+                SocketServer.line(Render.event($0, role: c.origin.role, uid: c.origin.uid, calendar: c.engine.calendar))
+            })
+    }
+
+    /// Hands rendered lines to every watcher within its budget; closes the ones behind.
+    private func send(_ lines: [ByteBuffer]) {
+        guard lock.withLock({ !watchers.isEmpty }) else { return }
         let size = lines.reduce(0) { $0 + $1.readableBytes }
         lock.lock()
         var behind: [Watcher] = []

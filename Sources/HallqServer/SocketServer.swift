@@ -53,7 +53,7 @@ public struct SocketServer: Service {
         self.limits = limits
         self.group = group
         self.ready = ready
-        feed = EventFeed(hall: hall, backlogBytes: limits.watchBacklogBytes)
+        feed = EventFeed(hall: hall, cards: dispatcher.devices.cards, backlogBytes: limits.watchBacklogBytes)
     }
 
     typealias Connection = NIOAsyncChannel<Frame, ByteBuffer>
@@ -204,7 +204,7 @@ public struct SocketServer: Service {
                             while try await lines.next() != nil {}
                             return
                         case let .success(request):
-                            if case .command(.take) = request, let wait = takes.take(at: Self.monotonicSeconds()) {
+                            if request.isTake, let wait = takes.take(at: Self.monotonicSeconds()) {
                                 try await outbound.write(
                                     Self.line(
                                         Wire.error(

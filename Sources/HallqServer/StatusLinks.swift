@@ -13,6 +13,7 @@ import HallqStore
 public struct StatusLinks: Sendable {
     /// The key's bytes (SymmetricKey is not Sendable; one is made per token).
     private let key: [UInt8]
+    var secret: [UInt8] { key }
 
     public static let keyFile = "http.key"
 

@@ -107,6 +107,23 @@ public final class HallStore: Sendable {
         try pool.close()
     }
 
+    /// Forgets who took tickets issued before `day` (YYYY-MM-DD): their person hashes are
+    /// cleared (`[privacy] person_days`, docs/PRIVACY.md). `secure_delete` zeroes the bytes the
+    /// old values leave behind in the pages, and a TRUNCATE checkpoint empties the WAL that still
+    /// holds the pages as they were; a checkpoint that readers hold up is tried again on the next
+    /// run. Returns how many tickets were cleared.
+    @discardableResult
+    public func forgetPersons(before day: String) async throws -> Int {
+        let n = try await pool.write { db in
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            try db.execute(
+                sql: "UPDATE tickets SET person = NULL WHERE person IS NOT NULL AND day < ?", arguments: [day])
+            return db.changesCount
+        }
+        if n > 0 { _ = try? await pool.writeWithoutTransaction { try $0.checkpoint(.truncate) } }
+        return n
+    }
+
     /// Notes the start time in the settings table: one real write, so storage that cannot be
     /// written shows at start (`openChecked`).
     func recordStart(now: Int64) throws {
@@ -284,6 +301,15 @@ public final class HallStore: Sendable {
                     );
                     """)
         }
+        // The person a ticket was taken for (a keyed hash of an ID card, docs/PRIVACY.md): the
+        // per-person rules look tickets up by it; `forgetPersons` clears it after person_days.
+        m.registerMigration("v8-person") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE tickets ADD COLUMN person TEXT;
+                    CREATE INDEX tickets_person ON tickets(person, day) WHERE person IS NOT NULL;
+                    """)
+        }
         return m
     }
 
@@ -410,6 +436,15 @@ public final class HallStore: Sendable {
                     arguments: [service])
                 if !ms.isEmpty { s.durations[service] = ms.reversed().map { Double($0) / 1000 } }
             }
+            // Today's tickets per person (the daily limit), from the partial index.
+            for row in try Row.fetchAll(
+                db,
+                sql: "SELECT person, COUNT(*) AS n FROM tickets WHERE person IS NOT NULL AND day = ? GROUP BY person",
+                arguments: [calendar.day(now)])
+            {
+                s.personDay[row["person"]] = row["n"]
+            }
+            s.personDayOf = calendar.day(now)
             s.lastTicketId = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM tickets") ?? 0
             s.lastQueueSeq = try Int64.fetchOne(db, sql: "SELECT MAX(queue_seq) FROM tickets") ?? 0
             return s
@@ -558,7 +593,8 @@ extension Ticket: FetchableRecord, ColumnRecord {
             finishedAt: row["finished_at"], outcome: (row["outcome"] as String?).flatMap(Leg.Outcome.init(rawValue:)),
             recalls: row["recalls"], transfers: row["transfers"], noshows: row["noshows"],
             printStatus: PrintStatus(rawValue: row["print_status"]) ?? .failed, printError: row["print_error"],
-            rating: row["rating"], ratingReason: row["rating_reason"], greenChannel: row["green_channel"])
+            rating: row["rating"], ratingReason: row["rating_reason"], greenChannel: row["green_channel"],
+            person: row["person"])
     }
 
     /// The table's columns, in the order of `databaseValues`.
@@ -567,6 +603,7 @@ extension Ticket: FetchableRecord, ColumnRecord {
         "queued_mono", "call_mono", "wait_ms", "service_ms", "state", "window", "target_window", "priority", "clerk",
         "first_called_at", "last_called_at", "call_at", "started_at", "finished_at", "outcome", "recalls", "transfers",
         "noshows", "print_status", "print_error", "rating", "rating_reason", "green_channel",
+        "person",
     ]
 
     /// This row's values, in the order of `databaseColumns`.
@@ -605,6 +642,7 @@ extension Ticket: FetchableRecord, ColumnRecord {
             rating,
             ratingReason,
             greenChannel,
+            person,
         ]
     }
 }

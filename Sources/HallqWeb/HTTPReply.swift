@@ -29,7 +29,8 @@ enum HTTPReply {
         case .rateLimited: return .tooManyRequests
         case .tooSlow, .idleClosed: return .requestTimeout
         case .hallClosed, .rangeExhausted, .queueEmpty, .windowPaused, .noActiveTicket, .notSignedIn, .notWaiting,
-            .alreadyStarted, .ticketOpen, .clerkElsewhere, .nothingToRate, .alreadyRated:
+            .alreadyStarted, .ticketOpen, .clerkElsewhere, .nothingToRate, .alreadyRated, .personHasTicket,
+            .personDailyLimit, .idRequired:
             return .conflict
         case .busy, .printerOffline, .printerPaperOut: return .serviceUnavailable
         case .storageFailed, .badConfig, .internal: return .internalServerError

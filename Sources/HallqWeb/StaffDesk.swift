@@ -218,7 +218,7 @@ final class StaffDesk: Sendable {
         if fields["op"] == "signin", s.role == .clerk { fields["clerk"] = .string(s.account) }
         // An enrolled screen is its kiosk (same name): its tickets come out of that kiosk's
         // printer, whatever the page sends. A screen no [[kiosk]] is named after is the first.
-        if fields["op"] == "take", s.account.hasPrefix(ScreenEnrolment.accountPrefix) {
+        if fields["op"] == "take" || fields["op"] == "card", s.account.hasPrefix(ScreenEnrolment.accountPrefix) {
             let name = String(s.account.dropFirst(ScreenEnrolment.accountPrefix.count))
             fields["kiosk"] = hall.snapshotEngine().config.kiosk(name) != nil ? .string(name) : nil
         }

@@ -23,7 +23,7 @@ struct EventFeedTests {
         let hall = try Hall(
             config: config, store: try HallStore(path: dir.appendingPathComponent("h.sqlite").path),
             logger: Logger(label: "test"))
-        let feed = EventFeed(hall: hall, backlogBytes: 4096)
+        let feed = EventFeed(hall: hall, cards: CardDesk(), backlogBytes: 4096)
         let (silentID, silent) = feed.join()
         let (readerID, reader) = feed.join()
         let takes = 60
