@@ -124,6 +124,7 @@ public struct Daemon {
                     .init(service: counterDesk),
                 ] + listeners.map { .init(service: $0) } + [
                     .init(service: watchdog),
+                    .init(service: PersonRetention(hall: hall, logger: logger)),
                     .init(service: hangup),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],

@@ -107,8 +107,8 @@ public final class HallStore: Sendable {
         try pool.close()
     }
 
-    /// Forgets who took tickets issued before `day` (YYYY-MM-DD): their person hashes are
-    /// cleared (`[privacy] person_days`, docs/PRIVACY.md). `secure_delete` zeroes the bytes the
+    /// Forgets who took tickets issued before `day` (YYYY-MM-DD) and done: their person hashes
+    /// are cleared (a ticket still open keeps its person until it is done: the live queue has it) (`[privacy] person_days`, docs/PRIVACY.md). `secure_delete` zeroes the bytes the
     /// old values leave behind in the pages, and a TRUNCATE checkpoint empties the WAL that still
     /// holds the pages as they were; a checkpoint that readers hold up is tried again on the next
     /// run. Returns how many tickets were cleared.
@@ -117,7 +117,8 @@ public final class HallStore: Sendable {
         let n = try await pool.write { db in
             try db.execute(sql: "PRAGMA secure_delete = ON")
             try db.execute(
-                sql: "UPDATE tickets SET person = NULL WHERE person IS NOT NULL AND day < ?", arguments: [day])
+                sql: "UPDATE tickets SET person = NULL WHERE person IS NOT NULL AND day < ? AND state = 'done'",
+                arguments: [day])
             return db.changesCount
         }
         if n > 0 { _ = try? await pool.writeWithoutTransaction { try $0.checkpoint(.truncate) } }

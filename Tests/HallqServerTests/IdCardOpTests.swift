@@ -1,0 +1,144 @@
+import Foundation
+import HallqCore
+import HallqProtocol
+import HallqServer
+import HallqTestKit
+import Testing
+
+/// A citizen identity number with the given birth date and sequence, its check character from
+/// GB 11643-1999 (weights 2^(17-i) mod 11, check = (12 − Σ mod 11) mod 11, 10 written X).
+func idNumber(birth: String, seq: Int = 123, area: String = "110105") -> String {
+    let body = area + birth + String(format: "%03d", seq)
+    var sum = 0
+    for (i, c) in body.enumerated() { sum += Int(String(c))! * (1 << (17 - i)) % 11 }
+    let check = (12 - sum % 11) % 11
+    return body + (check == 10 ? "X" : String(check))
+}
+
+/// Hall days as YYYYMMDD, `years` back from `day` (YYYY-MM-DD), shifted by `days`.
+func birthDate(yearsBefore day: String, years: Int, plusDays: Int = 0) -> String {
+    var cal = Calendar(identifier: .gregorian)
+    cal.timeZone = TimeZone(identifier: "Asia/Shanghai")!
+    let f = DateFormatter()
+    f.calendar = cal
+    f.timeZone = cal.timeZone
+    f.dateFormat = "yyyy-MM-dd"
+    let d = cal.date(byAdding: .day, value: plusDays, to: cal.date(byAdding: .year, value: -years, to: f.date(from: day)!)!)!
+    f.dateFormat = "yyyyMMdd"
+    return f.string(from: d)
+}
+
+/// `take` with `id_number` through the real dispatcher and store: the rules by person, the
+/// green channel by age, and what is kept of the card (docs/PRIVACY.md).
+@Suite("ID numbers on take, in process")
+struct IdCardOpTests {
+    static let config =
+        DaemonHarness.demoConfig.replacingOccurrences(of: "[queue]\n", with: "[queue]\npriority_age = 70\nper_person_day = 3\n")
+        + """
+
+        [[service]]
+        id = "G"
+        name = "老年优待证"
+        priority = true
+
+        [[service]]
+        id = "R"
+        name = "特种设备作业人员证"
+        id_required = true
+
+        [[window]]
+        number = 9
+        services = ["G", "R"]
+        """
+
+    /// 10:00 on 2026-12-03 in Shanghai.
+    static let start: Millis = 1_796_000_400_000 + 86_400_000 * 3 + 3_600_000
+
+    @Test("same person refused a second live ticket (label named), daily limit, ID-REQUIRED, 70 on the day; nothing of the number kept")
+    func rules() async throws {
+        let clock = Locked(Self.start)
+        let h = try InProcessHall(config: Self.config, clock: { clock.with { $0 } })
+        let today = try #require(await h.ask(.kiosk, ["op": "status"])["hall"]?["day"]?.stringValue)
+        let alice = idNumber(birth: "19800101", seq: 201)
+        let first = await h.ask(.kiosk, ["op": "take", "service": "A", "id_number": .string(alice)])
+        let label = try #require(first["ticket"]?["label"]?.stringValue)
+        let second = await h.ask(.kiosk, ["op": "take", "service": "A", "id_number": .string(alice)])
+        #expect(second.token == "PERSON-HAS-TICKET")
+        #expect(second["message"]?.stringValue?.contains(label) == true)
+        // The lower-case x of a typed number is the same person.
+        let bob = idNumber(birth: "19900101", seq: 302)
+        #expect(await h.ask(.kiosk, ["op": "take", "service": "A", "id_number": .string(bob)]).ok)
+        #expect(await h.ask(.kiosk, ["op": "take", "service": "B", "id_number": .string(alice)]).ok)
+        #expect(await h.ask(.kiosk, ["op": "take", "service": "C", "id_number": .string(alice)]).ok)
+        #expect(await h.ask(.kiosk, ["op": "take", "service": "G", "id_number": .string(alice)]).token == "PERSON-DAILY-LIMIT")
+        // Without a card nobody is limited; R needs one.
+        #expect(await h.ask(.kiosk, ["op": "take", "service": "A"]).ok)
+        #expect(await h.ask(.kiosk, ["op": "take", "service": "R"]).token == "ID-REQUIRED")
+        #expect(await h.ask(.kiosk, ["op": "take", "service": "R", "id_number": .string(bob)]).ok)
+        // 70 today: 绿色通道; 70 tomorrow: not.
+        let seventy = idNumber(birth: birthDate(yearsBefore: today, years: 70), seq: 401)
+        let almost = idNumber(birth: birthDate(yearsBefore: today, years: 70, plusDays: 1), seq: 502)
+        let old = await h.ask(.kiosk, ["op": "take", "service": "G", "id_number": .string(seventy)])
+        #expect(old["ticket"]?["green_channel"] == true)
+        let young = await h.ask(.kiosk, ["op": "take", "service": "G", "id_number": .string(almost)])
+        #expect(young.ok && young["ticket"]?["green_channel"] == nil)
+        // A number that fails its check digit, a type hallq does not know: refused, never echoed.
+        var wrong = Array(alice)
+        wrong[17] = wrong[17] == "1" ? "2" : "1"
+        let bad = await h.ask(.kiosk, ["op": "take", "service": "A", "id_number": .string(String(wrong))])
+        #expect(bad.token == "BAD-REQUEST" && !bad.text.contains(String(wrong)))
+        #expect(
+            await h.ask(.kiosk, ["op": "take", "service": "A", "id_type": "passport", "id_number": .string(alice)]).token
+                == "BAD-REQUEST")
+
+        // What is kept: the key, on the ticket; no number in the replies, history, export or file.
+        let persons = try #require(h.hall.links?.persons)
+        let aliceKey = persons.key(letter: "R", number: alice)
+        let history = await h.ask(.admin, ["op": "history", "ticket": .string(label)])
+        let export = await h.lines(.admin, ["op": "export", "from": .string(today), "to": .string(today)])
+        let replies = [first, second, old, young, history] + export
+        for number in [alice, bob, seventy] {
+            #expect(!replies.contains { $0.text.contains(number) })
+            #expect(!replies.contains { $0.text.contains(persons.key(letter: "R", number: number)) })
+        }
+        let db = try stateBytes(h.stateDir)
+        for number in [alice, bob, seventy] {
+            #expect(!db.contains(Array(number.utf8)))
+            #expect(!db.contains(ucs2(number)))
+        }
+        #expect(db.contains(Array(aliceKey.utf8)), "the person key is kept for the rules")
+
+        // Every ticket served; 91 days on, the keys are gone (and the WAL with them).
+        for w in [1, 2, 3, 4, 9] {
+            guard await h.ask(.clerk, ["op": "signin", "window": .int(Int64(w)), "clerk": .string("张三\(w)")]).ok else { continue }
+            while await h.ask(.clerk, ["op": "call", "window": .int(Int64(w))]).ok {
+                #expect(await h.ask(.clerk, ["op": "finish", "window": .int(Int64(w))]).ok)
+            }
+        }
+        #expect(try await h.hall.forgetOldPersons() == 0, "nothing within person_days")
+        clock.with { $0 += 91 * 86_400_000 }
+        #expect(try await h.hall.forgetOldPersons() == 7)
+        #expect(!(try stateBytes(h.stateDir)).contains(Array(aliceKey.utf8)))
+        // The rules start afresh for her.
+        #expect(await h.ask(.kiosk, ["op": "take", "service": "A", "id_number": .string(alice)]).ok)
+    }
+}
+
+/// Every file of a state directory (the database, its WAL and shared memory), end to end.
+func stateBytes(_ dir: URL) throws -> [UInt8] {
+    var all: [UInt8] = []
+    for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where name.hasPrefix("hallq.sqlite") {
+        all += Array(try Data(contentsOf: dir.appendingPathComponent(name)))
+    }
+    return all
+}
+
+/// UTF-16 little-endian, as a card's text block holds it.
+func ucs2(_ s: String) -> [UInt8] { s.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] } }
+
+extension Array where Element == UInt8 {
+    func contains(_ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, needle.count <= count else { return false }
+        return Data(self).range(of: Data(needle)) != nil
+    }
+}
