@@ -158,7 +158,9 @@ let package = Package(
         .testTarget(name: "HallqCoreTests", dependencies: ["HallqCore"]),
         .testTarget(
             name: "HallqEncodersTests",
-            dependencies: ["HallqEncoders", "HallqCore", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: [
+                "HallqEncoders", "HallqCore", "HallqTestKit", .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .testTarget(name: "HallqDevicesTests", dependencies: ["HallqDevices"]),
         .testTarget(name: "HallqProtocolTests", dependencies: ["HallqProtocol", "HallqCore"]),
         .testTarget(

@@ -97,7 +97,7 @@ public actor CounterDesk: Service {
                 cards.present(read, kiosk: kiosk, seconds: reader.holdSeconds)
                 if let held = cards.current(kiosk: kiosk) {
                     let view = await dispatcher.cardView(held)
-                    cards.announce(["event": "card", "card": view])
+                    cards.announce(["type": "card", "card": view])
                 }
             case let .window(w):
                 // The ticket in hand at that window was this person's (no ticket in hand: nothing).

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HallqTestKit
 import Testing
 
 @testable import HallqEncoders
@@ -10,22 +11,8 @@ import Testing
 /// field at their offsets: not by any encoder of ours.
 @Suite("ID-card reader frames (SAM)")
 struct IdCardTests {
-    /// The golden read's first 288 bytes (decimal offsets 0–287), from the document.
-    static let goldenHead = hex(
-        """
-        AA AA AA 96 69 05 08 00 00 90 01 00 04 00 20 5F 09 4E 20 00 20 00 20 00 20 00 20 00 20 00 20 00
-        20 00 20 00 20 00 20 00 20 00 20 00 31 00 30 00 31 00 31 00 39 00 34 00 39 00 31 00 32 00 33 00
-        31 00 17 53 AC 4E 02 5E 1D 67 33 96 3A 53 4B 6D D5 8B EF 8D 31 00 F7 53 20 00 20 00 20 00 20 00
-        20 00 20 00 20 00 20 00 20 00 20 00 20 00 20 00 20 00 20 00 20 00 20 00 20 00 20 00 20 00 20 00
-        20 00 20 00 20 00 20 00 31 00 31 00 30 00 31 00 30 00 35 00 31 00 39 00 34 00 39 00 31 00 32 00
-        33 00 31 00 30 00 30 00 32 00 58 00 17 53 AC 4E 02 5E 6C 51 89 5B 40 5C 1D 67 33 96 06 52 40 5C
-        20 00 20 00 20 00 20 00 20 00 32 00 30 00 32 00 30 00 30 00 31 00 30 00 31 00 32 00 30 00 34 00
-        30 00 30 00 31 00 30 00 31 00 20 00 20 00 20 00 20 00 20 00 20 00 20 00 20 00 20 00 20 00 20 00
-        20 00 20 00 20 00 20 00 20 00 20 00 20 00 57 4C 66 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
-        """.replacingOccurrences(of: "\n", with: " "))
-
-    /// Bytes 288–1293 are zero and byte 1294 is D8 (the document).
-    static let golden: [UInt8] = goldenHead + [UInt8](repeating: 0, count: 1294 - 288) + [0xD8]
+    /// The document's golden read (HallqTestKit keeps its bytes as the document prints them).
+    static let golden = IdCardFixtures.golden
 
     @Test("the golden read is the document's: 1,295 bytes and its SHA-256")
     func goldenIsTheDocuments() {

@@ -101,12 +101,12 @@ struct IdCardOpTests {
             #expect(!replies.contains { $0.text.contains(number) })
             #expect(!replies.contains { $0.text.contains(persons.key(letter: "R", number: number)) })
         }
-        let db = try stateBytes(h.stateDir)
+        let db = try IdCardFixtures.storeBytes(h.stateDir)
         for number in [alice, bob, seventy] {
-            #expect(!db.contains(Array(number.utf8)))
-            #expect(!db.contains(ucs2(number)))
+            #expect(!db.containsBytes(Array(number.utf8)))
+            #expect(!db.containsBytes(IdCardFixtures.ucs2(number)))
         }
-        #expect(db.contains(Array(aliceKey.utf8)), "the person key is kept for the rules")
+        #expect(db.containsBytes(Array(aliceKey.utf8)), "the person key is kept for the rules")
 
         // Every ticket served; 91 days on, the keys are gone (and the WAL with them).
         for w in [1, 2, 3, 4, 9] {
@@ -118,27 +118,8 @@ struct IdCardOpTests {
         #expect(try await h.hall.forgetOldPersons() == 0, "nothing within person_days")
         clock.with { $0 += 91 * 86_400_000 }
         #expect(try await h.hall.forgetOldPersons() == 7)
-        #expect(!(try stateBytes(h.stateDir)).contains(Array(aliceKey.utf8)))
+        #expect(!(try IdCardFixtures.storeBytes(h.stateDir)).containsBytes(Array(aliceKey.utf8)))
         // The rules start afresh for her.
         #expect(await h.ask(.kiosk, ["op": "take", "service": "A", "id_number": .string(alice)]).ok)
-    }
-}
-
-/// Every file of a state directory (the database, its WAL and shared memory), end to end.
-func stateBytes(_ dir: URL) throws -> [UInt8] {
-    var all: [UInt8] = []
-    for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where name.hasPrefix("hallq.sqlite") {
-        all += Array(try Data(contentsOf: dir.appendingPathComponent(name)))
-    }
-    return all
-}
-
-/// UTF-16 little-endian, as a card's text block holds it.
-func ucs2(_ s: String) -> [UInt8] { s.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] } }
-
-extension Array where Element == UInt8 {
-    func contains(_ needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty, needle.count <= count else { return false }
-        return Data(self).range(of: Data(needle)) != nil
     }
 }
