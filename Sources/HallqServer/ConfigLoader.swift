@@ -354,8 +354,8 @@ public enum ConfigLoader {
                 throw ConfigError(key: "idcard[\(i)].kiosk", message: "no kiosk is named \"\(kioskName)\"")
             }
             let window = try t.int("window", in: 1...999)
-            let kioskFlag = try t.bool("kiosk")
-            if kioskName != nil || kioskFlag == true {
+            let kioskFlag = kioskName == nil ? try t.bool("kiosk") : true
+            if kioskFlag == true {
                 guard window == nil else {
                     throw ConfigError(key: "idcard[\(i)]", message: "a reader serves a window or a kiosk, not both")
                 }

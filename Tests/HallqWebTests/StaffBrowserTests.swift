@@ -62,42 +62,12 @@ import Testing
         }
     }
 
-    /// In the browser, as an admin through the API (fetch): a new enrolment code for `screen`,
-    /// then logged out again, so the page sees no staff session.
-    func enrolmentCode(_ browser: WebDriver, screen: String) async throws -> String {
-        let code = try await browser.run(
-            """
-            return (async () => {
-              const login = await fetch('/api/login', { method: 'POST', headers: { 'Content-Type': 'application/json' },
-                body: JSON.stringify({ name: 'boss', password: 'secret-pass-9' }) }).then((r) => r.json());
-              const made = await fetch('/api/screens/code', { method: 'POST',
-                headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': login.csrf },
-                body: JSON.stringify({ name: '\(screen)' }) }).then((r) => r.json());
-              await fetch('/api/logout', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': login.csrf }, body: '{}' });
-              return made.code;
-            })();
-            """)
-        return try #require(code.stringValue, "no code: \(code.text)")
-    }
-
-    /// The kiosk page at `/kiosk` on an enrolled screen: the enrolment form, never a login form,
-    /// then the code typed in.
-    func enrol(_ browser: WebDriver, code: String) async throws {
-        try await browser.open(fixture.url + "/kiosk")
-        #expect(try await browser.until(10, "return !document.getElementById('enrol').hidden"))
-        #expect(try await browser.run("return document.querySelectorAll('input[type=password]').length") == 0)
-        try await browser.screenshot("kiosk-enrol-1080x1920.png")
-        try await browser.run(
-            "const f = document.getElementById('enrol'); f.elements.code.value = '\(code)'; f.requestSubmit();")
-        #expect(try await browser.until(10, "return document.body.dataset.session === 'open'"))
-    }
-
     @Test("kiosk: press a service button, see the ticket and its QR, and the virtual printer prints it")
     func kiosk() async throws {
         try await fixture.withBrowser(width: 1080, height: 1920) { browser in
             try ok(.admin, ["op": "useradd", "name": "boss", "role": "admin", "password": "secret-pass-9"])
             try await browser.open(fixture.url + "/kiosk")
-            try await enrol(browser, code: try await enrolmentCode(browser, screen: "k1"))
+            try await fixture.enrol(browser, code: try await fixture.enrolmentCode(browser, screen: "k1"))
             #expect(try await browser.until(10, "return document.querySelectorAll('button.service').length >= 3"))
             try await browser.screenshot("kiosk-buttons-1080x1920.png")
             try await browser.run("document.querySelector('button.service[data-service=A]').click()")
@@ -150,8 +120,8 @@ import Testing
         try await fixture.withBrowser(width: 1080, height: 1920) { browser in
             try ok(.admin, ["op": "useradd", "name": "boss", "role": "admin", "password": "secret-pass-9"])
             try await browser.open(fixture.url + "/kiosk")
-            let code = try await enrolmentCode(browser, screen: "k1")
-            try await enrol(browser, code: code)
+            let code = try await fixture.enrolmentCode(browser, screen: "k1")
+            try await fixture.enrol(browser, code: code)
             #expect(try await browser.until(10, "return document.querySelectorAll('button.service').length >= 3"))
             // A code is good once.
             let again = try await browser.run(

@@ -180,9 +180,12 @@ final class BrowserHall: @unchecked Sendable {
         return r
     }
 
+    /// hallqd's extra environment (an emulated device's).
+    var environment: [String: String] = [:]
+
     /// hallqd is up when the admin socket answers; the HTTP port a moment later.
     func start() async throws {
-        try hall.start(logLevel: "info")
+        try hall.start(extraEnv: environment, logLevel: "info")
         let url = self.url
         guard
             await eventuallyAsync(
@@ -211,5 +214,35 @@ final class BrowserHall: @unchecked Sendable {
         }
         await browser.quit()
         #expect(hall.stop() == 0)
+    }
+
+    /// In the browser, as an admin through the API (fetch): a new enrolment code for `screen`,
+    /// then logged out again, so the page sees no staff session.
+    func enrolmentCode(_ browser: WebDriver, screen: String) async throws -> String {
+        let code = try await browser.run(
+            """
+            return (async () => {
+              const login = await fetch('/api/login', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+                body: JSON.stringify({ name: 'boss', password: 'secret-pass-9' }) }).then((r) => r.json());
+              const made = await fetch('/api/screens/code', { method: 'POST',
+                headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': login.csrf },
+                body: JSON.stringify({ name: '\(screen)' }) }).then((r) => r.json());
+              await fetch('/api/logout', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': login.csrf }, body: '{}' });
+              return made.code;
+            })();
+            """)
+        return try #require(code.stringValue, "no code: \(code.text)")
+    }
+
+    /// The kiosk page at `/kiosk` on an enrolled screen: the enrolment form, never a login form,
+    /// then the code typed in.
+    func enrol(_ browser: WebDriver, code: String) async throws {
+        try await browser.open(url + "/kiosk")
+        #expect(try await browser.until(10, "return !document.getElementById('enrol').hidden"))
+        #expect(try await browser.run("return document.querySelectorAll('input[type=password]').length") == 0)
+        try await browser.screenshot("kiosk-enrol-1080x1920.png")
+        try await browser.run(
+            "const f = document.getElementById('enrol'); f.elements.code.value = '\(code)'; f.requestSubmit();")
+        #expect(try await browser.until(10, "return document.body.dataset.session === 'open'"))
     }
 }

@@ -4,12 +4,20 @@
 // one ticket), then shows the number, the people ahead, the estimate and the status page's QR
 // for a few seconds. Refusals become notices: not issuing now, printer out of paper.
 //
+// An ID card on the kiosk's reader (docs/HARDWARE.md) shows as the masked name (张*), 绿色通道
+// when the holder's age gives it, and each service this person may not take greyed with the
+// reason; the next press takes the ticket for that person (hallqd holds the card for hold_s).
+// The page asks hallqd for the held card every second (`card` op): nothing of the card is kept
+// here beyond what is on screen.
+//
 // A kiosk is a public screen: it never shows a staff login form. It runs on its enrolment (the
 // hallq_screen cookie, ScreenEnrolment) or on a session a member of staff already has in this
 // browser; otherwise it asks for an enrolment code, and once revoked it says only 请联系工作人员.
 "use strict";
 
 let services = [];
+let lastLive = null;
+let heldCard = null;
 let lastPress = null;
 let hideTimer = null;
 
@@ -61,8 +69,29 @@ async function checkPrinter() {
   showNotice();
 }
 
+// The card held at this kiosk now (or none), shown above the buttons.
+async function checkCard() {
+  const r = await hallqStaff.op("card");
+  if (!r.ok) return;
+  const before = JSON.stringify(heldCard);
+  const arrived = !heldCard && r.card;
+  heldCard = r.card || null;
+  // A new card is a new visitor: the last one's ticket leaves the screen.
+  if (arrived) $("issued").hidden = true;
+  $("card").hidden = !heldCard;
+  document.body.dataset.card = heldCard ? "held" : "none";
+  if (heldCard) {
+    $("card-name").textContent = heldCard.name;
+    $("card-green").hidden = !heldCard.green_channel;
+    $("card-left").textContent = heldCard.hold_s;
+  }
+  if (JSON.stringify(heldCard) !== before) render(lastLive);
+}
+
 function render(live) {
+  lastLive = live;
   const byId = new Map((live || []).map((s) => [s.id, s]));
+  const forCard = new Map(((heldCard && heldCard.services) || []).map((s) => [s.id, s]));
   const box = $("service-buttons");
   const green = $("green-buttons");
   box.textContent = "";
@@ -83,6 +112,17 @@ function render(live) {
       // The board's words: nobody waiting is 无需等候, never "约 0 分钟".
       info.textContent = l.waiting ? "等候 " + l.waiting + " 人 · 约 " + hallqMinutes(l) + " 分钟" : "无需等候 · No wait";
       b.append(name, info);
+      // With a card held: a service this person may not take is greyed with the reason, and
+      // one they get 绿色通道 for says so (the ticket becomes priority by itself).
+      const c = forCard.get(s.id);
+      if (c && !c.allowed) {
+        b.disabled = true;
+        b.classList.add("refused");
+        info.textContent = hallqSentence({ error: c.error, message: c.message });
+      } else if (c && c.green_channel && !priority) {
+        name.textContent = "绿色通道 · " + s.name;
+        b.classList.add("green");
+      }
       if (priority && greenNote) {
         const note = document.createElement("span");
         note.className = "note";
@@ -110,6 +150,7 @@ async function take(s, priority) {
   const fields = { service: s.id, key: key(s.id, priority) };
   if (priority) fields.priority = true;
   const r = await hallqStaff.op("take", fields);
+  checkCard().catch(() => {});
   if (!r.ok) {
     if (r.error === "PRINTER-PAPER-OUT" || r.error === "PRINTER-OFFLINE") {
       await checkPrinter();
@@ -152,6 +193,11 @@ async function start() {
   render(services);
   checkPrinter();
   setInterval(() => checkPrinter().catch(() => {}), 3000);
+  setInterval(() => checkCard().catch(() => {}), 1000);
+  $("card-cancel").addEventListener("click", async () => {
+    await hallqStaff.op("card", { drop: true });
+    checkCard().catch(() => {});
+  });
   $("issued-close").addEventListener("click", () => ($("issued").hidden = true));
   hallqLive({
     snapshot(snap) {
