@@ -123,7 +123,10 @@ public struct DeviceReport: Sendable, Equatable {
                 out.append("sign \(b.name)/\(address) \(h)")
             }
         }
-        for k in keypads where !k.health.isOK { out.append("keypad \(k.device) \(k.health)") }
+        // ID-card readers are listed with the keypads under their own name ("idcard …").
+        for k in keypads where !k.health.isOK {
+            out.append((k.use.hasPrefix("idcard") ? "" : "keypad ") + "\(k.device) \(k.health)")
+        }
         return out
     }
 }

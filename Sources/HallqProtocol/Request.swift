@@ -62,7 +62,7 @@ public enum Wire {
     public static let serverName = "hallqd"
     public static let version = "0.1.0"
     public static let protoMajor = 1
-    public static let protoMinor = 8
+    public static let protoMinor = 9
     /// Longest request line in bytes, newline excluded; longer gets TOO-LONG and a close.
     public static let maxLineBytes = 4096
 

@@ -107,14 +107,14 @@ struct WireTests {
             Set(Role.admin.ops.map(\.rawValue)) == [
                 "take", "services", "status", "signin", "signout", "call", "recall", "noshow", "start",
                 "finish", "transfer", "pause", "resume", "rate", "watch", "stats", "history", "export",
-                "reprint", "devices", "hall", "reload", "useradd", "users", "passwd", "userdel",
+                "reprint", "devices", "hall", "reload", "useradd", "users", "passwd", "userdel", "card",
             ])
         #expect(
             Set(Role.clerk.ops.map(\.rawValue)) == [
                 "signin", "signout", "call", "recall", "noshow", "start", "finish", "transfer", "pause",
                 "resume", "rate", "status", "services", "watch", "take",
             ])
-        #expect(Set(Role.kiosk.ops.map(\.rawValue)) == ["take", "services", "status"])
+        #expect(Set(Role.kiosk.ops.map(\.rawValue)) == ["take", "services", "status", "card"])
     }
 
     @Test(
@@ -210,7 +210,7 @@ struct WireTests {
     func replies() {
         #expect(
             Wire.hello(role: .clerk).text
-                == #"{"proto":{"major":1,"minor":8},"role":"clerk","server":"hallqd","type":"hello","version":"0.1.0"}"#
+                == #"{"proto":{"major":1,"minor":9},"role":"clerk","server":"hallqd","type":"hello","version":"0.1.0"}"#
         )
         #expect(
             Wire.error(id: 2, HallError(.queueEmpty, "no ticket is waiting for window 3")).text
