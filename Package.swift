@@ -183,7 +183,7 @@ let package = Package(
         .testTarget(
             name: "HallqServerTests",
             dependencies: [
-                "HallqServer", "HallqTestKit", "HallqCore", "HallqProtocol",
+                "HallqServer", "HallqTestKit", "HallqCore", "HallqProtocol", "HallqEncoders",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -129,7 +129,9 @@ public final class IdCardReader: @unchecked Sendable {
                 if found.status == .noCard { onReader = nil }
                 continue
             }
-            guard let selected = try exchange(link, .selectCard, timeoutMs: 500), selected.status == .ok else { continue }
+            guard let selected = try exchange(link, .selectCard, timeoutMs: 500), selected.status == .ok else {
+                continue
+            }
             // A card taken away between select and read answers 41: nothing is reported.
             guard let read = try exchange(link, .readText, timeoutMs: 3000), read.status == .ok,
                 let card = try? IdCardText.parse(read)

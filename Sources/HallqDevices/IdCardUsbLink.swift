@@ -59,7 +59,11 @@ final class UsbIdCardLink: IdCardLink {
                 for e in 0..<Int(alt.bNumEndpoints) {
                     let ep = alt.endpoint[e]
                     guard ep.bmAttributes & 0x03 == 0x02 else { continue }
-                    if ep.bEndpointAddress & 0x80 != 0 { inp = inp ?? ep.bEndpointAddress } else { out = out ?? ep.bEndpointAddress }
+                    if ep.bEndpointAddress & 0x80 != 0 {
+                        inp = inp ?? ep.bEndpointAddress
+                    } else {
+                        out = out ?? ep.bEndpointAddress
+                    }
                 }
                 if let out, let inp { return (Int32(alt.bInterfaceNumber), out, inp) }
             }

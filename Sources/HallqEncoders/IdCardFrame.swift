@@ -35,11 +35,24 @@ public enum IdCardProtocol {
 
     /// SW3, the byte a reply is decided on (SW1/SW2 may relay the card's own APDU status).
     public enum Status: UInt8, Sendable, CaseIterable {
-        case checksumError = 0x10, lengthError = 0x11, commandError = 0x21, notPermitted = 0x23
-        case unknownError = 0x24, cardDidNotAuthenticateSAM = 0x31, samDidNotAuthenticateCard = 0x32
-        case verificationError = 0x33, unknownCardType = 0x40, readFailed = 0x41, randomFailed = 0x47
-        case samSelfTestFailed = 0x60, samNotAuthorised = 0x66, noCard = 0x80, selectFailed = 0x81
-        case ok = 0x90, noSuchContent = 0x91, found = 0x9F
+        case checksumError = 0x10
+        case lengthError = 0x11
+        case commandError = 0x21
+        case notPermitted = 0x23
+        case unknownError = 0x24
+        case cardDidNotAuthenticateSAM = 0x31
+        case samDidNotAuthenticateCard = 0x32
+        case verificationError = 0x33
+        case unknownCardType = 0x40
+        case readFailed = 0x41
+        case randomFailed = 0x47
+        case samSelfTestFailed = 0x60
+        case samNotAuthorised = 0x66
+        case noCard = 0x80
+        case selectFailed = 0x81
+        case ok = 0x90
+        case noSuchContent = 0x91
+        case found = 0x9F
     }
 }
 
@@ -97,7 +110,9 @@ public struct IdCardFrameReader: Sendable {
             let xor = frame[5..<(len + 6)].reduce(0, ^)
             if xor == frame[len + 6] {
                 buffer.removeFirst(len + 7)
-                out.append(.reply(IdCardReply(sw1: frame[7], sw2: frame[8], sw3: frame[9], data: Array(frame[10..<(len + 6)]))))
+                out.append(
+                    .reply(IdCardReply(sw1: frame[7], sw2: frame[8], sw3: frame[9], data: Array(frame[10..<(len + 6)])))
+                )
             } else {
                 out.append(.badChecksum)
                 buffer.removeFirst()

@@ -27,7 +27,9 @@ public struct IdNumber: Sendable, Equatable {
             }
         default:
             guard (15...18).contains(number.count), number.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isUppercase) })
-            else { throw .badRequest("id_number is not a permanent residence card number (15 to 18 letters and digits)") }
+            else {
+                throw .badRequest("id_number is not a permanent residence card number (15 to 18 letters and digits)")
+            }
         }
         self.letter = letter
         self.number = number

@@ -127,10 +127,13 @@ public enum Wire {
                 service: try f.string("service"), key: try f.optionalString("key", max: 64),
                 priority: try f.optionalBool("priority") ?? false, kiosk: try f.optionalString("kiosk", max: 32))
             guard let number = try f.optionalString("id_number", max: 32) else {
-                guard try f.optionalString("id_type", max: 16) == nil else { throw .badRequest("id_type needs id_number") }
+                guard try f.optionalString("id_type", max: 16) == nil else {
+                    throw .badRequest("id_type needs id_number")
+                }
                 return .command(take)
             }
-            return .takeWithCard(take, card: try IdNumber(type: try f.optionalString("id_type", max: 16), number: number))
+            return .takeWithCard(
+                take, card: try IdNumber(type: try f.optionalString("id_type", max: 16), number: number))
         case .services: return .services
         case .card:
             return .card(kiosk: try f.optionalString("kiosk", max: 32), drop: try f.optionalBool("drop") ?? false)

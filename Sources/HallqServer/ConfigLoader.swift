@@ -336,7 +336,8 @@ public enum ConfigLoader {
             if let usb = try t.string("usb") {
                 let parts = usb.split(separator: ":")
                 guard parts.count == 2, let v = UInt16(parts[0], radix: 16), let p = UInt16(parts[1], radix: 16) else {
-                    throw ConfigError(key: "idcard[\(i)].usb", message: "\"\(usb)\" is not vendor:product in hex (0400:c35a)")
+                    throw ConfigError(
+                        key: "idcard[\(i)].usb", message: "\"\(usb)\" is not vendor:product in hex (0400:c35a)")
                 }
                 guard try t.string("device") == nil else {
                     throw ConfigError(key: "idcard[\(i)]", message: "a reader has a device or a usb id, not both")

@@ -39,7 +39,9 @@ public actor CounterDesk: Service {
 
     public func run() async throws {
         // A service of the group must not end before the group does, even with nothing to drive.
-        guard !devices.callers.isEmpty || !devices.keypads.isEmpty || !devices.idcards.isEmpty else { return try await gracefulShutdown() }
+        guard !devices.callers.isEmpty || !devices.keypads.isEmpty || !devices.idcards.isEmpty else {
+            return try await gracefulShutdown()
+        }
         let sink = commitSink
         let subscription = hall.subscribe { sink.yield($0.engine) }
         defer { hall.unsubscribe(subscription) }
@@ -92,6 +94,7 @@ public actor CounterDesk: Service {
             switch reader.use {
             case let .kiosk(name):
                 // Held for the kiosk's next take; shown on its page and on `watch` (not stored).
+                // Bookings (a later issue) check a booked person in here, by the person key.
                 let config = hall.snapshotEngine().config
                 guard let kiosk = config.kiosk(name)?.name else { return }
                 cards.present(read, kiosk: kiosk, seconds: reader.holdSeconds)
@@ -106,7 +109,8 @@ public actor CounterDesk: Service {
                         .command(.person(window: w, person: read.person)), origin: Origin(role: "idcard"))
                 } catch {
                     logger.notice(
-                        "ID card at a window not attached", metadata: ["window": .stringConvertible(w), "why": .string("\(error)")])
+                        "ID card at a window not attached",
+                        metadata: ["window": .stringConvertible(w), "why": .string("\(error)")])
                 }
             }
         }

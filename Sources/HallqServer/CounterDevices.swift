@@ -63,7 +63,9 @@ final class CounterDevices: Sendable {
                     case let .serial(path, baud):
                         return (c, IdCardReader.serial(path: path, baud: baud, logger: logger, onRead: onRead))
                     case let .usb(v, p):
-                        return (c, IdCardReader.usb(vendor: v, product: p, name: c.name, logger: logger, onRead: onRead))
+                        return (
+                            c, IdCardReader.usb(vendor: v, product: p, name: c.name, logger: logger, onRead: onRead)
+                        )
                     }
                 }
             } ?? []

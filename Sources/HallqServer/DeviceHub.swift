@@ -18,7 +18,7 @@ public actor DeviceHub: Service {
     /// Callers and keypads: their presses go to `CounterDesk`, their health is reported here.
     let counters: CounterDevices
     /// ID cards placed on kiosk readers, held for the kiosk's next take.
-    public let cards = CardDesk()
+    public nonisolated let cards = CardDesk()
     let logger: Logger
     private var config: HallConfig
     /// The last reported health of voice and of each answering sign, by device name.

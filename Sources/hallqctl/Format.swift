@@ -148,8 +148,10 @@ enum Format {
             let services = (c["services"]?.arrayValue ?? []).map { svc in
                 s(svc["id"]) + (svc["allowed"] == true ? "" : " (" + s(svc["error"]) + ")")
             }
-            return ["card", "kiosk " + s(c["kiosk"]), s(c["name"]), c["green_channel"] == true ? "绿色通道" : "",
-                "services " + services.joined(separator: ", ")].filter { !$0.isEmpty }.joined(separator: "  ")
+            return [
+                "card", "kiosk " + s(c["kiosk"]), s(c["name"]), c["green_channel"] == true ? "绿色通道" : "",
+                "services " + services.joined(separator: ", "),
+            ].filter { !$0.isEmpty }.joined(separator: "  ")
         }
         let details = (e["details"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\(s($0.value))" }
             .joined(separator: " ")

@@ -1,9 +1,11 @@
 import Foundation
 import HallqCore
 import HallqProtocol
-import HallqServer
+import HallqEncoders
 import HallqTestKit
 import Testing
+
+@testable import HallqServer
 
 /// A citizen identity number with the given birth date and sequence, its check character from
 /// GB 11643-1999 (weights 2^(17-i) mod 11, check = (12 − Σ mod 11) mod 11, 10 written X).
@@ -23,7 +25,8 @@ func birthDate(yearsBefore day: String, years: Int, plusDays: Int = 0) -> String
     f.calendar = cal
     f.timeZone = cal.timeZone
     f.dateFormat = "yyyy-MM-dd"
-    let d = cal.date(byAdding: .day, value: plusDays, to: cal.date(byAdding: .year, value: -years, to: f.date(from: day)!)!)!
+    let d = cal.date(
+        byAdding: .day, value: plusDays, to: cal.date(byAdding: .year, value: -years, to: f.date(from: day)!)!)!
     f.dateFormat = "yyyyMMdd"
     return f.string(from: d)
 }
@@ -33,28 +36,31 @@ func birthDate(yearsBefore day: String, years: Int, plusDays: Int = 0) -> String
 @Suite("ID numbers on take, in process")
 struct IdCardOpTests {
     static let config =
-        DaemonHarness.demoConfig.replacingOccurrences(of: "[queue]\n", with: "[queue]\npriority_age = 70\nper_person_day = 3\n")
-        + """
+        DaemonHarness.demoConfig.replacingOccurrences(
+            of: "[queue]\n", with: "[queue]\npriority_age = 70\nper_person_day = 3\n")
+            + """
 
-        [[service]]
-        id = "G"
-        name = "老年优待证"
-        priority = true
+            [[service]]
+            id = "G"
+            name = "老年优待证"
+            priority = true
 
-        [[service]]
-        id = "R"
-        name = "特种设备作业人员证"
-        id_required = true
+            [[service]]
+            id = "R"
+            name = "特种设备作业人员证"
+            id_required = true
 
-        [[window]]
-        number = 9
-        services = ["G", "R"]
-        """
+            [[window]]
+            number = 9
+            services = ["G", "R"]
+            """
 
     /// 10:00 on 2026-12-03 in Shanghai.
     static let start: Millis = 1_796_000_400_000 + 86_400_000 * 3 + 3_600_000
 
-    @Test("same person refused a second live ticket (label named), daily limit, ID-REQUIRED, 70 on the day; nothing of the number kept")
+    @Test(
+        "same person refused a second live ticket (label named), daily limit, ID-REQUIRED, 70 on the day; nothing of the number kept"
+    )
     func rules() async throws {
         let clock = Locked(Self.start)
         let h = try InProcessHall(config: Self.config, clock: { clock.with { $0 } })
@@ -70,7 +76,9 @@ struct IdCardOpTests {
         #expect(await h.ask(.kiosk, ["op": "take", "service": "A", "id_number": .string(bob)]).ok)
         #expect(await h.ask(.kiosk, ["op": "take", "service": "B", "id_number": .string(alice)]).ok)
         #expect(await h.ask(.kiosk, ["op": "take", "service": "C", "id_number": .string(alice)]).ok)
-        #expect(await h.ask(.kiosk, ["op": "take", "service": "G", "id_number": .string(alice)]).token == "PERSON-DAILY-LIMIT")
+        #expect(
+            await h.ask(.kiosk, ["op": "take", "service": "G", "id_number": .string(alice)]).token
+                == "PERSON-DAILY-LIMIT")
         // Without a card nobody is limited; R needs one.
         #expect(await h.ask(.kiosk, ["op": "take", "service": "A"]).ok)
         #expect(await h.ask(.kiosk, ["op": "take", "service": "R"]).token == "ID-REQUIRED")
@@ -88,7 +96,8 @@ struct IdCardOpTests {
         let bad = await h.ask(.kiosk, ["op": "take", "service": "A", "id_number": .string(String(wrong))])
         #expect(bad.token == "BAD-REQUEST" && !bad.text.contains(String(wrong)))
         #expect(
-            await h.ask(.kiosk, ["op": "take", "service": "A", "id_type": "passport", "id_number": .string(alice)]).token
+            await h.ask(.kiosk, ["op": "take", "service": "A", "id_type": "passport", "id_number": .string(alice)])
+                .token
                 == "BAD-REQUEST")
 
         // What is kept: the key, on the ticket; no number in the replies, history, export or file.
@@ -110,7 +119,9 @@ struct IdCardOpTests {
 
         // Every ticket served; 91 days on, the keys are gone (and the WAL with them).
         for w in [1, 2, 3, 4, 9] {
-            guard await h.ask(.clerk, ["op": "signin", "window": .int(Int64(w)), "clerk": .string("张三\(w)")]).ok else { continue }
+            guard await h.ask(.clerk, ["op": "signin", "window": .int(Int64(w)), "clerk": .string("张三\(w)")]).ok else {
+                continue
+            }
             while await h.ask(.clerk, ["op": "call", "window": .int(Int64(w))]).ok {
                 #expect(await h.ask(.clerk, ["op": "finish", "window": .int(Int64(w))]).ok)
             }
@@ -121,5 +132,69 @@ struct IdCardOpTests {
         #expect(!(try IdCardFixtures.storeBytes(h.stateDir)).containsBytes(Array(aliceKey.utf8)))
         // The rules start afresh for her.
         #expect(await h.ask(.kiosk, ["op": "take", "service": "A", "id_number": .string(alice)]).ok)
+    }
+}
+
+/// The kiosk's hold, through the dispatcher: what a push-button box (origin `keypad`) and a
+/// kiosk program get, and the hold's end.
+@Suite("ID cards held at a kiosk")
+struct CardHoldTests {
+    /// The golden read of ../shared/HARDWARE.md §5 through the codec and the person keys.
+    static func goldenRead(_ persons: PersonKeys) throws -> CardRead {
+        var reader = IdCardFrameReader()
+        guard case let .reply(reply)? = reader.feed(IdCardFixtures.golden).first else {
+            throw HarnessError("the golden read did not decode")
+        }
+        return persons.read(try IdCardText.parse(reply))
+    }
+
+    @Test("a push-button press takes the held card's ticket (绿色通道 by age); a clerk's take does not use it; the hold is used once")
+    func buttonBox() async throws {
+        let config = DaemonHarness.demoConfig
+            .replacingOccurrences(of: "[queue]\n", with: "[queue]\npriority_age = 70\n")
+            .replacingOccurrences(of: "name = \"检验检测机构资质认定\"\n", with: "name = \"检验检测机构资质认定\"\npriority = true\n")
+        let h = try InProcessHall(config: config)
+        let read = try Self.goldenRead(try #require(h.hall.links?.persons))
+        #expect(read.masked == "张*" && read.person.birth == "19491231")
+        h.devices.cards.present(read, kiosk: "kiosk", seconds: 20)
+        // A clerk issuing at the window is not the person at the kiosk.
+        let clerk = try await h.dispatcher.answer(.command(.take(service: "B", key: nil)), origin: Origin(role: "clerk"))
+        #expect(clerk["ticket"]?["green_channel"] == nil)
+        #expect(h.devices.cards.current(kiosk: "kiosk") != nil)
+        let pressed = try await h.dispatcher.answer(
+            .command(.take(service: "A", key: nil)), origin: Origin(role: "keypad"))
+        #expect(pressed["ticket"]?["green_channel"] == true)
+        #expect(h.devices.cards.current(kiosk: "kiosk") == nil, "used once")
+        // The same card again: A is refused, the hold stays for another choice.
+        h.devices.cards.present(read, kiosk: "kiosk", seconds: 20)
+        await #expect(throws: HallError.self) {
+            _ = try await h.dispatcher.answer(.command(.take(service: "A", key: nil)), origin: Origin(role: "keypad"))
+        }
+        #expect(h.devices.cards.current(kiosk: "kiosk") != nil)
+        #expect(await h.ask(.kiosk, ["op": "take", "service": "C"])["ticket"]?["label"] == "C001")
+        #expect(await h.ask(.kiosk, ["op": "card"])["card"] == .null)
+    }
+
+    @Test("a hold ends after hold_s, or when dropped")
+    func expiry() throws {
+        let now = Locked(100.0)
+        let desk = CardDesk(clock: { now.with { $0 } })
+        let read = CardRead(person: Person(key: "k", birth: nil), masked: "李*")
+        desk.present(read, kiosk: "kiosk", seconds: 20)
+        now.with { $0 += 19.9 }
+        #expect(desk.current(kiosk: "kiosk")?.read == read)
+        now.with { $0 += 0.2 }
+        #expect(desk.current(kiosk: "kiosk") == nil)
+        desk.present(read, kiosk: "kiosk", seconds: 20)
+        desk.drop(kiosk: "kiosk")
+        #expect(desk.current(kiosk: "kiosk") == nil)
+    }
+
+    @Test("masked names: the first character and a star for each other; Latin names keep an initial")
+    func masks() {
+        #expect(PersonKeys.mask("张三") == "张*")
+        #expect(PersonKeys.mask("欧阳娜娜") == "欧***")
+        #expect(PersonKeys.mask("JOHN SMITH") == "J*")
+        #expect(PersonKeys.mask("") == "*")
     }
 }

@@ -12,20 +12,22 @@ import Testing
         DaemonHarness.demoConfig
         .replacingOccurrences(of: "[queue]\n", with: "[queue]\npriority_age = 70\n")
         .replacingOccurrences(of: "name = \"检验检测机构资质认定\"\n", with: "name = \"检验检测机构资质认定\"\npriority = true\n")
-        + """
+            + """
 
-        [[kiosk]]
-        name = "k1"
-        printer = "printer"
+            [[kiosk]]
+            name = "k1"
+            printer = "printer"
 
-        [[idcard]]
-        device = "/dev/hallq/idcard"
-        kiosk = "k1"
-        hold_s = 30
+            [[idcard]]
+            device = "/dev/hallq/idcard"
+            kiosk = "k1"
+            hold_s = 30
 
-        """ + DaemonHarness.generousLimits
+            """ + DaemonHarness.generousLimits
 
-    @Test("a card on the kiosk's reader: 张* and 绿色通道 on the page, the press issues that person's priority ticket, a second card of the same person sees A greyed")
+    @Test(
+        "a card on the kiosk's reader: 张* and 绿色通道 on the page, the press issues that person's priority ticket, a second card of the same person sees A greyed"
+    )
     func cardAtKiosk() async throws {
         let bed = try EmulatedSerial(link: "hallq/idcard")
         try bed.idcardMode()
@@ -51,7 +53,8 @@ import Testing
             let page = try await browser.run("return document.documentElement.outerHTML").stringValue ?? ""
             #expect(!page.contains(IdCardFixtures.goldenNumber) && !page.contains("张三") && !page.contains("1949"))
 
-            try await browser.run("document.querySelector('button.service[data-service=A]:not([data-priority])').click()")
+            try await browser.run(
+                "document.querySelector('button.service[data-service=A]:not([data-priority])').click()")
             #expect(try await browser.until(10, "return document.body.dataset.issued === 'A001'"))
             #expect(try await browser.run("return document.getElementById('issued-green').hidden") == false)
             #expect(try await browser.until(10, "return document.body.dataset.card === 'none'"))
@@ -65,19 +68,23 @@ import Testing
             #expect(try await browser.until(10, "return document.body.dataset.card === 'held'"))
             #expect(
                 try await browser.until(
-                    10, "return document.querySelector('button.service[data-service=A]:not([data-priority])').disabled"))
+                    10, "return document.querySelector('button.service[data-service=A]:not([data-priority])').disabled")
+            )
             #expect(
                 try await browser.run(
                     "return document.querySelector('button.service[data-service=A]:not([data-priority])').textContent"
                 ).stringValue?.contains("已有本事项的号") == true)
-            #expect(try await browser.run("return document.querySelector('button.service[data-service=B]').disabled") == false)
+            #expect(
+                try await browser.run("return document.querySelector('button.service[data-service=B]').disabled")
+                    == false)
             try await browser.screenshot("kiosk-card-has-ticket-1080x1920.png")
             // 不是我: the hold ends, the buttons are plain again.
             try await browser.run("document.getElementById('card-cancel').click()")
             #expect(try await browser.until(10, "return document.body.dataset.card === 'none'"))
             #expect(
                 try await browser.until(
-                    10, "return !document.querySelector('button.service[data-service=A]:not([data-priority])').disabled"))
+                    10, "return !document.querySelector('button.service[data-service=A]:not([data-priority])').disabled"
+                ))
         }
     }
 }

@@ -282,6 +282,34 @@ struct StaffClient {
     }
 
     @Test(
+        "ID numbers over HTTP: a kiosk account's take with id_number, the second for the service refused (409), ID-REQUIRED, the number in no reply"
+    )
+    func idNumbers() async throws {
+        let w = try await hall(
+            "\n[[service]]\nid = \"R\"\nname = \"特种设备作业人员证\"\nid_required = true\n[[window]]\nnumber = 9\nservices = [\"R\"]\n"
+        )
+        try await w.app.test(.router) { client in
+            var kiosk = StaffClient(client)
+            _ = try await kiosk.login("kiosk", Self.passwords["kiosk"]!)
+            let number = "11010519491231002X"
+            let first = try await kiosk.op("take", ["service": "A", "id_number": .string(number)])
+            #expect(first.status == .ok)
+            let second = try await kiosk.op("take", ["service": "A", "id_number": "11010519491231002x"])
+            #expect(second.status == .conflict && second.json["error"] == "PERSON-HAS-TICKET")
+            #expect(second.json["message"]?.stringValue?.contains("A001") == true)
+            #expect(try await kiosk.op("take", ["service": "B", "id_number": .string(number)]).status == .ok)
+            let required = try await kiosk.op("take", ["service": "R"])
+            #expect(required.status == .conflict && required.json["error"] == "ID-REQUIRED")
+            let bad = try await kiosk.op("take", ["service": "A", "id_number": "110105194912310021"])
+            #expect(bad.status == .badRequest)
+            for r in [first, second, bad] { #expect(!r.json.text.contains("1101051949123100")) }
+            // No card on any reader here: the kiosk's card is none.
+            #expect(try await kiosk.op("card").json["card"] == .null)
+        }
+        await w.stop()
+    }
+
+    @Test(
         "admin reads: the CSV export streams, the charts are SVG with a bar per value, the monthly report is a page; others are refused"
     )
     func adminReads() async throws {

@@ -43,7 +43,9 @@ func demoHallWithoutVoiceAndHTTP() throws -> String {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
     let demo = try String(contentsOf: root.appendingPathComponent("config/demo.toml"), encoding: .utf8)
-    guard let cut = demo.range(of: "# Voice calling") else { throw HarnessError("config/demo.toml has no voice section") }
+    guard let cut = demo.range(of: "# Voice calling") else {
+        throw HarnessError("config/demo.toml has no voice section")
+    }
     return String(demo[..<cut.lowerBound])
 }
 
@@ -130,10 +132,13 @@ struct IdCardReaderTests {
         let log = Array(d.log.utf8)
         let store = try IdCardFixtures.storeBytes(d.stateDir)
         for secret in [
-            IdCardFixtures.goldenName, IdCardFixtures.goldenNumber, IdCardFixtures.goldenAddress, "李四", "310115199001010023",
+            IdCardFixtures.goldenName, IdCardFixtures.goldenNumber, IdCardFixtures.goldenAddress, "李四",
+            "310115199001010023",
             "19491231",
         ] {
-            #expect(!store.containsBytes(Array(secret.utf8)) && !store.containsBytes(IdCardFixtures.ucs2(secret)), "\(secret) in the store")
+            #expect(
+                !store.containsBytes(Array(secret.utf8)) && !store.containsBytes(IdCardFixtures.ucs2(secret)),
+                "\(secret) in the store")
             #expect(!log.containsBytes(Array(secret.utf8)), "\(secret) in the log")
             #expect(!replies.contains { $0.contains(secret) }, "\(secret) in a reply")
         }
