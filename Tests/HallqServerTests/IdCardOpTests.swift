@@ -1,7 +1,7 @@
 import Foundation
 import HallqCore
-import HallqProtocol
 import HallqEncoders
+import HallqProtocol
 import HallqTestKit
 import Testing
 
@@ -148,7 +148,9 @@ struct CardHoldTests {
         return persons.read(try IdCardText.parse(reply))
     }
 
-    @Test("a push-button press takes the held card's ticket (绿色通道 by age); a clerk's take does not use it; the hold is used once")
+    @Test(
+        "a push-button press takes the held card's ticket (绿色通道 by age); a clerk's take does not use it; the hold is used once"
+    )
     func buttonBox() async throws {
         let config = DaemonHarness.demoConfig
             .replacingOccurrences(of: "[queue]\n", with: "[queue]\npriority_age = 70\n")
@@ -158,7 +160,8 @@ struct CardHoldTests {
         #expect(read.masked == "张*" && read.person.birth == "19491231")
         h.devices.cards.present(read, kiosk: "kiosk", seconds: 20)
         // A clerk issuing at the window is not the person at the kiosk.
-        let clerk = try await h.dispatcher.answer(.command(.take(service: "B", key: nil)), origin: Origin(role: "clerk"))
+        let clerk = try await h.dispatcher.answer(
+            .command(.take(service: "B", key: nil)), origin: Origin(role: "clerk"))
         #expect(clerk["ticket"]?["green_channel"] == nil)
         #expect(h.devices.cards.current(kiosk: "kiosk") != nil)
         let pressed = try await h.dispatcher.answer(
