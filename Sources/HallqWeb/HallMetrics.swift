@@ -43,7 +43,7 @@ public final class HallMetrics: Sendable {
         static let commit = Family(
             name: "commit", unit: "seconds", help: "Time for one group commit of queue changes to reach the disk.")
         static let deviceUp = Family(
-            name: "device", unit: "up", help: "1 when the device (printer, sign bus, sign, voice) works, else 0.")
+            name: "device", unit: "up", help: "1 when the device (printer, sign bus, sign, voice, keypad, ID-card reader) works, else 0.")
         static let build = Family(name: "build", unit: "info", help: "The running hallqd.")
     }
 
@@ -141,6 +141,12 @@ public final class HallMetrics: Sendable {
             for (address, h) in b.signs { deviceUp("sign:\(b.name)/\(address)").set(to: h.isOK ? 1 : 0) }
         }
         if let v = report.voice { deviceUp("voice").set(to: v.health.isOK ? 1 : 0) }
+        // Keypads as "keypad:<path>", ID-card readers (listed with them) as "idcard:<path or usb id>".
+        for k in report.keypads {
+            let name =
+                k.use.hasPrefix("idcard") ? "idcard:" + k.device.dropFirst("idcard ".count) : "keypad:\(k.device)"
+            deviceUp(name).set(to: k.health.isOK ? 1 : 0)
+        }
         var out: [UInt8] = []
         registry.emit(into: &out)
         return String(decoding: out, as: UTF8.self)

@@ -67,6 +67,19 @@ import Testing
         await w.stop()
     }
 
+    @Test("an ID-card reader that is not there is a device that is down")
+    func readerDown() async throws {
+        let w = try await WebHall(extraConfig: "\n[[idcard]]\ndevice = \"/dev/hallq/no-reader\"\nkiosk = true\n")
+        try await w.live { client in
+            let down = try await eventuallyAsync(10) {
+                String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+                    .contains(#"hallq_device_up{device="idcard:/dev/hallq/no-reader"} 0.0"#)
+            }
+            #expect(down)
+        }
+        await w.stop()
+    }
+
     @Test("/metrics from elsewhere than loopback is refused with NOT-ALLOWED")
     func notLoopback() async throws {
         let w = try await WebHall()
