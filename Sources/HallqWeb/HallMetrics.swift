@@ -43,7 +43,8 @@ public final class HallMetrics: Sendable {
         static let commit = Family(
             name: "commit", unit: "seconds", help: "Time for one group commit of queue changes to reach the disk.")
         static let deviceUp = Family(
-            name: "device", unit: "up", help: "1 when the device (printer, sign bus, sign, voice, keypad, ID-card reader) works, else 0.")
+            name: "device", unit: "up",
+            help: "1 when the device (printer, sign bus, sign, voice, keypad, ID-card reader) works, else 0.")
         static let build = Family(name: "build", unit: "info", help: "The running hallqd.")
     }
 
