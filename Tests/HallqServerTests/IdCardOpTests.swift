@@ -158,7 +158,7 @@ struct CardHoldTests {
         let h = try InProcessHall(config: config)
         let read = try Self.goldenRead(try #require(h.hall.links?.persons))
         #expect(read.masked == "张*" && read.person.birth == "19491231")
-        h.devices.cards.present(read, kiosk: "kiosk", seconds: 20)
+        h.devices.cards.present(read, kiosk: "kiosk", seconds: 3600)
         // A clerk issuing at the window is not the person at the kiosk.
         let clerk = try await h.dispatcher.answer(
             .command(.take(service: "B", key: nil)), origin: Origin(role: "clerk"))
@@ -169,7 +169,7 @@ struct CardHoldTests {
         #expect(pressed["ticket"]?["green_channel"] == true)
         #expect(h.devices.cards.current(kiosk: "kiosk") == nil, "used once")
         // The same card again: A is refused, the hold stays for another choice.
-        h.devices.cards.present(read, kiosk: "kiosk", seconds: 20)
+        h.devices.cards.present(read, kiosk: "kiosk", seconds: 3600)
         await #expect(throws: HallError.self) {
             _ = try await h.dispatcher.answer(.command(.take(service: "A", key: nil)), origin: Origin(role: "keypad"))
         }

@@ -21,7 +21,7 @@ import Testing
             [[idcard]]
             device = "/dev/hallq/idcard"
             kiosk = "k1"
-            hold_s = 30
+            hold_s = 300
 
             """ + DaemonHarness.generousLimits
 
@@ -37,11 +37,11 @@ import Testing
             try fixture.ok(.admin, ["op": "useradd", "name": "boss", "role": "admin", "password": "secret-pass-9"])
             try await browser.open(fixture.url + "/kiosk")
             try await fixture.enrol(browser, code: try await fixture.enrolmentCode(browser, screen: "k1"))
-            #expect(try await browser.until(10, "return document.querySelectorAll('button.service').length >= 3"))
+            #expect(try await browser.until(30, "return document.querySelectorAll('button.service').length >= 3"))
             #expect(try await browser.run("return document.getElementById('card').hidden") == true)
 
             try bed.placeCard(IdCardFixtures.golden)
-            #expect(try await browser.until(10, "return document.body.dataset.card === 'held'"))
+            #expect(try await browser.until(30, "return document.body.dataset.card === 'held'"))
             #expect(try await browser.run("return document.getElementById('card-name').textContent") == "张*")
             #expect(try await browser.run("return document.getElementById('card-green').hidden") == false)
             #expect(
@@ -55,9 +55,9 @@ import Testing
 
             try await browser.run(
                 "document.querySelector('button.service[data-service=A]:not([data-priority])').click()")
-            #expect(try await browser.until(10, "return document.body.dataset.issued === 'A001'"))
+            #expect(try await browser.until(30, "return document.body.dataset.issued === 'A001'"))
             #expect(try await browser.run("return document.getElementById('issued-green').hidden") == false)
-            #expect(try await browser.until(10, "return document.body.dataset.card === 'none'"))
+            #expect(try await browser.until(30, "return document.body.dataset.card === 'none'"))
             let take = try fixture.ok(.admin, ["op": "history", "ticket": "A001"])["events"]?.arrayValue?.first
             #expect(take?["priority_by"] == "age" || take?["details"]?["priority_by"] == "age", "\(take?.text ?? "")")
 
@@ -65,10 +65,10 @@ import Testing
             try bed.removeCard()
             try await Task.sleep(for: .milliseconds(800))
             try bed.placeCard(IdCardFixtures.golden)
-            #expect(try await browser.until(10, "return document.body.dataset.card === 'held'"))
+            #expect(try await browser.until(30, "return document.body.dataset.card === 'held'"))
             #expect(
                 try await browser.until(
-                    10, "return document.querySelector('button.service[data-service=A]:not([data-priority])').disabled")
+                    30, "return document.querySelector('button.service[data-service=A]:not([data-priority])').disabled")
             )
             #expect(
                 try await browser.run(
@@ -80,10 +80,10 @@ import Testing
             try await browser.screenshot("kiosk-card-has-ticket-1080x1920.png")
             // 不是我: the hold ends, the buttons are plain again.
             try await browser.run("document.getElementById('card-cancel').click()")
-            #expect(try await browser.until(10, "return document.body.dataset.card === 'none'"))
+            #expect(try await browser.until(30, "return document.body.dataset.card === 'none'"))
             #expect(
                 try await browser.until(
-                    10, "return !document.querySelector('button.service[data-service=A]:not([data-priority])').disabled"
+                    30, "return !document.querySelector('button.service[data-service=A]:not([data-priority])').disabled"
                 ))
         }
     }

@@ -67,14 +67,17 @@ struct IdCardReaderTests {
     func kioskReader() throws {
         let bed = try EmulatedSerial(link: "hallq/idcard")
         try bed.idcardMode()
-        let d = try DaemonHarness(config: try demoHallWithoutVoiceAndHTTP())
+        // A long hold: a loaded CI machine must not see the hold end between the steps below.
+        let d = try DaemonHarness(
+            config: try demoHallWithoutVoiceAndHTTP().replacingOccurrences(
+                of: "kiosk = true\n", with: "kiosk = true\nhold_s = 300\n"))
         try d.start(extraEnv: bed.environment)
-        #expect(eventually { (try? readerHealth(d)) == "ok" }, "the reader's SAM answered")
+        #expect(eventually(30) { (try? readerHealth(d)) == "ok" }, "the reader's SAM answered")
 
         let watcher = try d.client(.clerk)
         #expect(try watcher.request(["op": "watch"])["watching"] == true)
         try bed.placeCard(IdCardFixtures.golden)
-        #expect(eventually { (try? card(d))?["name"] == "张*" })
+        #expect(eventually(30) { (try? card(d))?["name"] == "张*" })
         let shown = try #require(try card(d))
         #expect(shown["green_channel"] == true)
         #expect(shown["services"]?.arrayValue?.allSatisfy { $0["allowed"] == true } == true)
@@ -91,7 +94,7 @@ struct IdCardReaderTests {
         #expect(try card(d) == nil, "the hold is used up")
         // Left on the reader (which keeps answering find), it is read again but not reported.
         let reads = try bed.cardReads()
-        #expect(eventually { (try? bed.cardReads()) ?? 0 >= reads + 2 })
+        #expect(eventually(30) { (try? bed.cardReads()) ?? 0 >= reads + 2 })
         #expect(try card(d) == nil)
         #expect(try d.ask(.kiosk, ["op": "take", "service": "A"])["ticket"]?["green_channel"] == nil)
 
@@ -99,7 +102,7 @@ struct IdCardReaderTests {
         try bed.removeCard()
         Thread.sleep(forTimeInterval: 0.7)
         try bed.placeCard(IdCardFixtures.golden)
-        #expect(eventually { (try? card(d))?["name"] == "张*" })
+        #expect(eventually(30) { (try? card(d))?["name"] == "张*" })
         #expect(try card(d)?["services"]?.arrayValue?.first?["error"] == "PERSON-HAS-TICKET")
         #expect(try d.ask(.kiosk, ["op": "take", "service": "A"]).token == "PERSON-HAS-TICKET")
         #expect(try d.ask(.kiosk, ["op": "take", "service": "B"]).ok)
@@ -117,11 +120,11 @@ struct IdCardReaderTests {
 
         // Unplugged: down in `devices`, a device event; plugged back: reads again.
         try bed.unplug()
-        #expect(eventually { (try? readerHealth(d))?.hasPrefix("down") == true })
+        #expect(eventually(30) { (try? readerHealth(d))?.hasPrefix("down") == true })
         try bed.plug()
-        #expect(eventually(15) { (try? readerHealth(d)) == "ok" })
+        #expect(eventually(30) { (try? readerHealth(d)) == "ok" })
         try bed.placeCard(li)
-        #expect(eventually { (try? card(d))?["name"] == "李*" })
+        #expect(eventually(30) { (try? card(d))?["name"] == "李*" })
         #expect(try card(d)?["green_channel"] == false)
 
         // What stays of the cards: nothing of their text in the store, the log or the replies.
@@ -151,13 +154,13 @@ struct IdCardReaderTests {
         try bed.idcardMode()
         let d = try DaemonHarness(config: idcardHall("window = 1"))
         try d.start(extraEnv: bed.environment)
-        #expect(eventually { (try? readerHealth(d)) == "ok" })
+        #expect(eventually(30) { (try? readerHealth(d)) == "ok" })
         #expect(try d.ask(.clerk, ["op": "signin", "window": 1, "clerk": "张三"]).ok)
         #expect(try d.ask(.kiosk, ["op": "take", "service": "A"]).ok)
         #expect(try d.ask(.clerk, ["op": "call", "window": 1])["ticket"]?["label"] == "A001")
         try bed.placeCard(IdCardFixtures.golden)
         #expect(
-            eventually {
+            eventually(30) {
                 (try? d.ask(.admin, ["op": "history", "ticket": "A001"]))?["events"]?.arrayValue?
                     .contains { $0["event"] == "person" && $0["role"] == "idcard" } == true
             })
