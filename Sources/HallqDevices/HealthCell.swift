@@ -39,3 +39,21 @@ final class HealthCell: @unchecked Sendable {
         }
     }
 }
+
+/// A driver thread's "stop now", set from any thread and read by the thread between steps.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopped = false
+
+    func set() {
+        lock.lock()
+        stopped = true
+        lock.unlock()
+    }
+
+    var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopped
+    }
+}

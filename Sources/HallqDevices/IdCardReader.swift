@@ -33,8 +33,7 @@ public final class IdCardReader: @unchecked Sendable {
     let logger: Logger
     let onRead: @Sendable (IdCardText) -> Void
     private let healthCell: HealthCell
-    private let lock = NSLock()
-    private var stopped = false
+    private let stopFlag = StopFlag()
     private let open: () throws(IdCardLinkFailure) -> any IdCardLink
     let pollMs: UInt32
 
@@ -80,19 +79,11 @@ public final class IdCardReader: @unchecked Sendable {
         t.start()
     }
 
-    public func stop() {
-        lock.lock()
-        stopped = true
-        lock.unlock()
-    }
+    public func stop() { stopFlag.set() }
 
     public var health: DeviceHealth { healthCell.value }
 
-    private var isStopped: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return stopped
-    }
+    private var isStopped: Bool { stopFlag.isSet }
 
     private func loop() {
         while !isStopped {

@@ -18,8 +18,7 @@ public final class Keypad: @unchecked Sendable {
     let logger: Logger
     let onPress: @Sendable (_ key: String) -> Void
     private let healthCell: HealthCell
-    private let lock = NSLock()
-    private var stopped = false
+    private let stopFlag = StopFlag()
 
     public init(device: String, logger: Logger, onPress: @escaping @Sendable (_ key: String) -> Void) {
         self.device = device
@@ -32,22 +31,14 @@ public final class Keypad: @unchecked Sendable {
         t.start()
     }
 
-    public func stop() {
-        lock.lock()
-        stopped = true
-        lock.unlock()
-    }
+    public func stop() { stopFlag.set() }
 
     public var health: DeviceHealth { healthCell.value }
 
     /// Whether libevdev knows `name` as a key or button (the config's key names).
     public static func isKeyName(_ name: String) -> Bool { hq_key_known(name) != 0 }
 
-    private var isStopped: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return stopped
-    }
+    private var isStopped: Bool { stopFlag.isSet }
 
     /// The evdev node a path leads to: stable names (/dev/input/by-id/…, a udev rule's) are
     /// symlinks, followed until a node named event<N>, which the kernel always puts in

@@ -52,16 +52,7 @@ public final class CardDesk: @unchecked Sendable {
         return h
     }
 
-    /// Takes the held card for a take at `kiosk` (it is used once).
-    func claim(kiosk: String) -> Person? {
-        guard let h = current(kiosk: kiosk) else { return nil }
-        lock.lock()
-        held[kiosk] = nil
-        lock.unlock()
-        return h.read.person
-    }
-
-    /// Ends a hold without a take (the kiosk page's 取消).
+    /// Ends a hold: its ticket was issued, or the kiosk page's 不是我.
     func drop(kiosk: String) {
         lock.lock()
         held[kiosk] = nil

@@ -27,22 +27,26 @@ public enum IdCardFixtures {
     public static let goldenNumber = "11010519491231002X"
     public static let goldenAddress = "北京市朝阳区测试路1号"
 
+    /// A 256-byte text block of spaces with each field written at its offset (the layout table's),
+    /// in UCS-2 little-endian.
+    public static func textBlock(_ fields: [(offset: Int, text: String)]) -> [UInt8] {
+        var b = [UInt8](repeating: 0, count: 256)
+        for i in stride(from: 0, to: 256, by: 2) { b[i] = 0x20 }
+        for (offset, text) in fields {
+            for (k, u) in ucs2(text).enumerated() { b[offset + k] = u }
+        }
+        return b
+    }
+
     /// A resident card's 30 01 reply for a fictitious person (no photo content: 1,024 zero bytes).
     public static func residentRead(
         name: String, birth: String, number: String, address: String = "上海市浦东新区测试路2号",
         sex: String = "2"
     ) -> [UInt8] {
-        var text = [UInt8](repeating: 0, count: 256)
-        for i in stride(from: 0, to: 256, by: 2) { text[i] = 0x20 }
-        for (offset, value) in [
+        let text = textBlock([
             (0, name), (30, sex), (32, "01"), (36, birth), (52, address), (122, number), (158, "上海市公安局浦东分局"),
             (188, "20200101"), (204, "长期"),
-        ] {
-            for (k, u) in value.utf16.enumerated() {
-                text[offset + 2 * k] = UInt8(u & 0xFF)
-                text[offset + 2 * k + 1] = UInt8(u >> 8)
-            }
-        }
+        ])
         let body: [UInt8] = [0x00, 0x00, 0x90, 0x01, 0x00, 0x04, 0x00] + text + [UInt8](repeating: 0, count: 1024)
         let len = body.count + 1
         let counted = [UInt8(len >> 8), UInt8(len & 0xFF)] + body

@@ -7,8 +7,8 @@ import Testing
 
 /// Goldens: every frame printed in ../shared/HARDWARE.md §5 and its synthetic golden read (the
 /// first 288 bytes as the document prints them, its length, checksum and SHA-256), byte for byte.
-/// The `I` and `J` blocks are written here from the layout tables of that section, field by
-/// field at their offsets: not by any encoder of ours.
+/// The `I` and `J` blocks are written from the layout tables of that section, field by field at
+/// their offsets (`IdCardFixtures.textBlock`, test code): not by any encoder of hallq's.
 @Suite("ID-card reader frames (SAM)")
 struct IdCardTests {
     /// The document's golden read (HallqTestKit keeps its bytes as the document prints them).
@@ -112,22 +112,9 @@ struct IdCardTests {
         #expect(c.feed(changed) == [.badChecksum])
     }
 
-    /// A 256-byte block of spaces with `fields` written at their offsets in UCS-2 LE.
-    static func block(_ fields: [(Int, String)]) -> [UInt8] {
-        var b = [UInt8](repeating: 0, count: 256)
-        for i in stride(from: 0, to: 256, by: 2) { b[i] = 0x20 }
-        for (offset, text) in fields {
-            for (k, u) in text.utf16.enumerated() {
-                b[offset + 2 * k] = UInt8(u & 0xFF)
-                b[offset + 2 * k + 1] = UInt8(u >> 8)
-            }
-        }
-        return b
-    }
-
     @Test("an I card (foreigner's permanent residence, 2017) by its layout table")
     func foreignerCard() {
-        let text = Self.block([
+        let text = IdCardFixtures.textBlock([
             (0, "ZHANG SAN JOHN"), (120, "1"), (122, "USA110049123101"), (152, "USA"), (158, "张约翰"),
             (188, "20200101"), (204, "20300101"), (220, "19491231"), (236, "02"), (240, "1500"), (248, "I"),
         ])
@@ -144,15 +131,16 @@ struct IdCardTests {
             (0, "李四"), (30, "2"), (36, "19800101"), (52, "广东省深圳市测试路2号"), (122, "810000198001010028"),
             (158, "深圳市公安局"), (188, "20200101"), (204, "长期"), (220, "H12345678"), (238, "01"), (248, "J"),
         ]
-        let card = IdCardText.parseText(Self.block(fields))
+        let card = IdCardText.parseText(IdCardFixtures.textBlock(fields))
         #expect(card.kind == .permit)
         #expect(card.name == "李四" && card.number == "810000198001010028")
         #expect(card.longTerm)
         var other = fields
         other[other.count - 1] = (248, "Y")
-        #expect(IdCardText.parseText(Self.block(other)).kind == .other("Y"))
+        #expect(IdCardText.parseText(IdCardFixtures.textBlock(other)).kind == .other("Y"))
         // As a 30 10 reply with a 512-byte fingerprint: parsed by its three lengths.
-        let data = hex("01 00 04 00 02 00") + Self.block(fields) + [UInt8](repeating: 0, count: 1024 + 512)
+        let data =
+            hex("01 00 04 00 02 00") + IdCardFixtures.textBlock(fields) + [UInt8](repeating: 0, count: 1024 + 512)
         let reply = IdCardReply(sw1: 0, sw2: 0, sw3: 0x90, data: data)
         #expect(try IdCardText.parse(reply).number == "810000198001010028")
     }
