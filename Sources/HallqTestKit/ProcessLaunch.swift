@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One child process started at a time. The tests start hundreds (hallqd, hallqctl, curl,
 /// chromedriver, umockdev helpers) from parallel tests; `Process.run()` walks /proc/self/fd to
 /// close every inherited descriptor, and under a full run it crashed there (a `memmove` past
@@ -11,5 +15,61 @@ extension Process {
 
     public func runSerially() throws {
         try Process.launching.withLock { try run() }
+    }
+
+    /// The exit status (the signal's number if a signal ended it, as `terminationStatus`), or nil
+    /// if the process still runs after `seconds`.
+    ///
+    /// The tests never call `waitUntilExit()`: it spins a run loop on the calling thread until
+    /// Foundation's monitor thread reports the exit, and a CI run hung for its whole 90 minutes
+    /// with two tests inside it, the machine's two cooperative threads blocked and every other
+    /// test stalled behind them. This waits with a deadline, and also asks the kernel directly
+    /// (`waitid` with `WNOWAIT`, which leaves the child for Foundation to reap), so an exit that
+    /// Foundation has not noticed yet still counts.
+    public func exitStatus(within seconds: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        repeat {
+            if !isRunning { return terminationStatus }
+            if let status = Self.endedStatus(processIdentifier) { return status }
+            usleep(2_000)
+        } while Date() < deadline
+        return nil
+    }
+
+    /// The status of a child that has ended and is not reaped yet; nil while it runs (or once
+    /// Foundation has reaped it: `isRunning` says so on the next look).
+    private static func endedStatus(_ pid: pid_t) -> Int32? {
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0,
+            info._sifields._sigchld.si_pid == pid
+        else { return nil }
+        return info._sifields._sigchld.si_status
+    }
+
+    /// `exitStatus(within:)`, and past the deadline SIGKILL and an error that says so.
+    @discardableResult
+    public func finish(within seconds: Double = 120) throws -> Int32 {
+        if let status = exitStatus(within: seconds) { return status }
+        kill(processIdentifier, SIGKILL)
+        _ = exitStatus(within: 10)
+        throw HarnessError(
+            "\(executableURL?.lastPathComponent ?? "a child") \(arguments ?? []) still ran after \(Int(seconds)) s; killed"
+        )
+    }
+
+    /// Every thread's stack of a running process (gdb), for a test that found it stuck; the
+    /// reason when gdb cannot tell.
+    public static func stacks(of pid: pid_t) -> String {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gdb") else { return "(no gdb)" }
+        let gdb = Process()
+        gdb.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        gdb.arguments = ["60", "/usr/bin/gdb", "-p", "\(pid)", "-batch", "-nx", "-ex", "thread apply all bt"]
+        let out = Pipe()
+        gdb.standardOutput = out
+        gdb.standardError = out
+        do { try gdb.runSerially() } catch { return "(gdb: \(error))" }
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        _ = gdb.exitStatus(within: 70)
+        return text
     }
 }

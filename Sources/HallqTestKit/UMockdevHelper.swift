@@ -27,7 +27,7 @@ open class UMockdevHelper: @unchecked Sendable {
 
     deinit {
         try? commands.fileHandleForWriting.write(contentsOf: Data("quit\n".utf8))
-        helper.waitUntilExit()
+        _ = try? helper.finish(within: 30)
         try? FileManager.default.removeItem(at: capture)
     }
 

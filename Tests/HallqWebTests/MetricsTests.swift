@@ -106,7 +106,6 @@ import Testing
         input.fileHandleForWriting.write(Data(text.utf8))
         try input.fileHandleForWriting.close()
         let out = output.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: out, as: UTF8.self))
+        return (try p.finish(), String(decoding: out, as: UTF8.self))
     }
 }

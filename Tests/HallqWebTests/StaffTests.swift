@@ -474,7 +474,7 @@ struct StaffClient {
         p.standardOutput = out
         try p.runSerially()
         let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        try p.finish()
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
     }
 

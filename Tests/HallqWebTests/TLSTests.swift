@@ -23,8 +23,7 @@ import Testing
         ]
         openssl.standardError = FileHandle.nullDevice
         try openssl.runSerially()
-        openssl.waitUntilExit()
-        #expect(openssl.terminationStatus == 0)
+        #expect(try openssl.finish() == 0)
         let port = try freePort()
         let d = try DaemonHarness(
             config: DaemonHarness.demoConfig + """

@@ -33,9 +33,9 @@ struct HallqctlTests {
         try input.fileHandleForWriting.close()
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        let status = try p.finish()
         return Run(
-            status: p.terminationStatus, out: String(decoding: o, as: UTF8.self),
+            status: status, out: String(decoding: o, as: UTF8.self),
             err: String(decoding: e, as: UTF8.self))
     }
 

@@ -88,7 +88,7 @@ struct HostileInputTests {
             try inPipe.fileHandleForWriting.write(contentsOf: Data(input.utf8))
             try inPipe.fileHandleForWriting.close()
             let out = outPipe.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
+            try p.finish()
             return String(decoding: out, as: UTF8.self).split(separator: "\n").compactMap {
                 JSONValue.parse(Array($0.utf8))
             }

@@ -51,7 +51,7 @@ struct SocatOneLinerTests {
             p.standardOutput = out
             try p.runSerially()
             let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
+            try p.finish()
             let replies = text.split(separator: "\n").compactMap { JSONValue.parse(Array($0.utf8)) }
             #expect(replies.first?["type"] == "hello", "\(line): \(text)")
             // The reply is the first line with "ok" after the greeting (an export's CSV blocks come first).

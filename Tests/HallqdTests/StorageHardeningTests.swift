@@ -135,7 +135,7 @@ struct StorageHardeningTests {
         p.executableURL = URL(fileURLWithPath: tool)
         p.arguments = args
         try p.runSerially()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw HarnessError("\(tool) \(args) exited \(p.terminationStatus)") }
+        let status = try p.finish()
+        guard status == 0 else { throw HarnessError("\(tool) \(args) exited \(status)") }
     }
 }

@@ -21,8 +21,7 @@ func runTool(_ path: String, _ args: [String]) throws -> (status: Int32, output:
     p.standardError = pipe
     try p.runSerially()
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    return (try p.finish(), String(decoding: data, as: UTF8.self))
 }
 
 /// A datagram socket standing in for systemd's notify socket.

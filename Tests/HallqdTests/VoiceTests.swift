@@ -164,8 +164,7 @@ struct VoiceCallingTests {
         p.executableURL = DaemonHarness.binDir.appendingPathComponent("hallqctl")
         p.arguments = ["voice", "generate", dir.path]
         try p.runSerially()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        #expect(try p.finish() == 0)
         let pack = try ClipPackFiles.load(dir)
         #expect(pack.rate == 22050)
         #expect(pack.missing(Vocabulary.all).isEmpty, "\(pack.missing(Vocabulary.all))")
