@@ -116,19 +116,25 @@ public struct Daemon {
         // Until ReloadOnHangup traps it, a SIGHUP (a reload asked for during start-up) must not
         // end hallqd, which is the signal's default action.
         signal(SIGHUP, SIG_IGN)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: devices),
-                    .init(service: server),
-                    .init(service: counterDesk),
-                ] + listeners.map { .init(service: $0) } + [
-                    .init(service: watchdog),
-                    .init(service: PersonRetention(hall: hall, logger: logger)),
-                    .init(service: hangup),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+        var configuration = ServiceGroupConfiguration(
+            services: [
+                .init(service: devices),
+                .init(service: server),
+                .init(service: counterDesk),
+            ] + listeners.map { .init(service: $0) } + [
+                .init(service: watchdog),
+                .init(service: PersonRetention(hall: hall, logger: logger)),
+                .init(service: hangup),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        // A stop always ends: a service still busy 20 s after SIGTERM (a stream that does not
+        // close, a device call that does not return) is cancelled, and one that ignores that for
+        // 10 s more ends hallqd with a message naming the limit. Every acknowledged step is
+        // already on disk, so nothing is lost; the unit's TimeoutStopSec (45 s) comes later.
+        configuration.maximumGracefulShutdownDuration = .seconds(20)
+        configuration.maximumCancellationDuration = .seconds(10)
+        let group = ServiceGroup(configuration: configuration)
         try await group.run()
         do { try hall.store.closeCleanly() } catch {
             logger.warning(

@@ -11,10 +11,14 @@ struct ReloadOnHangup: Service {
 
     func run() async throws {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
-        for await _ in hangups.cancelOnGracefulShutdown() {
-            notifier.send("RELOADING=1")
-            _ = await reload()
-            notifier.send("READY=1")
+        // Not `cancelOnGracefulShutdown()`: that is swift-async-algorithms' `merge`, which in
+        // 1.1.4 can deadlock against the cancellation a shutdown brings (WebServer.run says how).
+        await cancelWhenGracefulShutdown {
+            for await _ in hangups {
+                notifier.send("RELOADING=1")
+                _ = await reload()
+                notifier.send("READY=1")
+            }
         }
     }
 }

@@ -79,6 +79,7 @@ public final class WebFaces: Sendable {
 
     public func router() -> Router<HallRequestContext> {
         let router = Router(context: HallRequestContext.self)
+        router.add(middleware: OnHTTPThreads())
         router.add(middleware: SecurityHeaders(tls: staff.secureCookies))
         router.add(middleware: ErrorTokens())
         router.add(middleware: PostGuard())
@@ -226,6 +227,17 @@ public final class WebFaces: Sendable {
 /// Headers every page and reply carries: no sniffing, no framing, and no Referer, so a status
 /// page's keyed address never leaks to another site; under TLS, Strict-Transport-Security (a
 /// year), so a browser that has seen the hall's HTTPS never falls back to plain HTTP.
+/// Every request is handled on `HTTPThreads`: a lobby of phones or a flood of logins from the
+/// LAN queues behind itself there, not ahead of the sockets' requests on the cooperative pool.
+/// A stream's events are made by the faces' fan-out, which runs there too (WebServer.run).
+struct OnHTTPThreads<Context: RequestContext>: RouterMiddleware {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        try await withTaskExecutorPreference(HTTPThreads.shared) { try await next(request, context) }
+    }
+}
+
 struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
     let tls: Bool
 

@@ -44,10 +44,14 @@ public struct WebServer: Service {
         let faces = self.faces
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                // Every request handler, and the faces' fan-out to the streams, run on the HTTP
-                // threads (HTTPThreads), not on the pool the sockets' requests use.
+                // The faces' fan-out to the streams, and every request handler (OnHTTPThreads),
+                // run on the HTTP threads (HTTPThreads), not on the pool the sockets' requests
+                // use. The server itself runs without that preference: Hummingbird's date timer
+                // goes through swift-async-algorithms' `merge`, whose lock (1.1.4) is held while
+                // its task hops to a preferred executor; a shutdown cancelling it then deadlocked
+                // hallqd (seen in a test run: stuck after SIGTERM, every HTTP thread waiting).
                 group.addTask(executorPreference: HTTPThreads.shared) { await faces.run() }
-                group.addTask(executorPreference: HTTPThreads.shared) { try await self.serve() }
+                group.addTask { try await self.serve() }
                 // Both end on graceful shutdown: the server stops itself (not cancelled, which
                 // would cut its connections), the faces when `close` ends their streams.
                 try await group.waitForAll()
