@@ -39,6 +39,18 @@ import Glibc
         try await fixture.withBrowser(width: width, height: height, extraArgs: extraArgs, body)
     }
 
+    /// A script that is true once the board is connected on a snapshot newer than now: a later
+    /// one on the same page, or any on a page the board reloaded meanwhile (its watchdog reloads
+    /// it when the stream stalled twice and the server answers again, which a restart on a
+    /// loaded machine can take), as the mark set here is then gone.
+    func fresh(_ browser: WebDriver) async throws -> String {
+        let count =
+            try await browser.run("window.hallqTestMark = true; return Number(document.body.dataset.snapshots)")
+            .intValue ?? 0
+        return "return document.body.dataset.live === 'connected'"
+            + " && (!window.hallqTestMark || Number(document.body.dataset.snapshots) > \(count))"
+    }
+
     @Test("the board shows a call within 2 s, and recovers by itself from a restart and from a frozen hallqd")
     func board() async throws {
         try await withBrowser { browser in
@@ -71,15 +83,11 @@ import Glibc
             try await browser.resize(width: 1920, height: 1080)
 
             // hallqd restarts: the board reconnects (a new snapshot) and shows the next call.
-            let before = try await browser.run("return Number(document.body.dataset.snapshots)").intValue ?? 0
+            let before = try await fresh(browser)
             #expect(hall.stop() == 0)
             #expect(try await browser.until(10, "return document.body.dataset.live !== 'connected'"))
             try await startHall()
-            #expect(
-                try await browser.until(
-                    30,
-                    "return Number(document.body.dataset.snapshots) > \(before) && document.body.dataset.live === 'connected'"
-                ))
+            #expect(try await browser.until(30, before))
             _ = try ok(.clerk, ["op": "call", "window": 3])
             #expect(
                 try await browser.until(5, "return document.getElementById('current-call').dataset.ticket === 'A002'"))
@@ -87,16 +95,13 @@ import Glibc
             // A frozen hallqd (stopped, connection open, no heartbeats): the board notices after
             // three missed heartbeats and gets going again by itself once hallqd runs again.
             let pid = try #require(hall.process?.processIdentifier)
-            let snapshots = try await browser.run("return Number(document.body.dataset.snapshots)").intValue ?? 0
+            let snapshots = try await fresh(browser)
             kill(pid, SIGSTOP)
             let stalled = try await browser.until(10, "return document.body.dataset.live === 'stalled'")
             kill(pid, SIGCONT)
             #expect(stalled, "the board noticed the silence")
             #expect(
-                try await browser.until(
-                    15,
-                    "return Number(document.body.dataset.snapshots) > \(snapshots) && document.body.dataset.live === 'connected'"
-                ))
+                try await browser.until(15, snapshots))
             _ = try ok(.kiosk, ["op": "take", "service": "A"])
             _ = try ok(.clerk, ["op": "call", "window": 3])
             #expect(
