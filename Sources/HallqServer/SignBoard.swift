@@ -76,7 +76,9 @@ actor SignBoard {
         let windowsTouched = Set(c.effects.events.compactMap(\.window))
         let fresh = Set(c.effects.events.filter { $0.type.isCall }.compactMap(\.window))
         for n in windowsTouched.sorted() {
-            await showWindow(n, engine: c.engine, freshCall: fresh.contains(n))
+            // A call flashes for call_hold_s from its time, whatever else names the window
+            // meanwhile: the announcement's report, an ID card, a rating.
+            await showWindow(n, engine: c.engine, freshCall: fresh.contains(n) || callHeld(n, c.engine))
             if fresh.contains(n), let current = c.engine.windows[n]?.current {
                 let hold = callHold
                 Task {
@@ -101,9 +103,17 @@ actor SignBoard {
         return out
     }
 
+    /// The ticket in hand at window `n` was called (or recalled) less than call_hold_s ago.
+    private func callHeld(_ n: Int, _ engine: QueueEngine) -> Bool {
+        guard let id = engine.windows[n]?.current, let at = engine.live[id]?.lastCalledAt else { return false }
+        return hall.clock() - at < Millis(callHold.components.seconds) * 1000
+    }
+
+    /// A call's hold is over: the sign shows the ticket as served, unless it is no longer in hand
+    /// or a recall since holds it longer (that recall ends its own hold).
     private func endHold(window n: Int, ticket: Int64) async {
         let engine = await hall.read { $0 }
-        guard engine.windows[n]?.current == ticket else { return }
+        guard engine.windows[n]?.current == ticket, !callHeld(n, engine) else { return }
         await showWindow(n, engine: engine, freshCall: false)
     }
 

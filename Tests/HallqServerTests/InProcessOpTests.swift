@@ -138,6 +138,30 @@ struct InProcessOpTests {
         await h.stop()
     }
 
+    @Test("a call flashes for call_hold_s although the announcement's report names the window at once")
+    func callHoldSurvivesAnnouncement() async throws {
+        // A sound card that is not there: the announcer reports the call dropped at once, an
+        // `announce` event for window 1 right behind the call.
+        let h = try InProcessHall(
+            config: DaemonHarness.demoConfig
+                + "\n[signs]\ncall_hold_s = 600\n\n[voice]\ndevice = \"hw:CARD=NoSuchCard\"\nclips = \"/nonexistent\"\n"
+        )
+        _ = await h.ask(.kiosk, ["op": "take", "service": "A"])
+        _ = await h.ask(.clerk, ["op": "signin", "window": 1, "clerk": "张三"])
+        #expect(await h.ask(.clerk, ["op": "call", "window": 1]).ok)
+        #expect(
+            await eventuallyAsync(30) {
+                let events = await h.ask(.admin, ["op": "history", "ticket": "A001"])["events"]?.arrayValue ?? []
+                return events.contains { $0["event"] == "announce" }
+            })
+        // The signs follow commits in order: once window 2's pause (committed later) is on its
+        // sign, window 1's sign has followed the announcement too. It must still be the call.
+        _ = await h.ask(.clerk, ["op": "pause", "window": 2])
+        #expect(await eventuallyAsync(30) { h.sign(2).contains("暂停服务") })
+        #expect(h.sign(1).contains("请A001号到1号窗口"), "\(h.sign(1))")
+        await h.stop()
+    }
+
     @Test("export comes in blocks of 500 tickets, the header first, then the count")
     func exportBlocks() async throws {
         let h = try InProcessHall(
