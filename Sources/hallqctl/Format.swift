@@ -89,7 +89,12 @@ enum Format {
             }
         }
         for k in d?["keypads"]?.arrayValue ?? [] {
-            t.add(["keypad", s(k["use"]), s(k["health"]), s(k["device"])])
+            // ID-card readers come in this list as "idcard kiosk …" / "idcard window N".
+            let use = s(k["use"])
+            let reader = use.hasPrefix("idcard ")
+            t.add([
+                reader ? "idcard" : "keypad", reader ? String(use.dropFirst(7)) : use, s(k["health"]), s(k["device"]),
+            ])
         }
         if let v = d?["voice"] { t.add(["voice", "alsa", s(v["health"]), s(v["device"])]) }
         return t.text
