@@ -9,7 +9,7 @@ import Glibc
 /// under umockdev-wrapper. hallqd runs with the helper's UMOCKDEV_DIR and the umockdev preload,
 /// so the real libserialport opens the emulated port; every byte hallqd sends lands in a file
 /// that this class splits into Onbon frames.
-public final class EmulatedSerial: UMockdevHelper, @unchecked Sendable {
+public final class EmulatedSerial: UMockdevHelper, EmulatedCardReader, @unchecked Sendable {
     public struct Frame: Sendable {
         public var dst: UInt16
         public var text: String
@@ -30,24 +30,8 @@ public final class EmulatedSerial: UMockdevHelper, @unchecked Sendable {
     public func unplug() throws { try command("unplug") }
     public func plug() throws { try command("plug") }
 
-    /// ID-card reader mode: the line answers SAM frames as a reader does (hq-serial-bed).
+    /// ID-card reader mode: the line answers SAM frames as a reader does (Tests/Support/SamReader.h).
     public func idcardMode() throws { try command("idcard on") }
-    /// Puts a card on the reader: `reply` is its complete 30 01 reply frame.
-    public func placeCard(_ reply: [UInt8]) throws {
-        let file = capture.deletingLastPathComponent().appendingPathComponent("card-\(UUID().uuidString.prefix(8)).bin")
-        try Data(reply).write(to: file)
-        try command("card \(file.path)")
-        try? FileManager.default.removeItem(at: file)
-    }
-    public func removeCard() throws { try command("remove") }
-    /// The card goes away between select and read (the read fails).
-    public func vanishAtRead() throws { try command("vanish") }
-    /// How many reads the emulated reader answered with the card.
-    public func cardReads() throws -> Int {
-        let words = try command("reads").split(separator: " ")
-        guard let last = words.last, let n = Int(last) else { throw HarnessError("reads: \(words)") }
-        return n
-    }
 
     public enum Reply: String { case ack, nack, silent }
     /// How the emulated sign at `address` answers Onbon frames (the document's ACK by default).

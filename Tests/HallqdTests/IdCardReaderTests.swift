@@ -168,4 +168,32 @@ struct IdCardReaderTests {
             try d.ask(.kiosk, ["op": "take", "service": "A", "id_number": .string(IdCardFixtures.goldenNumber)]).token
                 == "PERSON-HAS-TICKET")
     }
+
+    @Test(
+        "a reader on USB (0400:c35a) through the real libusb: a card at the kiosk, unplugged it is down, replugged it reads again"
+    )
+    func usbReader() throws {
+        let bed = try EmulatedUsbCardReader()
+        let d = try DaemonHarness(
+            config: idcardHall("kiosk = true\nhold_s = 300").replacingOccurrences(
+                of: "device = \"/dev/hallq/idcard\"", with: "usb = \"0400:c35a\""))
+        try d.start(extraEnv: bed.environment)
+        #expect(eventually(30) { (try? readerHealth(d)) == "ok" }, "the reader's SAM answered over USB")
+        // A 30 01 reply of 1295 bytes comes back in 64-byte bulk reads.
+        try bed.placeCard(IdCardFixtures.golden)
+        #expect(eventually(30) { (try? card(d))?["name"] == "张*" })
+        #expect(try card(d)?["green_channel"] == true)
+        #expect(try d.ask(.kiosk, ["op": "take", "service": "A"])["ticket"]?["green_channel"] == true)
+
+        try bed.removeCard()
+        try bed.unplug()
+        #expect(eventually(30) { (try? readerHealth(d))?.hasPrefix("down") == true })
+        try bed.plug()
+        #expect(eventually(30) { (try? readerHealth(d)) == "ok" })
+        let li = IdCardFixtures.residentRead(name: "李四", birth: "19900101", number: "310115199001010023")
+        try bed.placeCard(li)
+        #expect(eventually(30) { (try? card(d))?["name"] == "李*" })
+        #expect(try card(d)?["green_channel"] == false)
+        #expect(d.stop() == 0)
+    }
 }

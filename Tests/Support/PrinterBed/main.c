@@ -8,6 +8,10 @@
 // and replies to DLE EOT n as the printer state says. Prints "root <UMOCKDEV_DIR>", then obeys
 // lines on stdin, answering "ok": online | paper-out | offline | unplug | plug | unplug-mid
 // (pull the cable when the next ticket data arrives) | quit.
+//
+// "idcard on" makes it an ID-card reader on USB instead (given a reader's descriptor): bytes on
+// bulk OUT go to the SAM of ../SamReader.h, its replies come back on bulk IN, and that file's
+// commands (card FILE, remove, vanish, reads) work here too.
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -18,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <umockdev.h>
+#include "../SamReader.h"
 
 #define SYSPATH "/sys/devices/pci0000:00/usb1/1-1"
 #define DEVNODE "/dev/bus/usb/001/002"
@@ -36,7 +41,10 @@ static enum state printer = ONLINE;
 static int plugged = 1, unplug_mid = 0;
 static GList *flying;        /* struct urb*, oldest first */
 static GList *discarded;
-static GQueue replies = G_QUEUE_INIT;  /* status bytes owed on bulk IN */
+static GByteArray *inbox;      /* bytes owed on bulk IN: status bytes, SAM replies */
+static int idcard_mode = 0;
+
+static void usb_emit(const unsigned char *bytes, size_t n) { g_byte_array_append(inbox, bytes, (guint)n); }
 
 static unsigned char status_byte(int n) {
     switch (printer) {
@@ -48,6 +56,7 @@ static unsigned char status_byte(int n) {
 
 static void unplug_now(void) {
     plugged = 0;
+    g_byte_array_set_size(inbox, 0);
     umockdev_testbed_uevent(tb, SYSPATH, "remove");
 }
 
@@ -101,8 +110,11 @@ static gboolean on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client, g
         if (!(urb->endpoint & 0x80)) {
             const unsigned char *b = u->buf->data;
             int len = urb->buffer_length;
-            if (len == 3 && b[0] == 0x10 && b[1] == 0x04) {
-                g_queue_push_tail(&replies, GINT_TO_POINTER((int)status_byte(b[2])));
+            if (idcard_mode) {
+                sam_feed(usb_emit, b, len);
+            } else if (len == 3 && b[0] == 0x10 && b[1] == 0x04) {
+                unsigned char st = status_byte(b[2]);
+                g_byte_array_append(inbox, &st, 1);
             } else if (unplug_mid) {
                 unplug_mid = 0;
                 unplug_now();
@@ -133,10 +145,12 @@ static gboolean on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client, g
             struct usbdevfs_urb *urb = (struct usbdevfs_urb *)u->urb->data;
             if (!plugged) { urb->status = -ENODEV; urb->actual_length = 0; done = u; break; }
             if (!(urb->endpoint & 0x80)) { urb->status = 0; urb->actual_length = urb->buffer_length; done = u; break; }
-            if (!g_queue_is_empty(&replies) && urb->buffer_length >= 1) {
-                u->buf->data[0] = (guint8)GPOINTER_TO_INT(g_queue_pop_head(&replies));
+            if (inbox->len > 0 && urb->buffer_length >= 1) {
+                guint k = inbox->len < (guint)urb->buffer_length ? inbox->len : (guint)urb->buffer_length;
+                memcpy(u->buf->data, inbox->data, k);
+                g_byte_array_remove_range(inbox, 0, k);
                 urb->status = 0;
-                urb->actual_length = 1;
+                urb->actual_length = (int)k;
                 done = u;
                 break;
             }
@@ -176,6 +190,7 @@ int main(int argc, char **argv) {
     out_fd = open(argv[1], O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (out_fd < 0) { perror(argv[1]); return 1; }
     const char *descriptor = argc > 2 ? argv[2] : default_descriptor;
+    inbox = g_byte_array_new();
     tb = umockdev_testbed_new();
     UMockdevIoctlBase *handler = umockdev_ioctl_base_new();
     g_signal_connect(handler, "handle-ioctl", G_CALLBACK(on_ioctl), NULL);
@@ -198,7 +213,7 @@ int main(int argc, char **argv) {
     g_free(desc);
     printf("root %s\n", umockdev_testbed_get_root_dir(tb));
     fflush(stdout);
-    char line[64];
+    char line[1024];
     while (fgets(line, sizeof line, stdin)) {
         pthread_mutex_lock(&mu);
         const char *answer = "ok";
@@ -208,6 +223,8 @@ int main(int argc, char **argv) {
         else if (!strncmp(line, "unplug-mid", 10)) unplug_mid = 1;
         else if (!strncmp(line, "unplug", 6)) unplug_now();
         else if (!strncmp(line, "plug", 4)) { plugged = 1; umockdev_testbed_uevent(tb, SYSPATH, "add"); }
+        else if (!strncmp(line, "idcard on", 9)) idcard_mode = 1;
+        else if (sam_command(line)) { pthread_mutex_unlock(&mu); fflush(stdout); continue; }
         else if (!strncmp(line, "quit", 4)) { pthread_mutex_unlock(&mu); break; }
         else answer = "error unknown command";
         pthread_mutex_unlock(&mu);

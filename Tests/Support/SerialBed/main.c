@@ -27,6 +27,7 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <umockdev.h>
+#include "../SamReader.h"
 
 #define MAX_PORTS 8
 
@@ -213,66 +214,22 @@ static int track(unsigned char b) {
 }
 
 /// ID-card reader mode ("idcard on"): instead of answering Onbon frames, the line answers SAM
-/// frames (../shared/HARDWARE.md §5) as a reader with a card on it or not: SAM status ok, find
-/// 9F while a card lies there (a worst-case reader that keeps answering find for a card left on
-/// it) or 80, select 90 or 81, read with the loaded reply frame or 41. "card FILE" puts the card
-/// whose complete 30 01 reply is in FILE on the reader; "remove" takes it away; "vanish" takes
-/// it away at the next read (a card pulled between select and read).
-static int idcard_mode = 0, card_present = 0, card_vanish = 0, idcard_reads = 0;
-static unsigned char card_reply[4096];
-static size_t card_len = 0;
-static unsigned char sambuf[64];
-static size_t samlen = 0;
+/// frames as the reader in ../SamReader.h does, its replies in 64-byte pieces as a USB-serial
+/// bridge delivers them.
+static int idcard_mode = 0;
+static volatile int master_fd = -1;
 
-static void sam_answer(int fd, unsigned char cmd, unsigned char para) {
-    static const unsigned char ok[] = {0xAA, 0xAA, 0xAA, 0x96, 0x69, 0x00, 0x04, 0x00, 0x00, 0x90, 0x94};
-    static const unsigned char found[] = {0xAA, 0xAA, 0xAA, 0x96, 0x69, 0x00, 0x08, 0x00, 0x00, 0x9F, 0x00, 0x00, 0x00, 0x00, 0x97};
-    static const unsigned char nocard[] = {0xAA, 0xAA, 0xAA, 0x96, 0x69, 0x00, 0x04, 0x00, 0x00, 0x80, 0x84};
-    static const unsigned char selected[] = {0xAA, 0xAA, 0xAA, 0x96, 0x69, 0x00, 0x0C, 0x00, 0x00, 0x90, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x9C};
-    static const unsigned char selfail[] = {0xAA, 0xAA, 0xAA, 0x96, 0x69, 0x00, 0x04, 0x00, 0x00, 0x81, 0x85};
-    static const unsigned char readfail[] = {0xAA, 0xAA, 0xAA, 0x96, 0x69, 0x00, 0x04, 0x00, 0x00, 0x41, 0x45};
-    const unsigned char *r = NULL;
-    size_t n = 0;
-#define ANSWER(a) do { r = a; n = sizeof a; } while (0)
-    if (cmd == 0x11 || cmd == 0x10 || cmd == 0x12) ANSWER(ok);
-    else if (cmd == 0x20 && para == 0x01) { if (card_present) ANSWER(found); else ANSWER(nocard); }
-    else if (cmd == 0x20 && para == 0x02) { if (card_present) ANSWER(selected); else ANSWER(selfail); }
-    else if (cmd == 0x30) {
-        if (card_present && card_vanish) { card_present = 0; card_vanish = 0; ANSWER(readfail); }
-        else if (card_present) { r = card_reply; n = card_len; idcard_reads++; }
-        else ANSWER(readfail);
-    }
-#undef ANSWER
-    if (r == NULL) return;
+static void serial_emit(const unsigned char *r, size_t n) {
+    int fd = master_fd;
     usleep(5000);
-    /* A 30 01 reply leaves in 64-byte pieces, as a USB bridge delivers it. */
     for (size_t off = 0; off < n; off += 64) {
         size_t k = n - off < 64 ? n - off : 64;
         if (write(fd, r + off, k) < 0) return;
     }
 }
 
-/// Feeds hallqd's bytes through a SAM command parser (preamble hunt, LEN 00 03).
-static void sam_feed(int fd, const unsigned char *b, ssize_t n) {
-    for (ssize_t i = 0; i < n; i++) {
-        if (samlen < sizeof sambuf) sambuf[samlen++] = b[i];
-        static const unsigned char pre[] = {0xAA, 0xAA, 0xAA, 0x96, 0x69};
-        /* Drop bytes until the buffer starts like a preamble. */
-        while (samlen > 0 && memcmp(sambuf, pre, samlen < 5 ? samlen : 5) != 0) {
-            memmove(sambuf, sambuf + 1, --samlen);
-        }
-        if (samlen >= 10) {
-            unsigned char x = 0;
-            for (int j = 5; j < 9; j++) x ^= sambuf[j];
-            if (sambuf[5] == 0 && sambuf[6] == 3 && x == sambuf[9]) sam_answer(fd, sambuf[7], sambuf[8]);
-            samlen = 0;
-        }
-    }
-}
-
 static hq_testbed *bed;
 static int out_fd = -1;
-static volatile int master_fd = -1;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
 /// Copies whatever arrives on the current pty master into the output file.
@@ -290,7 +247,7 @@ static void *pump(void *arg) {
         if (n <= 0) { usleep(20000); continue; }  /* EIO while nobody has the tty open */
         if (write(out_fd, buf, (size_t)n) < 0) return NULL;
         if (idcard_mode) {
-            sam_feed(fd, buf, n);
+            sam_feed(serial_emit, buf, n);
             continue;
         }
         for (ssize_t i = 0; i < n; i++) {
@@ -374,24 +331,8 @@ int main(int argc, char **argv) {
         } else if (strncmp(line, "idcard on", 9) == 0) {
             idcard_mode = 1;
             printf("ok\n");
-        } else if (strncmp(line, "card ", 5) == 0) {
-            char path[900];
-            FILE *f = sscanf(line + 5, "%899s", path) == 1 ? fopen(path, "rb") : NULL;
-            if (f == NULL) { printf("error cannot open\n"); }
-            else {
-                card_len = fread(card_reply, 1, sizeof card_reply, f);
-                fclose(f);
-                card_present = 1;
-                printf("ok\n");
-            }
-        } else if (strncmp(line, "remove", 6) == 0) {
-            card_present = 0;
-            printf("ok\n");
-        } else if (strncmp(line, "vanish", 6) == 0) {
-            card_vanish = 1;
-            printf("ok\n");
-        } else if (strncmp(line, "reads", 5) == 0) {
-            printf("ok reads %d\n", idcard_reads);
+        } else if (sam_command(line)) {
+            /* answered */
         } else if (strncmp(line, "quit", 4) == 0) {
             break;
         } else {
