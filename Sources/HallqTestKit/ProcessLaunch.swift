@@ -14,16 +14,35 @@ extension Process {
     private static let launching = NSLock()
 
     public func runSerially() throws {
-        try Process.launching.withLock { try run() }
+        try Process.launching.withLock {
+            Self.waitForFewDescriptors()
+            try run()
+        }
+    }
+
+    /// `run()` lists /proc/self/fd and copies each entry's whole 256-byte name field
+    /// (swift-corelibs-foundation#5472): a crash when an entry sits at the very end of glibc's
+    /// 32 KB readdir buffer before an unmapped page. Entries are 24 bytes, so that end is only
+    /// reached with about 1,350 descriptors open, and one test holds 2,000 connections (a crash
+    /// was seen at descriptor 1,361, with the GLIBC_TUNABLES of scripts/test in place). A start
+    /// waits, at most two minutes, until fewer than 1,000 are open.
+    private static func waitForFewDescriptors() {
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, openDescriptors() >= 1000 { usleep(50_000) }
+    }
+
+    /// This process's open descriptors (FileManager reads each name by its own length).
+    private static func openDescriptors() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
     }
 
     /// The exit status (the signal's number if a signal ended it, as `terminationStatus`), or nil
     /// if the process still runs after `seconds`.
     ///
-    /// The tests never call `waitUntilExit()`: it spins a run loop on the calling thread until
-    /// Foundation's monitor thread reports the exit, and a CI run hung for its whole 90 minutes
-    /// with two tests inside it, the machine's two cooperative threads blocked and every other
-    /// test stalled behind them. This waits with a deadline, and also asks the kernel directly
+    /// The tests never call `waitUntilExit()`, which waits without a limit: a CI run hung for its
+    /// whole 90 minutes when a hallqd did not stop (a deadlock at shutdown, since fixed) and two
+    /// tests waited for it, the machine's two cooperative threads blocked and every other test
+    /// stalled behind them. This waits with a deadline, and also asks the kernel directly
     /// (`waitid` with `WNOWAIT`, which leaves the child for Foundation to reap), so an exit that
     /// Foundation has not noticed yet still counts.
     public func exitStatus(within seconds: Double) -> Int32? {
