@@ -39,11 +39,8 @@ public final class NicedThreads: TaskExecutor, @unchecked Sendable {
 
     /// The calling thread's kernel name (15 bytes at most), as top -H and /proc show it.
     private static func nameThisThread(_ name: String) {
-        let comm = Data(String(name.utf8.prefix(15))!.utf8)
-        guard (try? comm.write(to: URL(fileURLWithPath: "/proc/thread-self/comm"))) != nil else {
-            Thread.current.name = name
-            return
-        }
+        let comm = Data(name.utf8.prefix(15))
+        if (try? comm.write(to: URL(fileURLWithPath: "/proc/thread-self/comm"))) == nil { Thread.current.name = name }
     }
 
     private func work() {

@@ -224,9 +224,6 @@ public final class WebFaces: Sendable {
     }
 }
 
-/// Headers every page and reply carries: no sniffing, no framing, and no Referer, so a status
-/// page's keyed address never leaks to another site; under TLS, Strict-Transport-Security (a
-/// year), so a browser that has seen the hall's HTTPS never falls back to plain HTTP.
 /// Every request is handled on `HTTPThreads`: a lobby of phones or a flood of logins from the
 /// LAN queues behind itself there, not ahead of the sockets' requests on the cooperative pool.
 /// A stream's events are made by the faces' fan-out, which runs there too (WebServer.run).
@@ -238,6 +235,9 @@ struct OnHTTPThreads<Context: RequestContext>: RouterMiddleware {
     }
 }
 
+/// Headers every page and reply carries: no sniffing, no framing, and no Referer, so a status
+/// page's keyed address never leaks to another site; under TLS, Strict-Transport-Security (a
+/// year), so a browser that has seen the hall's HTTPS never falls back to plain HTTP.
 struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
     let tls: Bool
 

@@ -92,9 +92,8 @@ enum Format {
             // ID-card readers come in this list as "idcard kiosk …" / "idcard window N".
             let use = s(k["use"])
             let reader = use.hasPrefix("idcard ")
-            t.add([
-                reader ? "idcard" : "keypad", reader ? String(use.dropFirst(7)) : use, s(k["health"]), s(k["device"]),
-            ])
+            let kind = reader ? String(use.dropFirst("idcard ".count)) : use
+            t.add([reader ? "idcard" : "keypad", kind, s(k["health"]), s(k["device"])])
         }
         if let v = d?["voice"] { t.add(["voice", "alsa", s(v["health"]), s(v["device"])]) }
         return t.text

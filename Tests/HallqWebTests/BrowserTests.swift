@@ -83,11 +83,11 @@ import Glibc
             try await browser.resize(width: 1920, height: 1080)
 
             // hallqd restarts: the board reconnects (a new snapshot) and shows the next call.
-            let before = try await fresh(browser)
+            let reconnected = try await fresh(browser)
             #expect(hall.stop() == 0)
             #expect(try await browser.until(10, "return document.body.dataset.live !== 'connected'"))
             try await startHall()
-            #expect(try await browser.until(30, before))
+            #expect(try await browser.until(30, reconnected))
             _ = try ok(.clerk, ["op": "call", "window": 3])
             #expect(
                 try await browser.until(5, "return document.getElementById('current-call').dataset.ticket === 'A002'"))
@@ -95,13 +95,13 @@ import Glibc
             // A frozen hallqd (stopped, connection open, no heartbeats): the board notices after
             // three missed heartbeats and gets going again by itself once hallqd runs again.
             let pid = try #require(hall.process?.processIdentifier)
-            let snapshots = try await fresh(browser)
+            let resumed = try await fresh(browser)
             kill(pid, SIGSTOP)
             let stalled = try await browser.until(10, "return document.body.dataset.live === 'stalled'")
             kill(pid, SIGCONT)
             #expect(stalled, "the board noticed the silence")
             #expect(
-                try await browser.until(15, snapshots))
+                try await browser.until(15, resumed))
             _ = try ok(.kiosk, ["op": "take", "service": "A"])
             _ = try ok(.clerk, ["op": "call", "window": 3])
             #expect(
