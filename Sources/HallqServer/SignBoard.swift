@@ -15,6 +15,15 @@ actor SignBoard {
     let logger: Logger
     private var config: HallConfig
     private var recentCalls = RecentCalls(limit: 5)
+    /// Per window, the call whose call_hold_s runs: its sign flashes until that hold ends,
+    /// whatever else names the window meanwhile (the announcement's report, an ID card, a rating,
+    /// a reload). A recall is a call of its own, with its own hold.
+    private var holding: [Int: HeldCall] = [:]
+
+    private struct HeldCall: Equatable {
+        let ticket: Int64
+        let calledAt: Millis?
+    }
     /// How long a fresh call flashes before the sign says what is being served.
     let callHold: Duration
 
@@ -76,16 +85,16 @@ actor SignBoard {
         let windowsTouched = Set(c.effects.events.compactMap(\.window))
         let fresh = Set(c.effects.events.filter { $0.type.isCall }.compactMap(\.window))
         for n in windowsTouched.sorted() {
-            // A call flashes for call_hold_s from its time, whatever else names the window
-            // meanwhile: the announcement's report, an ID card, a rating.
-            await showWindow(n, engine: c.engine, freshCall: fresh.contains(n) || callHeld(n, c.engine))
             if fresh.contains(n), let current = c.engine.windows[n]?.current {
+                let call = HeldCall(ticket: current, calledAt: c.engine.live[current]?.lastCalledAt)
+                holding[n] = call
                 let hold = callHold
                 Task {
                     try? await Task.sleep(for: hold)
-                    await self.endHold(window: n, ticket: current)
+                    await self.endHold(window: n, call)
                 }
             }
+            await showWindow(n, engine: c.engine)
         }
         await showLobby(c.engine)
     }
@@ -103,26 +112,23 @@ actor SignBoard {
         return out
     }
 
-    /// The ticket in hand at window `n` was called (or recalled) less than call_hold_s ago.
-    private func callHeld(_ n: Int, _ engine: QueueEngine) -> Bool {
-        guard let id = engine.windows[n]?.current, let at = engine.live[id]?.lastCalledAt else { return false }
-        return hall.clock() - at < Millis(callHold.components.seconds) * 1000
+    /// A call's hold is over: the sign shows the ticket as served, unless a later call (a recall)
+    /// holds the window now, which ends its own hold.
+    private func endHold(window n: Int, _ call: HeldCall) async {
+        guard holding[n] == call else { return }
+        holding[n] = nil
+        await showWindow(n, engine: await hall.read { $0 })
     }
 
-    /// A call's hold is over: the sign shows the ticket as served, unless it is no longer in hand
-    /// or a recall since holds it longer (that recall ends its own hold).
-    private func endHold(window n: Int, ticket: Int64) async {
-        let engine = await hall.read { $0 }
-        guard engine.windows[n]?.current == ticket, !callHeld(n, engine) else { return }
-        await showWindow(n, engine: engine, freshCall: false)
-    }
-
-    private func showWindow(_ n: Int, engine: QueueEngine, freshCall: Bool) async {
+    /// Window `n`'s sign: the call flashing while its hold runs and the ticket is still in hand.
+    private func showWindow(_ n: Int, engine: QueueEngine) async {
         guard let wc = config.window(n), let sign = wc.sign, let bus = buses[sign.bus], let w = engine.windows[n] else {
             return
         }
+        let held =
+            w.current.map { holding[n] == HeldCall(ticket: $0, calledAt: engine.live[$0]?.lastCalledAt) } ?? false
         let content = SignText.window(
-            w, ticket: w.current.flatMap { engine.live[$0] }, freshCall: freshCall, config: config)
+            w, ticket: w.current.flatMap { engine.live[$0] }, freshCall: held, config: config)
         await bus.show(content, address: sign.address)
     }
 
@@ -134,7 +140,7 @@ actor SignBoard {
     }
 
     private func refreshAll(_ engine: QueueEngine) async {
-        for w in config.windows { await showWindow(w.number, engine: engine, freshCall: false) }
+        for w in config.windows { await showWindow(w.number, engine: engine) }
         await showLobby(engine)
     }
 }
