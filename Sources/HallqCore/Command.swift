@@ -6,6 +6,12 @@ public enum Command: Sendable, Equatable {
     case take(service: String, key: String?, priority: Bool = false, kiosk: String? = nil, person: Person? = nil)
     /// A window's ID-card reader: the ticket in hand was for this person (per-person counts).
     case person(window: Int, person: Person)
+    /// Bookings from the portal or an import file: added, updated or cancelled by `ref`.
+    case book([BookingInput])
+    /// A booked person checks in at a kiosk (`kiosk`: whose printer prints, as for `take`).
+    case checkin(code: String, kiosk: String? = nil)
+    /// Bookings whose check-in closed without the person become no-shows (the sweeper's tick).
+    case expireBookings
     case call(window: Int, ticket: String?)
     case recall(window: Int)
     case noshow(window: Int)
@@ -41,6 +47,8 @@ public struct Effects: Sendable, Equatable {
         case ticket(Ticket)
         case window(WindowState)
         case hall(HallMode)
+        /// What an import did with each booking, in the order they came.
+        case imported([BookingImportResult])
 
         /// The issued ticket and its figures, when this is `take`'s subject.
         public var issued: (ticket: Ticket, ahead: Int, eta: WaitRange, duplicate: Bool)? {
@@ -57,6 +65,8 @@ public struct Effects: Sendable, Equatable {
     public var hallMode: HallMode?
     /// Print-status changes, written to the print columns only.
     public var prints: [PrintUpdate] = []
+    /// Bookings to upsert (by `ref`).
+    public var bookings: [Booking] = []
 
     public struct PrintUpdate: Sendable, Equatable {
         public var ticketId: Int64

@@ -35,6 +35,10 @@ public struct HallConfig: Sendable, Equatable {
     public var idcards: [IdCardConfig] = []
     /// Days a ticket keeps the person it was taken for (`[privacy] person_days`, docs/PRIVACY.md).
     public var personDays: Int = 90
+    /// When booked people may check in (`[booking]`).
+    public var booking = BookingRules()
+    /// QR/barcode scanners at the kiosks (`[[scanner]]`): they type a booking's code.
+    public var scanners: [ScannerConfig] = []
 
     public init(
         name: String = "政务服务大厅", timeZone: String = "Asia/Shanghai", hours: BusinessHours? = nil,
@@ -176,6 +180,8 @@ public struct ServiceConfig: Sendable, Equatable {
     public var idRequired: Bool = false
     /// The green channel by age for this service; nil: `[queue] priority_age`.
     public var priorityAge: Int? = nil
+    /// Walk-in tickets per period of the day (`quota`, 放号量), by start time; empty: no cap.
+    public var quota: [QuotaPeriod] = []
 
     public init(id: String, name: String, first: Int = 1, last: Int = 999, width: Int = 3, priority: Bool = false) {
         self.id = id
@@ -271,6 +277,10 @@ public struct QueueRules: Sendable, Equatable {
     /// ticket instead, if it has waited longer: priority never starves the others. 0: priority
     /// tickets always go first.
     public var priorityRatio: Int = 3
+    /// After this many checked-in booked tickets in a row a window's next call takes the oldest
+    /// walk-in instead, if it has waited longer: bookings never starve walk-ins. 0: booked
+    /// tickets always go before walk-ins.
+    public var bookedRatio: Int = 3
     /// Tickets one person (an ID card) may take in a day across services; 0: no limit.
     public var perPersonDay: Int = 3
     /// A ticket taken with the card of someone this old on the day is a priority (绿色通道)
@@ -401,6 +411,18 @@ public struct KeypadConfig: Sendable, Equatable {
     public init(device: String, use: Use) {
         self.device = device
         self.use = use
+    }
+}
+
+/// A QR/barcode scanner (a USB keyboard-wedge device) at a kiosk: it types a booking's code and
+/// Enter, and the kiosk checks that booking in.
+public struct ScannerConfig: Sendable, Equatable {
+    public var device: String
+    /// The kiosk whose printer prints the booked ticket (nil: the first).
+    public var kiosk: String?
+    public init(device: String, kiosk: String? = nil) {
+        self.device = device
+        self.kiosk = kiosk
     }
 }
 

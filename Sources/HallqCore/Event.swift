@@ -34,6 +34,9 @@ public enum EventType: String, Sendable, CaseIterable {
     case print, device, clock, announce
     /// A window's ID-card reader tied the ticket in hand to a person (no detail of who).
     case person
+    /// A booking was imported, changed, cancelled, checked in or became a no-show
+    /// (`details.action`, `details.state`).
+    case booking
 
     /// A call that a sign, the board and the voice announce.
     public var isCall: Bool { self == .call || self == .recall }

@@ -27,6 +27,15 @@ public struct HallError: Error, Sendable, Equatable, CustomStringConvertible {
         case personDailyLimit = "PERSON-DAILY-LIMIT"
         /// The service issues tickets only with an ID card (`id_required`).
         case idRequired = "ID-REQUIRED"
+        /// The service has issued its walk-in tickets for this period (`quota`, 放号量).
+        case quotaExhausted = "QUOTA-EXHAUSTED"
+        /// Check-in for this booking opens later (`[booking] early_min` before the slot).
+        case tooEarly = "TOO-EARLY"
+        /// Check-in for this booking has closed (`[booking] late_min` after the slot).
+        case tooLate = "TOO-LATE"
+        case bookingUnknown = "BOOKING-UNKNOWN"
+        case bookingCancelled = "BOOKING-CANCELLED"
+        case alreadyCheckedIn = "ALREADY-CHECKED-IN"
         case queueEmpty = "QUEUE-EMPTY"
         case windowPaused = "WINDOW-PAUSED"
         case noActiveTicket = "NO-ACTIVE-TICKET"

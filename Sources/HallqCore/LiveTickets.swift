@@ -17,22 +17,33 @@ public struct LiveTickets: Sendable, Equatable {
         var target: Int?
     }
 
-    /// A waiting ticket's place: transferred (priority) tickets first, then by queue sequence.
+    /// A waiting ticket's place: priority (绿色通道, transferred) tickets first, then checked-in
+    /// booked tickets by their slot, then walk-ins; within each by queue sequence.
     struct Place: Comparable, Sendable {
         var rank: Int
+        /// The slot's start for a booked ticket, else 0.
+        var slot: Int64
         var seq: Int64
         var id: Int64
         init(_ t: Ticket) {
-            rank = t.priority ? 0 : 1
+            rank = Self.rank(t)
+            slot = rank == Self.booked ? (t.slotStart ?? 0) : 0
             seq = t.queueSeq
             id = t.id
         }
         init(rank: Int, seq: Int64, id: Int64) {
             self.rank = rank
+            self.slot = .min
             self.seq = seq
             self.id = id
         }
-        static func < (a: Place, b: Place) -> Bool { (a.rank, a.seq, a.id) < (b.rank, b.seq, b.id) }
+        static let priority = 0
+        static let booked = 1
+        static let walkIn = 2
+        static func rank(_ t: Ticket) -> Int { t.priority ? priority : t.queuesAsBooked ? booked : walkIn }
+        static func < (a: Place, b: Place) -> Bool {
+            (a.rank, a.slot, a.seq, a.id) < (b.rank, b.slot, b.seq, b.id)
+        }
     }
 
     /// The tickets by id in 64 shards: a commit round's copy of the engine copies 64 references,
@@ -104,12 +115,13 @@ public struct LiveTickets: Sendable, Equatable {
         return out
     }
 
-    /// The first normal (not priority) ticket of each of those queues.
-    func normalHeads(window: Int, services: [String]) -> [Ticket] {
-        let firstNormal = Place(rank: 1, seq: .min, id: .min)
+    /// The first ticket of each of those queues that is not priority (`Place.booked`: booked or
+    /// walk-in) or is a walk-in (`Place.walkIn`).
+    func heads(window: Int, services: [String], from rank: Int) -> [Ticket] {
+        let first = Place(rank: rank, seq: .min, id: .min)
         var out: [Ticket] = []
         for (k, q) in queues where k.target == window || (k.target == nil && services.contains(k.service)) {
-            if let p = q.first(atLeast: firstNormal), let t = self[p.id] { out.append(t) }
+            if let p = q.first(atLeast: first), let t = self[p.id] { out.append(t) }
         }
         return out
     }

@@ -34,6 +34,15 @@ public struct QueueEngine: Sendable {
     /// Priority tickets each window has called in a row (`[queue] priority_ratio`). Kept in
     /// memory only: after a restart a window starts counting again.
     private var priorityStreak: [Int: Int] = [:]
+    /// Checked-in booked tickets each window has called in a row (`[queue] booked_ratio`);
+    /// priority calls leave it as it is, a walk-in's call ends it. In memory only, like the above.
+    var bookedStreak: [Int: Int] = [:]
+    /// Bookings by `ref`: yesterday's, today's and those ahead (older ones stay in the store).
+    public internal(set) var bookings: [String: Booking]
+    /// Minutes of the day (local) at which walk-in tickets were issued on `walkInsDay`, per
+    /// service: what the quota (放号量) counts. Rebuilt from the store on start.
+    var walkIns: [String: [Int]]
+    var walkInsDay: String
     /// Per service: how calls ended (no-shows, transfers) and when tickets arrived; across the
     /// hall: pauses. For the look-ahead; in memory only (relearnt after a restart).
     public private(set) var observations: [String: ServiceObservations] = [:]
@@ -62,6 +71,10 @@ public struct QueueEngine: Sendable {
         self.lastQueueSeq = snapshot.lastQueueSeq
         self.personDay = snapshot.personDay
         self.personDayOf = snapshot.personDayOf
+        self.bookings = Dictionary(snapshot.bookings.map { ($0.ref, $0) }, uniquingKeysWith: { _, b in b })
+        let cal = calendar
+        self.walkIns = snapshot.walkIns.mapValues { $0.map { cal.weekdayAndMinute($0).minute } }
+        self.walkInsDay = snapshot.walkInsDay
     }
 
     /// What the store hands back on start to rebuild the live queue exactly.
@@ -79,6 +92,11 @@ public struct QueueEngine: Sendable {
         /// Tickets taken on `personDayOf` (the day of the snapshot) per person key.
         public var personDay: [String: Int] = [:]
         public var personDayOf = ""
+        /// Bookings from yesterday on.
+        public var bookings: [Booking] = []
+        /// When each walk-in ticket of `walkInsDay` was issued, per service (the quota).
+        public var walkIns: [String: [Millis]] = [:]
+        public var walkInsDay = ""
         public init() {}
     }
 
@@ -163,8 +181,13 @@ public struct QueueEngine: Sendable {
         return WaitRange(low: m * 0.6, median: m, high: m * 1.5)
     }
 
+    /// Call order within a queue: priority tickets, then checked-in booked tickets by slot,
+    /// then walk-ins; each by when they joined the queue.
     public static func queueOrder(_ a: Ticket, _ b: Ticket) -> Bool {
-        if a.priority != b.priority { return a.priority }
+        let ra = LiveTickets.Place.rank(a)
+        let rb = LiveTickets.Place.rank(b)
+        if ra != rb { return ra < rb }
+        if ra == LiveTickets.Place.booked, a.slotStart != b.slotStart { return (a.slotStart ?? 0) < (b.slotStart ?? 0) }
         if a.queueSeq != b.queueSeq { return a.queueSeq < b.queueSeq }
         return a.id < b.id
     }
@@ -180,6 +203,9 @@ public struct QueueEngine: Sendable {
         switch command {
         case let .take(service, key, priority, _, person):
             try take(service: service, key: key, priority: priority, person: person, now: now, &out)
+        case let .book(inputs): book(inputs, now: now, &out)
+        case let .checkin(code, _): try checkin(code: code, now: now, &out)
+        case .expireBookings: expireBookings(now: now, &out)
         case let .person(w, person): try attach(person, window: w, now: now, &out)
         case let .call(w, label): try call(window: w, label: label, now: now, &out)
         case let .recall(w): try recall(window: w, now: now, &out)
@@ -207,7 +233,7 @@ public struct QueueEngine: Sendable {
         return out
     }
 
-    private func event(
+    func event(
         _ type: EventType, _ now: Millis, _ t: Ticket? = nil, window: Int? = nil, clerk: String? = nil,
         _ details: [String: String] = [:]
     ) -> HallEvent {
@@ -263,37 +289,54 @@ public struct QueueEngine: Sendable {
             personDayOf = day
         }
         try checkPerson(person, svc, day: day)
-        let ck = Self.counterKey(day: day, service: service)
+        if !priority { try checkQuota(svc, at: now) }
+        var details: [String: String] = [:]
+        if priority { details["priority"] = "true" }
+        if byAge { details["priority_by"] = "age" }
+        if person != nil { details["id_card"] = "true" }
+        let t = try issue(svc, key: key, priority: priority, person: person?.key, booking: nil, now: now, details, &out)
+        if let person { personDay[person.key, default: 0] += 1 }
+        if let key { keys[key] = (t.id, now, mono, t) }
+        if !priority { countWalkIn(svc.id, at: now) }
+    }
+
+    /// Numbers, queues and logs a new ticket (a take, or a booking's check-in).
+    mutating func issue(
+        _ svc: ServiceConfig, key: String?, priority: Bool, person: String?, booking: Booking?, now: Millis,
+        _ extra: [String: String], _ out: inout Effects
+    ) throws(HallError) -> Ticket {
+        let day = calendar.day(now)
+        let ck = Self.counterKey(day: day, service: svc.id)
         let number = (counters[ck] ?? (svc.first - 1)) + 1
         guard number <= svc.last else {
             throw HallError(
-                .rangeExhausted, "service \(service) has issued all numbers up to \(svc.label(svc.last)) today")
+                .rangeExhausted, "service \(svc.id) has issued all numbers up to \(svc.label(svc.last)) today")
         }
         counters[ck] = number
         lastId += 1
         var t = Ticket(
-            id: lastId, day: day, service: service, issuedService: service, number: number,
+            id: lastId, day: day, service: svc.id, issuedService: svc.id, number: number,
             label: svc.label(number), key: key, issuedAt: now, queuedAt: now, state: .waiting,
             priority: priority, recalls: 0, transfers: 0, noshows: 0,
             printStatus: config.printers.allSatisfy { $0.kind == .none } ? .notPrinted : .pending)
         t.greenChannel = priority
-        t.person = person?.key
+        t.person = person
+        t.bookingRef = booking?.ref
+        t.slotStart = booking?.slotStart
+        t.slotEnd = booking?.slotEnd
         enqueue(&t, now: now)
         live[t.id] = t
-        if let person { personDay[person.key, default: 0] += 1 }
-        if let key { keys[key] = (t.id, now, mono, t) }
         let ahead = self.ahead(of: t)
-        // A priority ticket has only priority tickets ahead: the shift brings it forward.
-        let eta = wait(service: service, ahead: ahead)
+        // A priority or booked ticket has fewer ahead: the shift brings it forward.
+        let eta = wait(service: svc.id, ahead: ahead)
         let m = eta.minutes
         out.touch(t)
         var details = ["ahead": String(ahead), "eta_min": String(m.median), "eta_range_min": "\(m.low)-\(m.high)"]
-        if priority { details["priority"] = "true" }
-        if byAge { details["priority_by"] = "age" }
-        if person != nil { details["id_card"] = "true" }
-        observations[service, default: .init()].took(priority: priority, at: now)
+        details.merge(extra) { _, b in b }
+        observations[svc.id, default: .init()].took(priority: priority, at: now)
         out.events.append(event(.take, now, t, details))
         out.subject = .issued(t, ahead: ahead, eta: eta, duplicate: false)
+        return t
     }
 
     /// The per-person rules for a take (docs/CONFIG.md): a card where the service requires one,
@@ -353,13 +396,24 @@ public struct QueueEngine: Sendable {
     public func next(for n: Int) -> Ticket? {
         guard let wc = config.window(n) else { return nil }
         // Each queue is in call order and a window ranks all of one queue alike: its heads suffice.
-        guard let head = best(live.heads(window: n, services: wc.services), window: n, wc) else { return nil }
+        guard var head = best(live.heads(window: n, services: wc.services), window: n, wc) else { return nil }
         let ratio = config.queue.priorityRatio
-        guard head.priority, ratio > 0, priorityStreak[n, default: 0] >= ratio,
-            let normal = best(live.normalHeads(window: n, services: wc.services), window: n, wc),
+        if head.priority, ratio > 0, priorityStreak[n, default: 0] >= ratio,
+            let normal = best(
+                live.heads(window: n, services: wc.services, from: LiveTickets.Place.booked), window: n, wc),
             normal.queueSeq < head.queueSeq
-        else { return head }
-        return normal
+        {
+            head = normal
+        }
+        let booked = config.queue.bookedRatio
+        if !head.priority, head.queuesAsBooked, booked > 0, bookedStreak[n, default: 0] >= booked,
+            let walkIn = best(
+                live.heads(window: n, services: wc.services, from: LiveTickets.Place.walkIn), window: n, wc),
+            walkIn.queueSeq < head.queueSeq
+        {
+            head = walkIn
+        }
+        return head
     }
 
     private func best(_ candidates: [Ticket], window n: Int, _ wc: WindowConfig) -> Ticket? {
@@ -398,6 +452,7 @@ public struct QueueEngine: Sendable {
             try finishCurrent(window: &w, clerk: clerk, outcome: .served, now: now, &out)
         }
         priorityStreak[n] = chosen.priority ? priorityStreak[n, default: 0] + 1 : 0
+        if !chosen.priority { bookedStreak[n] = chosen.queuesAsBooked ? bookedStreak[n, default: 0] + 1 : 0 }
         chosen.state = .called
         chosen.window = n
         chosen.clerk = clerk

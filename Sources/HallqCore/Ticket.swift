@@ -58,6 +58,15 @@ public struct Ticket: Sendable, Equatable, Codable {
     /// The person it was taken for (`Person.key`, a keyed hash of an ID card), if a card was
     /// shown. Kept for the per-person rules, removed after `[privacy] person_days`; never sent.
     public var person: String? = nil
+    /// The booking it was issued for at check-in (预约), with its slot: such a ticket queues by
+    /// its slot ahead of walk-ins (`[queue] booked_ratio`).
+    public var bookingRef: String? = nil
+    public var slotStart: Millis? = nil
+    public var slotEnd: Millis? = nil
+
+    /// Queued as a booked ticket: checked in for a booking and not sent back to the end of the
+    /// queue by a missed call (then it waits like a walk-in).
+    public var queuesAsBooked: Bool { slotStart != nil && noshows == 0 }
 
     /// The store's column names (snake_case; `windowCalledAt` keeps its shipped name `call_at`).
     enum CodingKeys: String, CodingKey {
@@ -82,6 +91,9 @@ public struct Ticket: Sendable, Equatable, Codable {
         case ratingReason = "rating_reason"
         case greenChannel = "green_channel"
         case person
+        case bookingRef = "booking_ref"
+        case slotStart = "slot_start"
+        case slotEnd = "slot_end"
     }
 
 }
@@ -123,7 +135,10 @@ extension Ticket {
         rating: Int?,
         ratingReason: String?,
         greenChannel: Bool,
-        person: String? = nil
+        person: String? = nil,
+        bookingRef: String? = nil,
+        slotStart: Millis? = nil,
+        slotEnd: Millis? = nil
     ) -> Ticket {
         var t = Ticket(
             id: id, day: day, service: service, issuedService: issuedService, number: number, label: label, key: key,
@@ -135,6 +150,9 @@ extension Ticket {
             recalls: recalls, transfers: transfers, noshows: noshows, printStatus: printStatus, printError: printError,
             rating: rating, ratingReason: ratingReason)
         t.person = person
+        t.bookingRef = bookingRef
+        t.slotStart = slotStart
+        t.slotEnd = slotEnd
         return t
     }
 }

@@ -30,6 +30,8 @@ public struct TicketLayout: Sendable, Equatable {
         var lines = [Line(config.name, .title), Line(svc, .normal), Line(t.label, .big)]
         // A priority (绿色通道) ticket says so under its number.
         if t.greenChannel { lines.append(Line("绿色通道", .normal)) }
+        // A booked ticket says so, with its slot (预约 09:00-09:30).
+        if let slot = t.slotText(calendar) { lines.append(Line("预约 \(slot)", .normal)) }
         lines += [
             Line(Texts.fill(config.texts.ahead, ["n": String(ahead)]), .normal),
             Line(Texts.fill(config.texts.eta, Texts.wait(eta)), .normal),

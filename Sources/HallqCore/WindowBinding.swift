@@ -30,7 +30,8 @@ public enum WindowBinding {
         case let .call(w, _), let .recall(w), let .noshow(w), let .start(w), let .finish(w, _),
             let .transfer(w, _, _), let .pause(w), let .resume(w), let .signout(w), let .person(w, _):
             return w
-        case .take, .signin, .rate, .rateTicket, .hall, .printed, .device, .clockStep, .announced:
+        case .take, .signin, .rate, .rateTicket, .hall, .printed, .device, .clockStep, .announced, .book, .checkin,
+            .expireBookings:
             return nil
         }
     }

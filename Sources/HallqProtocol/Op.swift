@@ -4,6 +4,12 @@ import HallqCore
 /// group, or the socket units); the server decides which ops each may send.
 public enum Role: String, Sendable, CaseIterable {
     case kiosk, clerk, admin
+    /// The province's booking portal (an HTTP account only; it has no socket): sends and reads
+    /// bookings (docs/HTTP.md).
+    case booking
+
+    /// The roles with a Unix socket of their own.
+    public static let sockets: [Role] = [.kiosk, .clerk, .admin]
 
     /// *Stable*: which ops this role may send (docs/PROTOCOL.md).
     public var ops: Set<Op> { Set(Op.allCases.filter { $0.roles.contains(self) }) }
@@ -22,6 +28,8 @@ public enum Op: String, Sendable, CaseIterable {
     case stats, history, export, reprint, devices, hall, reload
     /// Staff accounts for the HTTP pages (docs/HTTP.md).
     case useradd, users, passwd, userdel
+    /// Bookings (预约): check in at a kiosk; import and list them (docs/BOOKINGS.md).
+    case checkin, book, bookings
 
     /// *Stable*: the roles that may send it.
     public var roles: Set<Role> {
@@ -30,6 +38,8 @@ public enum Op: String, Sendable, CaseIterable {
         case .take: return [.kiosk, .clerk, .admin]
         case .services, .status: return [.kiosk, .clerk, .admin]
         case .card: return [.kiosk, .admin]
+        case .checkin: return [.kiosk, .clerk, .admin]
+        case .book, .bookings: return [.booking, .admin]
         case .watch, .signin, .signout, .call, .recall, .noshow, .start, .finish, .transfer, .pause, .resume, .rate:
             return [.clerk, .admin]
         case .stats, .history, .export, .reprint, .devices, .hall, .reload, .useradd, .users, .passwd, .userdel:

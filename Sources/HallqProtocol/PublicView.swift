@@ -24,16 +24,25 @@ public enum PublicView {
         return .object(o)
     }
 
-    /// Every service: waiting count and the estimated wait of a ticket taken now.
-    public static func services(_ e: QueueEngine) -> JSONValue {
+    /// Every service: waiting count and the estimated wait of a ticket taken now; for a service
+    /// with a quota (放号量), the walk-in tickets left in the period now and when the next opens.
+    public static func services(_ e: QueueEngine, now: Millis) -> JSONValue {
         .array(
             e.config.services.map { s in
                 let waiting = e.waitingCount(service: s.id)
                 let eta = e.wait(service: s.id, ahead: waiting)
-                return [
+                var o: [String: JSONValue] = [
                     "id": .string(s.id), "name": .string(s.name), "waiting": .int(Int64(waiting)),
                     "eta_min": .int(Int64(eta.minutes.median)), "eta_range_min": Render.range(eta),
                 ]
+                if !s.quota.isEmpty {
+                    let q = e.quota(service: s.id, at: now)
+                    o["quota_left"] = .from(q.map { Int64($0.left) })
+                    o["quota_period"] = .from(q.map { $0.period.name })
+                    o["quota_next"] = .from(
+                        e.nextQuotaPeriod(service: s.id, at: now).map { QuotaPeriod.clock($0.start) })
+                }
+                return .object(o)
             })
     }
 
@@ -64,7 +73,7 @@ public enum PublicView {
         return [
             "id": .string(eventID(runID, lastSeq)), "now": .int(now),
             "utc_offset_s": .int(e.calendar.offset(at: now) / 1000),
-            "hall": hall(e, now: now), "services": services(e),
+            "hall": hall(e, now: now), "services": services(e, now: now),
             "windows": .array(e.config.windows.map { window($0.number, e) }),
             "calls": .array(calls.calls.map { call($0, runID: runID) }), "recent": .int(Int64(calls.limit)),
             "scroll": .string(e.config.lobby?.scroll ?? ""), "call_hold_s": .int(Int64(e.config.callHoldSeconds)),

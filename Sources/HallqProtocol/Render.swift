@@ -22,7 +22,26 @@ public enum Render {
         ]
         // Only on priority (绿色通道) tickets, so the shape of every other ticket stays as shipped.
         if t.greenChannel { o["green_channel"] = true }
+        // Only on booked (预约) tickets, likewise.
+        if let start = t.slotStart, let end = t.slotEnd {
+            o["booked"] = true
+            o["booking"] = .from(t.bookingRef)
+            o["slot_start"] = .string(isoUTC(start))
+            o["slot_end"] = .string(isoUTC(end))
+        }
         return .object(o)
+    }
+
+    /// A booking as `bookings` lists it: times in the hall's zone with their offset.
+    public static func booking(_ b: Booking, calendar: HallCalendar) -> JSONValue {
+        [
+            "ref": .string(b.ref), "service": .string(b.service), "day": .string(b.day),
+            "slot_start": .string(calendar.localTimestamp(b.slotStart)),
+            "slot_end": .string(calendar.localTimestamp(b.slotEnd)), "code": .string(b.code),
+            "name_masked": .from(b.nameMasked), "state": .string(b.state.rawValue), "ticket": .from(b.label),
+            "checked_in_at": .from(b.checkedInAt.map(calendar.localTimestamp)),
+            "updated_at": .string(calendar.localTimestamp(b.updatedAt)),
+        ]
     }
 
     public static func window(_ w: WindowState, current: Ticket?) -> JSONValue {

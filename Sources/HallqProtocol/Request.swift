@@ -18,6 +18,11 @@ public enum Request: Sendable, Equatable {
     case devices
     case reload
     case account(AccountRequest)
+    /// Bookings to import; `cards[i]` is the ID number sent with `bookings[i]`, hashed by the
+    /// dispatcher into its `person` at once and never kept.
+    case book([BookingInput], cards: [IdNumber?])
+    /// The bookings of a day (default: today), optionally only those in one state.
+    case bookings(day: String?, state: Booking.State?)
 }
 
 extension Request {
@@ -62,7 +67,7 @@ public enum Wire {
     public static let serverName = "hallqd"
     public static let version = "0.1.0"
     public static let protoMajor = 1
-    public static let protoMinor = 9
+    public static let protoMinor = 10
     /// Longest request line in bytes, newline excluded; longer gets TOO-LONG and a close.
     public static let maxLineBytes = 4096
 
@@ -184,11 +189,63 @@ public enum Wire {
         case .reload: return .reload
         case .useradd:
             let r = try f.string("role", max: 8)
-            guard let role = Role(rawValue: r) else { throw .badRequest("role must be kiosk, clerk or admin") }
+            guard let role = Role(rawValue: r) else {
+                throw .badRequest("role must be kiosk, clerk, admin or booking")
+            }
             return .account(.add(name: try f.accountName(), role: role, password: try f.password()))
         case .users: return .account(.list)
         case .passwd: return .account(.passwd(name: try f.accountName(), password: try f.password()))
         case .userdel: return .account(.remove(name: try f.accountName()))
+        case .checkin:
+            let code = try f.string("code", max: 64).filter { $0 != " " }
+            guard BookingInput.validCode(code) else { throw .badRequest("code must be 4 to 32 letters or digits") }
+            return .command(.checkin(code: code.uppercased(), kiosk: try f.optionalString("kiosk", max: 32)))
+        case .book:
+            guard let items = f.o["bookings"]?.arrayValue else {
+                throw .badRequest("bookings must be an array of bookings")
+            }
+            guard items.count <= maxBookings else { throw .badRequest("at most \(maxBookings) bookings at once") }
+            var inputs: [BookingInput] = []
+            var cards: [IdNumber?] = []
+            for (i, item) in items.enumerated() {
+                let (input, card) = try booking(item, index: i)
+                inputs.append(input)
+                cards.append(card)
+            }
+            return .book(inputs, cards: cards)
+        case .bookings:
+            var state: Booking.State?
+            if let s = try f.optionalString("state", max: 16) {
+                guard let st = Booking.State(rawValue: s) else {
+                    throw .badRequest(
+                        "state must be one of \(Booking.State.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                state = st
+            }
+            return .bookings(day: try f.optionalDay("day"), state: state)
+        }
+    }
+
+    /// Bookings one `book` request may carry.
+    public static let maxBookings = 1000
+
+    /// One booking of a `book` request; errors name it (`bookings[3].code: …`).
+    static func booking(_ v: JSONValue, index i: Int) throws(HallError) -> (BookingInput, IdNumber?) {
+        guard case let .object(o) = v else { throw .badRequest("bookings[\(i)] must be an object") }
+        let f = Fields(o)
+        do {
+            let input = BookingInput(
+                ref: try f.string("ref", max: 64), service: try f.string("service", max: 16),
+                slotStart: try f.string("slot_start", max: 40), slotEnd: try f.string("slot_end", max: 40),
+                code: try f.string("code", max: 32).uppercased(),
+                nameMasked: try f.optionalString("name_masked", max: 16),
+                cancelled: try f.optionalBool("cancelled") ?? false)
+            let card = try f.optionalString("id_number", max: 32).map { n throws(HallError) in
+                try IdNumber(type: try f.optionalString("id_type", max: 16), number: n)
+            }
+            return (input, card)
+        } catch {
+            throw .badRequest("bookings[\(i)]: \(error.message)")
         }
     }
 

@@ -36,7 +36,8 @@ extension Render {
             out.append([
                 "label": .string(t.label), "service": .string(t.service), "target_window": .from(t.targetWindow),
                 "queued_at": .string(isoUTC(t.queuedAt)), "priority": .bool(t.priority),
-                "green_channel": .bool(t.greenChannel),
+                "green_channel": .bool(t.greenChannel), "booked": .bool(t.slotStart != nil),
+                "slot_start": .from(t.slotStart.map(isoUTC)), "slot_end": .from(t.slotEnd.map(isoUTC)),
             ])
         }
         for s in e.config.services { e.waiting(service: s.id).forEach(add) }
@@ -60,8 +61,9 @@ extension Render {
             })
     }
 
-    /// `services`: each service with its waiting count and the windows that serve it.
-    public static func services(_ e: QueueEngine) -> JSONValue {
+    /// `services`: each service with its waiting count and the windows that serve it; with a
+    /// quota (放号量), the walk-in tickets left in the period now and when the next one opens.
+    public static func services(_ e: QueueEngine, now: Millis) -> JSONValue {
         .array(
             e.config.services.map { s in
                 let eta = e.wait(service: s.id, ahead: e.waitingCount(service: s.id))
@@ -73,6 +75,14 @@ extension Render {
                 ]
                 // Only where it is on: a service that issues priority (绿色通道) tickets.
                 if s.priority { o["priority"] = true }
+                if !s.quota.isEmpty {
+                    let q = e.quota(service: s.id, at: now)
+                    o["quota"] = .from(q.map { Int64($0.period.tickets) })
+                    o["quota_left"] = .from(q.map { Int64($0.left) })
+                    o["quota_period"] = .from(q.map { $0.period.name })
+                    o["quota_next"] = .from(
+                        e.nextQuotaPeriod(service: s.id, at: now).map { QuotaPeriod.clock($0.start) })
+                }
                 return .object(o)
             })
     }

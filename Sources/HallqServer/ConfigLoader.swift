@@ -25,10 +25,13 @@ public enum ConfigLoader {
             "queue",
             [
                 "policy", "noshow_requeue", "idempotency_s", "rating_s", "default_service_s", "issue_without_printer",
-                "priority_ratio", "per_person_day", "priority_age",
+                "priority_ratio", "per_person_day", "priority_age", "booked_ratio",
             ]
         ),
-        ("service", ["id", "name", "first", "last", "width", "priority", "per_person", "id_required", "priority_age"]),
+        (
+            "service",
+            ["id", "name", "first", "last", "width", "priority", "per_person", "id_required", "priority_age", "quota"]
+        ),
         (
             "bus",
             [
@@ -60,6 +63,8 @@ public enum ConfigLoader {
         ("keypad", ["device", "window", "kiosk", "keys"]),
         ("idcard", ["device", "baud", "usb", "kiosk", "window", "hold_s"]),
         ("privacy", ["person_days"]),
+        ("booking", ["early_min", "late_min"]),
+        ("scanner", ["device", "kiosk"]),
     ]
 
     static func keys(_ table: String) -> [String] { schema.first { $0.table == table }?.keys ?? [] }
@@ -110,6 +115,8 @@ public enum ConfigLoader {
         try keypads(r, into: &c)
         try idcards(r, into: &c)
         try privacy(r, into: &c)
+        try booking(r, into: &c)
+        try scanners(r, into: &c)
         try checkSignTexts(c)
         try checkTicketTexts(c)
         return c
@@ -157,6 +164,7 @@ public enum ConfigLoader {
         c.queue.priorityRatio = try q.int("priority_ratio", in: 0...100) ?? c.queue.priorityRatio
         c.queue.perPersonDay = try q.int("per_person_day", in: 0...100) ?? c.queue.perPersonDay
         c.queue.priorityAge = try q.int("priority_age", in: 0...150) ?? c.queue.priorityAge
+        c.queue.bookedRatio = try q.int("booked_ratio", in: 0...100) ?? c.queue.bookedRatio
     }
 
     /// `[eta]`: the estimate's method and the near-turn alert's thresholds.
@@ -193,6 +201,7 @@ public enum ConfigLoader {
             svc.perPerson = try s.int("per_person", in: 0...100) ?? svc.perPerson
             svc.idRequired = try s.bool("id_required") ?? false
             svc.priorityAge = try s.int("priority_age", in: 0...150)
+            svc.quota = try quota(s, service: i)
             c.services.append(svc)
         }
         guard !c.services.isEmpty else {
@@ -379,6 +388,49 @@ public enum ConfigLoader {
         guard let t = try r.table("privacy") else { return }
         try t.only(keys("privacy"))
         c.personDays = try t.int("person_days", in: 1...3650) ?? c.personDays
+    }
+
+    /// `[[service]] quota = { "08:30-12:00" = 40, "13:30-17:30" = 40 }`: walk-in tickets per
+    /// period of the day; periods may not overlap.
+    static func quota(_ s: Reader, service i: Int) throws(ConfigError) -> [QuotaPeriod] {
+        guard let q = try s.table("quota") else { return [] }
+        var periods: [QuotaPeriod] = []
+        for k in q.table.keys {
+            guard case let .some(.some(range)) = BusinessHours.parseRange(k) else {
+                throw ConfigError(key: "service[\(i)].quota.\(k)", message: "is not a period like \"08:30-12:00\"")
+            }
+            guard let n = try q.int(k, in: 0...99_999) else { continue }
+            let p = QuotaPeriod(start: range.lowerBound, end: range.upperBound, tickets: n)
+            if let other = periods.first(where: { $0.start < p.end && p.start < $0.end }) {
+                throw ConfigError(key: "service[\(i)].quota.\(k)", message: "overlaps \(other.name)")
+            }
+            periods.append(p)
+        }
+        return periods.sorted { $0.start < $1.start }
+    }
+
+    /// `[booking]`: when a booked person may check in around the slot.
+    static func booking(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
+        guard let t = try r.table("booking") else { return }
+        try t.only(keys("booking"))
+        c.booking.earlyMinutes = try t.int("early_min", in: 0...1440) ?? c.booking.earlyMinutes
+        c.booking.lateMinutes = try t.int("late_min", in: 0...1440) ?? c.booking.lateMinutes
+    }
+
+    /// `[[scanner]]`: a QR/barcode scanner (keyboard wedge) at a kiosk (`kiosk`: its name, else
+    /// the first).
+    static func scanners(_ r: Reader, into c: inout HallConfig) throws(ConfigError) {
+        for (i, t) in try r.tables("scanner").enumerated() {
+            try t.only(keys("scanner"))
+            guard let device = try t.string("device"), device.hasPrefix("/") else {
+                throw ConfigError(key: "scanner[\(i)].device", message: "is required: the input device's path")
+            }
+            let kiosk = try t.string("kiosk")
+            if let kiosk, c.kiosk(kiosk) == nil {
+                throw ConfigError(key: "scanner[\(i)].kiosk", message: "no kiosk is named \"\(kiosk)\"")
+            }
+            c.scanners.append(ScannerConfig(device: device, kiosk: kiosk))
+        }
     }
 
     /// `[[keypad]]`: a window keypad (`window`, optional `keys` of steps) or a kiosk button box

@@ -21,6 +21,7 @@ public actor CounterDesk: Service {
     private var callerFilters: [String: PressFilter] = [:]
     private var keypadFilters: [Int: PressFilter] = [:]
     private var windowKeypads: [Int: WindowKeypad] = [:]
+    private var scanLines: [Int: ScanLine] = [:]
     private let commits: AsyncStream<QueueEngine>
     private let commitSink: AsyncStream<QueueEngine>.Continuation
 
@@ -39,7 +40,10 @@ public actor CounterDesk: Service {
 
     public func run() async throws {
         // A service of the group must not end before the group does, even with nothing to drive.
-        guard !devices.callers.isEmpty || !devices.keypads.isEmpty || !devices.idcards.isEmpty else {
+        guard
+            !devices.callers.isEmpty || !devices.keypads.isEmpty || !devices.idcards.isEmpty
+                || !devices.scanners.isEmpty
+        else {
             return try await gracefulShutdown()
         }
         let sink = commitSink
@@ -88,6 +92,22 @@ public actor CounterDesk: Service {
             }
             guard let press else { return }
             _ = await run(press, origin: origin, source: source)
+        case let .scan(index, key, at):
+            guard index < devices.scanners.count,
+                let code = scanLines[index, default: ScanLine()].press(key, at: at)
+            else { return }
+            // A scanned booking code checks that booking in at the scanner's kiosk, as the
+            // kiosk page's 预约签到 pad does; its ticket prints on that kiosk's printer.
+            let kiosk = devices.scanners[index].config.kiosk
+            do {
+                _ = try await dispatcher.answer(
+                    .command(.checkin(code: code, kiosk: kiosk)), origin: Origin(role: "scanner", kiosk: kiosk))
+            } catch {
+                let why = (error as? HallError).map { "\($0.token.rawValue): \($0.message)" } ?? "\(error)"
+                logger.notice(
+                    "scanned code not checked in",
+                    metadata: ["scanner": .string(devices.scanners[index].config.device), "why": .string(why)])
+            }
         case let .card(index, read, _):
             guard index < devices.idcards.count else { return }
             let reader = devices.idcards[index].config

@@ -12,6 +12,8 @@ enum CounterInput: Sendable {
     case keypad(index: Int, key: String, at: Double)
     /// An ID card read on reader `index`, already reduced to what hallq keeps.
     case card(index: Int, CardRead, at: Double)
+    /// A key a QR/barcode scanner (`[[scanner]]` `index`) typed.
+    case scan(index: Int, key: String, at: Double)
 
     static func now() -> Double { ProcessInfo.processInfo.systemUptime }
 }
@@ -25,6 +27,8 @@ final class CounterDevices: Sendable {
     let callers: [CallerConfig]
     /// ID-card readers (`[[idcard]]`); none without a hall secret to key the cards with.
     let idcards: [(config: IdCardConfig, driver: IdCardReader)]
+    /// QR/barcode scanners (`[[scanner]]`): keyboards to libevdev, read like the keypads.
+    let scanners: [(config: ScannerConfig, driver: Keypad)]
     let inputs: AsyncStream<CounterInput>
     private let sink: AsyncStream<CounterInput>.Continuation
 
@@ -48,6 +52,14 @@ final class CounterDevices: Sendable {
                 k,
                 Keypad(device: k.device, logger: logger) { key in
                     sink.yield(.keypad(index: i, key: key, at: CounterInput.now()))
+                }
+            )
+        }
+        scanners = config.scanners.enumerated().map { i, s in
+            (
+                s,
+                Keypad(device: s.device, logger: logger) { key in
+                    sink.yield(.scan(index: i, key: key, at: CounterInput.now()))
                 }
             )
         }
@@ -76,6 +88,7 @@ final class CounterDevices: Sendable {
         for b in callerBuses.values { b.stop() }
         for k in keypads { k.driver.stop() }
         for r in idcards { r.driver.stop() }
+        for s in scanners { s.driver.stop() }
     }
 
     /// The caller buses (with their callers) and the keypads, for `devices`.
@@ -114,7 +127,12 @@ final class CounterDevices: Sendable {
             }
             return DeviceReport.Keypad(device: r.config.name, use: use, health: r.driver.health)
         }
-        return (buses, keypads + readers)
+        let scanners = scanners.map { s in
+            DeviceReport.Keypad(
+                device: s.config.device, use: "scanner kiosk" + (s.config.kiosk.map { " \($0)" } ?? ""),
+                health: s.driver.health)
+        }
+        return (buses, keypads + readers + scanners)
     }
 
     /// Each driver's health by the name its `device` events carry.
@@ -122,5 +140,6 @@ final class CounterDevices: Sendable {
         callerBuses.sorted { $0.key < $1.key }.map { ("callers \($0.key)", $0.value.health) }
             + keypads.map { ("keypad \($0.config.device)", $0.driver.health) }
             + idcards.map { ($0.config.name, $0.driver.health) }
+            + scanners.map { ("scanner \($0.config.device)", $0.driver.health) }
     }
 }

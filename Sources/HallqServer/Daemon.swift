@@ -58,7 +58,7 @@ public struct Daemon {
 
         let activated = SocketActivation.listeners(environment: environment)
         var listeners: [(Role, ListenerSource)] = []
-        for role in Role.allCases {
+        for role in Role.sockets {
             if let fd = activated[role.rawValue] {
                 listeners.append((role, .descriptor(fd)))
             } else {
@@ -124,6 +124,7 @@ public struct Daemon {
             ] + listeners.map { .init(service: $0) } + [
                 .init(service: watchdog),
                 .init(service: PersonRetention(hall: hall, logger: logger)),
+                .init(service: BookingSweeper(hall: hall, logger: logger)),
                 .init(service: hangup),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],

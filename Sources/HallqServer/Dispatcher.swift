@@ -73,7 +73,45 @@ public struct Dispatcher: Sendable {
         switch request {
         case let .command(cmd):
             if case .take = cmd { return try await issue(cmd, origin: origin) }
+            if case let .checkin(code, kiosk) = cmd { return try await checkin(code, kiosk: kiosk, origin: origin) }
             return try await run(cmd, origin: origin)
+        case let .book(inputs, cards):
+            guard let persons = hall.links?.persons else {
+                throw HallError(.internal, "no hall secret to key ID numbers with")
+            }
+            var keyed = inputs
+            for (i, card) in cards.enumerated() where i < keyed.count {
+                if let card { keyed[i].person = persons.person(card).key }
+            }
+            let committed = try await hall.submit(.book(keyed), origin: origin).get()
+            guard case let .imported(results) = committed.effects.subject else { return [:] }
+            var counts: [String: Int64] = [:]
+            let rows: [JSONValue] = zip(inputs, results).map { input, r in
+                counts[r.name, default: 0] += 1
+                var o: [String: JSONValue] = ["ref": .string(input.ref), "result": .string(r.name)]
+                if case let .refused(why) = r { o["message"] = .string(why) }
+                return .object(o)
+            }
+            var reply: [String: JSONValue] = ["results": .array(rows)]
+            for name in ["created", "updated", "unchanged", "cancelled", "refused"] {
+                reply[name] = .int(counts[name] ?? 0)
+            }
+            return reply
+        case let .bookings(day, state):
+            let now = hall.clock()
+            let (d, held, calendar) = await hall.read { e in
+                let d = day ?? e.calendar.day(now)
+                // The engine holds yesterday's bookings and later; older days are the store's.
+                return (d, d >= e.calendar.day(now - 86_400_000) ? e.bookings(day: d) : nil, e.calendar)
+            }
+            var list = held ?? []
+            if held == nil { list = try await hall.store.bookings(day: d) }
+            return [
+                "day": .string(d),
+                "bookings": .array(
+                    list.filter { state == nil || $0.state == state }.map { Render.booking($0, calendar: calendar) }),
+            ]
+
         case let .takeWithCard(cmd, card):
             guard case let .take(service, key, priority, kiosk, _) = cmd, let persons = hall.links?.persons else {
                 throw HallError(.internal, "no hall secret to key ID cards with")
@@ -91,7 +129,7 @@ public struct Dispatcher: Sendable {
             return ["card": await cardView(held)]
         case .services:
             return await hall.read { e in
-                var o: [String: JSONValue] = ["services": Render.services(e)]
+                var o: [String: JSONValue] = ["services": Render.services(e, now: hall.clock())]
                 // Who may use 绿色通道 ([texts] green_channel), for a hall with priority services.
                 if e.config.services.contains(where: \.priority) {
                     o["green_channel_note"] = .string(e.config.texts.greenChannel)
@@ -164,6 +202,19 @@ public struct Dispatcher: Sendable {
         return reply
     }
 
+    /// A booked person's check-in at a kiosk: like a take, its kiosk must be configured and its
+    /// printer able to print the ticket.
+    private func checkin(_ code: String, kiosk: String?, origin: Origin) async throws -> [String: JSONValue] {
+        var origin = origin
+        origin.kiosk = kiosk ?? origin.kiosk
+        let config = await hall.read { $0.config }
+        if let k = origin.kiosk, config.kiosk(k) == nil {
+            throw HallError.badRequest("no kiosk \"\(k)\" is configured")
+        }
+        if let refusal = await devices.printerRefusal(kiosk: origin.kiosk) { throw refusal }
+        return try await run(.checkin(code: code, kiosk: kiosk), origin: origin)
+    }
+
     /// Commits a command and renders its reply.
     private func run(_ cmd: Command, origin: Origin) async throws -> [String: JSONValue] {
         let committed = try await hall.submit(cmd, origin: origin).get()
@@ -227,6 +278,8 @@ public struct Dispatcher: Sendable {
             o["eta_min"] = .int(Int64(eta.minutes.median))
             o["eta_range_min"] = Render.range(eta)
             o["duplicate"] = .bool(duplicate)
+            // A booked ticket's slot in the hall's time, as printed on it.
+            if let slot = t.slotText(c.engine.calendar) { o["slot_local"] = .string(slot) }
             return ["ticket": .object(o)]
         case let .ticket(t):
             var r: [String: JSONValue] = ["ticket": Render.ticket(t)]
@@ -237,6 +290,8 @@ public struct Dispatcher: Sendable {
             return ["window": Render.window(w, current: current)]
         case let .hall(mode):
             return ["hall": .string(mode.rawValue)]
+        case .imported:
+            return [:]
         }
     }
 }

@@ -311,6 +311,32 @@ public final class HallStore: Sendable {
                     CREATE INDEX tickets_person ON tickets(person, day) WHERE person IS NOT NULL;
                     """)
         }
+        // Bookings (预约) imported from the portal, and the booking a ticket was issued for
+        // (docs/BOOKINGS.md). A booking keeps a masked name and a keyed hash at most.
+        m.registerMigration("v9-bookings") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE bookings (
+                        ref TEXT PRIMARY KEY,
+                        service TEXT NOT NULL,
+                        day TEXT NOT NULL,
+                        slot_start INTEGER NOT NULL,
+                        slot_end INTEGER NOT NULL,
+                        code TEXT NOT NULL,
+                        name_masked TEXT,
+                        person TEXT,
+                        state TEXT NOT NULL,
+                        ticket_id INTEGER,
+                        label TEXT,
+                        checked_in_at INTEGER,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX bookings_day ON bookings(day, slot_start);
+                    ALTER TABLE tickets ADD COLUMN booking_ref TEXT;
+                    ALTER TABLE tickets ADD COLUMN slot_start INTEGER;
+                    ALTER TABLE tickets ADD COLUMN slot_end INTEGER;
+                    """)
+        }
         return m
     }
 
@@ -348,6 +374,9 @@ public final class HallStore: Sendable {
                 sql: "UPDATE tickets SET print_status = ?, print_error = ? WHERE id = ?",
                 arguments: [p.status.rawValue, p.error, p.ticketId])
         }
+        for b in o.bookings {
+            try db.cachedStatement(sql: Self.bookingUpsert).execute(arguments: StatementArguments(b.databaseValues))
+        }
         if let m = o.hallMode {
             try db.execute(
                 sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('hall_mode', ?)", arguments: [m.rawValue])
@@ -376,6 +405,7 @@ public final class HallStore: Sendable {
     static let ticketUpsert = insertSQL("tickets", Ticket.databaseColumns, upsertOn: "id")
     static let legInsert = insertSQL("legs", Leg.databaseColumns, upsertOn: nil)
     static let windowUpsert = insertSQL("windows", WindowState.databaseColumns, upsertOn: "number")
+    static let bookingUpsert = insertSQL("bookings", Booking.databaseColumns, upsertOn: "ref")
 
     static func append(_ e: HallEvent, origin: Origin, _ db: Database) throws {
         let details = detailsJSON(e.details)
@@ -446,6 +476,20 @@ public final class HallStore: Sendable {
                 s.personDay[row["person"]] = row["n"]
             }
             s.personDayOf = calendar.day(now)
+            s.bookings = try Booking.fetchAll(
+                db, sql: "SELECT * FROM bookings WHERE day >= ? OR state = 'booked'", arguments: [yesterday])
+            // Today's walk-in tickets per service (the quota counts them): not booked, not 绿色通道.
+            let today = calendar.day(now)
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT issued_service, issued_at FROM tickets
+                    WHERE day = ? AND slot_start IS NULL AND green_channel = 0 ORDER BY id
+                    """, arguments: [today])
+            {
+                s.walkIns[row["issued_service"], default: []].append(row["issued_at"])
+            }
+            s.walkInsDay = today
             s.lastTicketId = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM tickets") ?? 0
             s.lastQueueSeq = try Int64.fetchOne(db, sql: "SELECT MAX(queue_seq) FROM tickets") ?? 0
             return s
@@ -469,6 +513,14 @@ public final class HallStore: Sendable {
 
     public func ticket(id: Int64) async throws -> Ticket? {
         try await pool.read { db in try Ticket.fetchOne(db, key: id) }
+    }
+
+    /// A day's bookings by slot (the engine holds only yesterday's and later).
+    public func bookings(day: String) async throws -> [Booking] {
+        try await pool.read { db in
+            try Booking.fetchAll(
+                db, sql: "SELECT * FROM bookings WHERE day = ? ORDER BY slot_start, ref", arguments: [day])
+        }
     }
 
     /// The whole timeline of one ticket, oldest first.
@@ -595,7 +647,8 @@ extension Ticket: FetchableRecord, ColumnRecord {
             recalls: row["recalls"], transfers: row["transfers"], noshows: row["noshows"],
             printStatus: PrintStatus(rawValue: row["print_status"]) ?? .failed, printError: row["print_error"],
             rating: row["rating"], ratingReason: row["rating_reason"], greenChannel: row["green_channel"],
-            person: row["person"])
+            person: row["person"], bookingRef: row["booking_ref"], slotStart: row["slot_start"],
+            slotEnd: row["slot_end"])
     }
 
     /// The table's columns, in the order of `databaseValues`.
@@ -604,7 +657,7 @@ extension Ticket: FetchableRecord, ColumnRecord {
         "queued_mono", "call_mono", "wait_ms", "service_ms", "state", "window", "target_window", "priority", "clerk",
         "first_called_at", "last_called_at", "call_at", "started_at", "finished_at", "outcome", "recalls", "transfers",
         "noshows", "print_status", "print_error", "rating", "rating_reason", "green_channel",
-        "person",
+        "person", "booking_ref", "slot_start", "slot_end",
     ]
 
     /// This row's values, in the order of `databaseColumns`.
@@ -644,6 +697,34 @@ extension Ticket: FetchableRecord, ColumnRecord {
             ratingReason,
             greenChannel,
             person,
+            bookingRef,
+            slotStart,
+            slotEnd,
+        ]
+    }
+}
+
+extension Booking: FetchableRecord, ColumnRecord {
+    public static let databaseTableName = "bookings"
+
+    public init(row: Row) throws {
+        self.init(
+            ref: row["ref"], service: row["service"], day: row["day"], slotStart: row["slot_start"],
+            slotEnd: row["slot_end"], code: row["code"], nameMasked: row["name_masked"], person: row["person"],
+            state: State(rawValue: row["state"]) ?? .booked, ticketId: row["ticket_id"], label: row["label"],
+            checkedInAt: row["checked_in_at"], updatedAt: row["updated_at"])
+    }
+
+    /// The table's columns, in the order of `databaseValues`.
+    static let databaseColumns: [String] = [
+        "ref", "service", "day", "slot_start", "slot_end", "code", "name_masked", "person", "state", "ticket_id",
+        "label", "checked_in_at", "updated_at",
+    ]
+
+    var databaseValues: [(any DatabaseValueConvertible)?] {
+        [
+            ref, service, day, slotStart, slotEnd, code, nameMasked, person, state.rawValue, ticketId, label,
+            checkedInAt, updatedAt,
         ]
     }
 }

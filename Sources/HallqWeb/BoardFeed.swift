@@ -68,7 +68,7 @@ public final class BoardFeed: @unchecked Sendable {
         engine = e
         calls = RecentCalls(recentCalls, limit: Self.callsKept(e.config))
         dispensing = e.dispensing(at: hall.clock())
-        counts = PublicView.services(e)
+        counts = PublicView.services(e, now: hall.clock())
     }
 
     /// The board lists `[lobby] recent` calls (at least 5: the status page shows the latest too).
@@ -184,7 +184,7 @@ public final class BoardFeed: @unchecked Sendable {
             seq += 1
             publishLocked("window", seq: seq, PublicView.window(w, e))
         }
-        let services = PublicView.services(e)
+        let services = PublicView.services(e, now: now)
         if services != counts {
             counts = services
             seq += 1
@@ -210,11 +210,18 @@ public final class BoardFeed: @unchecked Sendable {
             // The feed's own state with the new config: still exactly what its events followed.
             engine.reconfigure(latest)
             calls = RecentCalls(calls.calls, limit: Self.callsKept(latest))
-            counts = PublicView.services(engine)
+            counts = PublicView.services(engine, now: now)
             seq += 1
             publishLocked("snapshot", seq: seq, snapshotLocked())
         }
         let e = engine
+        // A quota period opening or ending changes the counts without a commit.
+        let services = PublicView.services(e, now: now)
+        if services != counts {
+            counts = services
+            seq += 1
+            publishLocked("counts", seq: seq, ["services": services])
+        }
         let open = e.dispensing(at: now)
         if open != dispensing {
             dispensing = open

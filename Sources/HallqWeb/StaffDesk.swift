@@ -66,6 +66,15 @@ final class StaffDesk: Sendable {
             return HTTPReply.json(Wire.ok(id: nil, Self.describe(s)))
         }
         router.post("/api/ops/:op") { request, context in try await self.op(request, context) }
+        router.post("/api/bookings") { request, context in try await self.importBookings(request, context) }
+        router.get("/api/bookings") { request, context in
+            let (_, s) = try await self.authorize(request, changing: false)
+            var fields: [String: JSONValue] = ["op": "bookings"]
+            let q = request.uri.queryParameters
+            if let day = q.get("day") { fields["day"] = .string(String(day)) }
+            if let state = q.get("state") { fields["state"] = .string(String(state)) }
+            return await self.run(fields, session: s, context)
+        }
         addScreens(to: router)
         router.get("/api/export.csv") { request, _ in try await self.export(request) }
         router.get("/api/charts") { request, _ in try await self.charts(request) }
@@ -218,7 +227,9 @@ final class StaffDesk: Sendable {
         if fields["op"] == "signin", s.role == .clerk { fields["clerk"] = .string(s.account) }
         // An enrolled screen is its kiosk (same name): its tickets come out of that kiosk's
         // printer, whatever the page sends. A screen no [[kiosk]] is named after is the first.
-        if fields["op"] == "take" || fields["op"] == "card", s.account.hasPrefix(ScreenEnrolment.accountPrefix) {
+        if fields["op"] == "take" || fields["op"] == "card" || fields["op"] == "checkin",
+            s.account.hasPrefix(ScreenEnrolment.accountPrefix)
+        {
             let name = String(s.account.dropFirst(ScreenEnrolment.accountPrefix.count))
             fields["kiosk"] = hall.snapshotEngine().config.kiosk(name) != nil ? .string(name) : nil
         }
@@ -233,6 +244,37 @@ final class StaffDesk: Sendable {
         let origin = Origin(
             role: s.role.rawValue, account: s.account, client: context.remoteAddress?.ipAddress ?? "?")
         let reply = await dispatcher.reply(to: parsedRequest, id: id, origin: origin)
+        guard reply["ok"]?.boolValue == true else {
+            let token = reply["error"]?.stringValue.flatMap(HallError.Token.init(rawValue:)) ?? .internal
+            return HTTPReply.json(reply, status: HTTPReply.status(of: token))
+        }
+        return HTTPReply.json(reply)
+    }
+
+    /// `POST /api/bookings` (the `booking` role, or an admin): the body is a JSON array of
+    /// bookings, the `book` op's `bookings`; the reply says what became of each.
+    private func importBookings(_ request: Request, _ context: HallRequestContext) async throws -> Response {
+        let (_, s) = try await authorize(request, changing: true)
+        // A day's bookings (up to `Wire.maxBookings`, about 300 bytes each) in one request.
+        let body = try await request.body.collect(upTo: 512 * 1024)
+        guard case let .success(.array(items)) = JSONReader.read(body.readableBytesView) else {
+            return HTTPReply.error(.badRequest("the body must be a JSON array of bookings"))
+        }
+        return await run(["op": "book", "bookings": .array(items)], session: s, context)
+    }
+
+    /// Parses fields as an op for the session's role and answers it (the bookings routes).
+    private func run(
+        _ fields: [String: JSONValue], session s: Sessions.Session, _ context: HallRequestContext
+    ) async -> Response {
+        let (id, parsed) = Wire.parse(object: fields, role: s.role)
+        guard case let .success(r) = parsed else {
+            if case let .failure(e) = parsed { return HTTPReply.error(e) }
+            return HTTPReply.error(.badRequest("bad request"))
+        }
+        let origin = Origin(
+            role: s.role.rawValue, account: s.account, client: context.remoteAddress?.ipAddress ?? "?")
+        let reply = await dispatcher.reply(to: r, id: id, origin: origin)
         guard reply["ok"]?.boolValue == true else {
             let token = reply["error"]?.stringValue.flatMap(HallError.Token.init(rawValue:)) ?? .internal
             return HTTPReply.json(reply, status: HTTPReply.status(of: token))

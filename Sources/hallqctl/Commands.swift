@@ -151,12 +151,22 @@ struct Services: ParsableCommand {
     @OptionGroup var g: Global
     func run() throws {
         g.output(try g.send("services")) { r in
-            var t = Table(["service", "name", "waiting", "windows"])
-            for s in r["services"]?.arrayValue ?? [] {
-                t.add([
+            let rows = r["services"]?.arrayValue ?? []
+            // 放号量: the walk-in tickets left in the period now, where a service has a quota.
+            let quotas = rows.contains { $0["quota"] != nil }
+            var t = Table(["service", "name", "waiting", "windows"] + (quotas ? ["quota left"] : []))
+            for s in rows {
+                var row = [
                     Format.s(s["id"]), Format.s(s["name"]), Format.s(s["waiting"]),
                     (s["windows"]?.arrayValue ?? []).map { Format.s($0) }.joined(separator: ","),
-                ])
+                ]
+                if quotas {
+                    row.append(
+                        s["quota"] == nil
+                            ? "" : "\(Format.s(s["quota_left"]))/\(Format.s(s["quota"])) \(Format.s(s["quota_period"]))"
+                    )
+                }
+                t.add(row)
             }
             return t.text
         }

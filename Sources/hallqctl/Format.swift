@@ -36,6 +36,7 @@ enum Format {
         if let w = t["window"], w != .null {
             lines.append("window \(s(w))  clerk \(s(t["clerk"]))")
         }
+        if let slot = t["slot_local"]?.stringValue { lines.append("预约 booked, slot \(slot)") }
         if let url = t["status_url"]?.stringValue { lines.append("status page \(url)") }
         return lines.joined(separator: "\n")
     }
@@ -91,9 +92,10 @@ enum Format {
         for k in d?["keypads"]?.arrayValue ?? [] {
             // ID-card readers come in this list as "idcard kiosk …" / "idcard window N".
             let use = s(k["use"])
-            let reader = use.hasPrefix("idcard ")
-            let kind = reader ? String(use.dropFirst("idcard ".count)) : use
-            t.add([reader ? "idcard" : "keypad", kind, s(k["health"]), s(k["device"])])
+            // …and QR scanners as "scanner kiosk …".
+            let device = ["idcard", "scanner"].first { use.hasPrefix($0 + " ") }
+            let kind = device.map { String(use.dropFirst($0.count + 1)) } ?? use
+            t.add([device ?? "keypad", kind, s(k["health"]), s(k["device"])])
         }
         if let v = d?["voice"] { t.add(["voice", "alsa", s(v["health"]), s(v["device"])]) }
         return t.text

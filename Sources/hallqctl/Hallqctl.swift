@@ -17,7 +17,7 @@ struct Hallqctl: ParsableCommand {
             Take.self, Call.self, Recall.self, Noshow.self, Start.self, Finish.self, Transfer.self,
             Pause.self, Resume.self, Signin.self, Signout.self, Rate.self, Status.self, Services.self,
             History.self, Stats.self, Export.self, Watch.self, Reprint.self, Devices.self, HallMode.self,
-            Reload.self, Report.self, Voice.self, User.self,
+            Reload.self, Report.self, Voice.self, User.self, Booking.self, Checkin.self,
         ])
 
     /// `hallqctl [--runtime-dir DIR] [--json] [--as ROLE] COMMAND ...` (the documented form) and
@@ -50,7 +50,7 @@ struct Global: ParsableArguments {
         }
         guard !leading.isEmpty, i < args.count else { return args }
         // A command with subcommands (user add, voice generate): the options go behind both.
-        let words = ["user", "voice"].contains(args[i]) && i + 1 < args.count ? 2 : 1
+        let words = ["user", "voice", "booking"].contains(args[i]) && i + 1 < args.count ? 2 : 1
         return Array(args[i..<(i + words)]) + leading + args[(i + words)...]
     }
 
@@ -122,7 +122,7 @@ struct Global: ParsableArguments {
             return r
         }
         guard let known = Op(rawValue: op) else { return .admin }
-        return Role.allCases.first { $0.allows(known) } ?? .admin
+        return Role.sockets.first { $0.allows(known) } ?? .admin
     }
 
     /// Prints the reply as JSON with --json, else runs the human formatter.

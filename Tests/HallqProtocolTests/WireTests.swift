@@ -108,13 +108,16 @@ struct WireTests {
                 "take", "services", "status", "signin", "signout", "call", "recall", "noshow", "start",
                 "finish", "transfer", "pause", "resume", "rate", "watch", "stats", "history", "export",
                 "reprint", "devices", "hall", "reload", "useradd", "users", "passwd", "userdel", "card",
+                "checkin", "book", "bookings",
             ])
         #expect(
             Set(Role.clerk.ops.map(\.rawValue)) == [
                 "signin", "signout", "call", "recall", "noshow", "start", "finish", "transfer", "pause",
-                "resume", "rate", "status", "services", "watch", "take",
+                "resume", "rate", "status", "services", "watch", "take", "checkin",
             ])
-        #expect(Set(Role.kiosk.ops.map(\.rawValue)) == ["take", "services", "status", "card"])
+        #expect(Set(Role.kiosk.ops.map(\.rawValue)) == ["take", "services", "status", "card", "checkin"])
+        #expect(Set(Role.booking.ops.map(\.rawValue)) == ["book", "bookings"])
+        #expect(Role.sockets == [.kiosk, .clerk, .admin])
     }
 
     @Test(
@@ -210,7 +213,7 @@ struct WireTests {
     func replies() {
         #expect(
             Wire.hello(role: .clerk).text
-                == #"{"proto":{"major":1,"minor":9},"role":"clerk","server":"hallqd","type":"hello","version":"0.1.0"}"#
+                == #"{"proto":{"major":1,"minor":10},"role":"clerk","server":"hallqd","type":"hello","version":"0.1.0"}"#
         )
         #expect(
             Wire.error(id: 2, HallError(.queueEmpty, "no ticket is waiting for window 3")).text
