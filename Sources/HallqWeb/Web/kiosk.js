@@ -10,6 +10,10 @@
 // The page asks hallqd for the held card every second (`card` op): nothing of the card is kept
 // here beyond what is on screen.
 //
+// 预约签到: a booked visitor types the code from their SMS on a large pad (or scans its QR on the
+// kiosk's scanner, which hallqd reads itself) and gets the booked ticket. A service whose
+// quota (放号量) for the period is used up is greyed: 今日上午号已发完, with when the next opens.
+//
 // A kiosk is a public screen: it never shows a staff login form. It runs on its enrolment (the
 // hallq_screen cookie, ScreenEnrolment) or on a session a member of staff already has in this
 // browser; otherwise it asks for an enrolment code, and once revoked it says only 请联系工作人员.
@@ -129,6 +133,16 @@ function render(live) {
         note.textContent = greenNote;
         b.append(note);
       }
+      // The period's walk-in tickets are all issued: greyed, saying when the next period opens.
+      if (!priority && l.quota_left === 0 && !b.disabled) {
+        b.disabled = true;
+        b.classList.add("refused", "quota");
+        const morning = Number((l.quota_period || "00").slice(0, 2)) < 12;
+        info.textContent =
+          (morning ? "今日上午号已发完" : "今日下午号已发完") +
+          (l.quota_next ? " · " + l.quota_next + " 起放号" : "") +
+          " · All tickets for this period are issued";
+      }
       b.addEventListener("click", () => take(s, priority));
       // 绿色通道 buttons go below the others, apart, with who may use them.
       (priority ? green : box).append(b);
@@ -163,10 +177,18 @@ async function take(s, priority) {
     return;
   }
   notice("");
-  const t = r.ticket;
-  $("issued-service").textContent = (priority ? "绿色通道 · " : "") + s.name;
+  showIssued(r.ticket, (priority ? "绿色通道 · " : "") + s.name);
+}
+
+// The issued ticket, for a few seconds: number, people ahead, the estimate and its QR.
+function showIssued(t, serviceName) {
+  $("issued-service").textContent = serviceName;
   $("issued-ticket").textContent = t.label;
   $("issued-green").hidden = !t.green_channel;
+  $("issued-booked").hidden = !t.booked;
+  if (t.booked) {
+    $("issued-booked").textContent = "预约 " + hallqHourMinute(t.slot_start) + "-" + hallqHourMinute(t.slot_end) + " · Booked";
+  }
   $("issued-ahead").textContent = "前面还有 " + t.ahead + " 人 · " + t.ahead + " ahead";
   $("issued-eta").textContent = t.ahead ? "预计等候约 " + hallqMinutes(t) + " 分钟 · about " + hallqMinutes(t) + " min" : "无需等候 · No wait";
   const qr = $("issued-qr");
@@ -183,8 +205,81 @@ async function take(s, priority) {
   hideTimer = setTimeout(() => ($("issued").hidden = true), 8000);
 }
 
+// The check-in pad: digits and letters as on a phone's SMS; the field takes a keyboard too.
+function setUpCheckin() {
+  const form = $("checkin");
+  const field = $("checkin-code");
+  const pad = $("checkin-pad");
+  for (const k of ["1", "2", "3", "4", "5", "6", "7", "8", "9", "清空", "0", "删除"]) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = k;
+    b.addEventListener("click", () => {
+      if (k === "清空") field.value = "";
+      else if (k === "删除") field.value = field.value.slice(0, -1);
+      else field.value += k;
+      $("checkin-message").textContent = "";
+    });
+    pad.append(b);
+  }
+  const close = () => {
+    form.hidden = true;
+    field.value = "";
+    $("checkin-message").textContent = "";
+  };
+  $("checkin-open").addEventListener("click", () => {
+    $("issued").hidden = true;
+    form.hidden = false;
+    field.focus();
+  });
+  $("checkin-cancel").addEventListener("click", close);
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const code = field.value.replace(/\s/g, "").toUpperCase();
+    if (code) checkin(code);
+  });
+  // A scanner hallqd does not read itself ([[scanner]]) types into this page: a burst of letters
+  // and digits, each within 60 ms of the last (no person types that fast), then Enter, is a
+  // scanned booking code. Typing on the pad's field is left to the form.
+  let burst = { text: "", at: 0 };
+  document.addEventListener("keydown", (ev) => {
+    if (document.activeElement === field) return;
+    const now = performance.now();
+    if (now - burst.at > 60) burst.text = "";
+    burst.at = now;
+    if (ev.key === "Enter") {
+      const code = burst.text;
+      burst.text = "";
+      if (code.length >= 4) checkin(code);
+    } else if (/^[0-9A-Za-z]$/.test(ev.key)) {
+      burst.text += ev.key.toUpperCase();
+    }
+  });
+}
+
+// Checks a booking in; the refusal goes on the pad when it is open, else in the notice.
+async function checkin(code) {
+  const r = await hallqStaff.op("checkin", { code });
+  const form = $("checkin");
+  if (!r.ok) {
+    // TOO-EARLY's message says when check-in opens: show that time too.
+    const when = r.error === "TOO-EARLY" && (r.message || "").match(/opens at (\d\d:\d\d)/);
+    const text = hallqSentence(r) + (when ? " " + when[1] + " 起可签到。" : "");
+    if (form.hidden) notice(text);
+    else $("checkin-message").textContent = text;
+    return;
+  }
+  form.hidden = true;
+  $("checkin-code").value = "";
+  $("checkin-message").textContent = "";
+  notice("");
+  const s = services.find((x) => x.id === r.ticket.service);
+  showIssued(r.ticket, (s ? s.name : r.ticket.service) + " · 预约");
+}
+
 async function start() {
   $("kiosk").hidden = false;
+  setUpCheckin();
   const r = await hallqStaff.op("services");
   if (r.ok) {
     services = r.services;

@@ -144,3 +144,9 @@ const hallqClock = {
 function hallqPad(n) {
   return String(n).padStart(2, "0");
 }
+
+// "09:00" in the hall's time of a UTC ISO time from hallqd.
+function hallqHourMinute(iso) {
+  const t = new Date(Date.parse(iso) + hallqClock.offsetS * 1000);
+  return hallqPad(t.getUTCHours()) + ":" + hallqPad(t.getUTCMinutes());
+}

@@ -77,6 +77,14 @@ async function refresh() {
     const b = document.createElement("button");
     b.type = "button";
     b.textContent = "叫 " + t.label + (t.green_channel ? " ★" : "");
+    // A booked ticket shows its slot: 预约 09:00-09:30.
+    if (t.booked) {
+      const slot = document.createElement("span");
+      slot.className = "booked";
+      slot.textContent = " 预约 " + hallqHourMinute(t.slot_start) + "-" + hallqHourMinute(t.slot_end);
+      b.append(slot);
+      li.dataset.booked = "1";
+    }
     b.addEventListener("click", () => act("call", { ticket: t.label }, "叫号 " + t.label));
     li.append(b);
     ol.append(li);
