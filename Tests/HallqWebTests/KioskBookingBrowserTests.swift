@@ -85,4 +85,42 @@ import Testing
                     30, "return document.getElementById('checkin-message').textContent.includes('已签到')"))
         }
     }
+
+    @Test("the window terminal lists a checked-in booking first, marked 预约 with its slot")
+    func windowTerminal() async throws {
+        let fixture = try BrowserHall("booking-window", base: Self.config)
+        let calendar = HallCalendar(timeZone: TimeZone(identifier: "Asia/Shanghai")!)
+        let today = calendar.day(Millis(Date().timeIntervalSince1970 * 1000))
+        try await fixture.withBrowser { browser in
+            try fixture.ok(.admin, ["op": "useradd", "name": "李四", "role": "clerk", "password": "secret-pass-9"])
+            try fixture.ok(.kiosk, ["op": "take", "service": "A"])
+            try fixture.ok(
+                .admin,
+                [
+                    "op": "book",
+                    "bookings": [
+                        [
+                            "ref": "P-1", "service": "A", "slot_start": .string("\(today)T00:00"),
+                            "slot_end": .string("\(today)T23:59"), "code": "260417",
+                        ]
+                    ],
+                ])
+            try fixture.ok(.kiosk, ["op": "checkin", "code": "260417"])
+            try await browser.open(fixture.url + "/window/1")
+            #expect(try await browser.until(10, "return !document.getElementById('login').hidden"))
+            try await browser.run(
+                """
+                const f = document.getElementById('login');
+                f.elements.name.value = '李四';
+                f.elements.password.value = 'secret-pass-9';
+                f.requestSubmit();
+                """)
+            #expect(try await browser.until(30, "return document.querySelectorAll('#waiting li').length === 2"))
+            let first = try await browser.run("return document.querySelector('#waiting li').textContent").stringValue
+            #expect(first?.contains("A002") == true && first?.contains("预约 00:00-23:59") == true, "\(first ?? "")")
+            #expect(
+                try await browser.run("return document.querySelectorAll('#waiting li[data-booked]').length") == 1)
+            try await browser.screenshot("window-booked.png")
+        }
+    }
 }
