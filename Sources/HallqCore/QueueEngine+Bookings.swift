@@ -22,9 +22,17 @@ extension QueueEngine {
         bookings.values.filter { $0.day == day }.sorted { ($0.slotStart, $0.ref) < ($1.slotStart, $1.ref) }
     }
 
-    /// When the next booking nobody checked in for becomes a no-show: what the sweeper waits for.
+    /// When the next booking nobody checked in for becomes a no-show.
     public func nextNoShow() -> Millis? {
         bookings.values.filter { $0.state == .booked }.map { config.booking.closes($0) }.min()
+    }
+
+    /// Whether `expireBookings` has work now: a no-show due, or a day the engine no longer needs
+    /// to hold (what the sweeper asks before committing anything).
+    public func bookingsDue(at now: Millis) -> Bool {
+        if let due = nextNoShow(), due < now { return true }
+        let oldest = calendar.day(now - 86_400_000)
+        return bookings.values.contains { $0.day < oldest }
     }
 
     /// The quota period a walk-in take for `service` falls in now, and the tickets left in it;

@@ -5,8 +5,9 @@ import ServiceLifecycle
 
 /// Marks no-shows (docs/BOOKINGS.md): every 10 s, when a booking's check-in has closed
 /// (`slot_end + late_min`) without the person, one `expireBookings` command makes every such
-/// booking a no-show, each logged as a `booking` event the portal reads back. Nothing is
-/// committed while no booking is due, so a quiet hall's log does not grow.
+/// booking a no-show, each logged as a `booking` event the portal reads back, and lets the
+/// engine drop days before yesterday (the store keeps them). Nothing is committed while nothing
+/// is due, so a quiet hall's log does not grow.
 struct BookingSweeper: Service {
     let hall: Hall
     let logger: Logger
@@ -28,7 +29,7 @@ struct BookingSweeper: Service {
     @discardableResult
     static func sweep(_ hall: Hall) async throws -> Int {
         let now = hall.clock()
-        guard let due = await hall.read({ $0.nextNoShow() }), due < now else { return 0 }
+        guard await hall.read({ $0.bookingsDue(at: now) }) else { return 0 }
         let c = try await hall.submit(.expireBookings, origin: Origin(role: "system")).get()
         return c.effects.bookings.count
     }

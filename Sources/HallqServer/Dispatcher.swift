@@ -76,12 +76,13 @@ public struct Dispatcher: Sendable {
             if case let .checkin(code, kiosk) = cmd { return try await checkin(code, kiosk: kiosk, origin: origin) }
             return try await run(cmd, origin: origin)
         case let .book(inputs, cards):
-            guard let persons = hall.links?.persons else {
-                throw HallError(.internal, "no hall secret to key ID numbers with")
-            }
             var keyed = inputs
             for (i, card) in cards.enumerated() where i < keyed.count {
-                if let card { keyed[i].person = persons.person(card).key }
+                guard let card else { continue }
+                guard let persons = hall.links?.persons else {
+                    throw HallError(.internal, "no hall secret to key ID numbers with")
+                }
+                keyed[i].person = persons.person(card).key
             }
             let committed = try await hall.submit(.book(keyed), origin: origin).get()
             guard case let .imported(results) = committed.effects.subject else { return [:] }

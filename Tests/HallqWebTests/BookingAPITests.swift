@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import HallqCore
 import HallqProtocol
 import HallqServer
 import HallqTestKit
@@ -88,6 +89,13 @@ import Testing
             }
             #expect(states == ["P4 no_show", "P2 cancelled", "P1 checked_in", "P3 no_show"], "\(all.text)")
             #expect(!all.text.contains("11010519491231002X") && !first.text.contains("11010519491231002X"))
+
+            // Three days on the engine has let the day go; the list comes from the store, the same.
+            w.advance(seconds: 3 * 86_400)
+            _ = try await w.hall.hall.markNoShows()
+            #expect(await w.hall.hall.read { $0.bookings.isEmpty })
+            let later = try await portal.get("/api/bookings?day=\(Self.day)")
+            #expect(later.json["bookings"] == all.json["bookings"], "\(later.text)")
         }
         await w.stop()
         for file in try FileManager.default.contentsOfDirectory(atPath: w.hall.stateDir.path) {
