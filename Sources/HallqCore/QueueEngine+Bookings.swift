@@ -17,6 +17,15 @@ extension QueueEngine {
         return (todays.isEmpty ? matches : todays).min { abs($0.slotStart - now) < abs($1.slotStart - now) }
     }
 
+    /// The booking a person (the ID card on a kiosk's reader) may check in for now: sent with
+    /// their ID number, not yet checked in, inside its check-in window (the earliest slot first).
+    public func booking(person key: String, at now: Millis) -> Booking? {
+        let rules = config.booking
+        return bookings.values.filter {
+            $0.person == key && $0.state == .booked && rules.opens($0) <= now && now <= rules.closes($0)
+        }.min { ($0.slotStart, $0.ref) < ($1.slotStart, $1.ref) }
+    }
+
     /// Bookings of a day (YYYY-MM-DD) the engine holds, by slot: yesterday's and later.
     public func bookings(day: String) -> [Booking] {
         bookings.values.filter { $0.day == day }.sorted { ($0.slotStart, $0.ref) < ($1.slotStart, $1.ref) }

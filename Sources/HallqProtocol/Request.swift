@@ -21,6 +21,8 @@ public enum Request: Sendable, Equatable {
     /// Bookings to import; `cards[i]` is the ID number sent with `bookings[i]`, hashed by the
     /// dispatcher into its `person` at once and never kept.
     case book([BookingInput], cards: [IdNumber?])
+    /// `checkin` with `card: true`: the booking of the ID card held at the kiosk (`[[idcard]]`).
+    case checkinWithCard(kiosk: String?)
     /// The bookings of a day (default: today), optionally only those in one state.
     case bookings(day: String?, state: Booking.State?)
 }
@@ -197,6 +199,10 @@ public enum Wire {
         case .passwd: return .account(.passwd(name: try f.accountName(), password: try f.password()))
         case .userdel: return .account(.remove(name: try f.accountName()))
         case .checkin:
+            if try f.optionalBool("card") == true {
+                guard f.o["code"] == nil else { throw .badRequest("checkin takes a code or card: true, not both") }
+                return .checkinWithCard(kiosk: try f.optionalString("kiosk", max: 32))
+            }
             let code = try f.string("code", max: 64).filter { $0 != " " }
             guard BookingInput.validCode(code) else { throw .badRequest("code must be 4 to 32 letters or digits") }
             return .command(.checkin(code: code.uppercased(), kiosk: try f.optionalString("kiosk", max: 32)))

@@ -98,6 +98,22 @@ public struct Dispatcher: Sendable {
                 reply[name] = .int(counts[name] ?? 0)
             }
             return reply
+        case let .checkinWithCard(kiosk):
+            // The card on the kiosk's reader names the booking; the hold ends with its ticket.
+            let config = await hall.read { $0.config }
+            guard let k = config.kiosk(kiosk ?? origin.kiosk) else {
+                throw HallError.badRequest("no kiosk \"\(kiosk ?? "")\" is configured")
+            }
+            guard let held = devices.cards.current(kiosk: k.name) else {
+                throw HallError(.bookingUnknown, "no ID card is on kiosk \(k.name)'s reader")
+            }
+            let now = hall.clock()
+            guard let code = await hall.read({ $0.booking(person: held.read.person.key, at: now)?.code }) else {
+                throw HallError(.bookingUnknown, "this ID card has no booking to check in for now")
+            }
+            let reply = try await checkin(code, kiosk: k.name, origin: origin)
+            devices.cards.drop(kiosk: k.name)
+            return reply
         case let .bookings(day, state):
             let now = hall.clock()
             let (d, held, calendar) = await hall.read { e in
@@ -249,10 +265,19 @@ public struct Dispatcher: Sendable {
                 }
                 return .object(o)
             }
+            // A booking this person may check in for now (sent by the portal with their ID number).
+            let booking: JSONValue =
+                e.booking(person: held.read.person.key, at: now).map { b in
+                    [
+                        "ref": .string(b.ref), "service": .string(b.service),
+                        "service_name": .string(e.config.service(b.service)?.name ?? b.service),
+                        "slot": .string(e.calendar.clock(b.slotStart) + "-" + e.calendar.clock(b.slotEnd)),
+                    ]
+                } ?? .null
             return .object([
                 "kiosk": .string(held.kiosk), "name": .string(held.read.masked), "hold_s": .int(Int64(left)),
                 "green_channel": .bool(services.contains { $0["green_channel"] == .bool(true) }),
-                "services": .array(services),
+                "services": .array(services), "booking": booking,
             ])
         }
     }

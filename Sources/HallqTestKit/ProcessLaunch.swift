@@ -92,3 +92,38 @@ extension Process {
         return text
     }
 }
+
+/// What a program printed and how it ended.
+public struct ProgramRun: Sendable {
+    public var status: Int32
+    public var out: String
+    public var err: String
+}
+
+/// Runs `program` with `args` and `stdin` to its end (within `Process.finish`'s bound).
+public func runProgram(_ program: URL, _ args: [String], stdin: String? = nil) throws -> ProgramRun {
+    let p = Process()
+    p.executableURL = program
+    p.arguments = args
+    let out = Pipe()
+    let err = Pipe()
+    let input = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    p.standardInput = input
+    try p.runSerially()
+    try input.fileHandleForWriting.write(contentsOf: Data((stdin ?? "").utf8))
+    try input.fileHandleForWriting.close()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    let status = try p.finish()
+    return ProgramRun(status: status, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+}
+
+extension DaemonHarness {
+    /// hallqctl, as people and scripts run it, against this hallqd.
+    public func hallqctl(_ args: [String], stdin: String? = nil) throws -> ProgramRun {
+        try runProgram(
+            Self.binDir.appendingPathComponent("hallqctl"), ["--runtime-dir", runtimeDir.path] + args, stdin: stdin)
+    }
+}

@@ -233,22 +233,7 @@ final class StaffDesk: Sendable {
             let name = String(s.account.dropFirst(ScreenEnrolment.accountPrefix.count))
             fields["kiosk"] = hall.snapshotEngine().config.kiosk(name) != nil ? .string(name) : nil
         }
-        let (id, parsed) = Wire.parse(object: fields, role: s.role)
-        let parsedRequest: HallqProtocol.Request
-        switch parsed {
-        case let .failure(e): return HTTPReply.error(e)
-        case .success(.watch): return HTTPReply.error(.badRequest("watch is GET /api/events over HTTP"))
-        case .success(.export): return HTTPReply.error(.badRequest("export is GET /api/export.csv over HTTP"))
-        case let .success(r): parsedRequest = r
-        }
-        let origin = Origin(
-            role: s.role.rawValue, account: s.account, client: context.remoteAddress?.ipAddress ?? "?")
-        let reply = await dispatcher.reply(to: parsedRequest, id: id, origin: origin)
-        guard reply["ok"]?.boolValue == true else {
-            let token = reply["error"]?.stringValue.flatMap(HallError.Token.init(rawValue:)) ?? .internal
-            return HTTPReply.json(reply, status: HTTPReply.status(of: token))
-        }
-        return HTTPReply.json(reply)
+        return await run(fields, session: s, context)
     }
 
     /// `POST /api/bookings` (the `booking` role, or an admin): the body is a JSON array of
@@ -263,14 +248,18 @@ final class StaffDesk: Sendable {
         return await run(["op": "book", "bookings": .array(items)], session: s, context)
     }
 
-    /// Parses fields as an op for the session's role and answers it (the bookings routes).
+    /// Parses fields (with `op`) as a request of the session's role, answers it through the
+    /// dispatcher, and gives the reply its token's HTTP status: the op API and the bookings routes.
     private func run(
         _ fields: [String: JSONValue], session s: Sessions.Session, _ context: HallRequestContext
     ) async -> Response {
         let (id, parsed) = Wire.parse(object: fields, role: s.role)
-        guard case let .success(r) = parsed else {
-            if case let .failure(e) = parsed { return HTTPReply.error(e) }
-            return HTTPReply.error(.badRequest("bad request"))
+        let r: HallqProtocol.Request
+        switch parsed {
+        case let .failure(e): return HTTPReply.error(e)
+        case .success(.watch): return HTTPReply.error(.badRequest("watch is GET /api/events over HTTP"))
+        case .success(.export): return HTTPReply.error(.badRequest("export is GET /api/export.csv over HTTP"))
+        case let .success(request): r = request
         }
         let origin = Origin(
             role: s.role.rawValue, account: s.account, client: context.remoteAddress?.ipAddress ?? "?")

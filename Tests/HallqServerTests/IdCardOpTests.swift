@@ -2,6 +2,7 @@ import Foundation
 import HallqCore
 import HallqEncoders
 import HallqProtocol
+import HallqStore
 import HallqTestKit
 import Testing
 
@@ -176,6 +177,44 @@ struct CardHoldTests {
         #expect(h.devices.cards.current(kiosk: "kiosk") != nil)
         #expect(await h.ask(.kiosk, ["op": "take", "service": "C"])["ticket"]?["label"] == "C001")
         #expect(await h.ask(.kiosk, ["op": "card"])["card"] == .null)
+    }
+
+    @Test(
+        "a booked person's card at the kiosk: the card shows the booking, checkin with card: true issues the booked ticket for that person and ends the hold; another card has none"
+    )
+    func bookingByCard() async throws {
+        let h = try InProcessHall(config: DaemonHarness.demoConfig)
+        let persons = try #require(h.hall.links?.persons)
+        let read = try Self.goldenRead(persons)
+        let today = h.hall.snapshotEngine().calendar.day(h.hall.clock())
+        let booked = await h.ask(
+            .admin,
+            [
+                "op": "book",
+                "bookings": [
+                    [
+                        "ref": "P-1", "service": "B", "slot_start": .string("\(today)T00:00"),
+                        "slot_end": .string("\(today)T23:59"), "code": "K1001", "name_masked": "张*",
+                        "id_number": .string(IdCardFixtures.goldenNumber),
+                    ]
+                ],
+            ])
+        #expect(booked["created"] == 1, "\(booked.text)")
+        #expect(await h.ask(.kiosk, ["op": "checkin", "card": true])["error"] == "BOOKING-UNKNOWN")
+        h.devices.cards.present(read, kiosk: "kiosk", seconds: 3600)
+        let card = await h.ask(.kiosk, ["op": "card"])["card"]
+        #expect(card?["booking"]?["ref"] == "P-1" && card?["booking"]?["slot"] == "00:00-23:59", "\(card?.text ?? "")")
+        #expect(!(card?.text.contains("K1001") ?? true), "the code is not shown")
+        let r = await h.ask(.kiosk, ["op": "checkin", "card": true])
+        #expect(r["ticket"]?["label"] == "B001" && r["ticket"]?["booked"] == true, "\(r.text)")
+        #expect(h.devices.cards.current(kiosk: "kiosk") == nil, "the hold ends with the ticket")
+        let stored = try #require(try await h.hall.store.ticket(label: "B001", day: today))
+        #expect(stored.person == read.person.key)
+        // The same card again: checked in already, nothing more to check in for.
+        h.devices.cards.present(read, kiosk: "kiosk", seconds: 3600)
+        #expect(await h.ask(.kiosk, ["op": "card"])["card"]?["booking"] == .null)
+        #expect(await h.ask(.kiosk, ["op": "checkin", "card": true])["error"] == "BOOKING-UNKNOWN")
+        #expect(await h.ask(.kiosk, ["op": "checkin", "card": true, "code": "K1001"])["error"] == "BAD-REQUEST")
     }
 
     @Test("a hold ends after hold_s, or when dropped")

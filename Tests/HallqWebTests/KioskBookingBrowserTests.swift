@@ -107,14 +107,7 @@ import Testing
                 ])
             try fixture.ok(.kiosk, ["op": "checkin", "code": "260417"])
             try await browser.open(fixture.url + "/window/1")
-            #expect(try await browser.until(10, "return !document.getElementById('login').hidden"))
-            try await browser.run(
-                """
-                const f = document.getElementById('login');
-                f.elements.name.value = '李四';
-                f.elements.password.value = 'secret-pass-9';
-                f.requestSubmit();
-                """)
+            try await fixture.logIn(browser, name: "李四")
             #expect(try await browser.until(30, "return document.querySelectorAll('#waiting li').length === 2"))
             let first = try await browser.run("return document.querySelector('#waiting li').textContent").stringValue
             #expect(first?.contains("A002") == true && first?.contains("预约 00:00-23:59") == true, "\(first ?? "")")

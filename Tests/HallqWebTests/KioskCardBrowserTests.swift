@@ -1,4 +1,5 @@
 import Foundation
+import HallqCore
 import HallqProtocol
 import HallqTestKit
 import Testing
@@ -85,6 +86,35 @@ import Testing
                 try await browser.until(
                     30, "return !document.querySelector('button.service[data-service=A]:not([data-priority])').disabled"
                 ))
+
+            // The portal sent a booking with this person's ID number: the card shows 预约签到 and
+            // one press checks it in (the code is not needed, nor shown).
+            let calendar = HallCalendar(timeZone: TimeZone(identifier: "Asia/Shanghai")!)
+            let today = calendar.day(Millis(Date().timeIntervalSince1970 * 1000))
+            try fixture.ok(
+                .admin,
+                [
+                    "op": "book",
+                    "bookings": [
+                        [
+                            "ref": "P-1", "service": "B", "slot_start": .string("\(today)T00:00"),
+                            "slot_end": .string("\(today)T23:59"), "code": "K1001",
+                            "id_number": .string(IdCardFixtures.goldenNumber),
+                        ]
+                    ],
+                ])
+            try bed.removeCard()
+            try await Task.sleep(for: .milliseconds(800))
+            try bed.placeCard(IdCardFixtures.golden)
+            #expect(try await browser.until(30, "return !document.getElementById('card-checkin').hidden"))
+            #expect(
+                try await browser.run("return document.getElementById('card-checkin').textContent").stringValue?
+                    .contains("预约签到 · 计量授权 00:00-23:59") == true)
+            try await browser.screenshot("kiosk-card-booking-1080x1920.png")
+            try await browser.run("document.getElementById('card-checkin').click()")
+            #expect(try await browser.until(30, "return document.body.dataset.issued === 'B001'"))
+            #expect(try await browser.run("return document.getElementById('issued-booked').hidden") == false)
+            #expect(try await browser.until(30, "return document.body.dataset.card === 'none'"))
         }
     }
 }

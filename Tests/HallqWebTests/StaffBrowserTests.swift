@@ -27,15 +27,7 @@ import Testing
             try ok(
                 .admin, ["op": "useradd", "name": .string(account), "role": .string(role), "password": "secret-pass-9"])
             try await browser.open(fixture.url + page)
-            #expect(try await browser.until(10, "return !document.getElementById('login').hidden"))
-            try await browser.run(
-                """
-                const f = document.getElementById('login');
-                f.elements.name.value = '\(account)';
-                f.elements.password.value = 'secret-pass-9';
-                f.requestSubmit();
-                """)
-            #expect(try await browser.until(10, "return document.body.dataset.session === 'open'"))
+            try await fixture.logIn(browser, name: account)
             try await body(browser)
         }
     }

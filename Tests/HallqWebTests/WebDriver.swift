@@ -236,6 +236,19 @@ final class BrowserHall: @unchecked Sendable {
 
     /// The kiosk page at `/kiosk` on an enrolled screen: the enrolment form, never a login form,
     /// then the code typed in.
+    /// Logs in on a staff page's form (the page is open and shows it).
+    func logIn(_ browser: WebDriver, name: String, password: String = "secret-pass-9") async throws {
+        #expect(try await browser.until(10, "return !document.getElementById('login').hidden"))
+        try await browser.run(
+            """
+            const f = document.getElementById('login');
+            f.elements.name.value = '\(name)';
+            f.elements.password.value = '\(password)';
+            f.requestSubmit();
+            """)
+        #expect(try await browser.until(10, "return document.body.dataset.session === 'open'"))
+    }
+
     func enrol(_ browser: WebDriver, code: String) async throws {
         try await browser.open(url + "/kiosk")
         #expect(try await browser.until(10, "return !document.getElementById('enrol').hidden"))

@@ -31,22 +31,8 @@ struct BookingDaemonTests {
         """
     }
 
-    func ctl(_ d: DaemonHarness, _ args: [String], stdin: String? = nil) throws -> (Int32, String, String) {
-        let p = Process()
-        p.executableURL = DaemonHarness.binDir.appendingPathComponent("hallqctl")
-        p.arguments = ["--runtime-dir", d.runtimeDir.path] + args
-        let out = Pipe()
-        let err = Pipe()
-        let input = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = input
-        try p.runSerially()
-        try input.fileHandleForWriting.write(contentsOf: Data((stdin ?? "").utf8))
-        try input.fileHandleForWriting.close()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        return (try p.finish(), String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    func ctl(_ d: DaemonHarness, _ args: [String], stdin: String? = nil) throws -> ProgramRun {
+        try d.hallqctl(args, stdin: stdin)
     }
 
     func bookings(
@@ -64,18 +50,29 @@ struct BookingDaemonTests {
         let d = try DaemonHarness(config: Self.config)
         try d.start()
         let first = try ctl(d, ["booking", "import", "-"], stdin: Self.csv)
-        #expect(first.0 == 0 && first.1.contains("created 3") && first.1.contains("cancelled 1"), "\(first)")
+        #expect(first.status == 0 && first.out.contains("created 3") && first.out.contains("cancelled 1"), "\(first)")
         let again = try ctl(d, ["--json", "booking", "import", "-"], stdin: Self.csv)
-        #expect(again.0 == 0 && again.1.contains("\"unchanged\":4"), "\(again)")
-        // The daemon's sweeper makes yesterday's booking a no-show by itself (every 10 s).
-        #expect(try eventually(30) { try self.bookings(d, day: Self.yesterday, state: "no_show").count == 1 })
+        #expect(again.status == 0 && again.out.contains("\"unchanged\":4"), "\(again)")
+        // Yesterday's booking came after its check-in closed: a no-show at once.
+        #expect(try bookings(d, day: Self.yesterday, state: "no_show").count == 1)
+        // One whose check-in closes in 3 s: the daemon's sweeper (every 10 s) marks it by itself.
+        let now = Millis(Date().timeIntervalSince1970 * 1000)
+        let end = now - 20 * 60_000 + 3000
+        let soon: JSONValue = [
+            "ref": "P-5", "service": "A", "slot_start": .string(Self.calendar.localTimestamp(end - 600_000)),
+            "slot_end": .string(Self.calendar.localTimestamp(end)), "code": "K1005",
+        ]
+        #expect(try d.ask(.admin, ["op": "book", "bookings": [soon]])["created"] == 1)
+        let day = Self.calendar.day(end)
+        #expect(try bookings(d, day: day, state: "booked").contains { $0["ref"] == "P-5" })
+        #expect(try eventually(30) { try self.bookings(d, day: day, state: "no_show").contains { $0["ref"] == "P-5" } })
 
         let checkin = try ctl(d, ["--json", "checkin", "k1001"])
-        #expect(checkin.0 == 0 && checkin.1.contains("\"booked\":true"), "\(checkin)")
+        #expect(checkin.status == 0 && checkin.out.contains("\"booked\":true"), "\(checkin)")
         let refused = try ctl(d, ["checkin", "K1001"])
-        #expect(refused.0 == 1 && refused.2.contains("ALREADY-CHECKED-IN") && refused.2.contains("A001"))
-        #expect(try ctl(d, ["checkin", "K1003"]).2.contains("BOOKING-CANCELLED"))
-        #expect(try ctl(d, ["checkin", "NOPE99"]).2.contains("BOOKING-UNKNOWN"))
+        #expect(refused.status == 1 && refused.err.contains("ALREADY-CHECKED-IN") && refused.err.contains("A001"))
+        #expect(try ctl(d, ["checkin", "K1003"]).err.contains("BOOKING-CANCELLED"))
+        #expect(try ctl(d, ["checkin", "NOPE99"]).err.contains("BOOKING-UNKNOWN"))
         // A walk-in taken after the check-in still queues behind the booked ticket.
         #expect(try d.ask(.kiosk, ["op": "take", "service": "A"]).ok)
         let printed = try String(
@@ -85,12 +82,12 @@ struct BookingDaemonTests {
         #expect(d.stop() == 0)
         try d.start()
         let list = try ctl(d, ["booking", "list"])
-        #expect(list.0 == 0 && list.1.contains("checked_in") && list.1.contains("张*"), "\(list)")
+        #expect(list.status == 0 && list.out.contains("checked_in") && list.out.contains("张*"), "\(list)")
         let states = try bookings(d).map { "\($0["ref"]!.stringValue!)=\($0["state"]!.stringValue!)" }
-        #expect(states.sorted() == ["P-1=checked_in", "P-2=booked", "P-3=cancelled"])
+        #expect(states.filter { !$0.hasPrefix("P-5") }.sorted() == ["P-1=checked_in", "P-2=booked", "P-3=cancelled"])
         let waiting = try d.ask(.kiosk, ["op": "status", "waiting": true])["waiting_tickets"]?.arrayValue ?? []
         #expect(waiting.map { $0["booked"] } == [true, false])
-        #expect(try ctl(d, ["--json", "booking", "import", "-"], stdin: Self.csv).1.contains("\"unchanged\":4"))
+        #expect(try ctl(d, ["--json", "booking", "import", "-"], stdin: Self.csv).out.contains("\"unchanged\":4"))
         let history = try d.ask(.admin, ["op": "history", "ticket": "A001"])["events"]?.arrayValue ?? []
         #expect(history.map { $0["event"] } == ["take", "booking", "print"], "\(history)")
         #expect(d.stop() == 0)
@@ -124,7 +121,7 @@ struct BookingDaemonTests {
         let pad = try EmulatedKeypad()
         let d = try DaemonHarness(config: Self.config)
         try d.start(extraEnv: pad.environment)
-        #expect(try ctl(d, ["booking", "import", "-"], stdin: Self.csv).0 == 0)
+        #expect(try ctl(d, ["booking", "import", "-"], stdin: Self.csv).status == 0)
         let health = {
             try d.ask(.admin, ["op": "devices"])["devices"]?["keypads"]?.arrayValue?.first {
                 $0["use"]?.stringValue?.hasPrefix("scanner") == true

@@ -6,37 +6,12 @@ import Testing
 /// hallqctl as people and scripts use it: the real binary against the real daemon.
 @Suite("hallqctl", .serialized)
 struct HallqctlTests {
-    struct Run {
-        var status: Int32
-        var out: String
-        var err: String
+    func ctl(_ d: DaemonHarness, _ args: [String], stdin: String? = nil) throws -> ProgramRun {
+        try d.hallqctl(args, stdin: stdin)
     }
 
-    func ctl(_ d: DaemonHarness, _ args: [String], stdin: String? = nil) throws -> Run {
-        try run(
-            DaemonHarness.binDir.appendingPathComponent("hallqctl"), ["--runtime-dir", d.runtimeDir.path] + args,
-            stdin: stdin)
-    }
-
-    func run(_ program: URL, _ args: [String], stdin: String? = nil) throws -> Run {
-        let p = Process()
-        p.executableURL = program
-        p.arguments = args
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        let input = Pipe()
-        p.standardInput = input
-        try p.runSerially()
-        try input.fileHandleForWriting.write(contentsOf: Data((stdin ?? "").utf8))
-        try input.fileHandleForWriting.close()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        let status = try p.finish()
-        return Run(
-            status: status, out: String(decoding: o, as: UTF8.self),
-            err: String(decoding: e, as: UTF8.self))
+    func run(_ program: URL, _ args: [String], stdin: String? = nil) throws -> ProgramRun {
+        try runProgram(program, args, stdin: stdin)
     }
 
     @Test("user add reads the password from stdin or a file, never argv; list shows no hash; passwd and remove")

@@ -88,6 +88,10 @@ async function checkCard() {
     $("card-name").textContent = heldCard.name;
     $("card-green").hidden = !heldCard.green_channel;
     $("card-left").textContent = heldCard.hold_s;
+    // This person booked (the portal sent their ID number): check in with the card itself.
+    const b = heldCard.booking;
+    $("card-checkin").hidden = !b;
+    if (b) $("card-checkin").textContent = "预约签到 · " + b.service_name + " " + b.slot + " · Check in";
   }
   if (JSON.stringify(heldCard) !== before) render(lastLive);
 }
@@ -236,7 +240,7 @@ function setUpCheckin() {
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const code = field.value.replace(/\s/g, "").toUpperCase();
-    if (code) checkin(code);
+    if (code) checkin({ code });
   });
   // A scanner hallqd does not read itself ([[scanner]]) types into this page: a burst of letters
   // and digits, each within 60 ms of the last (no person types that fast), then Enter, is a
@@ -250,16 +254,18 @@ function setUpCheckin() {
     if (ev.key === "Enter") {
       const code = burst.text;
       burst.text = "";
-      if (code.length >= 4) checkin(code);
+      if (code.length >= 4) checkin({ code });
     } else if (/^[0-9A-Za-z]$/.test(ev.key)) {
       burst.text += ev.key.toUpperCase();
     }
   });
 }
 
-// Checks a booking in; the refusal goes on the pad when it is open, else in the notice.
-async function checkin(code) {
-  const r = await hallqStaff.op("checkin", { code });
+// Checks a booking in (by its code, or the card on the reader); the refusal goes on the pad when
+// it is open, else in the notice.
+async function checkin(fields) {
+  const r = await hallqStaff.op("checkin", fields);
+  if (fields.card) checkCard().catch(() => {});
   const form = $("checkin");
   if (!r.ok) {
     // TOO-EARLY's message says when check-in opens: show that time too.
@@ -289,6 +295,7 @@ async function start() {
   checkPrinter();
   setInterval(() => checkPrinter().catch(() => {}), 3000);
   setInterval(() => checkCard().catch(() => {}), 1000);
+  $("card-checkin").addEventListener("click", () => checkin({ card: true }));
   $("card-cancel").addEventListener("click", async () => {
     await hallqStaff.op("card", { drop: true });
     checkCard().catch(() => {});
