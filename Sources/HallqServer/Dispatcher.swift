@@ -75,60 +75,9 @@ public struct Dispatcher: Sendable {
             if case .take = cmd { return try await issue(cmd, origin: origin) }
             if case let .checkin(code, kiosk) = cmd { return try await checkin(code, kiosk: kiosk, origin: origin) }
             return try await run(cmd, origin: origin)
-        case let .book(inputs, cards):
-            var keyed = inputs
-            for (i, card) in cards.enumerated() where i < keyed.count {
-                guard let card else { continue }
-                guard let persons = hall.links?.persons else {
-                    throw HallError(.internal, "no hall secret to key ID numbers with")
-                }
-                keyed[i].person = persons.person(card).key
-            }
-            let committed = try await hall.submit(.book(keyed), origin: origin).get()
-            guard case let .imported(results) = committed.effects.subject else { return [:] }
-            var counts: [String: Int64] = [:]
-            let rows: [JSONValue] = zip(inputs, results).map { input, r in
-                counts[r.name, default: 0] += 1
-                var o: [String: JSONValue] = ["ref": .string(input.ref), "result": .string(r.name)]
-                if case let .refused(why) = r { o["message"] = .string(why) }
-                return .object(o)
-            }
-            var reply: [String: JSONValue] = ["results": .array(rows)]
-            for name in ["created", "updated", "unchanged", "cancelled", "refused"] {
-                reply[name] = .int(counts[name] ?? 0)
-            }
-            return reply
-        case let .checkinWithCard(kiosk):
-            // The card on the kiosk's reader names the booking; the hold ends with its ticket.
-            let config = await hall.read { $0.config }
-            guard let k = config.kiosk(kiosk ?? origin.kiosk) else {
-                throw HallError.badRequest("no kiosk \"\(kiosk ?? "")\" is configured")
-            }
-            guard let held = devices.cards.current(kiosk: k.name) else {
-                throw HallError(.bookingUnknown, "no ID card is on kiosk \(k.name)'s reader")
-            }
-            let now = hall.clock()
-            guard let code = await hall.read({ $0.booking(person: held.read.person.key, at: now)?.code }) else {
-                throw HallError(.bookingUnknown, "this ID card has no booking to check in for now")
-            }
-            let reply = try await checkin(code, kiosk: k.name, origin: origin)
-            devices.cards.drop(kiosk: k.name)
-            return reply
-        case let .bookings(day, state):
-            let now = hall.clock()
-            let (d, held, calendar) = await hall.read { e in
-                let d = day ?? e.calendar.day(now)
-                // The engine holds yesterday's bookings and later; older days are the store's.
-                return (d, d >= e.calendar.day(now - 86_400_000) ? e.bookings(day: d) : nil, e.calendar)
-            }
-            var list = held ?? []
-            if held == nil { list = try await hall.store.bookings(day: d) }
-            return [
-                "day": .string(d),
-                "bookings": .array(
-                    list.filter { state == nil || $0.state == state }.map { Render.booking($0, calendar: calendar) }),
-            ]
-
+        case let .book(inputs, cards): return try await book(inputs, cards: cards, origin: origin)
+        case let .checkinWithCard(kiosk): return try await checkinWithCard(kiosk: kiosk, origin: origin)
+        case let .bookings(day, state): return try await bookings(day: day, state: state)
         case let .takeWithCard(cmd, card):
             guard case let .take(service, key, priority, kiosk, _) = cmd, let persons = hall.links?.persons else {
                 throw HallError(.internal, "no hall secret to key ID cards with")
@@ -219,21 +168,8 @@ public struct Dispatcher: Sendable {
         return reply
     }
 
-    /// A booked person's check-in at a kiosk: like a take, its kiosk must be configured and its
-    /// printer able to print the ticket.
-    private func checkin(_ code: String, kiosk: String?, origin: Origin) async throws -> [String: JSONValue] {
-        var origin = origin
-        origin.kiosk = kiosk ?? origin.kiosk
-        let config = await hall.read { $0.config }
-        if let k = origin.kiosk, config.kiosk(k) == nil {
-            throw HallError.badRequest("no kiosk \"\(k)\" is configured")
-        }
-        if let refusal = await devices.printerRefusal(kiosk: origin.kiosk) { throw refusal }
-        return try await run(.checkin(code: code, kiosk: kiosk), origin: origin)
-    }
-
     /// Commits a command and renders its reply.
-    private func run(_ cmd: Command, origin: Origin) async throws -> [String: JSONValue] {
+    func run(_ cmd: Command, origin: Origin) async throws -> [String: JSONValue] {
         let committed = try await hall.submit(cmd, origin: origin).get()
         var reply = Self.subject(committed)
         if let issued = committed.effects.subject.issued, case var .object(t) = reply["ticket"],
