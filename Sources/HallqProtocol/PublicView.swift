@@ -35,13 +35,7 @@ public enum PublicView {
                     "id": .string(s.id), "name": .string(s.name), "waiting": .int(Int64(waiting)),
                     "eta_min": .int(Int64(eta.minutes.median)), "eta_range_min": Render.range(eta),
                 ]
-                if !s.quota.isEmpty {
-                    let q = e.quota(service: s.id, at: now)
-                    o["quota_left"] = .from(q.map { Int64($0.left) })
-                    o["quota_period"] = .from(q.map { $0.period.name })
-                    o["quota_next"] = .from(
-                        e.nextQuotaPeriod(service: s.id, at: now).map { QuotaPeriod.clock($0.start) })
-                }
+                if !s.quota.isEmpty { o.merge(Render.quota(s.id, e, now: now)) { _, b in b } }
                 return .object(o)
             })
     }

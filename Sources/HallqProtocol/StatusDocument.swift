@@ -76,14 +76,21 @@ extension Render {
                 // Only where it is on: a service that issues priority (绿色通道) tickets.
                 if s.priority { o["priority"] = true }
                 if !s.quota.isEmpty {
-                    let q = e.quota(service: s.id, at: now)
-                    o["quota"] = .from(q.map { Int64($0.period.tickets) })
-                    o["quota_left"] = .from(q.map { Int64($0.left) })
-                    o["quota_period"] = .from(q.map { $0.period.name })
-                    o["quota_next"] = .from(
-                        e.nextQuotaPeriod(service: s.id, at: now).map { QuotaPeriod.clock($0.start) })
+                    o.merge(Render.quota(s.id, e, now: now)) { _, b in b }
+                    o["quota"] = .from(e.quota(service: s.id, at: now).map { Int64($0.period.tickets) })
                 }
                 return .object(o)
             })
+    }
+
+    /// A service's quota (放号量) now: the walk-in tickets left in the period running (null
+    /// outside every period), that period, and when the next starts today (`services` and the
+    /// board's `counts`).
+    public static func quota(_ service: String, _ e: QueueEngine, now: Millis) -> [String: JSONValue] {
+        let q = e.quota(service: service, at: now)
+        return [
+            "quota_left": .from(q.map { Int64($0.left) }), "quota_period": .from(q.map { $0.period.name }),
+            "quota_next": .from(e.nextQuotaPeriod(service: service, at: now).map { QuotaPeriod.clock($0.start) }),
+        ]
     }
 }

@@ -35,12 +35,7 @@ extension Dispatcher {
     /// A booked person's check-in at a kiosk: like a take, its kiosk must be configured and its
     /// printer able to print the ticket.
     func checkin(_ code: String, kiosk: String?, origin: Origin) async throws -> [String: JSONValue] {
-        var origin = origin
-        origin.kiosk = kiosk ?? origin.kiosk
-        let config = await hall.read { $0.config }
-        if let k = origin.kiosk, config.kiosk(k) == nil {
-            throw HallError.badRequest("no kiosk \"\(k)\" is configured")
-        }
+        let (origin, _) = try await atKiosk(kiosk, origin)
         if let refusal = await devices.printerRefusal(kiosk: origin.kiosk) { throw refusal }
         return try await run(.checkin(code: code, kiosk: kiosk), origin: origin)
     }

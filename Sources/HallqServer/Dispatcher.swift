@@ -148,12 +148,7 @@ public struct Dispatcher: Sendable {
         guard case .take(let service, let key, let priority, let kiosk, var person) = cmd else {
             return try await run(cmd, origin: origin)
         }
-        var origin = origin
-        origin.kiosk = kiosk ?? origin.kiosk
-        let config = await hall.read { $0.config }
-        if let k = origin.kiosk, config.kiosk(k) == nil {
-            throw HallError.badRequest("no kiosk \"\(k)\" is configured")
-        }
+        let (origin, config) = try await atKiosk(kiosk, origin)
         try await admitTake(service, kiosk: origin.kiosk, asker: origin.askerKey)
         var heldAt: String?
         if person == nil, origin.role == "kiosk" || origin.role == "keypad", let k = config.kiosk(origin.kiosk)?.name,
@@ -216,6 +211,18 @@ public struct Dispatcher: Sendable {
                 "services": .array(services), "booking": booking,
             ])
         }
+    }
+
+    /// A ticket's origin at the kiosk the request names (else the asker's own), which must be
+    /// configured; with the config it was checked against.
+    func atKiosk(_ kiosk: String?, _ origin: Origin) async throws(HallError) -> (Origin, HallConfig) {
+        var origin = origin
+        origin.kiosk = kiosk ?? origin.kiosk
+        let config = await hall.read { $0.config }
+        if let k = origin.kiosk, config.kiosk(k) == nil {
+            throw HallError.badRequest("no kiosk \"\(k)\" is configured")
+        }
+        return (origin, config)
     }
 
     /// Before a ticket is issued: the printer can print, and the service is not issuing faster

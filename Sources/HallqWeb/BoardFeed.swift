@@ -215,12 +215,15 @@ public final class BoardFeed: @unchecked Sendable {
             publishLocked("snapshot", seq: seq, snapshotLocked())
         }
         let e = engine
-        // A quota period opening or ending changes the counts without a commit.
-        let services = PublicView.services(e, now: now)
-        if services != counts {
-            counts = services
-            seq += 1
-            publishLocked("counts", seq: seq, ["services": services])
+        // A quota period opening or ending changes the counts without a commit (only a hall with
+        // quotas pays for the look).
+        if e.config.services.contains(where: { !$0.quota.isEmpty }) {
+            let services = PublicView.services(e, now: now)
+            if services != counts {
+                counts = services
+                seq += 1
+                publishLocked("counts", seq: seq, ["services": services])
+            }
         }
         let open = e.dispensing(at: now)
         if open != dispensing {
