@@ -64,11 +64,23 @@ let package = Package(
                 "HallqCore", "HallqEncoders", "HallqVoice", "CSerialPort", "CUSB", "CALSA", "CEvdev",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // The province's 好差评 upload: the case-rating outbox sent in order over HTTP.
+        .target(
+            name: "HallqUpload",
+            dependencies: [
+                "HallqCore", "HallqProtocol", "HallqStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         // Config file loading, the hall coordinator, Unix-socket listeners, services.
         .target(
             name: "HallqServer",
             dependencies: [
                 "HallqCore", "HallqProtocol", "HallqStore", "HallqDevices", "HallqEncoders", "HallqVoice",
+                "HallqUpload",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -83,7 +95,7 @@ let package = Package(
         .target(
             name: "HallqWeb",
             dependencies: [
-                "HallqServer", "HallqCore", "HallqProtocol", "HallqStore", "HallqVoice",
+                "HallqServer", "HallqCore", "HallqProtocol", "HallqStore", "HallqVoice", "HallqUpload",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

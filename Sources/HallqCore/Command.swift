@@ -23,9 +23,15 @@ public enum Command: Sendable, Equatable {
     case signin(window: Int, clerk: String)
     case signout(window: Int)
     /// The satisfaction keypad or evaluator at a window: rates the ticket it last finished.
-    case rate(window: Int, score: Int, reason: String?)
-    /// The ticket's own status page: rates that finished ticket (as the store has it).
-    case rateTicket(Ticket, score: Int, reason: String?)
+    case rate(window: Int, RatingInput)
+    /// The ticket's own status page: rates that finished ticket (as the store has it), or rates
+    /// it a second time after its work order's return visit.
+    case rateTicket(Ticket, RatingInput)
+    /// The window's business system (or the clerk) attaches the case being handled to the ticket
+    /// in hand, or to the one it just finished while that can still be rated (docs/HAOCHA.md).
+    case attachCase(window: Int, TicketCase)
+    /// A step of a bad-rating work order, by an account (`note`: the hall's words for the step).
+    case orderUpdate(id: Int64, WorkOrder.Change, by: WorkOrder.Actor, note: String?)
     case hall(HallMode)
     /// The printer's verdict on a ticket's paper (sent by the device layer, or `reprint`).
     case printed(ticketId: Int64, status: PrintStatus, error: String?)
@@ -38,6 +44,13 @@ public enum Command: Sendable, Equatable {
     case announced(Ticket, window: Int, recall: Bool, delayMs: Int64, repeats: Int, dropped: String?)
 }
 
+extension Command {
+    /// A window's rating as the socket sent it before channels and content codes (an evaluator's).
+    public static func rate(window: Int, score: Int, reason: String?) -> Command {
+        .rate(window: window, RatingInput(score: score, reason: reason, channel: .evaluator))
+    }
+}
+
 /// What a command did: the reply's subject, and everything the store must write in one transaction.
 public struct Effects: Sendable, Equatable {
     public enum Subject: Sendable, Equatable {
@@ -47,6 +60,7 @@ public struct Effects: Sendable, Equatable {
         case ticket(Ticket)
         case window(WindowState)
         case hall(HallMode)
+        case order(WorkOrder)
         /// What an import did with each booking, in the order they came.
         case imported([BookingImportResult])
 
@@ -67,6 +81,9 @@ public struct Effects: Sendable, Equatable {
     public var prints: [PrintUpdate] = []
     /// Bookings to upsert (by `ref`).
     public var bookings: [Booking] = []
+    /// Case ratings to insert (one per case of a rated ticket), and work orders to upsert.
+    public var caseRatings: [CaseRating] = []
+    public var orders: [WorkOrder] = []
 
     public struct PrintUpdate: Sendable, Equatable {
         public var ticketId: Int64

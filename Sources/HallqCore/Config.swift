@@ -39,6 +39,19 @@ public struct HallConfig: Sendable, Equatable {
     public var booking = BookingRules()
     /// QR/barcode scanners at the kiosks (`[[scanner]]`): they type a booking's code.
     public var scanners: [ScannerConfig] = []
+    /// `[rating]` and `[[rating_content]]`: 好差评 with cases and the work order (docs/HAOCHA.md).
+    public var rating = RatingRules()
+    /// `[calendar]`: public holidays and 调休 working weekends (work-order deadlines).
+    public var workingCalendar = WorkingCalendar()
+    /// `[haocha]`: upload of case ratings to the province, if configured.
+    public var haocha: HaochaConfig? = nil
+    /// `[[haocha_profile]]`: a hall's own export profiles, beside the built-in ones.
+    public var haochaProfiles: [HaochaProfile] = []
+
+    /// An export profile by name: the hall's own first, then the built-in ones.
+    public func haochaProfile(named name: String) -> HaochaProfile? {
+        haochaProfiles.first { $0.name == name } ?? HaochaProfile.builtIn.first { $0.name == name }
+    }
 
     public init(
         name: String = "政务服务大厅", timeZone: String = "Asia/Shanghai", hours: BusinessHours? = nil,

@@ -21,7 +21,8 @@ public enum CounterPress: Sendable, Equatable {
     public func command(in engine: QueueEngine) -> Result<Command, HallError> {
         switch self {
         case let .take(service): return .success(.take(service: service, key: nil))
-        case let .rate(window, score): return .success(.rate(window: window, score: score, reason: nil))
+        case let .rate(window, score):
+            return .success(.rate(window: window, RatingInput(score: score, channel: .evaluator)))
         case let .action(action, w, toWindow):
             switch action {
             case .call: return .success(.call(window: w, ticket: nil))

@@ -37,6 +37,11 @@ public enum EventType: String, Sendable, CaseIterable {
     /// A booking was imported, changed, cancelled, checked in or became a no-show
     /// (`details.action`, `details.state`).
     case booking
+    /// A case (办件) was attached to a ticket (`details.case_no`, `details.item_code`).
+    case caseAttached = "case"
+    /// A bad-rating work order opened or moved (`details.order`, `action`, `state`; the event's
+    /// account is who acted).
+    case order
 
     /// A call that a sign, the board and the voice announce.
     public var isCall: Bool { self == .call || self == .recall }

@@ -48,6 +48,10 @@ public struct HallError: Error, Sendable, Equatable, CustomStringConvertible {
         case notYourWindow = "NOT-YOUR-WINDOW"
         case nothingToRate = "NOTHING-TO-RATE"
         case alreadyRated = "ALREADY-RATED"
+        /// No such work order (or it is closed and no longer held).
+        case unknownOrder = "UNKNOWN-ORDER"
+        /// The work order's state does not allow that step.
+        case orderState = "ORDER-STATE"
         case printerOffline = "PRINTER-OFFLINE"
         case printerPaperOut = "PRINTER-PAPER-OUT"
         case storageFailed = "STORAGE-FAILED"

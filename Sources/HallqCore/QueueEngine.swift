@@ -9,17 +9,17 @@ public struct QueueEngine: Sendable {
     public private(set) var config: HallConfig
     public let calendar: HallCalendar
     /// Tickets not yet done: waiting, called or serving, with each queue in call order.
-    public private(set) var live: LiveTickets
+    public internal(set) var live: LiveTickets
     public private(set) var windows: [Int: WindowState]
     public private(set) var hallMode: HallMode
     /// Last number issued per "day|service".
     private var counters: [String: Int]
     private var keys: [String: (ticketId: Int64, at: Millis, mono: MonoStamp?, ticket: Ticket)]
     /// The last ticket each window finished, for the satisfaction keypad.
-    private var lastFinished: [Int: Ticket]
+    var lastFinished: [Int: Ticket]
     /// Tickets rated since start, by id, with when they finished: a second rating of a ticket is
     /// refused even while the store's copy of it (which the status page reads) is not yet rated.
-    private var rated: [Int64: Millis] = [:]
+    var rated: [Int64: Millis] = [:]
     /// Recent service times in seconds per service, newest last, for estimates.
     private var durations: [String: [Double]]
     private var lastId: Int64
@@ -47,6 +47,12 @@ public struct QueueEngine: Sendable {
     /// hall: pauses. For the look-ahead; in memory only (relearnt after a restart).
     public private(set) var observations: [String: ServiceObservations] = [:]
     public private(set) var pauses = PauseObservations()
+    /// Bad-rating work orders (差评工单) still being worked, and closed ones whose visitor may
+    /// still rate a second time; older ones stay in the store.
+    public internal(set) var orders: [Int64: WorkOrder]
+    /// The last case-rating and work-order ids handed out.
+    var lastRatingId: Int64
+    var lastOrderId: Int64
     /// The look-ahead's latest result (`WaitEstimator`), set by whoever runs it; nil until then
     /// (estimates then come from the old formula). Not part of the durable state.
     public var estimates: WaitEstimator.Estimates?
@@ -75,6 +81,9 @@ public struct QueueEngine: Sendable {
         let cal = calendar
         self.walkIns = snapshot.walkIns.mapValues { $0.map { cal.weekdayAndMinute($0).minute } }
         self.walkInsDay = snapshot.walkInsDay
+        self.orders = Dictionary(snapshot.orders.map { ($0.id, $0) }, uniquingKeysWith: { _, o in o })
+        self.lastRatingId = snapshot.lastRatingId
+        self.lastOrderId = snapshot.lastOrderId
     }
 
     /// What the store hands back on start to rebuild the live queue exactly.
@@ -97,6 +106,10 @@ public struct QueueEngine: Sendable {
         /// When each walk-in ticket of `walkInsDay` was issued, per service (the quota).
         public var walkIns: [String: [Millis]] = [:]
         public var walkInsDay = ""
+        /// Work orders not closed, and closed ones still open to a second rating.
+        public var orders: [WorkOrder] = []
+        public var lastRatingId: Int64 = 0
+        public var lastOrderId: Int64 = 0
         public init() {}
     }
 
@@ -217,8 +230,11 @@ public struct QueueEngine: Sendable {
         case let .resume(w): try setPaused(false, window: w, now: now, &out)
         case let .signin(w, clerk): try signin(window: w, clerk: clerk, now: now, &out)
         case let .signout(w): try signout(window: w, now: now, &out)
-        case let .rate(w, score, reason): try rate(window: w, score: score, reason: reason, now: now, &out)
-        case let .rateTicket(t, score, reason): try rate(t, score: score, reason: reason, window: nil, now: now, &out)
+        case let .rate(w, input): try rate(window: w, input, now: now, &out)
+        case let .rateTicket(t, input): try rate(t, input, window: nil, now: now, &out)
+        case let .attachCase(w, c): try attach(c, window: w, now: now, &out)
+        case let .orderUpdate(id, change, actor, note):
+            try updateOrder(id, change, by: actor, note: note, now: now, &out)
         case let .hall(mode): setHall(mode, now: now, &out)
         case let .printed(id, status, error): try printed(id: id, status: status, error: error, now: now, &out)
         case let .device(name, health):
@@ -669,16 +685,15 @@ public struct QueueEngine: Sendable {
         out.subject = .window(w)
     }
 
-    private mutating func rate(
-        window n: Int, score: Int, reason: String?, now: Millis, _ out: inout Effects
-    ) throws(HallError) {
+    private mutating func rate(window n: Int, _ input: RatingInput, now: Millis, _ out: inout Effects) throws(HallError)
+    {
         _ = try windowState(n)
-        try Self.checkRating(score, reason)
+        try Self.checkRating(input.score, input.reason)
         guard let t = lastFinished[n], let f = t.finishedAt, now - f <= Millis(config.queue.ratingSeconds) * 1000 else {
             throw HallError(
                 .nothingToRate, "window \(n) finished no ticket in the last \(config.queue.ratingSeconds) s")
         }
-        try rate(t, score: score, reason: reason, window: n, now: now, &out)
+        try rate(t, input, window: n, now: now, &out)
     }
 
     /// A malformed rating is refused before anything about the ticket is looked at.
@@ -689,11 +704,12 @@ public struct QueueEngine: Sendable {
         }
     }
 
-    /// Rates a finished ticket once, within `rating_s` of its end.
+    /// Rates a finished ticket once, within `rating_s` of its end; or a second time, after the
+    /// return visit of the work order its first rating opened (`[rating] second_days`).
     private mutating func rate(
-        _ ticket: Ticket, score: Int, reason: String?, window: Int?, now: Millis, _ out: inout Effects
+        _ ticket: Ticket, _ input: RatingInput, window: Int?, now: Millis, _ out: inout Effects
     ) throws(HallError) {
-        try Self.checkRating(score, reason)
+        try Self.checkRating(input.score, input.reason)
         var t = ticket
         // The window's copy is the newer one when it is the same ticket.
         if let w = t.window, let last = lastFinished[w], last.id == t.id { t = last }
@@ -704,22 +720,29 @@ public struct QueueEngine: Sendable {
         guard t.outcome != .noshow, t.outcome != .cancelled else {
             throw HallError(.nothingToRate, "ticket \(t.label) was not served")
         }
+        if t.rating != nil || rated[t.id] != nil, window == nil, let order = secondRatingOrder(t.id, now: now) {
+            return try rateAgain(t, input, order: order, now: now, &out)
+        }
         guard now - f <= Millis(config.queue.ratingSeconds) * 1000 else {
             throw HallError(.nothingToRate, "ticket \(t.label) finished more than \(config.queue.ratingSeconds) s ago")
         }
         guard t.rating == nil, rated[t.id] == nil else {
             throw HallError(.alreadyRated, "ticket \(t.label) is already rated")
         }
-        t.rating = score
-        t.ratingReason = reason
+        try config.rating.check(
+            contents: input.contents, level: input.score,
+            required: !t.cases.isEmpty && (input.channel == .qr || input.channel == .window))
+        t.rating = input.score
+        t.ratingReason = input.reason
         if let w = t.window, lastFinished[w]?.id == t.id { lastFinished[w] = t }
         // Only ratings still inside their window can be refused again; older ones are forgotten.
         let horizon = now - Millis(config.queue.ratingSeconds) * 1000
         rated = rated.filter { $0.value >= horizon }
         rated[t.id] = f
         out.touch(t)
-        var details = ["score": String(score)]
+        var details = ["score": String(input.score), "channel": input.channel.rawValue]
         if window == nil { details["source"] = "status_page" }
+        recordCaseRatings(t, input, count: 1, now: now, details: &details, &out)
         out.events.append(event(.rate, now, t, window: window ?? t.window, clerk: t.clerk, details))
         out.subject = .ticket(t)
     }

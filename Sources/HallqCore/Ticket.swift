@@ -63,6 +63,9 @@ public struct Ticket: Sendable, Equatable, Codable {
     public var bookingRef: String? = nil
     public var slotStart: Millis? = nil
     public var slotEnd: Millis? = nil
+    /// The cases (办件) handled during the visit, as the business system attached them
+    /// (docs/HAOCHA.md): a rating of the ticket is recorded once per case.
+    public var cases: [TicketCase] = []
 
     /// Queued as a booked ticket: checked in for a booking and not sent back to the end of the
     /// queue by a missed call (then it waits like a walk-in).
@@ -94,6 +97,7 @@ public struct Ticket: Sendable, Equatable, Codable {
         case bookingRef = "booking_ref"
         case slotStart = "slot_start"
         case slotEnd = "slot_end"
+        case cases
     }
 
 }
@@ -138,7 +142,8 @@ extension Ticket {
         person: String? = nil,
         bookingRef: String? = nil,
         slotStart: Millis? = nil,
-        slotEnd: Millis? = nil
+        slotEnd: Millis? = nil,
+        cases: [TicketCase] = []
     ) -> Ticket {
         var t = Ticket(
             id: id, day: day, service: service, issuedService: issuedService, number: number, label: label, key: key,
@@ -153,6 +158,7 @@ extension Ticket {
         t.bookingRef = bookingRef
         t.slotStart = slotStart
         t.slotEnd = slotEnd
+        t.cases = cases
         return t
     }
 }

@@ -109,6 +109,13 @@ public struct HallCalendar: Sendable {
     }
 
     /// ISO 8601 in local time with offset, e.g. "2026-11-30T09:02:03+08:00", for people reading output.
+    /// "YYYY-MM-DD hh:mm:ss" in local time, no offset (the way forms and provincial interfaces
+    /// write a time).
+    public func localDateTime(_ t: Millis) -> String {
+        let c = CivilTime(t + offset(at: t))
+        return c.date + " " + c.clock
+    }
+
     public func localTimestamp(_ t: Millis) -> String {
         let offsetMs = offset(at: t)
         let c = CivilTime(t + offsetMs)

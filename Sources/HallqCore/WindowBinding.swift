@@ -28,10 +28,11 @@ public enum WindowBinding {
     static func window(of command: Command) -> Int? {
         switch command {
         case let .call(w, _), let .recall(w), let .noshow(w), let .start(w), let .finish(w, _),
-            let .transfer(w, _, _), let .pause(w), let .resume(w), let .signout(w), let .person(w, _):
+            let .transfer(w, _, _), let .pause(w), let .resume(w), let .signout(w), let .person(w, _),
+            let .attachCase(w, _):
             return w
         case .take, .signin, .rate, .rateTicket, .hall, .printed, .device, .clockStep, .announced, .book, .checkin,
-            .expireBookings:
+            .expireBookings, .orderUpdate:
             return nil
         }
     }

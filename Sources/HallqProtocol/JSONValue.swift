@@ -127,4 +127,5 @@ extension JSONValue {
     public static func from(_ i: Int?) -> JSONValue { i.map { .int(Int64($0)) } ?? .null }
     public static func from(_ i: Int64?) -> JSONValue { i.map { .int($0) } ?? .null }
     public static func from(_ d: Double?) -> JSONValue { d.map { .double(($0 * 1000).rounded() / 1000) } ?? .null }
+    public static func from(_ b: Bool?) -> JSONValue { b.map { .bool($0) } ?? .null }
 }

@@ -51,6 +51,8 @@ public struct MonthlyReportModel: Sendable {
     public var services: [Row]
     public var windows: [Row]
     public var days: [Row]
+    /// The case ratings and bad-rating follow-up (`ratings`' summary), when the caller has it.
+    public var haocha: HaochaSummary? = nil
 
     /// - rows: `stats` rows by `total`, `service`, `window` and `day`; serviceNames: id → name.
     public init(
@@ -158,6 +160,11 @@ public struct MonthlyReportModel: Sendable {
             }
         }
         md.append("")
+        if let haocha {
+            md += ["## 办件好差评 Case ratings and bad-rating follow-up", "", "| 项目 | 数 |", "|---|---:|"]
+            md += haocha.rows.map { "| \($0.0.trimmingCharacters(in: .whitespaces)) | \($0.1) |" }
+            md.append("")
+        }
         return md.joined(separator: "\n")
     }
 }

@@ -30,6 +30,12 @@ public enum Op: String, Sendable, CaseIterable {
     case useradd, users, passwd, userdel
     /// Bookings (预约): check in at a kiosk; import and list them (docs/BOOKINGS.md).
     case checkin, book, bookings
+    /// 好差评 with cases (docs/HAOCHA.md): a case on the ticket in hand; the bad-rating work
+    /// orders; the case ratings in a province's profile.
+    case ticketCase = "case"
+    case orders, order
+    case orderUpdate = "order_update"
+    case ratings
 
     /// *Stable*: the roles that may send it.
     public var roles: Set<Role> {
@@ -40,6 +46,8 @@ public enum Op: String, Sendable, CaseIterable {
         case .card: return [.kiosk, .admin]
         case .checkin: return [.kiosk, .clerk, .admin]
         case .book, .bookings: return [.booking, .admin]
+        case .ticketCase: return [.clerk, .admin]
+        case .orders, .order, .orderUpdate, .ratings: return [.admin]
         case .watch, .signin, .signout, .call, .recall, .noshow, .start, .finish, .transfer, .pause, .resume, .rate:
             return [.clerk, .admin]
         case .stats, .history, .export, .reprint, .devices, .hall, .reload, .useradd, .users, .passwd, .userdel:

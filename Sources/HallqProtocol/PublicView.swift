@@ -82,9 +82,12 @@ public enum PublicView {
         let live = e.live[t.id] ?? t
         let ahead = live.state == .waiting ? e.ahead(of: live) : 0
         let rateUntil = live.finishedAt.map { $0 + Millis(e.config.queue.ratingSeconds) * 1000 }
-        let ratable =
+        let first =
             live.state == .done && live.rating == nil && live.outcome != .noshow && live.outcome != .cancelled
             && rateUntil.map { now <= $0 } == true
+        // After a bad rating's return visit, once more (评价次数 2).
+        let again = e.secondRatingOrder(live.id, now: now)
+        let ratable = first || again != nil
         return [
             "ticket": .string(live.label), "day": .string(live.day), "service": .string(live.service),
             "service_name": .string(e.config.service(live.service)?.name ?? live.service),
@@ -94,7 +97,8 @@ public enum PublicView {
             "eta_min": live.state == .waiting ? .int(Int64(e.wait(for: live).minutes.median)) : .null,
             "eta_range_min": live.state == .waiting ? Render.range(e.wait(for: live)) : .null,
             "rating": .from(live.rating), "can_rate": .bool(ratable),
-            "rate_until": .from(ratable ? rateUntil.map(isoUTC) : nil),
+            "rate_until": .from(first ? rateUntil.map(isoUTC) : again?.secondUntil.map(isoUTC)),
+            "rate_count": .int(again != nil ? 2 : 1), "cases": .int(Int64(live.cases.count)),
         ]
     }
 
@@ -106,6 +110,14 @@ public enum PublicView {
                     "score": .int(Int64($0.score)), "name": .string($0.name), "english": .string($0.english),
                     "reason": .bool($0.score < Rating.reasonBelow),
                 ]
+            })
+    }
+
+    /// The evaluation-content options (评价内容) per level, for the rating forms.
+    public static func ratingContents(_ rules: RatingRules) -> JSONValue {
+        .array(
+            rules.contents.map {
+                ["level": .int(Int64($0.level)), "code": .string($0.code), "text": .string($0.text)]
             })
     }
 

@@ -29,7 +29,45 @@ public enum Render {
             o["slot_start"] = .string(isoUTC(start))
             o["slot_end"] = .string(isoUTC(end))
         }
+        // Only on tickets with cases (办件), likewise.
+        if !t.cases.isEmpty { o["cases"] = .array(t.cases.map(ticketCase)) }
         return .object(o)
+    }
+
+    public static func ticketCase(_ c: TicketCase) -> JSONValue {
+        [
+            "case_no": .string(c.caseNo), "item_code": .from(c.itemCode), "item_name": .from(c.itemName),
+            "dept_code": .from(c.deptCode), "kind": .from(c.kind?.rawValue), "at": .string(isoUTC(c.at)),
+        ]
+    }
+
+    /// A work order (差评工单) as `orders` and `order` show it; times in the hall's zone.
+    public static func order(_ o: WorkOrder, calendar: HallCalendar, today: String) -> JSONValue {
+        [
+            "order": .int(o.id), "ticket": .string(o.label), "day": .string(o.day), "service": .string(o.service),
+            "window": .from(o.window), "clerk": .from(o.clerk), "level": .int(Int64(o.level)),
+            "level_name": .from(Rating.name(o.level)), "contents": .array(o.contents.map { .string($0) }),
+            "reason": .from(o.reason), "cases": .array(o.caseNos.map { .string($0) }),
+            "rated_at": .string(calendar.localTimestamp(o.ratedAt)), "state": .string(o.state.rawValue),
+            "state_name": .string(o.state.chinese), "valid": .from(o.valid), "due": .string(o.due),
+            "overdue": .bool(o.overdue(today: today)), "claimant": .from(o.claimant),
+            "claim_reason": .from(o.claimReason), "revisit_contact": .from(o.revisitContact?.rawValue),
+            "revisit_result": .from(o.revisitResult), "revisit_satisfied": .from(o.revisitSatisfied),
+            "note": .from(o.note), "updated_at": .string(calendar.localTimestamp(o.updatedAt)),
+            "closed_at": .from(o.closedAt.map(calendar.localTimestamp)), "second_level": .from(o.secondLevel),
+        ]
+    }
+
+    /// One case rating in an export profile: the profile's field names, in its order.
+    public static func haochaRecord(
+        _ r: CaseRating, profile: HaochaProfile, region: String, hall: String, calendar: HallCalendar
+    ) -> [(String, JSONValue)] {
+        profile.record(r, region: region, hall: hall, calendar: calendar).map { name, v in
+            switch v {
+            case let .text(s): return (name, .string(s))
+            case let .number(n): return (name, .int(Int64(n)))
+            }
+        }
     }
 
     /// A booking as `bookings` lists it: times in the hall's zone with their offset.

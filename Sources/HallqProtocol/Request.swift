@@ -25,6 +25,15 @@ public enum Request: Sendable, Equatable {
     case checkinWithCard(kiosk: String?)
     /// The bookings of a day (default: today), optionally only those in one state.
     case bookings(day: String?, state: Booking.State?)
+    /// Work orders: the held ones (open, and closed ones awaiting a second rating) and the store's
+    /// others, optionally in one state or only overdue ones.
+    case orders(state: WorkOrder.State?, overdue: Bool)
+    case order(id: Int64)
+    /// A step of a work order. `account`: who acts, as the admin socket names it (HTTP takes the
+    /// session's account instead).
+    case orderUpdate(id: Int64, WorkOrder.Change, note: String?, account: String?)
+    /// Case ratings of local days from...to in an export profile (built in or `[[haocha_profile]]`).
+    case ratings(from: String, to: String, format: String)
 }
 
 extension Request {
@@ -69,7 +78,7 @@ public enum Wire {
     public static let serverName = "hallqd"
     public static let version = "0.1.0"
     public static let protoMajor = 1
-    public static let protoMinor = 10
+    public static let protoMinor = 11
     /// Longest request line in bytes, newline excluded; longer gets TOO-LONG and a close.
     public static let maxLineBytes = 4096
 
@@ -169,9 +178,50 @@ public enum Wire {
         case .signout: return .command(.signout(window: try f.window()))
         case .rate:
             let w = try f.window()
-            guard let score = try f.optionalInt("score") else { throw .badRequest("missing field: score") }
+            return .command(.rate(window: w, try rating(f, channel: .evaluator)))
+        case .ticketCase:
+            let w = try f.window()
+            var kind: TicketCase.Kind?
+            if let k = try f.optionalString("kind", max: 16) {
+                switch k {
+                case "immediate", "即办件", "1": kind = .immediate
+                case "promised", "承诺件", "2": kind = .promised
+                default: throw .badRequest("kind must be immediate (即办件) or promised (承诺件)")
+                }
+            }
             return .command(
-                .rate(window: w, score: score, reason: try f.optionalString("reason", max: Rating.maxReason)))
+                .attachCase(
+                    window: w,
+                    TicketCase(
+                        caseNo: try f.string("case_no", max: 50), itemCode: try f.optionalString("item_code", max: 64),
+                        itemName: try f.optionalString("item_name", max: 100),
+                        deptCode: try f.optionalString("dept_code", max: 18), kind: kind)))
+        case .orders:
+            var state: WorkOrder.State?
+            if let s = try f.optionalString("state", max: 16) {
+                guard let st = WorkOrder.State(rawValue: s) else {
+                    throw .badRequest(
+                        "state must be one of \(WorkOrder.State.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                state = st
+            }
+            return .orders(state: state, overdue: try f.optionalBool("overdue") ?? false)
+        case .order:
+            guard let id = try f.optionalInt("order"), id > 0 else { throw .badRequest("missing field: order") }
+            return .order(id: Int64(id))
+        case .orderUpdate:
+            guard let id = try f.optionalInt("order"), id > 0 else { throw .badRequest("missing field: order") }
+            let account = try f.optionalString("account", max: 32)
+            if let account, !AccountRequest.validName(account) {
+                throw .badRequest("account must be 1 to 32 characters without spaces or slashes")
+            }
+            return .orderUpdate(
+                id: Int64(id), try orderChange(f), note: try f.optionalString("note", max: WorkOrder.maxNote),
+                account: account)
+        case .ratings:
+            return .ratings(
+                from: try f.day("from"), to: try f.day("to"),
+                format: try f.optionalString("format", max: 32) ?? "gbt39046")
         case .stats:
             let by = try f.optionalString("by", max: 16) ?? "service"
             guard let dim = StatsDimension(rawValue: by) else {
@@ -229,6 +279,74 @@ public enum Wire {
                 state = st
             }
             return .bookings(day: try f.optionalDay("day"), state: state)
+        }
+    }
+
+    /// A rating's fields: `score`, `reason`, `contents` (content codes, an array or a comma list)
+    /// and `channel` (default: the transport's).
+    public static func rating(_ o: [String: JSONValue], channel: RatingChannel) throws(HallError) -> RatingInput {
+        try rating(Fields(o), channel: channel)
+    }
+
+    static func rating(_ f: Fields, channel: RatingChannel) throws(HallError) -> RatingInput {
+        guard let score = try f.optionalInt("score") else { throw .badRequest("missing field: score") }
+        var contents: [String] = []
+        switch f.o["contents"] {
+        case nil, .null?: break
+        case let .string(s)?: contents = s.split(separator: ",").map { String($0.filter { $0 != " " }) }
+        case let .array(items)?:
+            for item in items {
+                guard let s = item.stringValue else { throw .badRequest("contents must be content codes") }
+                contents.append(s)
+            }
+        default: throw .badRequest("contents must be an array of content codes")
+        }
+        guard contents.count <= 10, contents.allSatisfy({ !$0.isEmpty && $0.count <= 16 }) else {
+            throw .badRequest("contents must be at most 10 codes of at most 16 characters")
+        }
+        var ch = channel
+        if let c = try f.optionalString("channel", max: 16) {
+            guard let parsed = RatingChannel(rawValue: c) else {
+                throw .badRequest(
+                    "channel must be one of \(RatingChannel.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            ch = parsed
+        }
+        return RatingInput(
+            score: score, reason: try f.optionalString("reason", max: Rating.maxReason), contents: contents, channel: ch
+        )
+    }
+
+    /// `order_update`'s `action` and what it needs.
+    static func orderChange(_ f: Fields) throws(HallError) -> WorkOrder.Change {
+        let action = try f.string("action", max: 16)
+        switch action {
+        case "verify": return .verify
+        case "claim_invalid":
+            let r = try f.string("reason", max: 16)
+            switch r {
+            case "mistaken", "误评": return .claimInvalid(.mistaken)
+            case "malicious", "恶意差评": return .claimInvalid(.malicious)
+            default: throw .badRequest("reason must be mistaken (误评) or malicious (恶意差评)")
+            }
+        case "approve": return .approve
+        case "reject": return .reject
+        case "rectify": return .rectify
+        case "rectified": return .rectified
+        case "postpone": return .postpone(due: try f.day("due"))
+        case "claim_cannot": return .claimCannot
+        case "revisit":
+            let c = try f.string("contact", max: 8)
+            guard let contact = WorkOrder.Contact(rawValue: c) else {
+                throw .badRequest(
+                    "contact must be one of \(WorkOrder.Contact.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard let satisfied = try f.optionalBool("satisfied") else { throw .badRequest("missing field: satisfied") }
+            return .revisit(
+                contact: contact, result: try f.string("result", max: WorkOrder.maxNote), satisfied: satisfied)
+        case "close": return .close
+        default:
+            throw .badRequest("action must be one of \(WorkOrder.Change.actions.joined(separator: ", "))")
         }
     }
 

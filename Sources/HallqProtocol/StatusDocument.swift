@@ -24,7 +24,12 @@ extension Render {
             "notice": dispensing ? .null : .string(e.config.texts.closed), "day": .string(e.calendar.day(now)),
             "time": .string(e.calendar.localTimestamp(now)),
         ]
-        return ["hall": hall, "services": .array(services), "windows": .array(windows)]
+        let today = e.calendar.day(now)
+        let owing = e.workOrders.filter(\.state.owesRectification)
+        let orders: JSONValue = [
+            "open": .int(Int64(owing.count)), "overdue": .int(Int64(owing.filter { $0.overdue(today: today) }.count)),
+        ]
+        return ["hall": hall, "services": .array(services), "windows": .array(windows), "orders": orders]
     }
 
     /// `status` with `waiting: true`: every waiting ticket (at most 500), each queue in call order

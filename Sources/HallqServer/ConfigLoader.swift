@@ -65,6 +65,11 @@ public enum ConfigLoader {
         ("privacy", ["person_days"]),
         ("booking", ["early_min", "late_min"]),
         ("scanner", ["device", "kiosk"]),
+        ("rating", ["rectify_days", "second_days"]),
+        ("rating_content", ["level", "code", "text"]),
+        ("calendar", ["holidays", "workdays"]),
+        ("haocha", ["url", "profile", "region", "hall_id", "headers", "timeout_s"]),
+        ("haocha_profile", ["name", "base", "direction", "time_format", "fields", "channels"]),
     ]
 
     static func keys(_ table: String) -> [String] { schema.first { $0.table == table }?.keys ?? [] }
@@ -117,6 +122,8 @@ public enum ConfigLoader {
         try privacy(r, into: &c)
         try booking(r, into: &c)
         try scanners(r, into: &c)
+        try rating(r, into: &c)
+        try haocha(r, into: &c)
         try checkSignTexts(c)
         try checkTicketTexts(c)
         return c

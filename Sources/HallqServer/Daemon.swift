@@ -2,6 +2,7 @@ import Foundation
 import HallqCore
 import HallqProtocol
 import HallqStore
+import HallqUpload
 import Logging
 import NIOPosix
 import ServiceLifecycle
@@ -109,6 +110,11 @@ public struct Daemon {
 
     public func run() async throws {
         let devices = self.devices
+        // The 好差评 upload looks at its outbox as soon as a rating with cases commits, and after
+        // a reload (a newly configured [haocha]).
+        let upload = parts.dispatcher.upload
+        let watch = hall.subscribe { c in if !c.effects.caseRatings.isEmpty { upload.wake() } }
+        defer { hall.unsubscribe(watch) }
         let watchdog = WatchdogService(
             hall: hall, notifier: notifier, logger: logger,
             deviceProblems: { await devices.report().problems })
@@ -125,6 +131,7 @@ public struct Daemon {
                 .init(service: watchdog),
                 .init(service: PersonRetention(hall: hall, logger: logger)),
                 .init(service: BookingSweeper(hall: hall, logger: logger)),
+                .init(service: upload),
                 .init(service: hangup),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],

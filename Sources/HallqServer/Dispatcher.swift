@@ -2,6 +2,7 @@ import Foundation
 import HallqCore
 import HallqProtocol
 import HallqStore
+import HallqUpload
 import Logging
 
 /// Turns one parsed request into one reply. Knows nothing about sockets: the connection layer
@@ -12,6 +13,8 @@ public struct Dispatcher: Sendable {
     let reload: @Sendable () async -> Result<Void, HallError>
     let serviceTakes: ServiceTakeLimiter
     let reports: Reports
+    /// The province's 好差评 upload: a service of its own (hallqd runs it), shown in `status`.
+    public let upload: HaochaUploader
 
     public init(
         hall: Hall, devices: DeviceHub, limits: ClientLimits = .init(),
@@ -22,6 +25,10 @@ public struct Dispatcher: Sendable {
         self.reload = reload
         serviceTakes = ServiceTakeLimiter(limits)
         reports = Reports(hall: hall)
+        let h = hall
+        upload = HaochaUploader(
+            store: hall.store, settings: { await h.read { ($0.config.haocha, $0.calendar) } }, clock: hall.clock,
+            logger: hall.logger)
     }
 
     /// Answers a request through `send`: one reply line, or for `export` the CSV in
@@ -78,6 +85,11 @@ public struct Dispatcher: Sendable {
         case let .book(inputs, cards): return try await book(inputs, cards: cards, origin: origin)
         case let .checkinWithCard(kiosk): return try await checkinWithCard(kiosk: kiosk, origin: origin)
         case let .bookings(day, state): return try await bookings(day: day, state: state)
+        case let .orders(state, overdue): return try await orders(state: state, overdue: overdue)
+        case let .order(id): return try await order(id: id)
+        case let .orderUpdate(id, change, note, account):
+            return try await orderUpdate(id, change, note: note, account: account, origin: origin)
+        case let .ratings(from, to, format): return try await ratings(from: from, to: to, format: format)
         case let .takeWithCard(cmd, card):
             guard case let .take(service, key, priority, kiosk, _) = cmd, let persons = hall.links?.persons else {
                 throw HallError(.internal, "no hall secret to key ID cards with")
@@ -109,10 +121,12 @@ public struct Dispatcher: Sendable {
                 if waiting {
                     s["waiting_tickets"] = Render.waitingTickets(e)
                     s["in_hand"] = Render.inHand(e)
+                    s["rating_contents"] = PublicView.ratingContents(e.config.rating)
                 }
                 return s
             }
             s["devices"] = Render.devices(await devices.report())
+            if let u = uploadState() { s["haocha"] = u }
             if let step = await hall.clockStep() {
                 s["clock"] = ["last_step_s": .from(Double(step.ms) / 1000), "at": .string(isoUTC(step.at))]
             }
@@ -261,6 +275,9 @@ public struct Dispatcher: Sendable {
             return ["hall": .string(mode.rawValue)]
         case .imported:
             return [:]
+        case let .order(o):
+            let calendar = c.engine.calendar
+            return ["order": Render.order(o, calendar: calendar, today: calendar.day(o.updatedAt))]
         }
     }
 }

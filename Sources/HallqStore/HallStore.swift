@@ -337,6 +337,69 @@ public final class HallStore: Sendable {
                     ALTER TABLE tickets ADD COLUMN slot_end INTEGER;
                     """)
         }
+        // 好差评 with cases (docs/HAOCHA.md): a ticket's cases, one rating row per case (the
+        // province's record, and the outbox its upload reads in id order), the bad-rating work
+        // orders, and each outbound sink's cursor (the last id the other side confirmed).
+        m.registerMigration("v10-haocha") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE tickets ADD COLUMN cases TEXT;
+                    CREATE TABLE case_ratings (
+                        id INTEGER PRIMARY KEY,
+                        ticket_id INTEGER NOT NULL,
+                        label TEXT NOT NULL,
+                        day TEXT NOT NULL,
+                        service TEXT NOT NULL,
+                        window INTEGER,
+                        clerk TEXT,
+                        case_no TEXT NOT NULL,
+                        item_code TEXT,
+                        item_name TEXT,
+                        dept_code TEXT,
+                        kind TEXT,
+                        level INTEGER NOT NULL,
+                        channel TEXT NOT NULL,
+                        contents TEXT NOT NULL,
+                        text TEXT,
+                        at_ms INTEGER NOT NULL,
+                        count INTEGER NOT NULL
+                    );
+                    CREATE INDEX case_ratings_at ON case_ratings(at_ms);
+                    CREATE TABLE rating_orders (
+                        id INTEGER PRIMARY KEY,
+                        ticket_id INTEGER NOT NULL,
+                        label TEXT NOT NULL,
+                        day TEXT NOT NULL,
+                        service TEXT NOT NULL,
+                        window INTEGER,
+                        clerk TEXT,
+                        level INTEGER NOT NULL,
+                        contents TEXT NOT NULL,
+                        reason TEXT,
+                        case_nos TEXT NOT NULL,
+                        rated_at INTEGER NOT NULL,
+                        state TEXT NOT NULL,
+                        valid INTEGER,
+                        due TEXT NOT NULL,
+                        claimant TEXT,
+                        claim_reason TEXT,
+                        revisit_contact TEXT,
+                        revisit_result TEXT,
+                        revisit_satisfied INTEGER,
+                        note TEXT,
+                        updated_at INTEGER NOT NULL,
+                        closed_at INTEGER,
+                        second_until INTEGER,
+                        second_level INTEGER
+                    );
+                    CREATE INDEX rating_orders_state ON rating_orders(state);
+                    CREATE TABLE sink_cursors (
+                        sink TEXT PRIMARY KEY,
+                        last_id INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    """)
+        }
         return m
     }
 
@@ -377,6 +440,12 @@ public final class HallStore: Sendable {
         for b in o.bookings {
             try db.cachedStatement(sql: Self.bookingUpsert).execute(arguments: StatementArguments(b.databaseValues))
         }
+        for r in o.caseRatings {
+            try db.cachedStatement(sql: Self.caseRatingInsert).execute(arguments: StatementArguments(r.databaseValues))
+        }
+        for w in o.orders {
+            try db.cachedStatement(sql: Self.orderUpsert).execute(arguments: StatementArguments(w.databaseValues))
+        }
         if let m = o.hallMode {
             try db.execute(
                 sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('hall_mode', ?)", arguments: [m.rawValue])
@@ -406,6 +475,8 @@ public final class HallStore: Sendable {
     static let legInsert = insertSQL("legs", Leg.databaseColumns, upsertOn: nil)
     static let windowUpsert = insertSQL("windows", WindowState.databaseColumns, upsertOn: "number")
     static let bookingUpsert = insertSQL("bookings", Booking.databaseColumns, upsertOn: "ref")
+    static let caseRatingInsert = insertSQL("case_ratings", CaseRating.databaseColumns, upsertOn: nil)
+    static let orderUpsert = insertSQL("rating_orders", WorkOrder.databaseColumns, upsertOn: "id")
 
     static func append(_ e: HallEvent, origin: Origin, _ db: Database) throws {
         let details = detailsJSON(e.details)
@@ -490,6 +561,14 @@ public final class HallStore: Sendable {
                 s.walkIns[row["issued_service"], default: []].append(row["issued_at"])
             }
             s.walkInsDay = today
+            s.orders = try WorkOrder.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM rating_orders
+                    WHERE state != 'closed' OR (second_until >= ? AND second_level IS NULL)
+                    """, arguments: [now])
+            s.lastRatingId = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM case_ratings") ?? 0
+            s.lastOrderId = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM rating_orders") ?? 0
             s.lastTicketId = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM tickets") ?? 0
             s.lastQueueSeq = try Int64.fetchOne(db, sql: "SELECT MAX(queue_seq) FROM tickets") ?? 0
             return s
@@ -648,7 +727,7 @@ extension Ticket: FetchableRecord, ColumnRecord {
             printStatus: PrintStatus(rawValue: row["print_status"]) ?? .failed, printError: row["print_error"],
             rating: row["rating"], ratingReason: row["rating_reason"], greenChannel: row["green_channel"],
             person: row["person"], bookingRef: row["booking_ref"], slotStart: row["slot_start"],
-            slotEnd: row["slot_end"])
+            slotEnd: row["slot_end"], cases: casesFromJSON(row["cases"]))
     }
 
     /// The table's columns, in the order of `databaseValues`.
@@ -657,7 +736,7 @@ extension Ticket: FetchableRecord, ColumnRecord {
         "queued_mono", "call_mono", "wait_ms", "service_ms", "state", "window", "target_window", "priority", "clerk",
         "first_called_at", "last_called_at", "call_at", "started_at", "finished_at", "outcome", "recalls", "transfers",
         "noshows", "print_status", "print_error", "rating", "rating_reason", "green_channel",
-        "person", "booking_ref", "slot_start", "slot_end",
+        "person", "booking_ref", "slot_start", "slot_end", "cases",
     ]
 
     /// This row's values, in the order of `databaseColumns`.
@@ -700,6 +779,7 @@ extension Ticket: FetchableRecord, ColumnRecord {
             bookingRef,
             slotStart,
             slotEnd,
+            casesJSON(cases),
         ]
     }
 }

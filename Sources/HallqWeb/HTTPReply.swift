@@ -23,14 +23,15 @@ enum HTTPReply {
         case .badRequest, .unknownOp: return .badRequest
         case .notAllowed, .notYourWindow: return .forbidden
         case .unauthorized: return .unauthorized
-        case .notFound, .unknownTicket, .bookingUnknown: return .notFound
+        case .notFound, .unknownTicket, .bookingUnknown, .unknownOrder: return .notFound
         case .unknownService, .unknownWindow: return .notFound
         case .tooLong: return .contentTooLarge
         case .rateLimited: return .tooManyRequests
         case .tooSlow, .idleClosed: return .requestTimeout
         case .hallClosed, .rangeExhausted, .queueEmpty, .windowPaused, .noActiveTicket, .notSignedIn, .notWaiting,
             .alreadyStarted, .ticketOpen, .clerkElsewhere, .nothingToRate, .alreadyRated, .personHasTicket,
-            .personDailyLimit, .idRequired, .quotaExhausted, .tooEarly, .tooLate, .bookingCancelled, .alreadyCheckedIn:
+            .personDailyLimit, .idRequired, .quotaExhausted, .tooEarly, .tooLate, .bookingCancelled, .alreadyCheckedIn,
+            .orderState:
             return .conflict
         case .busy, .printerOffline, .printerPaperOut: return .serviceUnavailable
         case .storageFailed, .badConfig, .internal: return .internalServerError

@@ -2,6 +2,8 @@ import Foundation
 import HallqCore
 import HallqProtocol
 import HallqServer
+import HallqStore
+import HallqUpload
 import Prometheus
 
 /// Every Prometheus family hallq exports, in this one file (docs/HTTP.md lists them). Counters and
@@ -15,6 +17,7 @@ public final class HallMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let hall: Hall
     private let devices: DeviceHub
+    private let upload: HaochaUploader
 
     /// Every family: hallq_<name>_<unit> and its HELP text.
     struct Family: Sendable {
@@ -46,6 +49,18 @@ public final class HallMetrics: Sendable {
             name: "device", unit: "up",
             help: "1 when the device (printer, sign bus, sign, voice, keypad, ID-card reader) works, else 0.")
         static let build = Family(name: "build", unit: "info", help: "The running hallqd.")
+        static let orders = Family(
+            name: "rating", unit: "orders", help: "Bad-rating work orders (差评工单) in the store, per state.")
+        static let overdue = Family(
+            name: "rating_orders", unit: "overdue",
+            help: "Bad-rating work orders whose rectification deadline (working days) has passed.")
+        static let uploadPending = Family(
+            name: "haocha_pending", unit: "ratings",
+            help: "Case ratings not yet confirmed by the province's 好差评 system.")
+        static let uploadSent = Family(
+            name: "haocha_sent", unit: "ratings", help: "Case ratings the province confirmed since hallqd started.")
+        static let uploadUp = Family(
+            name: "haocha", unit: "up", help: "1 while the last upload to the province's 好差评 system succeeded, else 0.")
     }
 
     static let secondsBuckets: [Double] = [5, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 2700, 3600, 5400, 7200]
@@ -55,9 +70,10 @@ public final class HallMetrics: Sendable {
     private let service: ValueHistogram
     private let commit: ValueHistogram
 
-    public init(hall: Hall, devices: DeviceHub, version: String) {
+    public init(hall: Hall, devices: DeviceHub, upload: HaochaUploader, version: String) {
         self.hall = hall
         self.devices = devices
+        self.upload = upload
         wait = registry.makeValueHistogram(descriptor: Family.wait.descriptor, buckets: Self.secondsBuckets)
         service = registry.makeValueHistogram(descriptor: Family.service.descriptor, buckets: Self.secondsBuckets)
         commit = registry.makeValueHistogram(descriptor: Family.commit.descriptor, buckets: Self.commitBuckets)
@@ -147,6 +163,19 @@ public final class HallMetrics: Sendable {
             let name =
                 k.use.hasPrefix("idcard") ? "idcard:" + k.device.dropFirst("idcard ".count) : "keypad:\(k.device)"
             deviceUp(name).set(to: k.health.isOK ? 1 : 0)
+        }
+        // 差评 work orders: every state's series from the start (zeros rather than gaps).
+        let byState = (try? await hall.store.workOrderCounts()) ?? [:]
+        for s in WorkOrder.State.allCases {
+            registry.makeGauge(descriptor: Family.orders.descriptor, labels: [("state", s.rawValue)])
+                .set(to: Double(byState[s.rawValue] ?? 0))
+        }
+        registry.makeGauge(descriptor: Family.overdue.descriptor).set(to: Double(e.overdueOrders(at: now).count))
+        let u = upload.current
+        if u.configured {
+            registry.makeGauge(descriptor: Family.uploadPending.descriptor).set(to: Double(u.pending))
+            registry.makeGauge(descriptor: Family.uploadSent.descriptor).set(to: Double(u.sent))
+            registry.makeGauge(descriptor: Family.uploadUp.descriptor).set(to: u.lastError == nil ? 1 : 0)
         }
         var out: [UInt8] = []
         registry.emit(into: &out)

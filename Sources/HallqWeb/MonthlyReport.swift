@@ -5,7 +5,9 @@ import HallqProtocol
 /// notice: `MonthlyReportModel`'s sections (the same as `hallqctl report`), the 好差评 tally with
 /// 满意率, and the dashboard's charts. No clerk names: it is meant to be posted. Pure.
 enum MonthlyReport {
-    static func html(_ m: MonthlyReportModel, days: [JSONValue], hours: [JSONValue], total: [JSONValue]) -> String {
+    static func html(
+        _ m: MonthlyReportModel, days: [JSONValue], hours: [JSONValue], total: [JSONValue], haocha: HaochaSummary
+    ) -> String {
         let e = SVGChart.escape
         func table(_ id: String, _ rows: [MonthlyReportModel.Row]) -> String {
             let head = MonthlyReportModel.columns.map { "<th>\(e($0))</th>" }.joined()
@@ -42,6 +44,10 @@ enum MonthlyReport {
             <table id="report-ratings"><thead><tr><th>评价</th><th>次数</th></tr></thead><tbody>
             \(ratingCells)
             <tr class="sum"><td>满意率</td><td>\(MonthlyReportModel.percent(t?.satisfiedPercent))</td></tr>
+            </tbody></table>
+            <h2>办件好差评 <small>Case ratings and bad-rating follow-up</small></h2>
+            <table id="report-haocha"><tbody>
+            \(haocha.rows.map { "<tr><td>\(e($0.0))</td><td>\(e($0.1))</td></tr>" }.joined(separator: "\n"))
             </tbody></table>
             <div class="charts">
             \(HallCharts.served(id: "served-by-day", title: "每日办结量", days))

@@ -371,7 +371,12 @@ final class StaffDesk: Sendable {
             hall: engine.config.name, month: month, total: total, services: try await statsRows(from, to, .service, s),
             windows: try await statsRows(from, to, .window, s), days: days,
             serviceNames: Dictionary(engine.config.services.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a }))
-        let html = MonthlyReport.html(model, days: days, hours: try await statsRows(from, to, .hour, s), total: total)
+        let ratings = await dispatcher.reply(
+            to: .ratings(from: from, to: to, format: HaochaProfile.gbt39046.name), id: nil,
+            origin: Origin(role: s.role.rawValue, account: s.account))
+        let html = MonthlyReport.html(
+            model, days: days, hours: try await statsRows(from, to, .hour, s), total: total,
+            haocha: HaochaSummary(json: ratings["summary"]))
         return Response(
             status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(string: html)))

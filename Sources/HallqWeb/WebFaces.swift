@@ -44,7 +44,7 @@ public final class WebFaces: Sendable {
         let recent = (try? await hall.store.recentCalls(limit: BoardFeed.callsKept(config))) ?? []
         feed = BoardFeed(
             hall: hall, recentCalls: recent, heartbeat: heartbeat, clientBacklog: clientBacklog, voice: voice != nil)
-        metrics = HallMetrics(hall: hall, devices: devices, version: version)
+        metrics = HallMetrics(hall: hall, devices: devices, upload: dispatcher.upload, version: version)
         (commits, commitSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         let sink = commitSink
         subscription = hall.subscribe { sink.yield($0) }
@@ -184,7 +184,7 @@ public final class WebFaces: Sendable {
             id: nil,
             [
                 "ticket": PublicView.ticket(t, e, now: hall.clock()), "hall": .string(e.config.name),
-                "levels": PublicView.ratingLevels,
+                "levels": PublicView.ratingLevels, "contents": PublicView.ratingContents(e.config.rating),
                 "notify": [
                     "ahead": .int(Int64(e.config.eta.notifyAhead)), "min": .int(Int64(e.config.eta.notifyMinutes)),
                 ],
@@ -200,6 +200,11 @@ public final class WebFaces: Sendable {
         guard let score = o["score"]?.intValue, Rating.scores.contains(Int(score)) else {
             return HTTPReply.error(.badRequest("score must be an integer from 1 to 5"))
         }
+        // The content codes; the reason is read below (a text box's line breaks are allowed there).
+        var fields = o
+        fields["reason"] = nil
+        let input: RatingInput
+        do { input = try Wire.rating(fields, channel: .qr) } catch { return HTTPReply.error(error) }
         var reason: String?
         if let v = o["reason"], v != .null {
             guard let s = v.stringValue else { return HTTPReply.error(.badRequest("reason must be a string")) }
@@ -211,10 +216,15 @@ public final class WebFaces: Sendable {
             }
             reason = flat.isEmpty ? nil : flat
         }
-        if Int(score) < Rating.reasonBelow, reason == nil {
+        // A ticket with cases says why by its content options (the engine asks for them); one
+        // without, in words as before.
+        if Int(score) < Rating.reasonBelow, reason == nil, t.cases.isEmpty {
             return HTTPReply.error(.badRequest("please say why (a reason is needed for ratings 1 and 2)"))
         }
-        switch await hall.submit(.rateTicket(t, score: Int(score), reason: reason), origin: Origin(role: "public")) {
+        var rating = input
+        rating.channel = .qr
+        rating.reason = reason
+        switch await hall.submit(.rateTicket(t, rating), origin: Origin(role: "public")) {
         case let .success(c):
             guard case let .ticket(rated) = c.effects.subject else { return HTTPReply.json(ticketReply(t)) }
             return HTTPReply.json(ticketReply(rated))

@@ -133,9 +133,13 @@ struct Rate: ParsableCommand {
     @Argument(help: "Window number.", completion: Completion.windows) var window: Int
     @Argument(help: "1 to 5.") var score: Int
     @Option(help: "Why (for a low rating), at most 200 characters.") var reason: String?
+    @Option(help: "Evaluation-content codes (评价内容), comma-separated, e.g. 201,203.") var contents: String?
+    @Option(help: "Where it came from: evaluator (default), qr, window, keypad.") var channel: String?
     func run() throws {
         var fields: [String: JSONValue] = ["window": .int(Int64(window)), "score": .int(Int64(score))]
         if let reason { fields["reason"] = .string(reason) }
+        if let contents { fields["contents"] = .string(contents) }
+        if let channel { fields["channel"] = .string(channel) }
         g.output(try g.send("rate", fields), Format.ticket)
     }
 }

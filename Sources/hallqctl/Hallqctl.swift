@@ -17,7 +17,8 @@ struct Hallqctl: ParsableCommand {
             Take.self, Call.self, Recall.self, Noshow.self, Start.self, Finish.self, Transfer.self,
             Pause.self, Resume.self, Signin.self, Signout.self, Rate.self, Status.self, Services.self,
             History.self, Stats.self, Export.self, Watch.self, Reprint.self, Devices.self, HallMode.self,
-            Reload.self, Report.self, Voice.self, User.self, Booking.self, Checkin.self,
+            Reload.self, Report.self, Voice.self, User.self, Booking.self, Checkin.self, Case.self, Orders.self,
+            Order.self, Ratings.self,
         ])
 
     /// `hallqctl [--runtime-dir DIR] [--json] [--as ROLE] COMMAND ...` (the documented form) and
@@ -50,7 +51,7 @@ struct Global: ParsableArguments {
         }
         guard !leading.isEmpty, i < args.count else { return args }
         // A command with subcommands (user add, voice generate): the options go behind both.
-        let words = ["user", "voice", "booking"].contains(args[i]) && i + 1 < args.count ? 2 : 1
+        let words = ["user", "voice", "booking", "order", "ratings"].contains(args[i]) && i + 1 < args.count ? 2 : 1
         return Array(args[i..<(i + words)]) + leading + args[(i + words)...]
     }
 

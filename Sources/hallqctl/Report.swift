@@ -34,10 +34,12 @@ struct Report: ParsableCommand {
         for s in status["services"]?.arrayValue ?? [] {
             if let id = s["id"]?.stringValue, let name = s["name"]?.stringValue { names[id] = name }
         }
-        let model = MonthlyReportModel(
+        var model = MonthlyReportModel(
             hall: hallName, month: m, total: rows["total"]?.arrayValue ?? [],
             services: rows["service"]?.arrayValue ?? [], windows: rows["window"]?.arrayValue ?? [],
             days: rows["day"]?.arrayValue ?? [], serviceNames: names)
+        let ratings = try g.send("ratings", ["from": .string(from), "to": .string(to)])
+        model.haocha = HaochaSummary(json: ratings["summary"])
         let text = model.markdown()
         if let output {
             try Data(text.utf8).write(to: URL(fileURLWithPath: output))

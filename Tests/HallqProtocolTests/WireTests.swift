@@ -35,6 +35,32 @@ struct WireTests {
             ),
             (#"{"op":"signin","window":1,"clerk":"张三"}"#, .command(.signin(window: 1, clerk: "张三"))),
             (#"{"op":"rate","window":1,"score":5}"#, .command(.rate(window: 1, score: 5, reason: nil))),
+            (
+                #"{"op":"rate","window":1,"score":1,"contents":["101","103"],"channel":"window"}"#,
+                .command(.rate(window: 1, RatingInput(score: 1, contents: ["101", "103"], channel: .window)))
+            ),
+            (
+                #"{"op":"rate","window":1,"score":2,"contents":"201, 203"}"#,
+                .command(.rate(window: 1, RatingInput(score: 2, contents: ["201", "203"], channel: .evaluator)))
+            ),
+            (
+                #"{"op":"case","window":3,"case_no":"3301-0001","item_code":"T1","kind":"承诺件"}"#,
+                .command(.attachCase(window: 3, TicketCase(caseNo: "3301-0001", itemCode: "T1", kind: .promised)))
+            ),
+            (#"{"op":"orders","overdue":true}"#, .orders(state: nil, overdue: true)),
+            (#"{"op":"order","order":4}"#, .order(id: 4)),
+            (
+                #"{"op":"order_update","order":4,"action":"claim_invalid","reason":"误评","note":"按错键","account":"lead"}"#,
+                .orderUpdate(id: 4, .claimInvalid(.mistaken), note: "按错键", account: "lead")
+            ),
+            (
+                #"{"op":"order_update","order":4,"action":"revisit","contact":"phone","result":"满意","satisfied":true}"#,
+                .orderUpdate(id: 4, .revisit(contact: .phone, result: "满意", satisfied: true), note: nil, account: nil)
+            ),
+            (
+                #"{"op":"ratings","from":"2026-12-01","to":"2026-12-31"}"#,
+                .ratings(from: "2026-12-01", to: "2026-12-31", format: "gbt39046")
+            ),
             (#"{"op":"hall","mode":"close"}"#, .command(.hall(.closed))),
             (
                 #"{"op":"stats","from":"2026-11-01","to":"2026-11-30","by":"clerk"}"#,
@@ -74,6 +100,16 @@ struct WireTests {
             (#"{"op":"stats","from":"2026-11-01","to":"2026-11-02","by":"weather"}"#, "by must be one of"),
             (#"{"op":"hall","mode":"sometimes"}"#, "mode must be"),
             (#"{"op":"rate","window":1}"#, "missing field: score"),
+            (#"{"op":"rate","window":1,"score":1,"channel":"fax"}"#, "channel must be one of"),
+            (#"{"op":"case","window":1}"#, "missing field: case_no"),
+            (#"{"op":"case","window":1,"case_no":"C1","kind":"soon"}"#, "kind must be immediate"),
+            (#"{"op":"order_update","order":1,"action":"shred"}"#, "action must be one of"),
+            (#"{"op":"order_update","order":1,"action":"claim_invalid"}"#, "missing field: reason"),
+            (#"{"op":"order_update","order":1,"action":"postpone","due":"soon"}"#, "due must be a date"),
+            (
+                #"{"op":"order_update","order":1,"action":"revisit","contact":"phone","result":"x"}"#,
+                "missing field: satisfied"
+            ),
             (
                 "{\"op\":\"take\",\"service\":\"A\",\"key\":\"" + String(repeating: "k", count: 65) + "\"}",
                 "key must be 1 to 64"
@@ -108,12 +144,12 @@ struct WireTests {
                 "take", "services", "status", "signin", "signout", "call", "recall", "noshow", "start",
                 "finish", "transfer", "pause", "resume", "rate", "watch", "stats", "history", "export",
                 "reprint", "devices", "hall", "reload", "useradd", "users", "passwd", "userdel", "card",
-                "checkin", "book", "bookings",
+                "checkin", "book", "bookings", "case", "orders", "order", "order_update", "ratings",
             ])
         #expect(
             Set(Role.clerk.ops.map(\.rawValue)) == [
                 "signin", "signout", "call", "recall", "noshow", "start", "finish", "transfer", "pause",
-                "resume", "rate", "status", "services", "watch", "take", "checkin",
+                "resume", "rate", "status", "services", "watch", "take", "checkin", "case",
             ])
         #expect(Set(Role.kiosk.ops.map(\.rawValue)) == ["take", "services", "status", "card", "checkin"])
         #expect(Set(Role.booking.ops.map(\.rawValue)) == ["book", "bookings"])
@@ -213,7 +249,7 @@ struct WireTests {
     func replies() {
         #expect(
             Wire.hello(role: .clerk).text
-                == #"{"proto":{"major":1,"minor":10},"role":"clerk","server":"hallqd","type":"hello","version":"0.1.0"}"#
+                == #"{"proto":{"major":1,"minor":11},"role":"clerk","server":"hallqd","type":"hello","version":"0.1.0"}"#
         )
         #expect(
             Wire.error(id: 2, HallError(.queueEmpty, "no ticket is waiting for window 3")).text

@@ -60,6 +60,7 @@ struct StoreTests {
                 "v1-log-tickets-legs-windows", "v2-queue-seq-monotonic-durations", "v3-indexes-for-history",
                 "v4-rating-reason", "v5-green-channel", "v6-accounts", "v7-sessions-and-screens", "v8-person",
                 "v9-bookings",
+                "v10-haocha",
             ])
         let again = try HallStore(path: path)
         #expect(
@@ -67,6 +68,7 @@ struct StoreTests {
                 "v1-log-tickets-legs-windows", "v2-queue-seq-monotonic-durations", "v3-indexes-for-history",
                 "v4-rating-reason", "v5-green-channel", "v6-accounts", "v7-sessions-and-screens", "v8-person",
                 "v9-bookings",
+                "v10-haocha",
             ])
         // WAL is a property of the file: another connection, as any SQLite tool would open it, sees it.
         let mode = try DatabaseQueue(path: path).read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }

@@ -29,7 +29,7 @@ struct SocatOneLinerTests {
         #expect(try Self.block("docs/PROTOCOL.md") == lines)
         let ops = Set(
             lines.compactMap { l in
-                l.range(of: #""op":"[a-z]+""#, options: .regularExpression).map {
+                l.range(of: #""op":"[a-z_]+""#, options: .regularExpression).map {
                     String(l[$0].dropFirst(6).dropLast())
                 }
             })

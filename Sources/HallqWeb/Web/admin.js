@@ -261,8 +261,130 @@ async function start(account) {
     },
   });
   setInterval(live, 5000);
+  setInterval(orders, 5000);
+  orders();
   users();
   screens();
+}
+
+// The 差评 tab: counts, the upload to the province, per window and clerk, and each order with
+// the steps its state allows (docs/HAOCHA.md).
+const ORDER_STEPS = {
+  open: [["verify", "核实有效"], ["claim_invalid", "申请无效"]],
+  invalid_claimed: [["approve", "批准"], ["reject", "驳回"]],
+  verified: [["rectify", "开始整改"]],
+  rectifying: [["rectified", "整改完成"], ["postpone", "延期"], ["claim_cannot", "申请无法整改"]],
+  postponed: [["rectified", "整改完成"], ["postpone", "延期"], ["claim_cannot", "申请无法整改"]],
+  cannot_claimed: [["approve", "批准"], ["reject", "驳回"]],
+  rectified: [["revisit", "回访"]],
+  cannot_rectify: [["revisit", "回访"]],
+  revisited: [["close", "办结"]],
+};
+
+function orderStep(o) {
+  const box = document.createElement("form");
+  box.className = "order-step";
+  box.dataset.order = String(o.order);
+  const steps = ORDER_STEPS[o.state] || [];
+  if (!steps.length) return box;
+  const sel = document.createElement("select");
+  sel.name = "action";
+  for (const [v, t] of steps) sel.append(new Option(t, v));
+  const note = document.createElement("input");
+  note.name = "note";
+  note.placeholder = "说明 Note";
+  const extra = document.createElement("span");
+  const fillExtra = () => {
+    extra.textContent = "";
+    if (sel.value === "claim_invalid") {
+      const r = document.createElement("select");
+      r.name = "reason";
+      r.append(new Option("误评", "mistaken"), new Option("恶意差评", "malicious"));
+      extra.append(r);
+    } else if (sel.value === "postpone") {
+      const d = document.createElement("input");
+      d.name = "due";
+      d.type = "date";
+      extra.append(d);
+    } else if (sel.value === "revisit") {
+      const c = document.createElement("select");
+      c.name = "contact";
+      c.append(new Option("电话", "phone"), new Option("短信", "sms"), new Option("上门", "visit"), new Option("其他", "other"));
+      const res = document.createElement("input");
+      res.name = "result";
+      res.placeholder = "回访结果 Result";
+      const s = document.createElement("select");
+      s.name = "satisfied";
+      s.append(new Option("满意", "true"), new Option("不满意", "false"));
+      extra.append(c, res, s);
+    }
+  };
+  sel.addEventListener("change", fillExtra);
+  fillExtra();
+  const go = document.createElement("button");
+  go.type = "submit";
+  go.textContent = "执行";
+  box.append(sel, extra, note, go);
+  box.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = box.elements;
+    const fields = { order: o.order, action: f.action.value };
+    if (f.note.value.trim()) fields.note = f.note.value.trim();
+    for (const k of ["reason", "due", "contact", "result"]) if (f[k] && f[k].value) fields[k] = f[k].value;
+    if (f.satisfied) fields.satisfied = f.satisfied.value === "true";
+    const r = await hallqStaff.op("order_update", fields);
+    say(r, "工单 " + o.order + " " + sel.selectedOptions[0].textContent);
+    if (document.activeElement) document.activeElement.blur();
+    orders();
+  });
+  return box;
+}
+
+let lastOrders = "";
+async function orders() {
+  const r = await hallqStaff.op("orders", {});
+  if (!r.ok) return;
+  const c = r.counts;
+  $("order-counts").textContent =
+    "未办结 Open " + c.open + " · 逾期 Overdue " + c.overdue + " · 已办结 Closed " + c.closed + " · 无效 Invalid " + c.invalid +
+    " · 回访率 Return visits " + (c.revisit_rate === null ? "—" : Math.round(c.revisit_rate * 100) + "%");
+  const status = await hallqStaff.op("status", {});
+  const u = status.ok ? status.haocha : null;
+  $("upload-state").textContent = u
+    ? "上报省好差评系统 Upload: 待上报 pending " + u.pending + " · 已上报 sent " + u.sent + (u.last_error ? " · 错误 " + u.last_error : "")
+    : "上报省好差评系统：未配置 Upload not configured ([haocha])";
+  const people = {};
+  for (const o of r.orders) {
+    const k = (o.window || "") + "|" + (o.clerk || "");
+    const p = (people[k] = people[k] || [o.window ? o.window + "号" : "", o.clerk || "", 0, 0, 0]);
+    p[2] += 1;
+    if (o.overdue) p[3] += 1;
+    if (o.revisit_contact) p[4] += 1;
+  }
+  fill($("order-people"), Object.values(people).map((p) => p.map(String)));
+  // Redrawn only when an order changed and nobody is typing in a step's form.
+  const key = JSON.stringify(r.orders);
+  if (key === lastOrders || $("orders").contains(document.activeElement)) return;
+  lastOrders = key;
+  const tbody = $("orders").querySelector("tbody");
+  tbody.textContent = "";
+  for (const o of r.orders.slice(0, 200)) {
+    const tr = document.createElement("tr");
+    tr.dataset.order = String(o.order);
+    tr.dataset.state = o.state;
+    if (o.overdue) tr.className = "overdue";
+    const cells = [String(o.order), o.day + " " + o.ticket, o.window ? o.window + "号 " + (o.clerk || "") : "", o.level_name,
+      o.contents.join(",") + (o.reason ? " " + o.reason : ""), o.due + (o.overdue ? " 逾期" : ""), o.state_name];
+    for (const text of cells) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.append(td);
+    }
+    const td = document.createElement("td");
+    td.append(orderStep(o));
+    tr.append(td);
+    tbody.append(tr);
+  }
 }
 
 hallqRequireLogin($("login"), "admin", start);

@@ -92,6 +92,8 @@ const hallqSentences = {
   "RATE-LIMITED": "操作太频繁，请稍后再试。Too many requests; try again shortly.",
   "NOTHING-TO-RATE": "没有可评价的号。Nothing to rate.",
   "ALREADY-RATED": "已经评价过了。Already rated.",
+  "UNKNOWN-ORDER": "没有这个工单。No such work order.",
+  "ORDER-STATE": "工单当前状态不能进行这一步。Not a step from the order's state.",
   "NOT-ALLOWED": "没有权限。Not allowed.",
   "UNAUTHORIZED": "请重新登录。Please log in again.",
   "BAD-REQUEST": "请求有误。",

@@ -135,8 +135,10 @@ function render() {
   if (t.state === "called") alertOnce("called");
   if (t.state !== "waiting") document.getElementById("sound-hint").hidden = true;
   document.getElementById("rate-card").hidden = !t.can_rate;
+  // A second rating after the return visit (评价次数 2) replaces the thanks with the form.
+  if (t.can_rate && t.rate_count === 2) text("rate-error", "欢迎再次评价 · You may rate once more");
   const rated = document.getElementById("rated");
-  rated.hidden = t.rating === null || t.rating === undefined;
+  rated.hidden = t.rating === null || t.rating === undefined || t.can_rate;
   if (!rated.hidden) {
     const level = page.levels.find((l) => l.score === t.rating);
     rated.textContent = "感谢您的评价：" + (level ? level.name : t.rating) + " · Thank you for your rating";
@@ -166,14 +168,39 @@ function choose(level) {
   for (const b of document.querySelectorAll("#levels .level")) {
     b.classList.toggle("chosen", b.dataset.score === String(level.score));
   }
-  document.getElementById("reason-box").hidden = !level.reason;
+  // The content options (评价内容) of the level: required for 1–2 on a ticket with cases,
+  // optional praise for 4–5. A ticket without cases says why in words, as before.
+  const options = (page.contents || []).filter((c) => c.level === level.score);
+  const box = document.getElementById("contents");
+  box.replaceChildren();
+  for (const c of options) {
+    const label = document.createElement("label");
+    const input = document.createElement("input");
+    input.type = "checkbox";
+    input.value = c.code;
+    label.append(input, document.createTextNode(" " + c.text));
+    box.append(label);
+  }
+  document.getElementById("contents-box").hidden = options.length === 0;
+  const withCases = page.ticket && page.ticket.cases > 0;
+  document.getElementById("reason-box").hidden = !level.reason && !withCases;
   document.getElementById("rate-submit").disabled = false;
+}
+
+function chosenContents() {
+  return Array.from(document.querySelectorAll("#contents input:checked")).map((i) => i.value);
 }
 
 async function submit() {
   const level = page.levels.find((l) => l.score === page.score);
   const reason = document.getElementById("reason").value.trim();
-  if (level && level.reason && !reason) {
+  const contents = chosenContents();
+  const withCases = page.ticket && page.ticket.cases > 0;
+  if (level && level.reason && withCases && contents.length === 0) {
+    text("rate-error", "请选择评价内容 · Please choose what it was about");
+    return;
+  }
+  if (level && level.reason && !withCases && !reason) {
     text("rate-error", "请填写原因 · Please tell us why");
     return;
   }
@@ -181,7 +208,7 @@ async function submit() {
   const r = await fetch(page.api + "/rate", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ score: page.score, reason: reason || null }),
+    body: JSON.stringify({ score: page.score, reason: reason || null, contents: contents }),
   });
   const body = await r.json();
   if (body.ok) {
@@ -207,6 +234,7 @@ async function load() {
   document.title = body.ticket.ticket + " · " + body.hall;
   if (!page.levels.length) {
     page.levels = body.levels;
+    page.contents = body.contents || [];
     renderLevels();
   }
   page.ticket = body.ticket;

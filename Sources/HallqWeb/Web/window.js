@@ -54,6 +54,8 @@ async function refresh() {
   $("ticket").textContent = inHand ? inHand.label + (inHand.green_channel ? " ★" : "") : "—";
   $("ticket-state").textContent = inHand ? { called: "已叫号 Called", serving: "办理中 Serving" }[inHand.state] || "" : "";
   document.body.dataset.ticket = inHand ? inHand.label : "";
+  renderCases(inHand ? inHand.cases || [] : []);
+  if (r.rating_contents) contents = r.rating_contents;
   document.body.dataset.paused = w.paused ? "1" : "0";
   $("pause").firstChild.textContent = w.paused ? "恢复 " : "暂停 ";
   $("clerk-name").textContent = (w.clerk || "") + " @ " + windowNumber + "号窗口";
@@ -109,6 +111,82 @@ async function act(op, fields, what) {
   return reply;
 }
 
+// Cases (办件) on the ticket in hand, or on the one just finished while it can be rated.
+let lastCases = [];
+function renderCases(list) {
+  if (list.length || inHand) lastCases = list;
+  const ul = $("cases");
+  ul.textContent = "";
+  for (const c of lastCases) {
+    const li = document.createElement("li");
+    li.textContent = c.case_no + (c.item_name ? " " + c.item_name : "") + (c.kind === "promised" ? " · 承诺件" : " · 即办件");
+    ul.append(li);
+  }
+}
+
+async function attachCase(e) {
+  e.preventDefault();
+  const fields = { case_no: $("case-no").value.trim(), kind: $("case-kind").value };
+  if ($("item-code").value.trim()) fields.item_code = $("item-code").value.trim();
+  if ($("item-name").value.trim()) fields.item_name = $("item-name").value.trim();
+  const reply = await act("case", fields, "关联办件 " + fields.case_no);
+  if (reply.ok) {
+    $("case-no").value = "";
+    renderCases(reply.ticket.cases || []);
+  }
+}
+
+// The visitor rates the ticket this window just finished (channel "window"): a level, then the
+// content options of that level (required for 1–2), optional words.
+let contents = [];
+let score = null;
+const levelNames = { 5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意" };
+function renderLevels() {
+  const box = $("rate-levels");
+  box.textContent = "";
+  for (const s of [5, 4, 3, 2, 1]) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "level";
+    b.dataset.score = String(s);
+    b.textContent = levelNames[s];
+    b.addEventListener("click", () => chooseLevel(s));
+    box.append(b);
+  }
+}
+
+function chooseLevel(s) {
+  score = s;
+  for (const b of $("rate-levels").children) b.classList.toggle("chosen", b.dataset.score === String(s));
+  const box = $("rate-contents");
+  box.textContent = "";
+  for (const c of contents.filter((c) => c.level === s)) {
+    const label = document.createElement("label");
+    const input = document.createElement("input");
+    input.type = "checkbox";
+    input.value = c.code;
+    label.append(input, document.createTextNode(" " + c.text));
+    box.append(label);
+  }
+  $("rate-submit").disabled = false;
+}
+
+async function submitRating() {
+  const chosen = Array.from($("rate-contents").querySelectorAll("input:checked")).map((i) => i.value);
+  const fields = { score: score, contents: chosen, channel: "window" };
+  if ($("rate-reason").value.trim()) fields.reason = $("rate-reason").value.trim();
+  const reply = await act("rate", fields, "评价 " + levelNames[score]);
+  if (reply.ok) {
+    score = null;
+    $("rate-reason").value = "";
+    $("rate-contents").textContent = "";
+    $("rate-submit").disabled = true;
+    for (const b of $("rate-levels").children) b.classList.remove("chosen");
+    lastCases = [];
+    renderCases([]);
+  }
+}
+
 const actions = {
   call: () => act("call", {}, "叫号"),
   recall: () => act("recall", {}, "重呼 " + (inHand ? inHand.label : "")),
@@ -151,6 +229,9 @@ async function start(account) {
   const status = await hallqStaff.op("status", { waiting: true });
   if (status.ok) fillTransfer(status);
   await refresh();
+  renderLevels();
+  $("case-form").addEventListener("submit", attachCase);
+  $("rate-submit").addEventListener("click", submitRating);
   for (const b of document.querySelectorAll("#actions button[data-op]")) {
     b.addEventListener("click", () => actions[b.dataset.op]());
   }
