@@ -57,12 +57,15 @@ extension Render {
         .array(
             e.config.windows.compactMap { wc -> JSONValue? in
                 guard let id = e.windows[wc.number]?.current, let t = e.live[id] else { return nil }
-                return [
+                var o: [String: JSONValue] = [
                     "window": .int(Int64(wc.number)), "label": .string(t.label), "service": .string(t.service),
                     "state": .string(t.state.rawValue), "called_at": .from(t.windowCalledAt.map(isoUTC)),
                     "started_at": .from(t.startedAt.map(isoUTC)), "recalls": .int(Int64(t.recalls)),
                     "green_channel": .bool(t.greenChannel),
                 ]
+                // The window page lists the cases (办件) attached so far.
+                if !t.cases.isEmpty { o["cases"] = .array(t.cases.map(Render.ticketCase)) }
+                return .object(o)
             })
     }
 

@@ -12,7 +12,7 @@ import Testing
     static let families = [
         "hallq_tickets_issued_total", "hallq_calls_total", "hallq_tickets_closed_total", "hallq_waiting_tickets",
         "hallq_oldest_waiting_seconds", "hallq_wait_seconds", "hallq_service_seconds", "hallq_commit_seconds",
-        "hallq_device_up", "hallq_build_info",
+        "hallq_device_up", "hallq_build_info", "hallq_rating_orders", "hallq_rating_orders_overdue",
     ]
 
     @Test("/metrics on loopback: every family, counts that follow the queue, no ticket or person; promtool passes")
