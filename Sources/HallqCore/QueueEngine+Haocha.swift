@@ -65,11 +65,14 @@ extension QueueEngine {
         out.subject = .ticket(t)
     }
 
-    /// One rating record per case of a rated ticket, and the work order a rating of 1–2 opens.
-    mutating func recordCaseRatings(
-        _ t: Ticket, _ input: RatingInput, count: Int, now: Millis, details: inout [String: String],
+    /// The `rate` event, one rating record per case of the rated ticket, and the work order a
+    /// rating of 1–2 opens (its `order` event after the `rate` event).
+    mutating func recordRating(
+        _ t: Ticket, _ input: RatingInput, count: Int, window: Int?, now: Millis, details: [String: String],
         _ out: inout Effects
     ) {
+        var details = details
+        details["channel"] = input.channel.rawValue
         if !input.contents.isEmpty { details["contents"] = input.contents.joined(separator: ",") }
         var ids: [String] = []
         for c in t.cases {
@@ -83,7 +86,10 @@ extension QueueEngine {
         }
         if !ids.isEmpty { details["ratings"] = ids.joined(separator: ",") }
         details["count"] = String(count)
-        guard input.score <= 2 else { return }
+        guard input.score <= 2 else {
+            out.events.append(event(.rate, now, t, window: window ?? t.window, clerk: t.clerk, details))
+            return
+        }
         lastOrderId += 1
         let due = config.workingCalendar.adding(workingDays: config.rating.rectifyDays, to: calendar.day(now))
         let o = WorkOrder(
@@ -92,6 +98,7 @@ extension QueueEngine {
         orders[o.id] = o
         out.orders.append(o)
         details["order"] = String(o.id)
+        out.events.append(event(.rate, now, t, window: window ?? t.window, clerk: t.clerk, details))
         out.events.append(
             event(
                 .order, now, t, window: t.window, clerk: t.clerk,
@@ -111,9 +118,10 @@ extension QueueEngine {
         o.updatedAt = now
         orders[o.id] = o
         out.orders.append(o)
-        var details = ["score": String(input.score), "channel": input.channel.rawValue, "source": "status_page"]
-        recordCaseRatings(t, input, count: 2, now: now, details: &details, &out)
-        out.events.append(event(.rate, now, t, window: t.window, clerk: t.clerk, details))
+        recordRating(
+            t, input, count: 2, window: nil, now: now,
+            details: ["score": String(input.score), "source": "status_page"],
+            &out)
         out.subject = .ticket(t)
     }
 

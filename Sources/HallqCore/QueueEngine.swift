@@ -740,10 +740,9 @@ public struct QueueEngine: Sendable {
         rated = rated.filter { $0.value >= horizon }
         rated[t.id] = f
         out.touch(t)
-        var details = ["score": String(input.score), "channel": input.channel.rawValue]
+        var details = ["score": String(input.score)]
         if window == nil { details["source"] = "status_page" }
-        recordCaseRatings(t, input, count: 1, now: now, details: &details, &out)
-        out.events.append(event(.rate, now, t, window: window ?? t.window, clerk: t.clerk, details))
+        recordRating(t, input, count: 1, window: window, now: now, details: details, &out)
         out.subject = .ticket(t)
     }
 

@@ -197,15 +197,9 @@ public enum Wire {
                         itemName: try f.optionalString("item_name", max: 100),
                         deptCode: try f.optionalString("dept_code", max: 18), kind: kind)))
         case .orders:
-            var state: WorkOrder.State?
-            if let s = try f.optionalString("state", max: 16) {
-                guard let st = WorkOrder.State(rawValue: s) else {
-                    throw .badRequest(
-                        "state must be one of \(WorkOrder.State.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                state = st
-            }
-            return .orders(state: state, overdue: try f.optionalBool("overdue") ?? false)
+            return .orders(
+                state: try f.optionalChoice("state", WorkOrder.State.self),
+                overdue: try f.optionalBool("overdue") ?? false)
         case .order:
             guard let id = try f.optionalInt("order"), id > 0 else { throw .badRequest("missing field: order") }
             return .order(id: Int64(id))
@@ -270,15 +264,7 @@ public enum Wire {
             }
             return .book(inputs, cards: cards)
         case .bookings:
-            var state: Booking.State?
-            if let s = try f.optionalString("state", max: 16) {
-                guard let st = Booking.State(rawValue: s) else {
-                    throw .badRequest(
-                        "state must be one of \(Booking.State.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                state = st
-            }
-            return .bookings(day: try f.optionalDay("day"), state: state)
+            return .bookings(day: try f.optionalDay("day"), state: try f.optionalChoice("state", Booking.State.self))
         }
     }
 
@@ -304,17 +290,9 @@ public enum Wire {
         guard contents.count <= 10, contents.allSatisfy({ !$0.isEmpty && $0.count <= 16 }) else {
             throw .badRequest("contents must be at most 10 codes of at most 16 characters")
         }
-        var ch = channel
-        if let c = try f.optionalString("channel", max: 16) {
-            guard let parsed = RatingChannel(rawValue: c) else {
-                throw .badRequest(
-                    "channel must be one of \(RatingChannel.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            ch = parsed
-        }
         return RatingInput(
-            score: score, reason: try f.optionalString("reason", max: Rating.maxReason), contents: contents, channel: ch
-        )
+            score: score, reason: try f.optionalString("reason", max: Rating.maxReason), contents: contents,
+            channel: try f.optionalChoice("channel", RatingChannel.self) ?? channel)
     }
 
     /// `order_update`'s `action` and what it needs.
@@ -336,10 +314,8 @@ public enum Wire {
         case "postpone": return .postpone(due: try f.day("due"))
         case "claim_cannot": return .claimCannot
         case "revisit":
-            let c = try f.string("contact", max: 8)
-            guard let contact = WorkOrder.Contact(rawValue: c) else {
-                throw .badRequest(
-                    "contact must be one of \(WorkOrder.Contact.allCases.map(\.rawValue).joined(separator: ", "))")
+            guard let contact = try f.optionalChoice("contact", WorkOrder.Contact.self) else {
+                throw .badRequest("missing field: contact")
             }
             guard let satisfied = try f.optionalBool("satisfied") else { throw .badRequest("missing field: satisfied") }
             return .revisit(
@@ -398,6 +374,15 @@ public enum Wire {
                 throw .badRequest("\(k) must be an integer between -999999 and 999999")
             }
             return Int(i)
+        }
+        /// One of an enumeration's *stable* names; a wrong one is refused naming them all.
+        func optionalChoice<E: RawRepresentable & CaseIterable>(_ k: String, _: E.Type) throws(HallError) -> E?
+        where E.RawValue == String {
+            guard let s = try optionalString(k, max: 32) else { return nil }
+            guard let e = E(rawValue: s) else {
+                throw .badRequest("\(k) must be one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return e
         }
         func optionalBool(_ k: String) throws(HallError) -> Bool? {
             guard let v = o[k], v != .null else { return nil }

@@ -156,8 +156,9 @@ import Testing
         #expect(rated.orders.count == 1)
         let o = try #require(rated.orders.first)
         #expect(o.state == .open && o.due == "2026-12-08" && o.caseNos == ["C1", "C2", "C3"] && o.clerk == "clerk1")
-        #expect(rated.events.map(\.type) == [.order, .rate])
-        #expect(rated.events.last?.details["ratings"] == "1,2,3" && rated.events.last?.details["order"] == "1")
+        #expect(rated.events.map(\.type) == [.rate, .order])
+        #expect(rated.events.first?.details["ratings"] == "1,2,3" && rated.events.first?.details["order"] == "1")
+        #expect(rated.events.first?.details["channel"] == "window" && rated.events.first?.details["count"] == "1")
         #expect(b.token(.attachCase(window: 1, TicketCase(caseNo: "C4"))) == "NO-ACTIVE-TICKET")
         // Overdue the day after the due day, and shown as such.
         #expect(b.engine.overdueOrders(at: b.now).isEmpty)
