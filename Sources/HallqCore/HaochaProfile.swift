@@ -152,6 +152,8 @@ public struct HaochaConfig: Sendable, Equatable {
     public var headers: [String: String] = [:]
     /// A request gets this long before it counts as failed.
     public var timeoutSeconds = 10
+    /// Retries wait 1 s, then twice as long each time, up to this.
+    public var retryMaxSeconds = 60
 
     public init(url: String, profile: HaochaProfile, region: String, hallId: String) {
         self.url = url

@@ -96,7 +96,10 @@ public enum PublicView {
             "ahead": .int(Int64(ahead)),
             "eta_min": live.state == .waiting ? .int(Int64(e.wait(for: live).minutes.median)) : .null,
             "eta_range_min": live.state == .waiting ? Render.range(e.wait(for: live)) : .null,
-            "rating": .from(live.rating), "can_rate": .bool(ratable),
+            // The visitor's latest word: a second rating after the return visit, else the first.
+            "rating": .from(
+                e.orders.values.first { $0.ticketId == live.id && $0.secondLevel != nil }?.secondLevel ?? live.rating),
+            "can_rate": .bool(ratable),
             "rate_until": .from(first ? rateUntil.map(isoUTC) : again?.secondUntil.map(isoUTC)),
             "rate_count": .int(again != nil ? 2 : 1), "cases": .int(Int64(live.cases.count)),
         ]

@@ -103,6 +103,7 @@ extension ConfigLoader {
             }
         }
         h.timeoutSeconds = try t.int("timeout_s", in: 1...120) ?? h.timeoutSeconds
+        h.retryMaxSeconds = try t.int("retry_max_s", in: 1...3600) ?? h.retryMaxSeconds
         c.haocha = h
     }
 }

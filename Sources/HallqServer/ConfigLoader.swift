@@ -68,7 +68,7 @@ public enum ConfigLoader {
         ("rating", ["rectify_days", "second_days"]),
         ("rating_content", ["level", "code", "text"]),
         ("calendar", ["holidays", "workdays"]),
-        ("haocha", ["url", "profile", "region", "hall_id", "headers", "timeout_s"]),
+        ("haocha", ["url", "profile", "region", "hall_id", "headers", "timeout_s", "retry_max_s"]),
         ("haocha_profile", ["name", "base", "direction", "time_format", "fields", "channels"]),
     ]
 

@@ -20,19 +20,17 @@ extension Dispatcher {
         ]
     }
 
-    /// Open (the hall owes a rectification), overdue and closed orders; the return-visit rate
-    /// (回访率) over orders that needed one (rectified or not rectifiable, or later).
+    /// Open (the hall owes a rectification), overdue and closed orders; invalid ones and the
+    /// return-visit rate (回访率) as the monthly tally counts them (`HaochaSummary`).
     func orderCounts(today: String) async throws -> JSONValue {
         let all = try await hall.store.workOrders(state: nil, fromDay: nil, limit: 100_000)
         let owing = all.filter(\.state.owesRectification)
-        let needVisit = all.filter { $0.valid != false && !$0.state.owesRectification }
-        let visited = needVisit.filter { $0.revisitContact != nil }
+        let tally = HaochaSummary(ratings: [], orders: all)
         return [
             "open": .int(Int64(owing.count)), "overdue": .int(Int64(owing.filter { $0.overdue(today: today) }.count)),
-            "closed": .int(Int64(all.filter { $0.state == .closed }.count)),
-            "invalid": .int(Int64(all.filter { $0.valid == false }.count)),
-            "revisited": .int(Int64(visited.count)), "revisit_due": .int(Int64(needVisit.count)),
-            "revisit_rate": needVisit.isEmpty ? .null : .from(Double(visited.count) / Double(needVisit.count)),
+            "closed": .int(Int64(all.filter { $0.state == .closed }.count)), "invalid": .int(Int64(tally.invalid)),
+            "revisited": .int(Int64(tally.revisited)), "revisit_due": .int(Int64(tally.revisitDue)),
+            "revisit_rate": tally.revisitDue == 0 ? .null : .from(Double(tally.revisited) / Double(tally.revisitDue)),
         ]
     }
 

@@ -1,11 +1,10 @@
-import AsyncHTTPClient
 import Foundation
 import HallqCore
 import HallqProtocol
 import HallqStore
 import Logging
 import NIOCore
-import NIOHTTP1
+import NIOPosix
 import ServiceLifecycle
 
 /// Sends the hall's case ratings to the province's 好差评 system (`[haocha]`, docs/HAOCHA.md).
@@ -68,12 +67,10 @@ public final class HaochaUploader: Service, @unchecked Sendable {
     }
 
     public func run() async throws {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        await cancelWhenGracefulShutdown { await self.loop(client) }
-        try? await client.shutdown()
+        await cancelWhenGracefulShutdown { await self.loop() }
     }
 
-    private func loop(_ client: HTTPClient) async {
+    private func loop() async {
         var failures = 0
         while !Task.isCancelled {
             // A wake from here on means another look; one before it is answered by this one.
@@ -98,7 +95,7 @@ public final class HaochaUploader: Service, @unchecked Sendable {
                     continue
                 }
                 for r in batch {
-                    try await send(r, config: config, calendar: calendar, client: client)
+                    try await send(r, config: config, calendar: calendar)
                     try await store.advanceSinkCursor(Self.sink, to: r.id, at: clock())
                     lock.withLock {
                         state.sent += 1
@@ -126,7 +123,7 @@ public final class HaochaUploader: Service, @unchecked Sendable {
                         metadata: ["url": .string(config.url), "error": .string(text)])
                 }
                 // Backoff ignores wakes: new ratings must not hammer a province that is down.
-                try? await Task.sleep(for: .seconds(min(60, 1 << min(failures - 1, 6))))
+                try? await Task.sleep(for: .seconds(min(config.retryMaxSeconds, 1 << min(failures - 1, 12))))
             }
         }
     }
@@ -145,17 +142,12 @@ public final class HaochaUploader: Service, @unchecked Sendable {
         return ("\(config.hallId)-\(r.id)", JSONValue.object(Dictionary(fields, uniquingKeysWith: { a, _ in a })).text)
     }
 
-    private func send(_ r: CaseRating, config: HaochaConfig, calendar: HallCalendar, client: HTTPClient) async throws {
+    private func send(_ r: CaseRating, config: HaochaConfig, calendar: HallCalendar) async throws {
         let (key, body) = Self.request(r, config: config, calendar: calendar)
-        var req = HTTPClientRequest(url: config.url)
-        req.method = .POST
-        req.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-        req.headers.add(name: "Idempotency-Key", value: key)
-        for (k, v) in config.headers { req.headers.add(name: k, value: v) }
-        req.body = .bytes(ByteBuffer(string: body))
-        let response = try await client.execute(req, timeout: .seconds(Int64(config.timeoutSeconds)))
-        _ = try? await response.body.collect(upTo: 64 * 1024)
-        guard (200..<300).contains(response.status.code) else { throw Refused(status: response.status.code) }
+        let status = try await ProvincePost.send(
+            url: config.url, headers: [("Idempotency-Key", key)] + config.headers.sorted { $0.key < $1.key },
+            body: body, timeout: .seconds(Int64(config.timeoutSeconds)), group: MultiThreadedEventLoopGroup.singleton)
+        guard (200..<300).contains(status) else { throw Refused(status: status) }
     }
 
     /// Waits `seconds`, or less when woken or cancelled.

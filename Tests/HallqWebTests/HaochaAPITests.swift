@@ -169,7 +169,9 @@ import Testing
             let again = try await client.execute(uri: "/api\(path)", method: .get)
             #expect(again.json["ticket"]?["can_rate"] == true && again.json["ticket"]?["rate_count"] == 2)
             r = try await page.rate(client, path, #"{"score":4}"#)
-            #expect(r.status == .ok, "\(r.text)")
+            #expect(
+                r.status == .ok && r.json["ticket"]?["rating"] == 4 && r.json["ticket"]?["can_rate"] == false,
+                "\(r.text)")
             #expect(try await page.rate(client, path, #"{"score":5}"#).status == .conflict)
             let rows = try await w.ok(.admin, ["op": "ratings", "from": "2026-11-30", "to": "2026-11-30"])["rows"]
             #expect(rows?.arrayValue?.map { $0["评价次数"] } == [1, 2] && rows?.arrayValue?.last?["满意度代码"] == 2)

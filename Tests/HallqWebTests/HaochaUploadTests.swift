@@ -101,6 +101,7 @@ final class ProvinceReceiver: Sendable {
                 profile = "zj-offlinereport"
                 region = "330100"
                 hall_id = "330100-01"
+                retry_max_s = 2
                 """)
         try d.start()
         func ok(_ role: Role, _ r: JSONValue) throws -> JSONValue {
