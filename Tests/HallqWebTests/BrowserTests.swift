@@ -243,7 +243,7 @@ func parseISO(_ s: String) -> Double? {
 
     @Test("a phone refused a live stream shows its ticket, polls, and follows a call within the poll period")
     func polls() async throws {
-        try await fixture.start()
+        // (withBrowser starts hallqd: a start before it left a second hallqd on the same state.)
         try await fixture.withBrowser(width: 390, height: 844) { browser in
             _ = try fixture.ok(.clerk, ["op": "signin", "window": 2, "clerk": "王五"])
             let take = try fixture.ok(.kiosk, ["op": "take", "service": "B"])
