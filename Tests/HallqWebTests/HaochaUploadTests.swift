@@ -92,7 +92,9 @@ final class ProvinceReceiver: Sendable {
         "case ratings reach the province in order, retried through an outage and 503s, complete after kill -9, never different"
     )
     func upload() async throws {
-        let port = try freePort()
+        // Below the ephemeral range: while the province is down, no other connection of a busy
+        // test run can take its port.
+        let port = try freeServerPort()
         let d = try DaemonHarness(
             config: DaemonHarness.demoConfig + """
 
