@@ -1,10 +1,9 @@
-import AsyncHTTPClient
 import Foundation
-import HTTPTypes
 import HallqProtocol
 import HallqTestKit
-import Hummingbird
 import NIOCore
+import NIOHTTP1
+import NIOPosix
 import Testing
 
 /// A stand-in for the province's 好差评 endpoint (we cannot run theirs): it takes one JSON object
@@ -23,28 +22,21 @@ final class ProvinceReceiver: Sendable {
 
     var keys: [String] { received.with { $0.map(\.key) } }
 
-    func router() -> Router<BasicRequestContext> {
-        let router = Router()
-        router.post("/offlinereport") { request, _ -> Response in
-            let bytes = try await request.body.collect(upTo: 64 * 1024)
-            let body = String(buffer: bytes)
-            if self.failNext.with({ n in
-                defer { n = max(0, n - 1) }
-                return n > 0
-            }) {
-                return Response(status: .serviceUnavailable)
-            }
-            guard let key = request.headers[HTTPField.Name("Idempotency-Key")!],
-                case let .object(o)? = JSONValue.parse(Array(body.utf8))
-            else {
-                self.problems.with { $0.append("no key or not an object: \(body)") }
-                return Response(status: .badRequest)
-            }
-            self.check(o, key: key)
-            self.received.with { $0.append(Received(key: key, body: body, record: o)) }
-            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: #"{"code":"0"}"#)))
+    /// One request: its status, or nil to record it (after the failures asked for).
+    func answer(key: String?, body: String) -> HTTPResponseStatus {
+        if failNext.with({ n in
+            defer { n = max(0, n - 1) }
+            return n > 0
+        }) {
+            return .serviceUnavailable
         }
-        return router
+        guard let key, case let .object(o)? = JSONValue.parse(Array(body.utf8)) else {
+            problems.with { $0.append("no key or not an object: \(body)") }
+            return .badRequest
+        }
+        check(o, key: key)
+        received.with { $0.append(Received(key: key, body: body, record: o)) }
+        return .ok
     }
 
     /// The fields the profile promises, checked against what a province's interface expects.
@@ -69,18 +61,45 @@ final class ProvinceReceiver: Sendable {
         if !bad.isEmpty { problems.with { $0.append("\(key): \(bad)") } }
     }
 
-    /// Listens on `port` until the returned task is cancelled.
-    func start(port: Int) async throws -> Task<Void, any Error> {
-        let app = Application(
-            router: router(), configuration: .init(address: .hostname("127.0.0.1", port: port)))
-        let task = Task { try await app.runService() }
-        let up = await eventuallyAsync(20) {
-            let r = try? await HTTPClient.shared.execute(
-                HTTPClientRequest(url: "http://127.0.0.1:\(port)/"), timeout: .seconds(2))
-            return r != nil
+    /// Listens on `port` until the returned channel is closed. Plain SwiftNIO, served on its own
+    /// threads: no request waits for the test's cooperative threads, which a loaded run keeps
+    /// busy (a Hummingbird app starting there missed its 20 s once in a clean-clone run).
+    func start(port: Int) async throws -> any Channel {
+        try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(Handler(self))
+                }
+            }
+            .bind(host: "127.0.0.1", port: port).get()
+    }
+
+    final class Handler: ChannelInboundHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+        let receiver: ProvinceReceiver
+        var key: String?
+        var body = ""
+        init(_ r: ProvinceReceiver) { receiver = r }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case let .head(h):
+                key = h.headers["Idempotency-Key"].first
+                body = ""
+            case let .body(b): body += String(buffer: b)
+            case .end:
+                let status = receiver.answer(key: key, body: body)
+                let reply = status == .ok ? #"{"code":"0"}"# : ""
+                var head = HTTPResponseHead(version: .http1_1, status: status)
+                head.headers.add(name: "Content-Length", value: String(reply.utf8.count))
+                context.write(wrapOutboundOut(.head(head)), promise: nil)
+                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: reply)))), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            }
         }
-        guard up else { throw HarnessError("the receiver did not come up on \(port)") }
-        return task
     }
 }
 
@@ -147,8 +166,7 @@ final class ProvinceReceiver: Sendable {
         // province had not confirmed.
         try serve(["330100-C4", "330100-C5"], score: 3)
         d.kill9()
-        server.cancel()
-        _ = try? await server.value
+        try await server.close().get()
         server = try await receiver.start(port: port)
         try d.start()
         #expect(eventually(60) { Set(receiver.keys).count == 5 && status()?["pending"] == 0 }, "\(receiver.keys)")
@@ -172,7 +190,6 @@ final class ProvinceReceiver: Sendable {
         // One warning for the outage, one notice for the recovery: not one per try.
         #expect(d.log.components(separatedBy: "好差评 upload failing").count - 1 == 1, "\(d.log)")
         #expect(d.stop() == 0)
-        server.cancel()
-        _ = try? await server.value
+        try await server.close().get()
     }
 }
