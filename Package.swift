@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "hallqd", targets: ["hallqd"]),
         .executable(name: "hallqctl", targets: ["hallqctl"]),
+        .executable(name: "hallq-central", targets: ["hallq-central"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -32,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         // bcrypt for staff passwords (HummingbirdBcrypt only).
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        // The province's central database (docs/CENTRAL.md): PostgreSQL's wire protocol.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Queue engine, config model, business hours, estimates, statistics, sign texts. No I/O.
@@ -76,12 +79,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        // The province's PostgreSQL: its schema, the hall's relay, the province's statistics.
+        .target(
+            name: "HallqCentral",
+            dependencies: [
+                "HallqCore", "HallqStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         // Config file loading, the hall coordinator, Unix-socket listeners, services.
         .target(
             name: "HallqServer",
             dependencies: [
                 "HallqCore", "HallqProtocol", "HallqStore", "HallqDevices", "HallqEncoders", "HallqVoice",
-                "HallqUpload",
+                "HallqUpload", "HallqCentral",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -167,6 +182,22 @@ let package = Package(
         .executableTarget(
             name: "eta-replay", dependencies: ["HallqCore", "HallqServer"], path: "Benchmarks/EtaReplay"),
         // docs/CONFIG.md as the manual page hallq.toml(5) (scripts/gen-docs).
+        // The province's side: schema, halls, statistics and the live dashboard (docs/CENTRAL.md).
+        .executableTarget(
+            name: "hallq-central",
+            dependencies: [
+                "HallqCentral", "HallqCore", "HallqProtocol",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         .executableTarget(name: "hallq-docgen", path: "Tools/DocGen"),
         .testTarget(name: "HallqCoreTests", dependencies: ["HallqCore"]),
         .testTarget(
@@ -184,6 +215,7 @@ let package = Package(
             name: "HallqWebTests",
             dependencies: [
                 "HallqWeb", "HallqServer", "HallqTestKit", "HallqCore", "HallqProtocol", "HallqVoice", "hallqd",
+                "hallq-central",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -216,7 +248,7 @@ let package = Package(
             dependencies: [
                 "HallqTestKit", "HallqServer", "HallqCore", "HallqStore", "HallqClient", "HallqProtocol",
                 "HallqEncoders", "HallqVoice",
-                "hallqd", "hallqctl", "hq-serial-bed", "hq-printer-bed", "hq-lp-bed", "hq-input-bed",
+                "hallqd", "hallqctl", "hallq-central", "hq-serial-bed", "hq-printer-bed", "hq-lp-bed", "hq-input-bed",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
     ],

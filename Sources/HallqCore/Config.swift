@@ -47,6 +47,8 @@ public struct HallConfig: Sendable, Equatable {
     public var haocha: HaochaConfig? = nil
     /// `[[haocha_profile]]`: a hall's own export profiles, beside the built-in ones.
     public var haochaProfiles: [HaochaProfile] = []
+    /// `[central]`: the event log shipped to the province's PostgreSQL, if configured.
+    public var central: CentralConfig? = nil
 
     /// An export profile by name: the hall's own first, then the built-in ones.
     public func haochaProfile(named name: String) -> HaochaProfile? {

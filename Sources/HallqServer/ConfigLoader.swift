@@ -70,6 +70,7 @@ public enum ConfigLoader {
         ("calendar", ["holidays", "workdays"]),
         ("haocha", ["url", "profile", "region", "hall_id", "headers", "timeout_s", "retry_max_s"]),
         ("haocha_profile", ["name", "base", "direction", "time_format", "fields", "channels"]),
+        ("central", ["url", "hall_id", "batch", "lag_warn_s", "retry_max_s"]),
     ]
 
     static func keys(_ table: String) -> [String] { schema.first { $0.table == table }?.keys ?? [] }
@@ -124,6 +125,7 @@ public enum ConfigLoader {
         try scanners(r, into: &c)
         try rating(r, into: &c)
         try haocha(r, into: &c)
+        try central(r, into: &c)
         try checkSignTexts(c)
         try checkTicketTexts(c)
         return c

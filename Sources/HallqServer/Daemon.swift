@@ -1,4 +1,5 @@
 import Foundation
+import HallqCentral
 import HallqCore
 import HallqProtocol
 import HallqStore
@@ -113,7 +114,13 @@ public struct Daemon {
         // The 好差评 upload looks at its outbox as soon as a rating with cases commits, and after
         // a reload (a newly configured [haocha]).
         let upload = parts.dispatcher.upload
-        let watch = hall.subscribe { c in if !c.effects.caseRatings.isEmpty { upload.wake() } }
+        // The relay to the province ships every commit: woken by each (it batches what piled up
+        // while it was sending).
+        let relay = parts.dispatcher.relay
+        let watch = hall.subscribe { c in
+            if !c.effects.caseRatings.isEmpty { upload.wake() }
+            if !c.effects.events.isEmpty { relay.wake() }
+        }
         defer { hall.unsubscribe(watch) }
         let watchdog = WatchdogService(
             hall: hall, notifier: notifier, logger: logger,
@@ -132,6 +139,7 @@ public struct Daemon {
                 .init(service: PersonRetention(hall: hall, logger: logger)),
                 .init(service: BookingSweeper(hall: hall, logger: logger)),
                 .init(service: upload),
+                .init(service: relay),
                 .init(service: hangup),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -1,4 +1,5 @@
 import Foundation
+import HallqCentral
 import HallqCore
 import HallqProtocol
 import HallqStore
@@ -15,6 +16,8 @@ public struct Dispatcher: Sendable {
     let reports: Reports
     /// The province's 好差评 upload: a service of its own (hallqd runs it), shown in `status`.
     public let upload: HaochaUploader
+    /// The relay of the event log to the province's PostgreSQL: a service too, shown in `status`.
+    public let relay: CentralRelay
 
     public init(
         hall: Hall, devices: DeviceHub, limits: ClientLimits = .init(),
@@ -28,6 +31,10 @@ public struct Dispatcher: Sendable {
         let h = hall
         upload = HaochaUploader(
             store: hall.store, settings: { await h.read { ($0.config.haocha, $0.calendar) } }, clock: hall.clock,
+            logger: hall.logger)
+        relay = CentralRelay(
+            store: hall.store, settings: { await h.read { $0.config.central } },
+            pulse: { await h.read { e in Dispatcher.pulse(e, now: h.clock()) } }, clock: hall.clock,
             logger: hall.logger)
     }
 
@@ -127,6 +134,7 @@ public struct Dispatcher: Sendable {
             }
             s["devices"] = Render.devices(await devices.report())
             if let u = uploadState() { s["haocha"] = u }
+            if let c = centralState() { s["central"] = c }
             if let step = await hall.clockStep() {
                 s["clock"] = ["last_step_s": .from(Double(step.ms) / 1000), "at": .string(isoUTC(step.at))]
             }
@@ -146,7 +154,9 @@ public struct Dispatcher: Sendable {
             try await devices.reprint(t).get()
             return ["ticket": Render.ticket(try await hall.store.ticket(id: t.id) ?? t)]
         case .devices:
-            return ["devices": Render.devices(await devices.report())]
+            var d: [String: JSONValue] = ["devices": Render.devices(await devices.report())]
+            if let c = centralState() { d["central"] = c }
+            return d
         case .reload:
             try await reload().get()
             return [:]

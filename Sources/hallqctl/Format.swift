@@ -123,30 +123,7 @@ enum Format {
         return out.joined(separator: "\n")
     }
 
-    static func stats(_ r: JSONValue) -> String {
-        var out = ["\(s(r["from"])) … \(s(r["to"])) by \(s(r["by"]))  (wait and service in seconds)", ""]
-        var t = Table([
-            "key", "issued", "served", "noshow", "transf", "wait mean", "median", "p90", "max",
-            "service mean", "median", "p90", "max", "rating", "5/4/3/2/1",
-        ])
-        func n(_ v: JSONValue?) -> String { v?.doubleValue.map { String(format: "%.1f", $0) } ?? "-" }
-        for x in r["rows"]?.arrayValue ?? [] {
-            let w = x["wait"]
-            let sv = x["service"]
-            t.add([
-                s(x["key"]), s(x["issued"]), s(x["served"]), s(x["noshows"]), s(x["transferred"]),
-                n(w?["mean_s"]), n(w?["median_s"]), n(w?["p90_s"]), n(w?["max_s"]),
-                n(sv?["mean_s"]), n(sv?["median_s"]), n(sv?["p90_s"]), n(sv?["max_s"]),
-                x["rating_mean"].flatMap {
-                    $0.doubleValue.map { String(format: "%.2f (%d)", $0, Int(x["ratings"]?.intValue ?? 0)) }
-                } ?? "-",
-                // How many at each 好差评 level, best first.
-                [5, 4, 3, 2, 1].map { s(x["rating_levels"]?[String($0)]) }.joined(separator: "/"),
-            ])
-        }
-        out.append(t.text)
-        return out.joined(separator: "\n")
-    }
+    static func stats(_ r: JSONValue) -> String { StatsText.render(r) }
 
     static func event(_ e: JSONValue) -> String {
         // An ID card placed on a kiosk's reader (not an event of the log): who may take what.

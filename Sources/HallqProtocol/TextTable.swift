@@ -1,13 +1,13 @@
 /// Plain-text tables that line up with Chinese text: CJK characters take two terminal columns.
-struct Table {
-    var headers: [String]
-    var rows: [[String]] = []
+public struct Table: Sendable {
+    public var headers: [String]
+    public var rows: [[String]] = []
 
-    init(_ headers: [String]) { self.headers = headers }
+    public init(_ headers: [String]) { self.headers = headers }
 
-    mutating func add(_ row: [String]) { rows.append(row) }
+    public mutating func add(_ row: [String]) { rows.append(row) }
 
-    static func width(_ s: String) -> Int {
+    public static func width(_ s: String) -> Int {
         s.unicodeScalars.reduce(0) { n, u in
             let v = u.value
             let wide =
@@ -18,7 +18,7 @@ struct Table {
         }
     }
 
-    var text: String {
+    public var text: String {
         let all = [headers] + rows
         var widths = Array(repeating: 0, count: headers.count)
         for r in all {
