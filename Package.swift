@@ -111,7 +111,7 @@ let package = Package(
         .target(
             name: "HallqWeb",
             dependencies: [
-                "HallqServer", "HallqCore", "HallqProtocol", "HallqStore", "HallqVoice", "HallqUpload",
+                "HallqServer", "HallqCore", "HallqProtocol", "HallqStore", "HallqVoice", "HallqUpload", "HallqCentral",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -215,7 +215,7 @@ let package = Package(
             name: "HallqWebTests",
             dependencies: [
                 "HallqWeb", "HallqServer", "HallqTestKit", "HallqCore", "HallqProtocol", "HallqVoice", "hallqd",
-                "hallq-central",
+                "hallq-central", "HallqClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

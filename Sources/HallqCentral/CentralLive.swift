@@ -28,9 +28,16 @@ public enum CentralLive {
         public var detail: String
 
         enum CodingKeys: String, CodingKey {
-            case hallId = "hall_id", name, region, online, reportedAt = "reported_at", lagEvents = "lag_events"
-            case lagSeconds = "lag_s", waiting, longestWaitSeconds = "longest_wait_s"
-            case callsLastHour = "calls_last_hour", servedToday = "served_today", ratingsToday = "ratings_today"
+            case hallId = "hall_id"
+            case name, region, online
+            case reportedAt = "reported_at"
+            case lagEvents = "lag_events"
+            case lagSeconds = "lag_s"
+            case waiting
+            case longestWaitSeconds = "longest_wait_s"
+            case callsLastHour = "calls_last_hour"
+            case servedToday = "served_today"
+            case ratingsToday = "ratings_today"
             case detail
         }
     }

@@ -124,7 +124,11 @@ public struct Daemon {
         defer { hall.unsubscribe(watch) }
         let watchdog = WatchdogService(
             hall: hall, notifier: notifier, logger: logger,
-            deviceProblems: { await devices.report().problems })
+            deviceProblems: { await devices.report().problems },
+            centralLag: {
+                let s = relay.current
+                return s.configured ? s : nil
+            })
         let hangup = ReloadOnHangup(reload: reloadAction, notifier: notifier)
         // Until ReloadOnHangup traps it, a SIGHUP (a reload asked for during start-up) must not
         // end hallqd, which is the signal's default action.

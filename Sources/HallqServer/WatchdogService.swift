@@ -1,4 +1,5 @@
 import Foundation
+import HallqCentral
 import HallqCore
 import Logging
 import ServiceLifecycle
@@ -16,6 +17,8 @@ struct WatchdogService: Service {
     let logger: Logger
     /// Device trouble worth showing in `systemctl status`, e.g. "printer paper-out".
     let deviceProblems: @Sendable () async -> [String]
+    /// The relay to the province's centre, when configured.
+    let centralLag: @Sendable () -> CentralRelay.State?
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -35,7 +38,11 @@ struct WatchdogService: Service {
                 await hall.checkClock()
                 let waiting = await hall.read { $0.waitingTotal }
                 if waiting > 0 { hall.refreshEstimates() }
-                let problems = await deviceProblems()
+                var problems = await deviceProblems()
+                // The province's centre behind by more than [central] lag_warn_s.
+                if let c = centralLag(), c.lagSeconds > c.lagWarnSeconds {
+                    problems.append("centre lag \(c.lagEvents) events, \(c.lagSeconds) s")
+                }
                 let status =
                     "serving; \(waiting) waiting" + (problems.isEmpty ? "" : "; " + problems.joined(separator: ", "))
                 if status != lastStatus {

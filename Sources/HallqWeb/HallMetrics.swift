@@ -1,4 +1,5 @@
 import Foundation
+import HallqCentral
 import HallqCore
 import HallqProtocol
 import HallqServer
@@ -18,6 +19,7 @@ public final class HallMetrics: Sendable {
     private let hall: Hall
     private let devices: DeviceHub
     private let upload: HaochaUploader
+    private let relay: CentralRelay
 
     /// Every family: hallq_<name>_<unit> and its HELP text.
     struct Family: Sendable {
@@ -61,6 +63,12 @@ public final class HallMetrics: Sendable {
             name: "haocha_sent", unit: "ratings", help: "Case ratings the province confirmed since hallqd started.")
         static let uploadUp = Family(
             name: "haocha", unit: "up", help: "1 while the last upload to the province's 好差评 system succeeded, else 0.")
+        static let centralUp = Family(
+            name: "central", unit: "up", help: "1 while the last shipment to the province's PostgreSQL succeeded, else 0.")
+        static let centralLagEvents = Family(
+            name: "central_lag", unit: "events", help: "Events of the hall's log the province's centre has not confirmed.")
+        static let centralLagSeconds = Family(
+            name: "central_lag", unit: "seconds", help: "Age of the oldest event the centre has not confirmed, 0 when none.")
     }
 
     static let secondsBuckets: [Double] = [5, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 2700, 3600, 5400, 7200]
@@ -70,10 +78,11 @@ public final class HallMetrics: Sendable {
     private let service: ValueHistogram
     private let commit: ValueHistogram
 
-    public init(hall: Hall, devices: DeviceHub, upload: HaochaUploader, version: String) {
+    public init(hall: Hall, devices: DeviceHub, upload: HaochaUploader, relay: CentralRelay, version: String) {
         self.hall = hall
         self.devices = devices
         self.upload = upload
+        self.relay = relay
         wait = registry.makeValueHistogram(descriptor: Family.wait.descriptor, buckets: Self.secondsBuckets)
         service = registry.makeValueHistogram(descriptor: Family.service.descriptor, buckets: Self.secondsBuckets)
         commit = registry.makeValueHistogram(descriptor: Family.commit.descriptor, buckets: Self.commitBuckets)
@@ -176,6 +185,12 @@ public final class HallMetrics: Sendable {
             registry.makeGauge(descriptor: Family.uploadPending.descriptor).set(to: Double(u.pending))
             registry.makeGauge(descriptor: Family.uploadSent.descriptor).set(to: Double(u.sent))
             registry.makeGauge(descriptor: Family.uploadUp.descriptor).set(to: u.lastError == nil ? 1 : 0)
+        }
+        let c = relay.current
+        if c.configured {
+            registry.makeGauge(descriptor: Family.centralUp.descriptor).set(to: c.connected ? 1 : 0)
+            registry.makeGauge(descriptor: Family.centralLagEvents.descriptor).set(to: Double(c.lagEvents))
+            registry.makeGauge(descriptor: Family.centralLagSeconds.descriptor).set(to: Double(c.lagSeconds))
         }
         var out: [UInt8] = []
         registry.emit(into: &out)

@@ -23,7 +23,7 @@ struct Serve: AsyncParsableCommand {
     var listen: String?
 
     func run() async throws {
-        setUpLogging()
+        setUpLogging(.info)
         let settings = try database.settings()
         let url = try CentralURL(settings.db!)
         let address = listen ?? settings.listen
@@ -49,7 +49,13 @@ struct Serve: AsyncParsableCommand {
                 services: [.init(service: app), .init(service: listener)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await db.close()
+            throw error
+        }
+        await db.close()
     }
 }
 
@@ -74,12 +80,18 @@ actor CentralDB {
         }
         return try await body(c, logger)
     }
+
+    func close() async {
+        if let c = connection { try? await c.close() }
+        connection = nil
+    }
 }
 
 /// The live page's subscribers: each gets every changed hall's row as an SSE event.
 final class LiveHub: Sendable {
     private let box = NIOLockedValueBox([Int: AsyncStream<String>.Continuation]())
     private let next = NIOLockedValueBox(0)
+    private let closed = NIOLockedValueBox(false)
 
     func join() -> (Int, AsyncStream<String>) {
         let id = next.withLockedValue {
@@ -87,11 +99,25 @@ final class LiveHub: Sendable {
             return $0
         }
         let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(200))
-        box.withLockedValue { $0[id] = continuation }
+        if closed.withLockedValue({ $0 }) {
+            continuation.finish()
+        } else {
+            box.withLockedValue { $0[id] = continuation }
+        }
         return (id, stream)
     }
 
     func leave(_ id: Int) { _ = box.withLockedValue { $0.removeValue(forKey: id) }?.finish() }
+
+    /// Ends every stream, and every later one at once (the server is stopping).
+    func close() {
+        let all = box.withLockedValue { b in
+            defer { b.removeAll() }
+            return Array(b.values)
+        }
+        closed.withLockedValue { $0 = true }
+        for c in all { c.finish() }
+    }
 
     func publish(_ chunk: String) {
         for c in box.withLockedValue({ Array($0.values) }) { c.yield(chunk) }
@@ -109,13 +135,19 @@ struct LiveListener: Service {
     let logger: Logger
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { g in
-                g.addTask { await self.listen() }
-                g.addTask { await self.tick() }
-                await g.waitForAll()
+        await withGracefulShutdownHandler {
+            await cancelWhenGracefulShutdown {
+                await withTaskGroup(of: Void.self) { g in
+                    g.addTask { await self.listen() }
+                    g.addTask { await self.tick() }
+                    await g.waitForAll()
+                }
             }
+        } onGracefulShutdown: {
+            // Open pages' streams end, so the HTTP server's own shutdown can finish.
+            hub.close()
         }
+        logger.info("dashboard: live listener stopped")
     }
 
     private func listen() async {
@@ -125,10 +157,11 @@ struct LiveListener: Service {
                 let c = try await url.connect(logger: logger)
                 defer { Task { try? await c.close() } }
                 failures = 0
-                let notifications = try await c.listen("hallq_live")
-                // Whatever changed while this was not listening.
-                await publish(nil)
-                for try await n in notifications { await publish(n.payload) }
+                try await c.listen(on: "hallq_live") { notifications in
+                    // Whatever changed while this was not listening.
+                    await publish(nil)
+                    for try await n in notifications { await publish(n.payload) }
+                }
             } catch {
                 if Task.isCancelled { return }
                 failures += 1
@@ -156,6 +189,7 @@ struct LiveListener: Service {
             let rows = try await db.run { c, logger in try await CentralLive.halls(only: hall, on: c, logger: logger) }
             for r in rows { hub.publish("event: hall\ndata: \(DashboardRoutes.json(r))\n\n") }
         } catch {
+            if Task.isCancelled { return }
             logger.warning(
                 "dashboard: cannot read the live rows", metadata: ["error": .string(CentralRelay.describe(error))])
         }

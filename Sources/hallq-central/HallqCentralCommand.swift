@@ -236,10 +236,10 @@ struct ExportCommand: AsyncParsableCommand {
     }
 }
 
-func setUpLogging() {
+func setUpLogging(_ level: Logger.Level = .notice) {
     LoggingSystem.bootstrap { label in
         var h = StreamLogHandler.standardError(label: label)
-        h.logLevel = .notice
+        h.logLevel = level
         return h
     }
 }
