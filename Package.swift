@@ -178,6 +178,15 @@ let package = Package(
                 "HallqTestKit", "HallqClient", "HallqCore", "HallqProtocol", "HallqStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ], path: "Benchmarks/HallqBench"),
+        // The province's centre at a city's size, beside COPY (docs/CENTRAL.md, docs/BENCHMARKS.md).
+        .executableTarget(
+            name: "hallq-central-bench",
+            dependencies: [
+                "HallqCentral", "HallqCore", "HallqStore", "HallqTestKit", "HallqClient", "HallqProtocol",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ], path: "Benchmarks/CentralBench"),
         // How good the wait estimates are, on replayed hall days (docs/BENCHMARKS.md).
         .executableTarget(
             name: "eta-replay", dependencies: ["HallqCore", "HallqServer"], path: "Benchmarks/EtaReplay"),

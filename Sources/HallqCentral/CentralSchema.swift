@@ -91,9 +91,14 @@ public enum CentralSchema {
     }
 
     static let v1 = """
+        -- Roles are the cluster's: another database's migrate may make them at the same moment.
         DO $$ BEGIN
-            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hallq_hall') THEN CREATE ROLE hallq_hall NOLOGIN; END IF;
-            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hallq_reader') THEN CREATE ROLE hallq_reader NOLOGIN; END IF;
+            CREATE ROLE hallq_hall NOLOGIN;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+        END $$;
+        DO $$ BEGIN
+            CREATE ROLE hallq_reader NOLOGIN;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
         END $$;
 
         CREATE TABLE halls (

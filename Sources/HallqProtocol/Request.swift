@@ -78,7 +78,7 @@ public enum Wire {
     public static let serverName = "hallqd"
     public static let version = "0.1.0"
     public static let protoMajor = 1
-    public static let protoMinor = 11
+    public static let protoMinor = 12
     /// Longest request line in bytes, newline excluded; longer gets TOO-LONG and a close.
     public static let maxLineBytes = 4096
 

@@ -253,6 +253,13 @@ extension DaemonHarness {
 
 /// `eventually` for async state (the in-process hall): polls every 10 ms up to `seconds`. The
 /// bound is generous: in a full parallel test run, blocking tests can hold the cooperative pool.
+/// Runs blocking work (sockets with timeouts, waits, child programs) on a thread of its own. A
+/// test's task must not block one of the few cooperative threads: in-process servers' handlers
+/// run on them too, and two blocked tests on a 2-core machine would leave none.
+public func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { c in Thread { c.resume(with: Result { try body() }) }.start() }
+}
+
 public func eventuallyAsync(_ seconds: Double = 60, _ f: () async throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {

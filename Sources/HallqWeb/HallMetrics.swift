@@ -64,11 +64,14 @@ public final class HallMetrics: Sendable {
         static let uploadUp = Family(
             name: "haocha", unit: "up", help: "1 while the last upload to the province's 好差评 system succeeded, else 0.")
         static let centralUp = Family(
-            name: "central", unit: "up", help: "1 while the last shipment to the province's PostgreSQL succeeded, else 0.")
+            name: "central", unit: "up",
+            help: "1 while the last shipment to the province's PostgreSQL succeeded, else 0.")
         static let centralLagEvents = Family(
-            name: "central_lag", unit: "events", help: "Events of the hall's log the province's centre has not confirmed.")
+            name: "central_lag", unit: "events",
+            help: "Events of the hall's log the province's centre has not confirmed.")
         static let centralLagSeconds = Family(
-            name: "central_lag", unit: "seconds", help: "Age of the oldest event the centre has not confirmed, 0 when none.")
+            name: "central_lag", unit: "seconds",
+            help: "Age of the oldest event the centre has not confirmed, 0 when none.")
     }
 
     static let secondsBuckets: [Double] = [5, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 2700, 3600, 5400, 7200]

@@ -44,7 +44,8 @@ public final class WebFaces: Sendable {
         let recent = (try? await hall.store.recentCalls(limit: BoardFeed.callsKept(config))) ?? []
         feed = BoardFeed(
             hall: hall, recentCalls: recent, heartbeat: heartbeat, clientBacklog: clientBacklog, voice: voice != nil)
-        metrics = HallMetrics(hall: hall, devices: devices, upload: dispatcher.upload, relay: dispatcher.relay, version: version)
+        metrics = HallMetrics(
+            hall: hall, devices: devices, upload: dispatcher.upload, relay: dispatcher.relay, version: version)
         (commits, commitSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         let sink = commitSink
         subscription = hall.subscribe { sink.yield($0) }

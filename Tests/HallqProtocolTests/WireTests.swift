@@ -249,7 +249,7 @@ struct WireTests {
     func replies() {
         #expect(
             Wire.hello(role: .clerk).text
-                == #"{"proto":{"major":1,"minor":11},"role":"clerk","server":"hallqd","type":"hello","version":"0.1.0"}"#
+                == #"{"proto":{"major":1,"minor":12},"role":"clerk","server":"hallqd","type":"hello","version":"0.1.0"}"#
         )
         #expect(
             Wire.error(id: 2, HallError(.queueEmpty, "no ticket is waiting for window 3")).text

@@ -1,10 +1,10 @@
 import AsyncHTTPClient
-import HallqClient
-import NIOCore
-import NIOHTTP1
 import Foundation
+import HallqClient
 import HallqProtocol
 import HallqTestKit
+import NIOCore
+import NIOHTTP1
 import Testing
 
 #if canImport(Glibc)
@@ -17,17 +17,23 @@ import Glibc
 @Suite(.serialized) struct CentralDashboardBrowserTests {
     @Test("two halls live on the province's page; a call at one shows there within 3 s")
     func live() async throws {
-        let cluster = try CentralCluster()
+        // Every step that waits (child programs, sockets) on a thread of its own: the in-process
+        // servers of the tests running beside this one need the cooperative threads.
         let ids = [CentralCluster.newHallId(), CentralCluster.newHallId()].sorted()
-        var halls: [DaemonHarness] = []
-        for (i, id) in ids.enumerated() {
-            let section = try cluster.addHall(id, name: i == 0 ? "西湖区政务服务中心" : "上城区政务服务中心")
-            let d = try DaemonHarness(config: DaemonHarness.demoConfig + "\n" + section)
-            try d.start(logLevel: "info")
-            halls.append(d)
+        let (cluster, halls, account) = try await blocking {
+            let cluster = try CentralCluster()
+            var halls: [DaemonHarness] = []
+            for (i, id) in ids.enumerated() {
+                let section = try cluster.addHall(id, name: i == 0 ? "西湖区政务服务中心" : "上城区政务服务中心")
+                let d = try DaemonHarness(config: DaemonHarness.demoConfig + "\n" + section)
+                try d.start(logLevel: "info")
+                halls.append(d)
+            }
+            let account = try cluster.central(["account", "add", "province"], stdin: "secret-pass-9\n")
+            return (cluster, halls, account)
         }
         defer { for d in halls { d.stop() } }
-        #expect(try cluster.central(["account", "add", "province"], stdin: "secret-pass-9\n").status == 0)
+        #expect(account.status == 0, "\(account.err)")
         let port = try freeServerPort()
         let serve = Process()
         serve.executableURL = DaemonHarness.binDir.appendingPathComponent("hallq-central")
@@ -71,11 +77,17 @@ import Glibc
             #expect(try await browser.until(15, "return " + rowsOnline.joined(separator: " && ")))
             // A call at the first hall.
             let d = halls[0]
-            let kiosk = try d.client(.kiosk)
-            let clerk = try d.client(.clerk)
-            #expect(try kiosk.request(["op": "take", "service": "A"]).ok)
-            #expect(try clerk.request(["op": "signin", "window": 1, "clerk": "张三"]).ok)
-            #expect(try clerk.request(["op": "call", "window": 1]).ok)
+            let replies = try await blocking {
+                let kiosk = try d.client(.kiosk)
+                let clerk = try d.client(.clerk)
+                return [
+                    try kiosk.request(["op": "take", "service": "A"]),
+                    try clerk.request(["op": "signin", "window": 1, "clerk": "张三"]),
+                    try clerk.request(["op": "call", "window": 1]),
+                ]
+            }
+            let allOK = replies.allSatisfy { $0.ok }
+            #expect(allOK, "\(replies)")
             let called = Date()
             #expect(
                 try await browser.until(
@@ -89,7 +101,8 @@ import Glibc
                 try await browser.until(
                     5, "return document.getElementById('hall-windows')?.textContent.includes('A001')"))
             try await browser.screenshot("province-hall.png")
-            #expect(try clerk.request(["op": "finish", "window": 1]).ok)
+            let finished = try await blocking { try d.client(.clerk).request(["op": "finish", "window": 1]) }
+            #expect(finished.ok)
             // Statistics across halls and the monthly report render from the shipped rows.
             #expect(
                 try await eventuallyAsync(10) {
@@ -106,7 +119,7 @@ import Glibc
         }
         await browser.quit()
         serve.terminate()
-        serve.waitUntilExit()
+        try await blocking { serve.waitUntilExit() }
         #expect(serve.terminationStatus == 0, "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
     }
 }

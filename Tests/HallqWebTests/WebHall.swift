@@ -162,10 +162,3 @@ struct CapturingLog: LogHandler {
         into.with { $0.append("\(event.level) \(event.message) \(event.metadata ?? [:])") }
     }
 }
-
-/// Runs blocking work (sockets with timeouts, waits) on a thread of its own. A test's task must
-/// not block one of the few cooperative threads: in-process servers' handlers run on them too,
-/// and two blocked tests on a 2-core machine would leave none.
-func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { c in Thread { c.resume(with: Result { try body() }) }.start() }
-}

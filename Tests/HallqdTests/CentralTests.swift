@@ -15,12 +15,15 @@ import Glibc
 @Suite(.serialized) struct CentralTests {
     /// A hallqd of the demo hall shipping to `cluster` as `id`, through `port` if given (a proxy).
     func hall(
-        _ cluster: CentralCluster, _ id: String, port: Int? = nil, central extra: String = ""
-    ) throws
-        -> DaemonHarness
-    {
+        _ cluster: CentralCluster, _ id: String, port: Int? = nil, before: String = "", central extra: String = ""
+    ) throws -> DaemonHarness {
         let section = try cluster.addHall(id, port: port)
-        return try DaemonHarness(config: DaemonHarness.demoConfig + "\n" + section + extra)
+        return try DaemonHarness(config: DaemonHarness.demoConfig + before + "\n" + section + extra)
+    }
+
+    /// hallqd's /metrics, read with curl.
+    func metrics(_ port: Int) throws -> String {
+        try runProgram(URL(fileURLWithPath: "/usr/bin/curl"), ["-s", "-m", "5", "http://127.0.0.1:\(port)/metrics"]).out
     }
 
     /// A morning's worth of steps at a hall: served, no-show, transfer, ratings.
@@ -144,7 +147,10 @@ import Glibc
         let id = CentralCluster.newHallId()
         let proxyPort = try freeServerPort()
         var proxy = try TCPProxy(listen: proxyPort, to: cluster.port)
-        let d = try hall(cluster, id, port: proxyPort, central: "retry_max_s = 2\n")
+        let http = try freeServerPort()
+        let d = try hall(
+            cluster, id, port: proxyPort, before: "\n[http]\nlisten = \"127.0.0.1:\(http)\"\n",
+            central: "retry_max_s = 2\n")
         try d.start(logLevel: "info")
         defer { d.stop() }
         let k = try d.client(.kiosk)
@@ -164,12 +170,16 @@ import Glibc
                     && (seen?["lag_events"]?.intValue ?? 0) >= 5
             }, "\(seen?.text ?? "")")
         #expect(try d.ask(.admin, ["op": "devices"])["central"]?["connected"] == false)
+        let down = try metrics(http)
+        #expect(down.contains("hallq_central_up 0") && !down.contains("hallq_central_lag_events 0"), "\(down)")
         #expect(d.log.components(separatedBy: "central: shipping to the centre fails").count == 2, "logged once")
         proxy = try TCPProxy(listen: proxyPort, to: cluster.port)
         defer { proxy.stop() }
         #expect(try caughtUp(d, cluster, id), "\(d.log.suffix(3000))")
         #expect(try centreEvents(cluster, id) == hallEvents(d))
         #expect(d.log.contains("central: the centre answers again"))
+        let up = try metrics(http)
+        #expect(up.contains("hallq_central_up 1") && up.contains("hallq_central_lag_events 0"), "\(up)")
     }
 
     @Test("kill -9 while shipping, three times: the centre has every event once, no gap")

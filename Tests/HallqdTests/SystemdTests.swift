@@ -65,7 +65,9 @@ final class NotifyListener {
 
 @Suite("systemd integration", .serialized)
 struct SystemdTests {
-    static let units = ["hallqd.service", "hallqd-kiosk.socket", "hallqd-clerk.socket", "hallqd-admin.socket"]
+    static let units = [
+        "hallqd.service", "hallqd-kiosk.socket", "hallqd-clerk.socket", "hallqd-admin.socket", "hallq-central.service",
+    ]
 
     /// The units as installed, with ExecStart pointing at the binary just built.
     func stagedUnits() throws -> URL {
@@ -73,8 +75,10 @@ struct SystemdTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         for u in Self.units {
             var text = try String(contentsOf: repoRoot.appendingPathComponent("systemd/\(u)"), encoding: .utf8)
-            text = text.replacingOccurrences(
-                of: "/usr/bin/hallqd", with: DaemonHarness.binDir.appendingPathComponent("hallqd").path)
+            for program in ["hallqd", "hallq-central"] {
+                text = text.replacingOccurrences(
+                    of: "/usr/bin/\(program) ", with: DaemonHarness.binDir.appendingPathComponent(program).path + " ")
+            }
             try Data(text.utf8).write(to: dir.appendingPathComponent(u))
         }
         return dir
@@ -118,6 +122,24 @@ struct SystemdTests {
         #expect(score <= bar, "exposure \(score) > bar \(bar)")
         // The drop-in really opens the network (else the bar would be met by doing nothing).
         #expect(r.output.contains("Service may allocate Internet sockets") == withHTTP)
+    }
+
+    @Test("hallq-central.service's exposure stays at or under systemd/security-bar-central")
+    func centralSecurity() throws {
+        let bar = try #require(
+            Double(
+                try String(contentsOf: repoRoot.appendingPathComponent("systemd/security-bar-central"), encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let r = try runTool(
+            "/usr/bin/systemd-analyze",
+            [
+                "security", "--offline=yes", "--no-pager",
+                repoRoot.appendingPathComponent("systemd/hallq-central.service").path,
+            ])
+        let line = try #require(
+            r.output.split(separator: "\n").first { $0.contains("Overall exposure level") }, "\(r.output)")
+        let score = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) })
+        #expect(score <= bar, "exposure \(score) > bar \(bar)")
     }
 
     @Test("socket activation by name: three named fds in any order, each serving its role")
