@@ -256,6 +256,47 @@ import Glibc
         try refused("SELECT 1", as: urlA, "not permitted to log in")
     }
 
+    @Test("what reaches the province holds no visitor's ID number, masked name, person key or check-in code")
+    func personalData() throws {
+        let cluster = try CentralCluster()
+        let id = CentralCluster.newHallId()
+        let d = try hall(cluster, id)
+        try d.start(logLevel: "info")
+        defer { d.stop() }
+        let iso = ISO8601DateFormatter()
+        let booked = try d.ask(
+            .admin,
+            [
+                "op": "book",
+                "bookings": [
+                    [
+                        "ref": "P-20261204-0001", "service": "A", "slot_start": .string(iso.string(from: Date() + 300)),
+                        "slot_end": .string(iso.string(from: Date() + 1800)), "code": "QX7K2M9P", "name_masked": "龚*",
+                        "id_number": "11010519491231002X",
+                    ]
+                ],
+            ])
+        #expect(booked["results"]?.arrayValue?.first?["result"] == "created", "\(booked.text)")
+        let ticket = try d.ask(.kiosk, ["op": "checkin", "code": "QX7K2M9P"])
+        #expect(ticket.ok, "\(ticket.text)")
+        let c = try d.client(.clerk)
+        try expectOK(c.request(["op": "signin", "window": 1, "clerk": "张三"]))
+        try expectOK(c.request(["op": "call", "window": 1]))
+        try expectOK(c.request(["op": "finish", "window": 1]))
+        try expectOK(c.request(["op": "rate", "window": 1, "score": 4]))
+        #expect(try caughtUp(d, cluster, id))
+        let db = try DatabaseQueue(path: d.stateDir.appendingPathComponent("hallq.sqlite").path)
+        let person = try db.read { try String.fetchOne($0, sql: "SELECT person FROM tickets WHERE person IS NOT NULL") }
+        try db.close()
+        let key = try #require(person, "the hall keeps the ticket's person key")
+        let dump = try runProgram(
+            URL(fileURLWithPath: "/usr/bin/pg_dump"), ["--data-only", "--no-owner", cluster.url()])
+        #expect(dump.status == 0 && dump.out.contains("P-20261204-0001"), "the dump holds the shipped log")
+        for secret in ["11010519491231002X", "龚*", "龚", key, "QX7K2M9P"] {
+            #expect(!dump.out.contains(secret), "\(secret) reached the province")
+        }
+    }
+
     @Test("a broken [central] is refused with its key; hall add refuses a bad id; stats refuses a bad --by")
     func refusals() throws {
         let d = try DaemonHarness(
