@@ -24,8 +24,8 @@ public enum CentralIngest {
     static let rowsPerStatement = 1000
 
     public static func ship(
-        _ b: HallStore.CentralBatch, hallId: String, pulse: Pulse, pending: Int, lagSeconds: Int, now: Int64,
-        on c: PostgresConnection, logger: Logger
+        _ b: HallStore.CentralBatch, hallId: String, pulse: Pulse, lastSeq: Int64, pending: Int, lagSeconds: Int,
+        now: Int64, on c: PostgresConnection, logger: Logger
     ) async throws {
         try await c.withTransaction(logger: logger) { tx in
             if let lo = b.events.map(\.atMs).min(), let hi = b.events.map(\.atMs).max() {
@@ -34,7 +34,6 @@ public enum CentralIngest {
             for chunk in chunks(b.events) { try await tx.query(events(chunk, hallId: hallId), logger: logger) }
             for chunk in chunks(b.legs) { try await tx.query(legs(chunk, hallId: hallId), logger: logger) }
             for chunk in chunks(b.tickets) { try await tx.query(tickets(chunk, hallId: hallId), logger: logger) }
-            let lastSeq = b.events.last?.seq ?? 0
             try await tx.query(
                 """
                 SELECT hallq_pulse(\(now), \(lastSeq), \(Int32(clamping: pending)), \(Int32(clamping: lagSeconds)), \

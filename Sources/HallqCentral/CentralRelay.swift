@@ -40,13 +40,8 @@ public final class CentralRelay: Service, Sendable {
     private let pulse: @Sendable () async -> CentralIngest.Pulse
     private let clock: @Sendable () -> Millis
     private let logger: Logger
-    private let box = NIOLockedValueBox(Inner())
-
-    private struct Inner {
-        var state = State()
-        var woken = false
-        var waiter: CheckedContinuation<Void, Never>?
-    }
+    private let box = NIOLockedValueBox(State())
+    private let doorbell = Doorbell()
 
     /// A heartbeat (the hall's live state) this often when nothing is shipped.
     static let heartbeatSeconds = 20
@@ -65,18 +60,10 @@ public final class CentralRelay: Service, Sendable {
         self.logger = logger
     }
 
-    public var current: State { box.withLockedValue { $0.state } }
+    public var current: State { box.withLockedValue { $0 } }
 
     /// Something committed (or the config changed): look at the outbox now.
-    public func wake() {
-        let w: CheckedContinuation<Void, Never>? = box.withLockedValue { inner in
-            inner.woken = true
-            let w = inner.waiter
-            inner.waiter = nil
-            return w
-        }
-        w?.resume()
-    }
+    public func wake() { doorbell.ring() }
 
     public func run() async throws {
         await cancelWhenGracefulShutdown { await self.loop() }
@@ -88,19 +75,19 @@ public final class CentralRelay: Service, Sendable {
         var connectedURL: String?
         defer { if let c = connection { Task { try? await c.close() } } }
         while !Task.isCancelled {
-            box.withLockedValue { $0.woken = false }
+            doorbell.reset()
             guard let config = await settings() else {
-                box.withLockedValue { $0.state = State() }
+                box.withLockedValue { $0 = State() }
                 if let c = connection { try? await c.close() }
                 connection = nil
-                await sleep(seconds: 30)
+                await doorbell.wait(seconds: 30)
                 continue
             }
             box.withLockedValue {
-                $0.state.configured = true
-                $0.state.hallId = config.hallId
-                $0.state.lagWarnSeconds = config.lagWarnSeconds
-                $0.state.url = (try? CentralURL(config.url))?.redacted
+                $0.configured = true
+                $0.hallId = config.hallId
+                $0.lagWarnSeconds = config.lagWarnSeconds
+                $0.url = (try? CentralURL(config.url))?.redacted
             }
             var full = false
             do {
@@ -129,9 +116,9 @@ public final class CentralRelay: Service, Sendable {
                 let text = Self.describe(error)
                 let now = clock()
                 box.withLockedValue {
-                    $0.state.connected = false
-                    $0.state.lastError = text
-                    $0.state.lastErrorAt = now
+                    $0.connected = false
+                    $0.lastError = text
+                    $0.lastErrorAt = now
                 }
                 await refreshLag()
                 if failures == 1 {
@@ -143,7 +130,7 @@ public final class CentralRelay: Service, Sendable {
                 try? await Task.sleep(for: .seconds(min(config.retryMaxSeconds, 1 << min(failures - 1, 12))))
                 continue
             }
-            if !full { await sleep(seconds: Self.heartbeatSeconds) }
+            if !full { await doorbell.wait(seconds: Self.heartbeatSeconds) }
         }
     }
 
@@ -156,12 +143,14 @@ public final class CentralRelay: Service, Sendable {
         let remaining = batch.pendingEvents - batch.events.count
         let live = await pulse()
         let logger = self.logger
+        // The last event the centre will hold once this commits (a heartbeat: the cursor's).
+        let lastSeq = batch.events.last?.seq ?? cursors.events
         // A centre that hangs: the connection is closed, which fails the transaction's query.
         try await withThrowingTaskGroup(of: Void.self) { g in
             g.addTask {
                 try await CentralIngest.ship(
-                    batch, hallId: config.hallId, pulse: live, pending: remaining, lagSeconds: lagSeconds, now: now,
-                    on: c, logger: logger)
+                    batch, hallId: config.hallId, pulse: live, lastSeq: lastSeq, pending: remaining,
+                    lagSeconds: lagSeconds, now: now, on: c, logger: logger)
             }
             g.addTask {
                 try await Task.sleep(for: .seconds(Self.timeoutSeconds))
@@ -178,11 +167,11 @@ public final class CentralRelay: Service, Sendable {
         if next != cursors { try await store.advanceCentralCursors(to: next, at: clock()) }
         let sent = batch.events.count
         box.withLockedValue {
-            $0.state.connected = true
-            $0.state.lastError = nil
-            $0.state.sentEvents += sent
-            $0.state.lastSeq = next.events
-            $0.state.lastSentAt = now
+            $0.connected = true
+            $0.lastError = nil
+            $0.sentEvents += sent
+            $0.lastSeq = next.events
+            $0.lastSentAt = now
         }
         await refreshLag()
         return batch.events.count == config.batch || batch.legs.count == config.batch
@@ -196,9 +185,9 @@ public final class CentralRelay: Service, Sendable {
         else { return }
         let now = clock()
         box.withLockedValue {
-            $0.state.lagEvents = b.pendingEvents
-            $0.state.lagSeconds = b.oldestPendingAt.map { max(0, Int((now - $0) / 1000)) } ?? 0
-            $0.state.lastSeq = cursors.events
+            $0.lagEvents = b.pendingEvents
+            $0.lagSeconds = b.oldestPendingAt.map { max(0, Int((now - $0) / 1000)) } ?? 0
+            $0.lastSeq = cursors.events
         }
     }
 
@@ -220,30 +209,5 @@ public final class CentralRelay: Service, Sendable {
 
     struct TimedOut: Error, CustomStringConvertible {
         var description: String { "the centre did not answer within \(CentralRelay.timeoutSeconds) s" }
-    }
-
-    /// Waits `seconds`, or less when woken or cancelled.
-    private func sleep(seconds: Int) async {
-        await withTaskGroup(of: Void.self) { g in
-            g.addTask { try? await Task.sleep(for: .seconds(seconds)) }
-            g.addTask { await self.woken() }
-            await g.next()
-            g.cancelAll()
-        }
-    }
-
-    private func woken() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let now: Bool = box.withLockedValue {
-                    if $0.woken || Task.isCancelled { return true }
-                    $0.waiter = c
-                    return false
-                }
-                if now { c.resume() }
-            }
-        } onCancel: {
-            self.wake()
-        }
     }
 }

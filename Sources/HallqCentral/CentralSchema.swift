@@ -264,12 +264,13 @@ public enum CentralSchema {
         ALTER TABLE tickets ENABLE ROW LEVEL SECURITY;
         ALTER TABLE ratings ENABLE ROW LEVEL SECURITY;
         ALTER TABLE hall_live ENABLE ROW LEVEL SECURITY;
-        CREATE POLICY hall_writes ON events FOR INSERT TO hallq_hall WITH CHECK (hall_id = hallq_hall_of(current_user));
-        CREATE POLICY hall_reads ON events FOR SELECT TO hallq_hall USING (hall_id = hallq_hall_of(current_user));
-        CREATE POLICY hall_writes ON legs FOR INSERT TO hallq_hall WITH CHECK (hall_id = hallq_hall_of(current_user));
-        CREATE POLICY hall_reads ON legs FOR SELECT TO hallq_hall USING (hall_id = hallq_hall_of(current_user));
-        CREATE POLICY hall_writes ON tickets FOR INSERT TO hallq_hall WITH CHECK (hall_id = hallq_hall_of(current_user));
-        CREATE POLICY hall_reads ON tickets FOR SELECT TO hallq_hall USING (hall_id = hallq_hall_of(current_user));
+        -- The hall is looked up once a statement (a scalar subquery is an initplan), not once a row.
+        CREATE POLICY hall_writes ON events FOR INSERT TO hallq_hall WITH CHECK (hall_id = (SELECT hallq_hall_of(current_user)));
+        CREATE POLICY hall_reads ON events FOR SELECT TO hallq_hall USING (hall_id = (SELECT hallq_hall_of(current_user)));
+        CREATE POLICY hall_writes ON legs FOR INSERT TO hallq_hall WITH CHECK (hall_id = (SELECT hallq_hall_of(current_user)));
+        CREATE POLICY hall_reads ON legs FOR SELECT TO hallq_hall USING (hall_id = (SELECT hallq_hall_of(current_user)));
+        CREATE POLICY hall_writes ON tickets FOR INSERT TO hallq_hall WITH CHECK (hall_id = (SELECT hallq_hall_of(current_user)));
+        CREATE POLICY hall_reads ON tickets FOR SELECT TO hallq_hall USING (hall_id = (SELECT hallq_hall_of(current_user)));
         CREATE POLICY readers ON events FOR SELECT TO hallq_reader USING (true);
         CREATE POLICY readers ON legs FOR SELECT TO hallq_reader USING (true);
         CREATE POLICY readers ON tickets FOR SELECT TO hallq_reader USING (true);

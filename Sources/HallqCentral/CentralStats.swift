@@ -53,14 +53,20 @@ public enum CentralStats {
                             array_agg(wait_ms ORDER BY wait_ms) FILTER (WHERE outcome = 'served') AS w,
                             sum(service_ms) FILTER (WHERE outcome NOT IN ('noshow', 'transferred')) AS ssum,
                             array_agg(service_ms ORDER BY service_ms)
-                                FILTER (WHERE outcome NOT IN ('noshow', 'transferred')) AS sv
+                                FILTER (WHERE outcome NOT IN ('noshow', 'transferred')) AS sv,
+                            count(*) FILTER (WHERE r.level = 1) AS r1, count(*) FILTER (WHERE r.level = 2) AS r2,
+                            count(*) FILTER (WHERE r.level = 3) AS r3, count(*) FILTER (WHERE r.level = 4) AS r4,
+                            count(*) FILTER (WHERE r.level = 5) AS r5
                         FROM legs l JOIN span sp ON l.hall_id = sp.hall_id AND l.called_at >= sp.s AND l.called_at < sp.e
+                        -- A rating counts on the legs that ended its ticket, when the ticket was issued in the span.
+                        LEFT JOIN ratings r ON r.hall_id = l.hall_id AND r.ticket_id = l.ticket_id
+                            AND l.outcome NOT IN ('noshow', 'transferred') AND l.day >= $1 AND l.day <= $2
                         GROUP BY 1)
                     SELECT k, served, noshows, transferred, other,
                         wsum::bigint, cardinality(w), w[(cardinality(w) + 1) / 2], w[(9 * cardinality(w) + 9) / 10],
                         w[cardinality(w)],
                         ssum::bigint, cardinality(sv), sv[(cardinality(sv) + 1) / 2], sv[(9 * cardinality(sv) + 9) / 10],
-                        sv[cardinality(sv)]
+                        sv[cardinality(sv)], r1, r2, r3, r4, r5
                     FROM agg
                     """, binds: binds()), logger: logger)
         for try await pr in legs {
@@ -73,6 +79,7 @@ public enum CentralStats {
             x.otherEnds = Int(try r[4].decode(Int64.self))
             x.wait = try summary(r, from: 5)
             x.service = try summary(r, from: 10)
+            x.ratingLevels = RatingLevels(counts: try (15...19).map { Int(try r[$0].decode(Int64.self)) })
             rows[k] = x
         }
         let ticketKey = key(dim, instant: "t.issued_at", service: "t.issued_service", window: "'-'", clerk: "NULL")
@@ -85,21 +92,6 @@ public enum CentralStats {
         for try await (k, n) in issued.decode((String, Int64).self) {
             var x = row(k)
             x.issued = Int(n)
-            rows[k] = x
-        }
-        // A rating counts on the legs that ended its ticket, when the ticket was issued in the span.
-        let rated = try await c.query(
-            PostgresQuery(
-                unsafeSQL: span + """
-                    SELECT \(legKey) AS k, r.level, count(*) FROM legs l
-                    JOIN span sp ON l.hall_id = sp.hall_id AND l.called_at >= sp.s AND l.called_at < sp.e
-                    JOIN ratings r ON r.hall_id = l.hall_id AND r.ticket_id = l.ticket_id
-                    WHERE l.outcome NOT IN ('noshow', 'transferred') AND l.day >= $1 AND l.day <= $2
-                    GROUP BY 1, 2
-                    """, binds: binds()), logger: logger)
-        for try await (k, level, n) in rated.decode((String, Int32, Int64).self) {
-            var x = row(k)
-            for _ in 0..<n { x.ratingLevels.add(Int(level)) }
             rows[k] = x
         }
         return rows.keys.sorted(by: Statistics.keyOrder).map { rows[$0]! }

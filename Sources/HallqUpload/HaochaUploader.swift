@@ -41,8 +41,7 @@ public final class HaochaUploader: Service, @unchecked Sendable {
     private let logger: Logger
     private let lock = NSLock()
     private var state = State()
-    private var woken = false
-    private var waiter: CheckedContinuation<Void, Never>?
+    private let doorbell = Doorbell()
 
     public init(
         store: HallStore, settings: @escaping @Sendable () async -> (HaochaConfig?, HallCalendar),
@@ -57,14 +56,7 @@ public final class HaochaUploader: Service, @unchecked Sendable {
     public var current: State { lock.withLock { state } }
 
     /// A rating was committed (or the config changed): look at the outbox now.
-    public func wake() {
-        let w: CheckedContinuation<Void, Never>? = lock.withLock {
-            woken = true
-            defer { waiter = nil }
-            return waiter
-        }
-        w?.resume()
-    }
+    public func wake() { doorbell.ring() }
 
     public func run() async throws {
         await cancelWhenGracefulShutdown { await self.loop() }
@@ -74,11 +66,11 @@ public final class HaochaUploader: Service, @unchecked Sendable {
         var failures = 0
         while !Task.isCancelled {
             // A wake from here on means another look; one before it is answered by this one.
-            lock.withLock { woken = false }
+            doorbell.reset()
             let (config, calendar) = await settings()
             guard let config else {
                 lock.withLock { state.configured = false }
-                await sleep(seconds: 30)
+                await doorbell.wait(seconds: 30)
                 continue
             }
             do {
@@ -91,7 +83,7 @@ public final class HaochaUploader: Service, @unchecked Sendable {
                 }
                 let batch = try await store.caseRatings(after: cursor, limit: 100)
                 if batch.isEmpty {
-                    await sleep(seconds: 30)
+                    await doorbell.wait(seconds: 30)
                     continue
                 }
                 for r in batch {
@@ -148,30 +140,5 @@ public final class HaochaUploader: Service, @unchecked Sendable {
             url: config.url, headers: [("Idempotency-Key", key)] + config.headers.sorted { $0.key < $1.key },
             body: body, timeout: .seconds(Int64(config.timeoutSeconds)), group: MultiThreadedEventLoopGroup.singleton)
         guard (200..<300).contains(status) else { throw Refused(status: status) }
-    }
-
-    /// Waits `seconds`, or less when woken or cancelled.
-    private func sleep(seconds: Int) async {
-        await withTaskGroup(of: Void.self) { g in
-            g.addTask { try? await Task.sleep(for: .seconds(seconds)) }
-            g.addTask { await self.woken() }
-            await g.next()
-            g.cancelAll()
-        }
-    }
-
-    private func woken() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let now: Bool = lock.withLock {
-                    if woken || Task.isCancelled { return true }
-                    waiter = c
-                    return false
-                }
-                if now { c.resume() }
-            }
-        } onCancel: {
-            self.wake()
-        }
     }
 }

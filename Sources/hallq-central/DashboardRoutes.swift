@@ -18,6 +18,11 @@ struct DashboardRoutes: Sendable {
     func router() -> Router<BasicRequestContext> {
         let r = Router(context: BasicRequestContext.self)
         r.get("/login") { _, _ in Self.html(Pages.login(error: nil)) }
+        r.get("/live.js") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "no-cache"],
+                body: .init(byteBuffer: ByteBuffer(string: Pages.liveScript)))
+        }
         r.post("/login") { req, _ in try await self.signIn(req) }
         r.post("/logout") { req, _ in try await self.signOut(req) }
         r.get("/") { req, _ in try await self.page(req) { _ in Pages.live() } }
@@ -186,7 +191,7 @@ struct DashboardRoutes: Sendable {
             headers: [
                 .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
                 HTTPField.Name("Content-Security-Policy")!:
-                    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+                    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
                 HTTPField.Name("X-Frame-Options")!: "DENY",
             ],
             body: .init(byteBuffer: ByteBuffer(string: s)))
