@@ -53,7 +53,7 @@ public enum CentralExport {
                     seconds(try r[10].decode(Int64.self)), seconds(try r[11].decode(Int64.self)),
                     (try r[12].decode(Int32?.self)).map { String($0) } ?? "",
                 ]
-                page += fields.map(csv).joined(separator: ",") + "\n"
+                page += fields.map(TicketCSV.cell).joined(separator: ",") + "\n"
                 n += 1
             }
             if n == 0 { break }
@@ -65,10 +65,4 @@ public enum CentralExport {
     }
 
     static func seconds(_ ms: Int64) -> String { String(format: "%.1f", Double(ms) / 1000) }
-
-    /// A CSV field, quoted when it must be.
-    public static func csv(_ s: String) -> String {
-        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return s }
-        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
 }

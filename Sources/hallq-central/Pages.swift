@@ -253,7 +253,7 @@ enum Pages {
         for r in rows {
             let fields =
                 [
-                    CentralExport.csv(r.key), String(r.issued), String(r.served), String(r.noshows),
+                    TicketCSV.cell(r.key), String(r.issued), String(r.served), String(r.noshows),
                     String(r.transferred), f(r.wait.mean), f(r.wait.median), f(r.wait.p90), f(r.service.mean),
                     f(r.service.median), f(r.service.p90),
                 ] + [5, 4, 3, 2, 1].map { String(r.ratingLevels[$0]) }
