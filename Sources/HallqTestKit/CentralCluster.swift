@@ -31,11 +31,23 @@ public final class CentralCluster: @unchecked Sendable {
         guard migrated.status == 0 else { throw HarnessError("hallq-central migrate failed: \(migrated.err)") }
     }
 
-    deinit {
+    deinit { drop() }
+
+    /// Drops the database (once); an async test calls it inside `blocking`, so the wait for psql
+    /// holds no cooperative thread (otherwise the deinit does it).
+    public func drop() {
+        guard
+            !dropped.with({ d in
+                defer { d = true }
+                return d
+            })
+        else { return }
         _ = try? runProgram(
             URL(fileURLWithPath: "/usr/bin/psql"),
             ["-X", "-At", "-c", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)", url(database: "postgres")])
     }
+
+    private let dropped = Locked(false)
 
     /// The superuser's URL for this database (or another).
     public func url(database: String? = nil, port: Int? = nil) -> String {

@@ -119,7 +119,12 @@ import Glibc
         }
         await browser.quit()
         serve.terminate()
-        try await blocking { serve.waitUntilExit() }
+        // The waits for the processes' ends and the database's drop, off the cooperative threads.
+        try await blocking {
+            serve.waitUntilExit()
+            for d in halls { d.stop() }
+            cluster.drop()
+        }
         #expect(serve.terminationStatus == 0, "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
     }
 }
