@@ -1,7 +1,9 @@
 // swift-tools-version:6.1
 // hallq: queue tickets and display boards for a public service hall.
-// Module split (see docs/ARCHITECTURE.md): a pure core, the wire protocol, the SQLite store,
-// device drivers at the edge, the socket server, and two executables.
+// Layers (docs/ARCHITECTURE.md draws them from this file): a pure core and protocol; the store,
+// the config loader and the device drivers; the application (HallqApp); its transports (sockets,
+// HTTP) and its hardware (HallqHardware) beside each other; the composition (HallqDaemon); the
+// executables.
 import PackageDescription
 
 let package = Package(
@@ -91,27 +93,52 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
-        // Config file loading, the hall coordinator, Unix-socket listeners, services.
+        // The config file: TOML read into HallConfig and checked key by key. Pure Swift apart from
+        // TOMLKit: checking a config needs no device library (key names come from HallqCore).
         .target(
-            name: "HallqServer",
+            name: "HallqConfig",
             dependencies: [
-                "HallqCore", "HallqProtocol", "HallqStore", "HallqDevices", "HallqEncoders", "HallqVoice",
-                "HallqUpload", "HallqCentral",
+                "HallqCore", "HallqEncoders", "HallqProtocol", "HallqVoice",
                 .product(name: "TOMLKit", package: "TOMLKit"),
+            ]),
+        // The application: the hall (single writer over the store), the dispatcher and its op
+        // table, reports, accounts, status links, held ID cards, the sweeps. Every transport
+        // (sockets, HTTP) and the hardware drive it; it knows none of them: the devices it asks
+        // about are a protocol (`HallDevices`).
+        .target(
+            name: "HallqApp",
+            dependencies: [
+                "HallqCore", "HallqProtocol", "HallqStore", "HallqEncoders", "HallqUpload", "HallqCentral",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            ]),
+        // The Unix-socket transport: JSON lines per role, peer credentials, `watch` streams.
+        .target(
+            name: "HallqSocket",
+            dependencies: [
+                "HallqApp", "HallqCore", "HallqProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            ]),
+        // The hall's hardware, following committed state: printers, signs, voice, callers and
+        // keypads (their presses become ops), ID-card readers. The only module above the drivers.
+        .target(
+            name: "HallqHardware",
+            dependencies: [
+                "HallqApp", "HallqCore", "HallqDevices", "HallqEncoders", "HallqProtocol", "HallqVoice",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         // The HTTP listener: the lobby board, the ticket status page, the event stream, metrics.
         // Its pages are plain files under Web/, compiled into the binary (no Node step, no CDN).
         .target(
             name: "HallqWeb",
             dependencies: [
-                "HallqServer", "HallqCore", "HallqProtocol", "HallqStore", "HallqVoice", "HallqUpload", "HallqCentral",
+                "HallqApp", "HallqCore", "HallqProtocol", "HallqVoice", "HallqUpload", "HallqCentral",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -132,10 +159,23 @@ let package = Package(
                 .embedInCode("Web/window.js"), .embedInCode("Web/admin.html"), .embedInCode("Web/admin.js"),
                 .embedInCode("Web/staff.js"),
             ]),
+        // The composition: one function builds a hall from its config (store, hall, hardware,
+        // dispatcher, counter desk, sweeps, relays), used by hallqd and by the in-process test
+        // hall; `Daemon` adds the sockets, the HTTP faces, systemd and signals.
+        .target(
+            name: "HallqDaemon",
+            dependencies: [
+                "HallqApp", "HallqConfig", "HallqSocket", "HallqHardware", "HallqWeb", "HallqCore", "HallqProtocol",
+                "HallqStore", "HallqUpload", "HallqCentral",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]),
         .executableTarget(
             name: "hallqd",
             dependencies: [
-                "HallqServer", "HallqProtocol", "HallqWeb",
+                "HallqDaemon", "HallqConfig", "HallqProtocol", "HallqStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -153,7 +193,8 @@ let package = Package(
         .target(
             name: "HallqTestKit",
             dependencies: [
-                "HallqServer", "HallqCore", "HallqStore", "HallqClient", "HallqProtocol", "HallqEncoders",
+                "HallqDaemon", "HallqApp", "HallqConfig", "HallqHardware", "HallqCore", "HallqStore", "HallqClient",
+                "HallqProtocol", "HallqEncoders",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
@@ -189,7 +230,7 @@ let package = Package(
             ], path: "Benchmarks/CentralBench"),
         // How good the wait estimates are, on replayed hall days (docs/BENCHMARKS.md).
         .executableTarget(
-            name: "eta-replay", dependencies: ["HallqCore", "HallqServer"], path: "Benchmarks/EtaReplay"),
+            name: "eta-replay", dependencies: ["HallqCore", "HallqConfig"], path: "Benchmarks/EtaReplay"),
         // docs/CONFIG.md as the manual page hallq.toml(5) (scripts/gen-docs).
         // The province's side: schema, halls, statistics and the live dashboard (docs/CENTRAL.md).
         .executableTarget(
@@ -214,7 +255,7 @@ let package = Package(
             dependencies: [
                 "HallqEncoders", "HallqCore", "HallqTestKit", .product(name: "Crypto", package: "swift-crypto"),
             ]),
-        .testTarget(name: "HallqDevicesTests", dependencies: ["HallqDevices"]),
+        .testTarget(name: "HallqDevicesTests", dependencies: ["HallqDevices", "HallqCore"]),
         .testTarget(name: "HallqProtocolTests", dependencies: ["HallqProtocol", "HallqCore"]),
         .testTarget(
             name: "HallqStoreTests",
@@ -223,7 +264,8 @@ let package = Package(
         .testTarget(
             name: "HallqWebTests",
             dependencies: [
-                "HallqWeb", "HallqServer", "HallqTestKit", "HallqCore", "HallqProtocol", "HallqVoice", "hallqd",
+                "HallqWeb", "HallqApp", "HallqConfig", "HallqDaemon", "HallqTestKit", "HallqCore", "HallqProtocol",
+                "HallqVoice", "hallqd",
                 "hallq-central", "HallqClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -238,7 +280,8 @@ let package = Package(
         .testTarget(
             name: "HallqServerTests",
             dependencies: [
-                "HallqServer", "HallqTestKit", "HallqCore", "HallqProtocol", "HallqEncoders",
+                "HallqApp", "HallqConfig", "HallqSocket", "HallqHardware", "HallqTestKit", "HallqCore", "HallqProtocol",
+                "HallqEncoders",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -255,8 +298,8 @@ let package = Package(
         .testTarget(
             name: "HallqdTests",
             dependencies: [
-                "HallqTestKit", "HallqServer", "HallqCore", "HallqStore", "HallqClient", "HallqProtocol",
-                "HallqEncoders", "HallqVoice",
+                "HallqTestKit", "HallqApp", "HallqConfig", "HallqSocket", "HallqHardware", "HallqCore", "HallqStore",
+                "HallqClient", "HallqProtocol", "HallqEncoders", "HallqVoice",
                 "hallqd", "hallqctl", "hallq-central", "hq-serial-bed", "hq-printer-bed", "hq-lp-bed", "hq-input-bed",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),

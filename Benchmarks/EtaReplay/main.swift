@@ -1,6 +1,6 @@
 import Foundation
+import HallqConfig
 import HallqCore
-import HallqServer
 
 // eta-replay: how good are the waits hallq tells people? Hall days are generated from a seed
 // (several services with different service times, windows with overlapping service sets, a

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The hall as configured (docs/CONFIG.md). A plain value: the TOML loader in HallqServer builds
+/// The hall as configured (docs/CONFIG.md). A plain value: the TOML loader in HallqConfig builds
 /// it and validates it, so the engine can trust every reference in it.
 public struct HallConfig: Sendable, Equatable {
     public var name: String
@@ -164,6 +164,11 @@ public struct VoiceConfig: Sendable, Equatable {
     /// When more than this much audio waits, queued announcements play once instead of `repeats` times.
     public var maxBacklogSeconds = 20.0
     public init() {}
+
+    /// Where the clip pack is: `clips`, else `<state>/voice`.
+    public func clipDirectory(stateDir: URL) -> URL {
+        clips.map { URL(fileURLWithPath: $0) } ?? stateDir.appendingPathComponent("voice")
+    }
 }
 
 /// What one client may cost the daemon (`[limits]`): bounds that keep one careless or hostile
@@ -306,6 +311,15 @@ public struct QueueRules: Sendable, Equatable {
 }
 
 public struct PrinterConfig: Sendable, Equatable {
+    /// A network printer's "host:port" (a name or an IPv4 address, then a port 1–65535); nil when
+    /// it is not one. The config loader checks with it; the TCP driver connects with it.
+    public static func tcpEndpoint(_ address: String) -> (host: String, port: UInt16)? {
+        guard let colon = address.lastIndex(of: ":") else { return nil }
+        let host = String(address[..<colon])
+        guard !host.isEmpty, let port = UInt16(address[address.index(after: colon)...]), port > 0 else { return nil }
+        return (host, port)
+    }
+
     public enum Kind: String, Sendable, Equatable, CaseIterable { case usb, usblp, tcp, virtual, none }
     /// "printer" for the single `[printer]`; each `[[printer]]` names itself.
     public var name: String = "printer"

@@ -13,14 +13,14 @@ public struct SignContent: Sendable, Equatable {
 public enum SignText {
     /// The window sign: a fresh call flashes "请A012号到3号窗口"; afterwards it says what is being
     /// served; paused says so; idle scrolls the window's business scope.
-    public static func window(_ w: WindowState, ticket: Ticket?, freshCall: Bool, config: HallConfig) -> SignContent {
-        let wc = config.window(w.number)
-        if let t = ticket {
-            let values = ["ticket": t.label, "window": String(w.number)]
-            if freshCall { return .init(lines: [Texts.fill(config.texts.call, values)], effect: .flash) }
+    public static func window(_ v: WindowView, config: HallConfig) -> SignContent {
+        let wc = config.window(v.number)
+        if let t = v.ticket {
+            let values = ["ticket": t.label, "window": String(v.number)]
+            if v.isFlashing { return .init(lines: [Texts.fill(config.texts.call, values)], effect: .flash) }
             return .init(lines: [Texts.fill(config.texts.serving, values)], effect: .hold)
         }
-        if w.paused { return .init(lines: [config.texts.paused], effect: .hold) }
+        if v.paused { return .init(lines: [config.texts.paused], effect: .hold) }
         return .init(lines: [wc?.scope ?? ""], effect: .scroll)
     }
 

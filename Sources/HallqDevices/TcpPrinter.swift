@@ -25,10 +25,7 @@ public enum TcpPrinter {
 
     /// "host:port" (a name or an IPv4 address, then a port 1–65535); nil when it is not one.
     public static func endpoint(_ address: String) -> (host: String, port: UInt16)? {
-        guard let colon = address.lastIndex(of: ":") else { return nil }
-        let host = String(address[..<colon])
-        guard !host.isEmpty, let port = UInt16(address[address.index(after: colon)...]), port > 0 else { return nil }
-        return (host, port)
+        PrinterConfig.tcpEndpoint(address)
     }
 }
 

@@ -5,19 +5,13 @@ import HallqCore
 /// carries anything about a person: tickets appear by label only.
 public enum PublicView {
     /// A window as the board shows it: closed (nobody signed in), paused, idle, calling or serving.
+    /// (`WindowView`'s state; the tile's flash is timed by the board from the call's time and
+    /// `call_hold_s`, the view's rule.)
     public static func window(_ n: Int, _ e: QueueEngine) -> JSONValue {
-        let w = e.windows[n] ?? WindowState(number: n)
-        let current = w.current.flatMap { e.live[$0] }
-        let state: String
-        if let current {
-            state = current.state == .serving ? "serving" : "calling"
-        } else if w.clerk == nil {
-            state = "closed"
-        } else {
-            state = w.paused ? "paused" : "idle"
-        }
+        let v = WindowView.of(n, in: e, now: nil)
+        let current = v.ticket
         var o: [String: JSONValue] = [
-            "window": .int(Int64(n)), "state": .string(state), "ticket": .from(current?.label),
+            "window": .int(Int64(n)), "state": .string(v.state.rawValue), "ticket": .from(current?.label),
         ]
         // A priority (绿色通道) ticket is marked on the board.
         if current?.greenChannel == true { o["green_channel"] = true }

@@ -32,6 +32,20 @@ extension Render {
         return ["hall": hall, "services": .array(services), "windows": .array(windows), "orders": orders]
     }
 
+    /// Each window as `WindowView` has it now (the staff stream's `window_views`): its state
+    /// (closed, paused, idle, calling, serving), the ticket in hand, and while a call flashes,
+    /// until when.
+    public static func windowViews(_ e: QueueEngine, now: Millis) -> JSONValue {
+        .array(
+            e.config.windows.map { wc in
+                let v = WindowView.of(wc.number, in: e, now: now)
+                return [
+                    "window": .int(Int64(wc.number)), "state": .string(v.state.rawValue),
+                    "ticket": .from(v.ticket?.label), "flashing_until": .from(v.flashingUntil.map(isoUTC)),
+                ]
+            })
+    }
+
     /// `status` with `waiting: true`: every waiting ticket (at most 500), each queue in call order
     /// (services in config order, then the tickets transferred to each window).
     public static func waitingTickets(_ e: QueueEngine) -> JSONValue {

@@ -97,6 +97,9 @@ public final class DaemonHarness: @unchecked Sendable {
         p.standardError = fh
         p.standardOutput = fh
         try p.runSerially()
+        // hallqd has its own copy; ours would stay open until the harness goes (a full run
+        // leaked a hundred, and a start waits while too many descriptors are open).
+        try? fh.close()
         process = p
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {

@@ -1,13 +1,16 @@
 import Foundation
+import HallqApp
+import HallqConfig
 import HallqCore
+import HallqDaemon
+import HallqHardware
 import HallqProtocol
-import HallqServer
 import HallqStore
 import Logging
 import ServiceLifecycle
 
-/// A hall without a process or a socket: the real `Hall`, `DeviceHub` (virtual printer and signs,
-/// files in a temp state directory) and `Dispatcher` on a real SQLite file, answering request
+/// A hall without a process or a socket: hallqd's own `HallAssembly` (virtual printer and signs,
+/// files in a temp state directory, the counter desk, the sweeps) on a real SQLite file, answering request
 /// lines as the sockets would (the same parser and role table). Op-level tests run here in
 /// milliseconds; what only a process has (sockets, signals, systemd, devices under umockdev)
 /// stays with `DaemonHarness`.
@@ -30,17 +33,17 @@ public final class InProcessHall: Sendable {
         try FileManager.default.createDirectory(at: stateDir, withIntermediateDirectories: true)
         let text = config.contains("[limits]") ? config : config + DaemonHarness.generousLimits
         try Data(text.utf8).write(to: configURL)
-        let parsed = try ConfigLoader.parse(text)
         var logger = Logger(label: "hallq-in-process")
         logger.logLevel = .warning
-        let store = try HallStore.openChecked(path: stateDir.appendingPathComponent("hallq.sqlite").path, now: clock())
-        hall = try Hall(
-            config: parsed, store: store, clock: clock, links: try StatusLinks.load(stateDir: stateDir), logger: logger)
-        devices = try DeviceHub(hall: hall, config: parsed, stateDir: stateDir, logger: logger)
-        dispatcher = Dispatcher(
-            hall: hall, devices: devices, limits: parsed.limits,
-            reload: Daemon.reloader(configPath: configURL.path, hall: hall, devices: devices, logger: logger))
-        group = ServiceGroup(configuration: .init(services: [.init(service: devices)], logger: logger))
+        // hallqd's own composition, without its sockets, HTTP and systemd.
+        let assembly = try HallAssembly(
+            config: try ConfigLoader.parse(text), configPath: configURL.path, stateDir: stateDir, clock: clock,
+            logger: logger)
+        hall = assembly.hall
+        devices = assembly.devices
+        dispatcher = assembly.dispatcher
+        group = ServiceGroup(
+            configuration: .init(services: assembly.services.map { .init(service: $0) }, logger: logger))
         let group = self.group
         running = Task { try await group.run() }
     }

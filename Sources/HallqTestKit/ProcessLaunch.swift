@@ -116,6 +116,11 @@ public func runProgram(_ program: URL, _ args: [String], stdin: String? = nil) t
     try input.fileHandleForWriting.close()
     let o = out.fileHandleForReading.readDataToEndOfFile()
     let e = err.fileHandleForReading.readDataToEndOfFile()
+    // Closed now, not when the Process object goes (a full run held hundreds of pipe ends, and a
+    // start waits while too many descriptors are open).
+    for h in [out.fileHandleForReading, err.fileHandleForReading, out.fileHandleForWriting, err.fileHandleForWriting] {
+        try? h.close()
+    }
     let status = try p.finish()
     return ProgramRun(status: status, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
 }

@@ -1,7 +1,7 @@
 import Foundation
+import HallqApp
 import HallqCore
 import HallqProtocol
-import HallqServer
 import NIOCore
 
 /// The public event stream behind `GET /api/events`: committed changes turned into board events

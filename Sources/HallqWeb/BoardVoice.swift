@@ -1,6 +1,6 @@
 import Foundation
+import HallqApp
 import HallqCore
-import HallqServer
 import HallqVoice
 import Logging
 
@@ -18,7 +18,7 @@ final class BoardVoice: @unchecked Sendable {
     /// silent, like a hall without a sound card).
     init?(config: HallConfig, stateDir: URL, logger: Logger) {
         guard let v = config.voice else { return nil }
-        let dir = DeviceHub.clipDirectory(v, stateDir: stateDir)
+        let dir = v.clipDirectory(stateDir: stateDir)
         do throws(Wave.Failure) {
             pack = try ClipPackFiles.load(dir)
         } catch {

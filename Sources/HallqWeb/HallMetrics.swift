@@ -1,8 +1,8 @@
 import Foundation
+import HallqApp
 import HallqCentral
 import HallqCore
 import HallqProtocol
-import HallqServer
 import HallqStore
 import HallqUpload
 import Prometheus
@@ -17,7 +17,7 @@ import Prometheus
 public final class HallMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let hall: Hall
-    private let devices: DeviceHub
+    private let devices: any HallDevices
     private let upload: HaochaUploader
     private let relay: CentralRelay
 
@@ -81,7 +81,7 @@ public final class HallMetrics: Sendable {
     private let service: ValueHistogram
     private let commit: ValueHistogram
 
-    public init(hall: Hall, devices: DeviceHub, upload: HaochaUploader, relay: CentralRelay, version: String) {
+    public init(hall: Hall, devices: any HallDevices, upload: HaochaUploader, relay: CentralRelay, version: String) {
         self.hall = hall
         self.devices = devices
         self.upload = upload
@@ -177,7 +177,7 @@ public final class HallMetrics: Sendable {
             deviceUp(name).set(to: k.health.isOK ? 1 : 0)
         }
         // 差评 work orders: every state's series from the start (zeros rather than gaps).
-        let byState = (try? await hall.store.workOrderCounts()) ?? [:]
+        let byState = (try? await hall.workOrderCounts()) ?? [:]
         for s in WorkOrder.State.allCases {
             registry.makeGauge(descriptor: Family.orders.descriptor, labels: [("state", s.rawValue)])
                 .set(to: Double(byState[s.rawValue] ?? 0))

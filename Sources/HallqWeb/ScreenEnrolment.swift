@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
+import HallqApp
 import HallqCore
 import HallqProtocol
-import HallqServer
 import HallqStore
 import Hummingbird
 import Logging
@@ -40,12 +40,12 @@ final class ScreenEnrolment: @unchecked Sendable {
         case revoked(name: String)
     }
 
-    let store: HallStore
+    let store: SignInBook
     let clock: @Sendable () -> Millis
     private let lock = NSLock()
     private var codes: [String: Pending] = [:]
 
-    init(store: HallStore, clock: @escaping @Sendable () -> Millis) {
+    init(store: SignInBook, clock: @escaping @Sendable () -> Millis) {
         self.store = store
         self.clock = clock
     }
@@ -109,7 +109,7 @@ extension StaffDesk {
         router.post("/api/enrol") { request, context in try await self.enrol(request, context) }
         router.get("/api/screens") { request, _ in
             _ = try await self.admin(request, changing: false)
-            let list = try await self.hall.store.screens().map { s -> JSONValue in
+            let list = try await self.hall.signIns.screens().map { s -> JSONValue in
                 var o: [String: JSONValue] = [
                     "name": .string(s.name), "kind": .string(s.kind), "enrolled_at": .string(isoUTC(s.enrolledAt)),
                 ]
@@ -132,7 +132,7 @@ extension StaffDesk {
         router.post("/api/screens/revoke") { request, context in
             let s = try await self.admin(request, changing: true)
             let name = try await Self.nameField(request, context)
-            guard try await self.hall.store.revokeScreen(name: name, at: self.hall.clock()) else {
+            guard try await self.hall.signIns.revokeScreen(name: name, at: self.hall.clock()) else {
                 return HTTPReply.error(HallError(.notFound, "no enrolled screen \(name)"))
             }
             self.logger.notice("screen revoked", metadata: ["screen": .string(name), "account": .string(s.account)])

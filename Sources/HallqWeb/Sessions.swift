@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HallqApp
 import HallqCore
 import HallqProtocol
 import HallqStore
@@ -33,7 +34,7 @@ public final class Sessions: @unchecked Sendable {
     private var byID: [String: Session] = [:]
     private let now: @Sendable () -> Double
     private let wall: @Sendable () -> Millis
-    private let store: HallStore?
+    private let store: SignInBook?
 
     /// - idle: seconds without a request after which a session ends.
     /// - now: a monotonic clock in seconds; wall: the hall's clock in ms (what the store keeps).
@@ -41,7 +42,7 @@ public final class Sessions: @unchecked Sendable {
     public init(
         idle: Double, now: @escaping @Sendable () -> Double = { ProcessInfo.processInfo.systemUptime },
         wall: @escaping @Sendable () -> Millis = { Millis(Date().timeIntervalSince1970 * 1000) },
-        store: HallStore? = nil
+        store: SignInBook? = nil
     ) {
         self.idle = idle
         self.now = now

@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
+import HallqApp
 import HallqCore
 import HallqProtocol
-import HallqServer
 import HallqStore
 import Hummingbird
 import Logging
@@ -32,11 +32,11 @@ final class StaffDesk: Sendable {
     ) {
         self.hall = hall
         self.dispatcher = dispatcher
-        accounts = StaffAccounts(store: hall.store, clock: hall.clock)
-        sessions = Sessions(idle: Double(idleMinutes) * 60, now: clock, wall: hall.clock, store: hall.store)
+        accounts = hall.staffAccounts
+        sessions = Sessions(idle: Double(idleMinutes) * 60, now: clock, wall: hall.clock, store: hall.signIns)
         limiter = LoginLimiter(now: clock)
         devices = KnownDevices()
-        screens = ScreenEnrolment(store: hall.store, clock: hall.clock)
+        screens = ScreenEnrolment(store: hall.signIns, clock: hall.clock)
         self.secureCookies = secureCookies
         self.logger = logger
     }
@@ -107,7 +107,7 @@ final class StaffDesk: Sendable {
         guard let id = request.cookies[Sessions.cookieName]?.value, let s = await sessions.session(id) else {
             return try await screen(request, changing: changing)
         }
-        guard let a = try await hall.store.account(named: s.account), a.role == s.role.rawValue,
+        guard let a = try await hall.account(named: s.account), a.role == s.role.rawValue,
             a.hash == s.passwordStamp
         else {
             await sessions.close(id)
@@ -119,6 +119,16 @@ final class StaffDesk: Sendable {
             }
         }
         return (id, s)
+    }
+
+    /// Whether a staff session is still open and still its account's (same role, same
+    /// password): the staff stream asks at each heartbeat. An open stream counts as the page in
+    /// use, as its requests did when it re-read the status after every event.
+    func stillOpen(_ id: String) async -> Bool {
+        guard let s = await sessions.session(id), let a = try? await hall.account(named: s.account),
+            a.role == s.role.rawValue, a.hash == s.passwordStamp
+        else { return false }
+        return true
     }
 
     /// An enrolled screen's request (no staff session): the `kiosk` role, as `screen:<name>`.

@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
+import HallqApp
 import HallqCore
 import HallqProtocol
-import HallqServer
 import HallqStore
 import Hummingbird
 import Logging
@@ -14,6 +14,8 @@ import NIOCore
 /// engine, and the only write (a rating) is one command like any other.
 public final class WebFaces: Sendable {
     public let feed: BoardFeed
+    /// The staff pages' stream (`/api/staff/events`).
+    let staffFeed: StaffFeed
     public let metrics: HallMetrics
     let hall: Hall
     let voice: BoardVoice?
@@ -30,7 +32,7 @@ public final class WebFaces: Sendable {
     /// - dispatcher: runs the staff pages' ops, as for the sockets.
     /// - sessionClock: seconds on a monotonic clock, for session expiry and the login limit.
     public init(
-        hall: Hall, devices: DeviceHub, dispatcher: Dispatcher, stateDir: URL, heartbeat: Duration,
+        hall: Hall, devices: any HallDevices, dispatcher: Dispatcher, stateDir: URL, heartbeat: Duration,
         clientBacklog: Int = 256, version: String, logger: Logger,
         sessionClock: @escaping @Sendable () -> Double = { ProcessInfo.processInfo.systemUptime }
     ) async {
@@ -41,9 +43,21 @@ public final class WebFaces: Sendable {
             secureCookies: config.http?.tlsCert != nil, clock: sessionClock, logger: logger)
         voice = BoardVoice(config: config, stateDir: stateDir, logger: logger)
         census = ConnectionCensus(config.http ?? HTTPConfig(host: "127.0.0.1", port: 0))
-        let recent = (try? await hall.store.recentCalls(limit: BoardFeed.callsKept(config))) ?? []
+        let recent = (try? await hall.recentCalls(limit: BoardFeed.callsKept(config))) ?? []
         feed = BoardFeed(
             hall: hall, recentCalls: recent, heartbeat: heartbeat, clientBacklog: clientBacklog, voice: voice != nil)
+        let h = hall
+        staffFeed = StaffFeed(heartbeat: heartbeat) {
+            // `status` with the waiting list, and the hall clock for the page's timers.
+            let reply = await dispatcher.reply(to: .status(waiting: true), id: nil, origin: Origin(role: "staff"))
+            guard case var .object(o) = reply else { return reply }
+            let now = h.clock()
+            o["now"] = .int(now)
+            let e = h.snapshotEngine()
+            o["utc_offset_s"] = .int(e.calendar.offset(at: now) / 1000)
+            o["window_views"] = Render.windowViews(e, now: now)
+            return .object(o)
+        }
         metrics = HallMetrics(
             hall: hall, devices: devices, upload: dispatcher.upload, relay: dispatcher.relay, version: version)
         (commits, commitSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
@@ -63,10 +77,12 @@ public final class WebFaces: Sendable {
             group.addTask {
                 for await c in self.commits {
                     self.feed.follow(c)
+                    self.staffFeed.follow(c)
                     self.metrics.follow(c)
                 }
             }
             group.addTask { await self.feed.heartbeats() }
+            group.addTask { [hall] in await self.staffFeed.heartbeats(now: hall.clock) }
             await group.next()
             group.cancelAll()
         }
@@ -75,6 +91,7 @@ public final class WebFaces: Sendable {
     /// Ends the event streams (their responses finish) and the following.
     public func close() {
         feed.closeAll()
+        staffFeed.closeAll()
         commitSink.finish()
     }
 
@@ -117,6 +134,7 @@ public final class WebFaces: Sendable {
                 body: .init(byteBuffer: ByteBuffer(bytes: wav)))
         }
         staff.add(to: router)
+        router.get("/api/staff/events") { request, context in try await self.staffEvents(request, context) }
         router.get("/metrics") { _, context in
             // Until staff accounts exist (docs/HTTP.md), only this machine may read the figures.
             guard context.isLoopback else {
@@ -162,6 +180,35 @@ public final class WebFaces: Sendable {
             })
     }
 
+    /// `GET /api/staff/events`: a clerk's or an admin's live view of the hall (`StaffFeed`).
+    private func staffEvents(_ request: Request, _ context: HallRequestContext) async throws -> Response {
+        let (id, s) = try await staff.authorize(request, changing: false)
+        guard s.role == .clerk || s.role == .admin else {
+            return HTTPReply.error(HallError(.notAllowed, "the staff stream is for clerks and admins"))
+        }
+        let channel = context.channel
+        guard census.startStream(channel, address: context.remoteAddress?.ipAddress ?? "?", phone: false) else {
+            var r = HTTPReply.error(HallError(.busy, "too many live pages at once; try again shortly"))
+            r.headers[.retryAfter] = "10"
+            return r
+        }
+        channel.setOption(ChannelOptions.socketOption(.so_sndbuf), value: Self.streamSendBuffer).whenFailure { _ in }
+        let staff = self.staff
+        let (client, stream) = await staffFeed.join { await staff.stillOpen(id) }
+        let feed = staffFeed
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store",
+                HTTPField.Name("X-Accel-Buffering")!: "no",
+            ],
+            body: .init { writer in
+                defer { feed.leave(client) }
+                for await chunk in stream { try await writer.write(chunk) }
+                try await writer.finish(nil)
+            })
+    }
+
     // MARK: - A ticket's status and rating
 
     static let noTicket = HallError(.unknownTicket, "no such ticket")
@@ -174,7 +221,7 @@ public final class WebFaces: Sendable {
     func ticket(_ context: HallRequestContext) async throws -> Ticket? {
         guard let links = hall.links, let day = context.parameters.get("day"), Wire.isDay(day),
             let (label, token) = context.parameters.get("ticket").flatMap(StatusLinks.split),
-            let stored = try await hall.store.ticket(label: label, day: day), links.matches(stored, token: token)
+            let stored = try await hall.storedTicket(label: label, day: day), links.matches(stored, token: token)
         else { return nil }
         return hall.snapshotEngine().live[stored.id] ?? stored
     }

@@ -1,6 +1,6 @@
 import Foundation
+import HallqApp
 import HallqCore
-import HallqServer
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
@@ -31,13 +31,16 @@ public struct WebServer: Service {
     }
 
     /// The services `[http]` asks for: none when it is absent.
-    public static func services(_ parts: DaemonParts, version: String) async -> [any Service] {
-        guard let http = parts.config.http else { return [] }
+    public static func services(
+        hall: Hall, devices: any HallDevices, dispatcher: Dispatcher, config: HallConfig, stateDir: URL,
+        version: String, logger: Logger
+    ) async -> [any Service] {
+        guard let http = config.http else { return [] }
         let faces = await WebFaces(
-            hall: parts.hall, devices: parts.devices, dispatcher: parts.dispatcher, stateDir: parts.stateDir,
+            hall: hall, devices: devices, dispatcher: dispatcher, stateDir: stateDir,
             heartbeat: .seconds(http.heartbeatSeconds),
-            version: version, logger: parts.logger)
-        return [WebServer(faces: faces, http: http, logger: parts.logger)]
+            version: version, logger: logger)
+        return [WebServer(faces: faces, http: http, logger: logger)]
     }
 
     public func run() async throws {

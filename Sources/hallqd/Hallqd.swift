@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
+import HallqConfig
 import HallqCore
+import HallqDaemon
 import HallqProtocol
-import HallqServer
 import HallqStore
-import HallqWeb
 import Logging
 import ServiceLifecycle
 
@@ -82,17 +82,16 @@ struct Hallqd: AsyncParsableCommand {
         }
 
         Self.raiseOpenFileLimit(logger: logger)
-        var daemon: Daemon
+        let daemon: Daemon
         do {
             daemon = try Daemon(
                 config: hallConfig, configPath: config, stateDir: URL(fileURLWithPath: stateDir),
-                runtimeDir: URL(fileURLWithPath: runtimeDir), logger: logger)
+                runtimeDir: URL(fileURLWithPath: runtimeDir), version: Wire.version, logger: logger)
         } catch let p as StoreProblem {
             logger.critical("\(p.description)")
             FileHandle.standardError.write(Data("hallqd: \(p.description)\n".utf8))
             throw ExitCode(p.exitCode)
         }
-        daemon.listeners = await WebServer.services(daemon.parts, version: Wire.version)
         try await daemon.run()
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
+import HallqApp
+import HallqConfig
 import HallqCore
-import HallqServer
 import HallqTestKit
 import Testing
 

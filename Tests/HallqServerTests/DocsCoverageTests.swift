@@ -1,10 +1,11 @@
 import Foundation
+import HallqConfig
 import HallqCore
 import HallqEncoders
 import HallqProtocol
 import Testing
 
-@testable import HallqServer
+@testable import HallqApp
 
 /// The stable vocabularies are documented where users look: every op, error token and event type
 /// in docs/PROTOCOL.md, every config key the loader accepts in docs/CONFIG.md, every sign protocol

@@ -1,12 +1,13 @@
 import Foundation
 import HallqCore
 import HallqEncoders
+import HallqHardware
 import HallqProtocol
 import HallqStore
 import HallqTestKit
 import Testing
 
-@testable import HallqServer
+@testable import HallqApp
 
 /// A citizen identity number with the given birth date and sequence, its check character from
 /// GB 11643-1999 (weights 2^(17-i) mod 11, check = (12 − Σ mod 11) mod 11, 10 written X).
@@ -208,7 +209,7 @@ struct CardHoldTests {
         let r = await h.ask(.kiosk, ["op": "checkin", "card": true])
         #expect(r["ticket"]?["label"] == "B001" && r["ticket"]?["booked"] == true, "\(r.text)")
         #expect(h.devices.cards.current(kiosk: "kiosk") == nil, "the hold ends with the ticket")
-        let stored = try #require(try await h.hall.store.ticket(label: "B001", day: today))
+        let stored = try #require(try await h.hall.storedTicket(label: "B001", day: today))
         #expect(stored.person == read.person.key)
         // The same card again: checked in already, nothing more to check in for.
         h.devices.cards.present(read, kiosk: "kiosk", seconds: 3600)

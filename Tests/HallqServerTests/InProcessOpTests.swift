@@ -162,6 +162,44 @@ struct InProcessOpTests {
         await h.stop()
     }
 
+    @Test("voice with no clip pack, then a rating at the window: the call still flashes for call_hold_s")
+    func callHoldSurvivesRating() async throws {
+        let h = try InProcessHall(
+            config: DaemonHarness.demoConfig
+                + "\n[signs]\ncall_hold_s = 600\n\n[voice]\ndevice = \"hw:CARD=NoSuchCard\"\nclips = \"/nonexistent\"\n"
+        )
+        _ = await h.ask(.kiosk, ["op": "take", "service": "A"])
+        _ = await h.ask(.kiosk, ["op": "take", "service": "A"])
+        _ = await h.ask(.clerk, ["op": "signin", "window": 1, "clerk": "张三"])
+        #expect(await h.ask(.clerk, ["op": "call", "window": 1]).ok)
+        #expect(await h.ask(.clerk, ["op": "finish", "window": 1]).ok)
+        #expect(await h.ask(.clerk, ["op": "call", "window": 1])["ticket"]?["label"] == "A002")
+        // A001's rating arrives while A002's call flashes: a `rate` event that names window 1,
+        // beside the announcement's report of the second call.
+        #expect(await h.ask(.clerk, ["op": "rate", "window": 1, "score": 5]).ok)
+        #expect(
+            await eventuallyAsync(30) {
+                let events = await h.ask(.admin, ["op": "history", "ticket": "A002"])["events"]?.arrayValue ?? []
+                return events.contains { $0["event"] == "announce" }
+            })
+        // Signs follow commits in order: window 2's pause (committed last) on its sign means
+        // window 1's has seen the rating and the report too.
+        _ = await h.ask(.clerk, ["op": "pause", "window": 2])
+        #expect(await eventuallyAsync(30) { h.sign(2).contains("暂停服务") })
+        #expect(h.sign(1).contains("请A002号到1号窗口"), "\(h.sign(1))")
+        await h.stop()
+    }
+
+    @Test("a call's flash ends by itself after call_hold_s: the sign then says what is served")
+    func callHoldEnds() async throws {
+        let h = try InProcessHall(config: DaemonHarness.demoConfig + "\n[signs]\ncall_hold_s = 1\n")
+        _ = await h.ask(.kiosk, ["op": "take", "service": "A"])
+        _ = await h.ask(.clerk, ["op": "signin", "window": 1, "clerk": "张三"])
+        #expect(await h.ask(.clerk, ["op": "call", "window": 1]).ok)
+        #expect(await eventuallyAsync(30) { h.sign(1).contains("A001") && !h.sign(1).contains("请A001号到1号窗口") })
+        await h.stop()
+    }
+
     @Test("export comes in blocks of 500 tickets, the header first, then the count")
     func exportBlocks() async throws {
         let h = try InProcessHall(

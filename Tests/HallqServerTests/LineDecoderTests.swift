@@ -3,7 +3,7 @@ import NIOEmbedded
 import NIOTestUtils
 import Testing
 
-@testable import HallqServer
+@testable import HallqSocket
 
 /// The line splitter under NIO's decoder verifier: every input is also fed one byte at a time,
 /// in pairs, and so on, and must give the same frames each way.

@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
+import HallqApp
 import HallqCore
 import HallqProtocol
-import HallqServer
 import HallqTestKit
 import Hummingbird
 import HummingbirdTesting

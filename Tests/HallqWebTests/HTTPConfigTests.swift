@@ -1,5 +1,6 @@
+import HallqApp
+import HallqConfig
 import HallqCore
-import HallqServer
 import HallqTestKit
 import Testing
 

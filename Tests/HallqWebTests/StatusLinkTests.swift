@@ -1,6 +1,6 @@
 import Foundation
+import HallqApp
 import HallqCore
-import HallqServer
 import Testing
 
 @Suite struct StatusLinkTests {

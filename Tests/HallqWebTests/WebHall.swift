@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
+import HallqApp
 import HallqCore
 import HallqProtocol
-import HallqServer
 import HallqTestKit
 import HallqWeb
 import Hummingbird

@@ -1,13 +1,13 @@
 import Foundation
+import HallqApp
 import HallqCore
-import HallqServer
 import HallqStore
 import HallqTestKit
 import Logging
 import NIOCore
 import Testing
 
-@testable import HallqServer
+@testable import HallqSocket
 
 /// The watch fan-out, in process: a watcher that never reads is cut off at its byte budget, one
 /// that reads gets every event, and the commands do not wait for either.

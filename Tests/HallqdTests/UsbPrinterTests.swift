@@ -1,9 +1,10 @@
 import Foundation
+import HallqApp
 import HallqClient
+import HallqConfig
 import HallqCore
 import HallqEncoders
 import HallqProtocol
-import HallqServer
 import HallqStore
 import HallqTestKit
 import Testing

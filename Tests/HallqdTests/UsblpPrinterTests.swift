@@ -1,8 +1,8 @@
 import Foundation
+import HallqApp
 import HallqCore
 import HallqEncoders
 import HallqProtocol
-import HallqServer
 import HallqStore
 import HallqTestKit
 import Testing

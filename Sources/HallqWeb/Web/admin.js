@@ -62,8 +62,8 @@ function localTime(iso) {
   return m ? m[1] + " " + m[2] : iso || "";
 }
 
-async function live() {
-  const r = await hallqStaff.op("status", { waiting: true });
+// The live tab, drawn from a `status` of the staff stream.
+function live(r) {
   if (!r.ok) return;
   $("hall-name").textContent = r.hall.name;
   $("mode").textContent = (r.hall.dispensing ? "开放中 " : "暂停中 ") + "(" + r.hall.mode + ")";
@@ -206,7 +206,6 @@ async function start(account) {
   for (const b of document.querySelectorAll("[data-mode]")) {
     b.addEventListener("click", async () => {
       say(await hallqStaff.op("hall", { mode: b.dataset.mode }), "取号 " + b.dataset.mode);
-      live();
     });
   }
   $("reload").addEventListener("click", async () => say(await hallqStaff.op("reload"), "重载配置"));
@@ -243,25 +242,26 @@ async function start(account) {
     $("screen-code-out").textContent = r.ok ? r.code.slice(0, 4) + " " + r.code.slice(4) : "";
     screens();
   });
-  hallqLive({
-    snapshot(snap) {
-      hallqClock.sync(snap.now, snap.utc_offset_s);
-      const f = $("range").elements;
-      if (!f.from.value) {
-        f.from.value = localDay(0).slice(0, 8) + "01";
-        f.to.value = localDay(0);
-        $("report").elements.month.value = localDay(0).slice(0, 7);
-        // The form is filled in: show its numbers at once, not after 查询.
-        live().then(() => stats(f.from.value, f.to.value));
-      }
-      live();
-    },
-    event() {
-      live();
-    },
+  // Live from the staff stream (no polling): the tab redraws from each `status`; the orders
+  // list is read again after a change, at most once every 2 s.
+  let ordersDue = null;
+  hallqStaffStream((r) => {
+    const f = $("range").elements;
+    if (!f.from.value) {
+      f.from.value = localDay(0).slice(0, 8) + "01";
+      f.to.value = localDay(0);
+      $("report").elements.month.value = localDay(0).slice(0, 7);
+      // The form is filled in: show its numbers at once, not after 查询.
+      stats(f.from.value, f.to.value);
+    }
+    live(r);
+    if (!ordersDue) {
+      ordersDue = setTimeout(() => {
+        ordersDue = null;
+        orders();
+      }, 2000);
+    }
   });
-  setInterval(live, 5000);
-  setInterval(orders, 5000);
   orders();
   users();
   screens();
@@ -348,8 +348,8 @@ async function orders() {
   $("order-counts").textContent =
     "未办结 Open " + c.open + " · 逾期 Overdue " + c.overdue + " · 已办结 Closed " + c.closed + " · 无效 Invalid " + c.invalid +
     " · 回访率 Return visits " + (c.revisit_rate === null ? "—" : Math.round(c.revisit_rate * 100) + "%");
-  const status = await hallqStaff.op("status", {});
-  const u = status.ok ? status.haocha : null;
+  const status = hallqStaff.latest;
+  const u = status && status.ok ? status.haocha : null;
   $("upload-state").textContent = u
     ? "上报省好差评系统 Upload: 待上报 pending " + u.pending + " · 已上报 sent " + u.sent + (u.last_error ? " · 错误 " + u.last_error : "")
     : "上报省好差评系统：未配置 Upload not configured ([haocha])";

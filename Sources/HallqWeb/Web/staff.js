@@ -62,6 +62,49 @@ const hallqStaff = {
   onExpired: null,
 };
 
+// The staff pages' live view: GET /api/staff/events sends `status` (the status op's reply with
+// the waiting list, plus the hall clock's `now` and `utc_offset_s`) at once and after every
+// round of commits; the page draws from it and never asks for the status itself, so a click is
+// one request (its op). EventSource reconnects by itself; a stream refused outright (the session
+// ended) asks whether the session lives and shows the login if not. Quiet for three heartbeats:
+// a new connection.
+function hallqStaffStream(onStatus) {
+  let source = null;
+  let lastSeen = Date.now();
+  let retry = null;
+  function seen() {
+    lastSeen = Date.now();
+  }
+  function open() {
+    if (source) source.close();
+    clearTimeout(retry);
+    source = new EventSource("/api/staff/events");
+    seen();
+    source.addEventListener("status", (e) => {
+      seen();
+      const r = JSON.parse(e.data);
+      hallqStaff.latest = r;
+      if (typeof r.now === "number") hallqClock.sync(r.now, r.utc_offset_s);
+      document.body.dataset.staffLive = "connected";
+      onStatus(r);
+    });
+    source.addEventListener("heartbeat", seen);
+    source.addEventListener("error", async () => {
+      document.body.dataset.staffLive = "reconnecting";
+      if (source.readyState !== EventSource.CLOSED) return;
+      if (!(await hallqStaff.session())) {
+        if (hallqStaff.onExpired) hallqStaff.onExpired();
+        return;
+      }
+      retry = setTimeout(open, 5000);
+    });
+  }
+  open();
+  setInterval(() => {
+    if (document.body.dataset.session === "open" && Date.now() - lastSeen > 50000) open();
+  }, 5000);
+}
+
 // A refusal as a sentence for the person at the screen (Chinese first).
 const hallqSentences = {
   "QUEUE-EMPTY": "没有等候的号。No one is waiting.",

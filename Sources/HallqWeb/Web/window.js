@@ -1,14 +1,12 @@
 // The window terminal (/window/<n>): a clerk logs in, the account signs in at this window, and
-// every button runs one op through POST /api/ops. Live through the public event stream: any
-// event re-reads this window's state (status with its waiting list). F1–F6 as on hardware
-// callers: call, recall, no-show, finish, transfer, pause/resume.
+// every button runs one op through POST /api/ops (one request per click: its reply says how it
+// went). The window's state comes from the staff stream (hallqStaffStream), pushed after every
+// change. F1–F6 as on hardware callers: call, recall, no-show, finish, transfer, pause/resume.
 "use strict";
 
 const windowNumber = Number(location.pathname.split("/").pop());
 let state = null;
 let inHand = null;
-let refreshing = false;
-let again = false;
 
 function $(id) {
   return document.getElementById(id);
@@ -33,18 +31,8 @@ function say(reply, what) {
   }
 }
 
-async function refresh() {
-  if (refreshing) {
-    again = true;
-    return;
-  }
-  refreshing = true;
-  const r = await hallqStaff.op("status", { waiting: true });
-  refreshing = false;
-  if (again) {
-    again = false;
-    refresh();
-  }
+// Draws the window from a `status` of the staff stream.
+function render(r) {
   if (!r.ok) return;
   state = r;
   const w = r.windows.find((x) => x.window === windowNumber);
@@ -107,7 +95,6 @@ async function act(op, fields, what) {
   const reply = await hallqStaff.op(op, Object.assign({ window: windowNumber }, fields || {}));
   say(reply, what);
   if (reply.ok && reply.ticket) $("ticket").textContent = reply.ticket.label;
-  refresh();
   return reply;
 }
 
@@ -226,9 +213,6 @@ async function start(account) {
   else log("签到 " + account.name, true);
   $("terminal").hidden = false;
   $("signout").hidden = false;
-  const status = await hallqStaff.op("status", { waiting: true });
-  if (status.ok) fillTransfer(status);
-  await refresh();
   renderLevels();
   $("case-form").addEventListener("submit", attachCase);
   $("rate-submit").addEventListener("click", submitRating);
@@ -249,14 +233,11 @@ async function start(account) {
       location.reload();
     }
   });
-  hallqLive({
-    snapshot(snap) {
-      hallqClock.sync(snap.now, snap.utc_offset_s);
-      refresh();
-    },
-    event() {
-      refresh();
-    },
+  let first = true;
+  hallqStaffStream((r) => {
+    if (first && r.ok) fillTransfer(r);
+    first = false;
+    render(r);
   });
   setInterval(tick, 1000);
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HallqApp
 import HallqCore
 import HallqDevices
 import HallqEncoders

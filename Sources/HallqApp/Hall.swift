@@ -64,7 +64,9 @@ public final class Hall: @unchecked Sendable {
     private var lastEstimate: Double?
     private var latestEstimates: WaitEstimator.Estimates?
 
-    public let store: HallStore
+    /// The store is the writer's: the application's own parts (dispatcher, reports, sweeps) read
+    /// it; everything outside asks the hall through its intent methods (HallIntents.swift).
+    let store: HallStore
     /// The keyed addresses of this hall's ticket status pages; nil where none are made.
     public let links: StatusLinks?
     public let clock: @Sendable () -> Millis

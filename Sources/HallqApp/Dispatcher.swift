@@ -10,7 +10,7 @@ import Logging
 /// parses lines, enforces roles and handles `watch`; this answers everything else.
 public struct Dispatcher: Sendable {
     let hall: Hall
-    let devices: DeviceHub
+    public let devices: any HallDevices
     let reload: @Sendable () async -> Result<Void, HallError>
     let serviceTakes: ServiceTakeLimiter
     let reports: Reports
@@ -20,7 +20,7 @@ public struct Dispatcher: Sendable {
     public let relay: CentralRelay
 
     public init(
-        hall: Hall, devices: DeviceHub, limits: ClientLimits = .init(),
+        hall: Hall, devices: any HallDevices, limits: ClientLimits = .init(),
         reload: @escaping @Sendable () async -> Result<Void, HallError>
     ) {
         self.hall = hall
@@ -83,7 +83,9 @@ public struct Dispatcher: Sendable {
         return HallError(.internal, "internal error; see the daemon's log")
     }
 
-    func answer(_ request: Request, origin: Origin) async throws -> [String: JSONValue] {
+    /// The answer to a request, for in-process callers (counter keys, scanners, the staff pages): a
+    /// refusal is a thrown `HallError`, not an error reply to dig a token back out of.
+    public func answer(_ request: Request, origin: Origin) async throws -> [String: JSONValue] {
         switch request {
         case let .command(cmd):
             if case .take = cmd { return try await issue(cmd, origin: origin) }
@@ -151,7 +153,7 @@ public struct Dispatcher: Sendable {
             guard let t = try await hall.store.ticket(label: label, day: day) else {
                 throw HallError.unknownTicket(label)
             }
-            try await devices.reprint(t).get()
+            try await devices.reprint(t, kiosk: nil).get()
             return ["ticket": Render.ticket(try await hall.store.ticket(id: t.id) ?? t)]
         case .devices:
             var d: [String: JSONValue] = ["devices": Render.devices(await devices.report())]
@@ -202,7 +204,7 @@ public struct Dispatcher: Sendable {
 
     /// A held card as the kiosk shows it: the masked name, the seconds left, and for each service
     /// whether this person may take it (or the token why not) and whether it would be 绿色通道.
-    func cardView(_ held: CardDesk.Held) async -> JSONValue {
+    public func cardView(_ held: CardDesk.Held) async -> JSONValue {
         let now = hall.clock()
         let left = max(0, Int((held.until - devices.cards.clock()).rounded(.up)))
         return await hall.read { e in
@@ -255,7 +257,7 @@ public struct Dispatcher: Sendable {
         if let refusal = await devices.printerRefusal(kiosk: kiosk) { throw refusal }
         // Only configured services have a bucket: made-up names cannot grow the table.
         if await hall.read({ $0.config.service(service) != nil }),
-            let wait = serviceTakes.take(service, asker: asker, at: SocketServer.monotonicSeconds())
+            let wait = serviceTakes.take(service, asker: asker, at: monotonicSeconds())
         {
             throw .rateLimited(
                 "service \(service) is issuing tickets too fast; try again in \(Int(wait.rounded(.up))) s")

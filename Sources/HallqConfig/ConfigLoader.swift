@@ -1,6 +1,5 @@
 import Foundation
 import HallqCore
-import HallqDevices
 import HallqEncoders
 import HallqProtocol
 import HallqVoice
@@ -454,7 +453,7 @@ public enum ConfigLoader {
             var keys: [String: String] = [:]
             for k in names?.table.keys ?? [] {
                 guard let v = try names?.string(k) else { continue }
-                guard Keypad.isKeyName(k) else {
+                guard KeyNames.isKey(k) else {
                     throw ConfigError(
                         key: "keypad[\(i)].keys.\(k)", message: "not a key name (use libevdev's, like KEY_KP1 or BTN_0)"
                     )
@@ -563,7 +562,7 @@ public enum ConfigLoader {
                 message: "\"\(o.profile)\" is not one of \(PrinterProfile.all.map(\.name).joined(separator: ", "))")
         }
         if o.kind == .tcp {
-            guard let a = o.address, TcpPrinter.endpoint(a) != nil else {
+            guard let a = o.address, PrinterConfig.tcpEndpoint(a) != nil else {
                 throw ConfigError(
                     key: p.key("address"),
                     message: "is required for kind = \"tcp\": \"host:port\", like \"192.168.1.50:9100\"")

@@ -8,12 +8,17 @@ import ServiceLifecycle
 /// booking a no-show, each logged as a `booking` event the portal reads back, and lets the
 /// engine drop days before yesterday (the store keeps them). Nothing is committed while nothing
 /// is due, so a quiet hall's log does not grow.
-struct BookingSweeper: Service {
+public struct BookingSweeper: Service {
     let hall: Hall
     let logger: Logger
+
+    public init(hall: Hall, logger: Logger) {
+        self.hall = hall
+        self.logger = logger
+    }
     static let interval: Duration = .seconds(10)
 
-    func run() async throws {
+    public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 let n = try await Self.sweep(hall)

@@ -1,4 +1,5 @@
 import Foundation
+import HallqApp
 import HallqCore
 import HallqDevices
 import HallqProtocol
@@ -9,7 +10,7 @@ import ServiceLifecycle
 /// Drives the devices from committed queue changes: the print desk gets issued tickets, the sign
 /// board every change, the announcer every call; it watches their health and reports it. It only
 /// ever *follows* the queue: a slow or dead device never holds up a command.
-public actor DeviceHub: Service {
+public actor DeviceHub: Service, HallDevices {
     let hall: Hall
     /// One print desk per printer, in `[[printer]]` order; kiosks name theirs.
     let printDesks: [PrintDesk]
@@ -48,11 +49,6 @@ public actor DeviceHub: Service {
         subscription = hall.subscribe { sink.yield($0) }
     }
 
-    /// Where the clip pack is: `[voice] clips`, else `<state>/voice`.
-    public static func clipDirectory(_ v: VoiceConfig, stateDir: URL) -> URL {
-        v.clips.map { URL(fileURLWithPath: $0) } ?? stateDir.appendingPathComponent("voice")
-    }
-
     /// The voice announcer `[voice]` asks for. A missing or broken clip pack, or a device that
     /// cannot be opened, makes it degraded, never stops hallqd.
     static func makeAnnouncer(
@@ -60,7 +56,7 @@ public actor DeviceHub: Service {
         logger: Logger
     ) -> AlsaAnnouncer? {
         guard let v = config.voice else { return nil }
-        let dir = clipDirectory(v, stateDir: stateDir)
+        let dir = v.clipDirectory(stateDir: stateDir)
         let pack: Result<ClipPack, Wave.Failure>
         do throws(Wave.Failure) { pack = .success(try ClipPackFiles.load(dir)) } catch { pack = .failure(error) }
         return AlsaAnnouncer(

@@ -1,4 +1,5 @@
 import Foundation
+import HallqApp
 import HallqCore
 import HallqDevices
 import HallqEncoders
@@ -167,7 +168,7 @@ public actor CounterDesk: Service {
         for c in devices.callers {
             guard let bus = devices.callerBuses[c.bus], let w = e.config.window(c.window) else { continue }
             let waiting = w.services.reduce(0) { $0 + e.waitingCount(service: $1) }
-            let ticket = e.windows[c.window]?.current.flatMap { e.live[$0] }?.number
+            let ticket = WindowView.of(c.window, in: e, now: nil).ticket?.number
             bus.show(CallerProtocol.display(address: UInt8(c.address), waiting: waiting, ticket: ticket))
         }
     }

@@ -26,14 +26,14 @@ public final class CardDesk: @unchecked Sendable {
     }
 
     /// A card was read at `kiosk`: it is that kiosk's person for `seconds`, replacing any other.
-    func present(_ read: CardRead, kiosk: String, seconds: Int) {
+    public func present(_ read: CardRead, kiosk: String, seconds: Int) {
         lock.lock()
         held[kiosk] = Held(read: read, kiosk: kiosk, until: clock() + Double(seconds))
         lock.unlock()
     }
 
     /// Hands a notice line (a card placed) to every watcher.
-    func announce(_ notice: JSONValue) {
+    public func announce(_ notice: JSONValue) {
         lock.lock()
         let sinks = Array(watchers.values)
         lock.unlock()
@@ -59,7 +59,7 @@ public final class CardDesk: @unchecked Sendable {
         lock.unlock()
     }
 
-    func watch(_ sink: @escaping @Sendable (JSONValue) -> Void) -> UUID {
+    public func watch(_ sink: @escaping @Sendable (JSONValue) -> Void) -> UUID {
         let id = UUID()
         lock.lock()
         watchers[id] = sink
@@ -67,7 +67,7 @@ public final class CardDesk: @unchecked Sendable {
         return id
     }
 
-    func unwatch(_ id: UUID) {
+    public func unwatch(_ id: UUID) {
         lock.lock()
         watchers[id] = nil
         lock.unlock()

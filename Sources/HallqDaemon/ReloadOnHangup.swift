@@ -1,3 +1,4 @@
+import HallqApp
 import HallqCore
 import ServiceLifecycle
 import UnixSignals

@@ -7,11 +7,16 @@ import ServiceLifecycle
 /// Forgets who took old tickets (docs/PRIVACY.md): at start and every hour, tickets issued more
 /// than `[privacy] person_days` days ago lose their person key. The rules that use it (one live
 /// ticket, the daily limit, a no-show count over weeks) look back no further than that.
-struct PersonRetention: Service {
+public struct PersonRetention: Service {
     let hall: Hall
     let logger: Logger
 
-    func run() async throws {
+    public init(hall: Hall, logger: Logger) {
+        self.hall = hall
+        self.logger = logger
+    }
+
+    public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 let n = try await Self.forget(hall)

@@ -1,4 +1,5 @@
 import Foundation
+import HallqApp
 import HallqCentral
 import HallqCore
 import Logging

@@ -1,4 +1,5 @@
 import Foundation
+import HallqApp
 import HallqCore
 import HallqProtocol
 import HallqStore
@@ -204,7 +205,7 @@ public struct SocketServer: Service {
                             while try await lines.next() != nil {}
                             return
                         case let .success(request):
-                            if request.isTake, let wait = takes.take(at: Self.monotonicSeconds()) {
+                            if request.isTake, let wait = takes.take(at: monotonicSeconds()) {
                                 try await outbound.write(
                                     Self.line(
                                         Wire.error(
@@ -254,7 +255,6 @@ public struct SocketServer: Service {
     }
 
     /// Seconds on a clock that wall-clock steps do not move (CLOCK_MONOTONIC).
-    static func monotonicSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     static func line(_ v: JSONValue) -> ByteBuffer {
         var b = ByteBuffer(string: v.text)

@@ -1,4 +1,5 @@
 import Foundation
+import HallqApp
 import HallqCore
 import HallqDevices
 import HallqEncoders
@@ -6,32 +7,26 @@ import HallqProtocol
 import HallqStore
 import Logging
 
-/// Keeps every window sign and the lobby screen showing the live queue: a fresh call flashes for
-/// `call_hold_s`, then the sign says what is being served; the lobby lists the latest calls. It
-/// only hands content to the buses, whose drivers decide when each frame goes out.
+/// Keeps every window sign and the lobby screen showing the live queue, each window as its
+/// `WindowView` says (a call flashes for `call_hold_s` from its time, then the sign says what is
+/// being served); the lobby lists the latest calls. It only hands content to the buses, whose
+/// drivers decide when each frame goes out.
 actor SignBoard {
     let hall: Hall
     let buses: [String: any SignBus]
     let logger: Logger
     private var config: HallConfig
     private var recentCalls = RecentCalls(limit: 5)
-    /// Per window, the call whose call_hold_s runs: its sign flashes until that hold ends,
-    /// whatever else names the window meanwhile (the announcement's report, an ID card, a rating,
-    /// a reload). A recall is a call of its own, with its own hold.
-    private var holding: [Int: HeldCall] = [:]
-
-    private struct HeldCall: Equatable {
-        let ticket: Int64
-        let calledAt: Millis?
-    }
-    /// How long a fresh call flashes before the sign says what is being served.
-    let callHold: Duration
+    /// What each window's sign was last given: a commit that changes nothing visible (the
+    /// announcement's report, a rating) sends nothing.
+    private var shown: [Int: SignContent] = [:]
+    /// Per window, the end of the flash a timer is set for (`WindowView.flashingUntil`).
+    private var holdTimers: [Int: Millis] = [:]
 
     init(hall: Hall, config: HallConfig, stateDir: URL, logger: Logger) throws {
         self.hall = hall
         self.config = config
         self.logger = logger
-        callHold = .seconds(config.callHoldSeconds)
         buses = try Self.makeBuses(config, stateDir: stateDir, logger: logger)
     }
 
@@ -64,7 +59,7 @@ actor SignBoard {
     /// At start: the lobby's latest calls from the log, and every sign its current content.
     func start() async {
         let limit = config.lobby?.recent ?? 5
-        recentCalls = RecentCalls((try? await hall.store.recentCalls(limit: limit)) ?? [], limit: limit)
+        recentCalls = RecentCalls((try? await hall.recentCalls(limit: limit)) ?? [], limit: limit)
         await refreshAll(hall.read { $0 })
     }
 
@@ -82,20 +77,7 @@ actor SignBoard {
     /// Shows what a committed command changed.
     func follow(_ c: Committed) async {
         for e in c.effects.events { if let call = RecentCalls.call(e) { recentCalls.add(call) } }
-        let windowsTouched = Set(c.effects.events.compactMap(\.window))
-        let fresh = Set(c.effects.events.filter { $0.type.isCall }.compactMap(\.window))
-        for n in windowsTouched.sorted() {
-            if fresh.contains(n), let current = c.engine.windows[n]?.current {
-                let call = HeldCall(ticket: current, calledAt: c.engine.live[current]?.lastCalledAt)
-                holding[n] = call
-                let hold = callHold
-                Task {
-                    try? await Task.sleep(for: hold)
-                    await self.endHold(window: n, call)
-                }
-            }
-            await showWindow(n, engine: c.engine)
-        }
+        for n in Set(c.effects.events.compactMap(\.window)).sorted() { await showWindow(n, engine: c.engine) }
         await showLobby(c.engine)
     }
 
@@ -112,24 +94,30 @@ actor SignBoard {
         return out
     }
 
-    /// A call's hold is over: the sign shows the ticket as served, unless a later call (a recall)
-    /// holds the window now, which ends its own hold.
-    private func endHold(window n: Int, _ call: HeldCall) async {
-        guard holding[n] == call else { return }
-        holding[n] = nil
-        await showWindow(n, engine: await hall.read { $0 })
+    /// Window `n`'s sign as `WindowView` says now; while a call flashes, a timer redraws it when
+    /// the flash ends (and again, should the clock have been set back meanwhile).
+    private func showWindow(_ n: Int, engine: QueueEngine) async {
+        guard let wc = config.window(n), let sign = wc.sign, let bus = buses[sign.bus] else { return }
+        let view = WindowView.of(n, in: engine, now: hall.clock())
+        if let until = view.flashingUntil, holdTimers[n] != until {
+            holdTimers[n] = until
+            let wait = Duration.milliseconds(max(0, until - hall.clock()))
+            Task { [weak self] in
+                try? await Task.sleep(for: wait)
+                await self?.holdEnded(window: n, until)
+            }
+        }
+        let content = SignText.window(view, config: config)
+        guard shown[n] != content else { return }
+        shown[n] = content
+        await bus.show(content, address: sign.address)
     }
 
-    /// Window `n`'s sign: the call flashing while its hold runs and the ticket is still in hand.
-    private func showWindow(_ n: Int, engine: QueueEngine) async {
-        guard let wc = config.window(n), let sign = wc.sign, let bus = buses[sign.bus], let w = engine.windows[n] else {
-            return
-        }
-        let held =
-            w.current.map { holding[n] == HeldCall(ticket: $0, calledAt: engine.live[$0]?.lastCalledAt) } ?? false
-        let content = SignText.window(
-            w, ticket: w.current.flatMap { engine.live[$0] }, freshCall: held, config: config)
-        await bus.show(content, address: sign.address)
+    /// The flash that ended at `until` is over: the sign shows what the window does now.
+    private func holdEnded(window n: Int, _ until: Millis) async {
+        guard holdTimers[n] == until else { return }
+        holdTimers[n] = nil
+        await showWindow(n, engine: hall.snapshotEngine())
     }
 
     private func showLobby(_ engine: QueueEngine) async {
