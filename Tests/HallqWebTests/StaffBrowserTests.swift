@@ -54,6 +54,39 @@ import Testing
         }
     }
 
+    /// The page's requests to /api/ so far, in order (Resource Timing: each fetch once its
+    /// response has ended).
+    static let apiRequests = """
+        return performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname)
+          .filter((p) => p.startsWith('/api/'))
+        """
+
+    @Test("window terminal: one request per click, the rest pushed by the staff stream, no polling")
+    func windowTerminalRequests() async throws {
+        try await withPage("/window/1", account: "王五", role: "clerk") { browser in
+            _ = try ok(.kiosk, ["op": "take", "service": "A"])
+            _ = try ok(.kiosk, ["op": "take", "service": "A"])
+            #expect(try await browser.until(10, "return document.body.dataset.staffLive === 'connected'"))
+            #expect(try await browser.until(10, "return document.getElementById('waiting').textContent.includes('A002')"))
+            let before = try await browser.run(Self.apiRequests).arrayValue ?? []
+            // Opening the page: the login and the sign-in (the stream, still open, is listed only
+            // once it ends); never a status read.
+            #expect(!before.contains("/api/ops/status"), "\(before)")
+            try await browser.run("document.querySelector('#actions [data-op=call]').click()")
+            #expect(try await browser.until(10, "return document.body.dataset.ticket === 'A001'"))
+            // A ticket taken elsewhere reaches the page's queue without the page asking.
+            _ = try ok(.kiosk, ["op": "take", "service": "A"])
+            #expect(try await browser.until(10, "return document.getElementById('waiting').textContent.includes('A003')"))
+            try await browser.press("\u{E032}")  // F2: recall
+            #expect(
+                try await browser.until(10, "return document.getElementById('log').textContent.includes('重呼 A001')"))
+            // Longer than any polling period the pages had (5 s): nothing asked meanwhile.
+            try await Task.sleep(for: .seconds(6))
+            let after = try await browser.run(Self.apiRequests).arrayValue ?? []
+            #expect(Array(after.dropFirst(before.count)) == ["/api/ops/call", "/api/ops/recall"], "\(after)")
+        }
+    }
+
     @Test("kiosk: press a service button, see the ticket and its QR, and the virtual printer prints it")
     func kiosk() async throws {
         try await fixture.withBrowser(width: 1080, height: 1920) { browser in
