@@ -4,7 +4,7 @@
 /// follow (the announcement's report, an ID card, a rating, a reload): only a new call of the
 /// window (a recall included) starts a new hold, and only the clock ends one.
 public struct WindowView: Sendable, Equatable {
-    public enum State: String, Sendable {
+    public enum State: String, Sendable, CaseIterable {
         /// Nobody signed in.
         case closed
         case paused

@@ -69,7 +69,7 @@ public struct HaochaSummary: Sendable, Equatable {
     /// The tally as report rows (label, count), Chinese first.
     public var rows: [(String, String)] {
         var out: [(String, String)] = [("办件评价 Case ratings", String(ratings))]
-        for (i, name) in ["非常满意", "满意", "基本满意", "不满意", "非常不满意"].enumerated() {
+        for (i, name) in Vocabulary.levelNamesDescending.enumerated() {
             out.append(("　" + name, String(levels[i])))
         }
         for c in RatingChannel.allCases {

@@ -41,7 +41,7 @@ public struct MonthlyReportModel: Sendable {
         }
     }
 
-    public static let levelNames = ["非常满意", "满意", "基本满意", "不满意", "非常不满意"]
+    public static let levelNames = Vocabulary.levelNamesDescending
 
     public var hall: String
     public var month: String

@@ -1,4 +1,5 @@
 import HTTPTypes
+import HallqProtocol
 import Hummingbird
 import NIOCore
 
@@ -19,6 +20,8 @@ enum Assets {
         case admin = "admin.html"
         case adminJS = "admin.js"
         case staffJS = "staff.js"
+        /// Written from HallqProtocol's Vocabulary, not a file: the words every page shares.
+        case vocabularyJS = "vocabulary.js"
 
         var bytes: [UInt8] {
             switch self {
@@ -35,13 +38,15 @@ enum Assets {
             case .admin: PackageResources.admin_html
             case .adminJS: PackageResources.admin_js
             case .staffJS: PackageResources.staff_js
+            case .vocabularyJS: Assets.vocabulary
             }
         }
 
         var contentType: String {
             switch self {
             case .board, .status, .kiosk, .window, .admin: "text/html; charset=utf-8"
-            case .boardJS, .statusJS, .liveJS, .kioskJS, .windowJS, .adminJS, .staffJS: "text/javascript; charset=utf-8"
+            case .boardJS, .statusJS, .liveJS, .kioskJS, .windowJS, .adminJS, .staffJS, .vocabularyJS:
+                "text/javascript; charset=utf-8"
             case .css: "text/css; charset=utf-8"
             }
         }
@@ -54,6 +59,8 @@ enum Assets {
             return "\"" + String(h, radix: 16) + "\""
         }
     }
+
+    static let vocabulary = Array(Vocabulary.javaScriptModule.utf8)
 
     /// Every file is revalidated on each load (no-cache with an ETag): cheap, and never stale.
     static func response(_ f: File, ifNoneMatch: String?) -> Response {

@@ -136,7 +136,7 @@ enum HallCharts {
 
     static func ratings(_ total: Rows) -> String {
         let levels = total.first?["rating_levels"]
-        let names = ["非常满意", "满意", "基本满意", "不满意", "非常不满意"]
+        let names = Vocabulary.levelNamesDescending
         return SVGChart.bars(
             id: "ratings", title: "好差评分布", unit: " 次", labels: names,
             series: [

@@ -65,6 +65,22 @@ import Testing
                 let again = try await client.execute(uri: "/assets/\(file)", method: .get, headers: [.ifNoneMatch: tag])
                 #expect(again.status == .notModified)
             }
+            // Pages load one ES module each; the words they share come from Swift's Vocabulary,
+            // and no script carries a copy of them.
+            for page in ["/board", "/kiosk", "/window/1", "/admin"] {
+                let r = try await client.execute(uri: page, method: .get)
+                #expect(r.text.contains("<script type=\"module\"") && !r.text.contains(" defer>"), "\(page)")
+            }
+            let vocabulary = try await client.execute(uri: "/assets/vocabulary.js", method: .get)
+            #expect(vocabulary.headers[.contentType] == "text/javascript; charset=utf-8")
+            for t in HallError.Token.allCases {
+                #expect(vocabulary.text.contains("\"\(t.rawValue)\":\"\(Vocabulary.sentence(t))\""), "\(t)")
+            }
+            #expect(vocabulary.text.contains("\"5\":\"非常满意\"") && vocabulary.text.contains("\"calling\":\"叫号中\""))
+            for file in ["live.js", "staff.js", "board.js", "status.js", "kiosk.js", "window.js", "admin.js"] {
+                let text = try await client.execute(uri: "/assets/\(file)", method: .get).text
+                #expect(!["没有等候的号", "非常满意", "叫号中", "未开放"].contains { text.contains($0) }, "\(file)")
+            }
             let root = try await client.execute(uri: "/", method: .get)
             #expect(root.status == .found && root.headers[.location] == "/board")
             for path in ["/assets/../hallq.sqlite", "/assets/nope.js", "/nope", "/api/nope"] {

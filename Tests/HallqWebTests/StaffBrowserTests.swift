@@ -67,7 +67,8 @@ import Testing
             _ = try ok(.kiosk, ["op": "take", "service": "A"])
             _ = try ok(.kiosk, ["op": "take", "service": "A"])
             #expect(try await browser.until(10, "return document.body.dataset.staffLive === 'connected'"))
-            #expect(try await browser.until(10, "return document.getElementById('waiting').textContent.includes('A002')"))
+            #expect(
+                try await browser.until(10, "return document.getElementById('waiting').textContent.includes('A002')"))
             let before = try await browser.run(Self.apiRequests).arrayValue ?? []
             // Opening the page: the login and the sign-in (the stream, still open, is listed only
             // once it ends); never a status read.
@@ -76,7 +77,8 @@ import Testing
             #expect(try await browser.until(10, "return document.body.dataset.ticket === 'A001'"))
             // A ticket taken elsewhere reaches the page's queue without the page asking.
             _ = try ok(.kiosk, ["op": "take", "service": "A"])
-            #expect(try await browser.until(10, "return document.getElementById('waiting').textContent.includes('A003')"))
+            #expect(
+                try await browser.until(10, "return document.getElementById('waiting').textContent.includes('A003')"))
             try await browser.press("\u{E032}")  // F2: recall
             #expect(
                 try await browser.until(10, "return document.getElementById('log').textContent.includes('重呼 A001')"))

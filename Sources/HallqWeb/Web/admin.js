@@ -3,7 +3,9 @@
 // history, opening and closing the hall, reloading the config, the staff accounts, and the
 // enrolled kiosk screens. Every action is one op through POST /api/ops (or a GET of the export,
 // charts and report; the screens have routes of their own, /api/screens…).
-"use strict";
+import { hallqClock, hallqPad } from "/assets/live.js";
+import { hallqStaff, hallqStaffStream, hallqSentence, hallqRequireLogin } from "/assets/staff.js";
+import { windowStates } from "/assets/vocabulary.js";
 
 function $(id) {
   return document.getElementById(id);
@@ -37,7 +39,6 @@ function ago(iso) {
   return Math.floor(s / 60) + " 分 " + (s % 60) + " 秒";
 }
 
-const STATES = { called: "已叫号", serving: "办理中" };
 
 // Services by id, from the live status: tables say "A 检验检测机构资质认定", not "A".
 const serviceNames = new Map();
@@ -68,9 +69,11 @@ function live(r) {
   $("hall-name").textContent = r.hall.name;
   $("mode").textContent = (r.hall.dispensing ? "开放中 " : "暂停中 ") + "(" + r.hall.mode + ")";
   const hand = new Map((r.in_hand || []).map((t) => [t.window, t]));
+  const views = new Map((r.window_views || []).map((v) => [v.window, v]));
   fill($("win-table"), r.windows.map((w) => {
     const t = hand.get(w.window);
-    return [w.window + "号", w.clerk || "—", w.clerk ? (w.paused ? "暂停" : t ? STATES[t.state] || t.state : "空闲") : "未开放", t ? t.label + " " + ago(t.started_at || t.called_at) : ""];
+    const v = views.get(w.window);
+    return [w.window + "号", w.clerk || "—", v ? windowStates[v.state] : "", t ? t.label + " " + ago(t.started_at || t.called_at) : ""];
   }));
   const oldest = new Map();
   for (const t of r.waiting_tickets || []) {
@@ -122,7 +125,7 @@ async function stats(from, to) {
     // the other tables, not shown as a row of their own here.
     const rows = by === "window" || by === "clerk" ? r.rows.filter((x) => x.key !== "-") : r.rows;
     const key = (k) => (by === "service" && serviceNames.has(k) ? k + " " + serviceNames.get(k) : by === "window" ? k + "号窗口" : k);
-    // 满意率: ratings of 4 or 5 (满意, 非常满意) among all ratings.
+    // 满意率: ratings of 4 or 5 among all ratings.
     const satisfied = (x) => {
       const l = x.rating_levels || {};
       const n = x.ratings || 0;

@@ -1,19 +1,12 @@
 // The lobby board (/board): the newest call large, the latest calls, a tile per window, the
 // waiting per service, the scrolling procedures-and-fees text, date and clock. Everything comes
 // from the event stream (live.js); nothing is polled.
-"use strict";
+import { hallqLive, hallqMinutes, hallqAddCall, hallqFill, hallqClock, hallqPad } from "/assets/live.js";
+import { windowStates } from "/assets/vocabulary.js";
 
 const board = {
   snap: null,
   flashTimer: null,
-};
-
-const WINDOW_STATES = {
-  idle: "空闲",
-  calling: "叫号中",
-  serving: "办理中",
-  paused: "暂停服务",
-  closed: "未开放",
 };
 
 function el(tag, cls, text) {
@@ -88,7 +81,7 @@ function renderWindows() {
     tile.dataset.state = w.state;
     const num = el("div", "num", String(w.window));
     num.append(el("small", null, "号"));
-    tile.append(num, el("div", "ticket", w.ticket || "—"), el("div", "state", WINDOW_STATES[w.state] || w.state));
+    tile.append(num, el("div", "ticket", w.ticket || "—"), el("div", "state", windowStates[w.state] || w.state));
     if (w.green_channel) tile.append(el("div", "green", "绿色通道"));
     box.append(tile);
   }

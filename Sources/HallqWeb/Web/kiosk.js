@@ -17,7 +17,8 @@
 // A kiosk is a public screen: it never shows a staff login form. It runs on its enrolment (the
 // hallq_screen cookie, ScreenEnrolment) or on a session a member of staff already has in this
 // browser; otherwise it asks for an enrolment code, and once revoked it says only 请联系工作人员.
-"use strict";
+import { hallqLive, hallqMinutes, hallqClock, hallqPad, hallqHourMinute } from "/assets/live.js";
+import { hallqStaff, hallqSentence } from "/assets/staff.js";
 
 let services = [];
 let lastLive = null;

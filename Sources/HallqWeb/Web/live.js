@@ -1,4 +1,5 @@
-// hallq's live connection, shared by the lobby board and the ticket status page.
+// hallq's live connection, shared by the lobby board and the ticket status page, and the small
+// helpers every page imports (an ES module: each page imports what it uses).
 //
 // One EventSource on /api/events. The first event of every connection is a full snapshot; the
 // page redraws from it, so a reconnect never leaves stale tiles. A watchdog makes sure a page
@@ -12,9 +13,7 @@
 // for the stream again every minute, and the watchdog does not reload it. `viewer` names the kind
 // of page (the status page says "phone": phones share the streams short of a reserve kept for
 // the board and the staff pages).
-"use strict";
-
-function hallqLive(handlers) {
+export function hallqLive(handlers) {
   let source = null;
   let lastId = null;
   let lastSeen = Date.now();
@@ -111,24 +110,24 @@ function hallqLive(handlers) {
 
 // A wait in minutes as people read it: "12–20" from `eta_range_min`, or one number when the
 // band is a minute wide (a take reply, a ticket, a service of `services` or `counts`).
-function hallqMinutes(x) {
+export function hallqMinutes(x) {
   const r = x.eta_range_min;
   return r && r[0] !== r[1] ? r[0] + "–" + r[1] : String(Math.max(1, x.eta_min || 0));
 }
 
 // A call added to a newest-first list of at most `limit`: a recall moves its call to the top
 // rather than listing it twice (as hallqd's RecentCalls does).
-function hallqAddCall(calls, call, limit) {
+export function hallqAddCall(calls, call, limit) {
   return [call].concat(calls.filter((c) => !(c.ticket === call.ticket && c.window === call.window))).slice(0, limit);
 }
 
 // "请{ticket}号到{window}号窗口" with its fields filled.
-function hallqFill(template, fields) {
+export function hallqFill(template, fields) {
   return template.replace(/\{(\w+)\}/g, (m, k) => (k in fields ? String(fields[k]) : m));
 }
 
 // The hall's wall clock: the server's time and zone, whatever the screen's own clock says.
-const hallqClock = {
+export const hallqClock = {
   skewMs: 0,
   offsetS: 8 * 3600,
   sync(nowMs, offsetS) {
@@ -141,12 +140,12 @@ const hallqClock = {
   },
 };
 
-function hallqPad(n) {
+export function hallqPad(n) {
   return String(n).padStart(2, "0");
 }
 
 // "09:00" in the hall's time of a UTC ISO time from hallqd.
-function hallqHourMinute(iso) {
+export function hallqHourMinute(iso) {
   const t = new Date(Date.parse(iso) + hallqClock.offsetS * 1000);
   return hallqPad(t.getUTCHours()) + ":" + hallqPad(t.getUTCMinutes());
 }

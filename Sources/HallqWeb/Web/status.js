@@ -8,7 +8,8 @@
 // title and shows 即将叫号 — once per ticket (remembered across reloads), and once more when the
 // ticket is called. Over the hall's Wi-Fi with no third party: the chime is made in the page
 // (Web Audio), after the one touch browsers require before a page may sound.
-"use strict";
+import { hallqLive, hallqMinutes, hallqAddCall } from "/assets/live.js";
+import { sentences } from "/assets/vocabulary.js";
 
 const page = {
   api: "/api" + location.pathname,
@@ -216,8 +217,7 @@ async function submit() {
     page.ticket = body.ticket;
     render();
   } else {
-    const why = { "ALREADY-RATED": "该号码已评价过", "NOTHING-TO-RATE": "已超过评价时间" };
-    text("rate-error", (why[body.error] || body.message) + " (" + body.error + ")");
+    text("rate-error", (sentences[body.error] || body.message) + " (" + body.error + ")");
     document.getElementById("rate-submit").disabled = false;
   }
 }

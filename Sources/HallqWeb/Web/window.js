@@ -2,7 +2,9 @@
 // every button runs one op through POST /api/ops (one request per click: its reply says how it
 // went). The window's state comes from the staff stream (hallqStaffStream), pushed after every
 // change. F1–F6 as on hardware callers: call, recall, no-show, finish, transfer, pause/resume.
-"use strict";
+import { hallqClock, hallqPad, hallqHourMinute } from "/assets/live.js";
+import { hallqStaff, hallqStaffStream, hallqSentence, hallqRequireLogin } from "/assets/staff.js";
+import { levelNames, windowStates } from "/assets/vocabulary.js";
 
 const windowNumber = Number(location.pathname.split("/").pop());
 let state = null;
@@ -40,7 +42,10 @@ function render(r) {
   $("hall-name").textContent = r.hall.name;
   inHand = (r.in_hand || []).find((x) => x.window === windowNumber) || null;
   $("ticket").textContent = inHand ? inHand.label + (inHand.green_channel ? " ★" : "") : "—";
-  $("ticket-state").textContent = inHand ? { called: "已叫号 Called", serving: "办理中 Serving" }[inHand.state] || "" : "";
+  // The window as the sign and the board show it (WindowView), in the vocabulary's words.
+  const view = (r.window_views || []).find((v) => v.window === windowNumber);
+  $("ticket-state").textContent = inHand && view ? windowStates[view.state] : "";
+  document.body.dataset.windowState = view ? view.state : "";
   document.body.dataset.ticket = inHand ? inHand.label : "";
   renderCases(inHand ? inHand.cases || [] : []);
   if (r.rating_contents) contents = r.rating_contents;
@@ -127,7 +132,6 @@ async function attachCase(e) {
 // content options of that level (required for 1–2), optional words.
 let contents = [];
 let score = null;
-const levelNames = { 5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意" };
 function renderLevels() {
   const box = $("rate-levels");
   box.textContent = "";
