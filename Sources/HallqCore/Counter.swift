@@ -14,13 +14,14 @@ public enum CounterPress: Sendable, Equatable {
     /// An evaluator score on the five 好差评 levels, for the ticket the window last finished.
     case rate(window: Int, score: Int)
     /// A kiosk button: a ticket for the service.
-    case take(service: String)
+    /// `key`: the press's idempotency key (`DoublePress`).
+    case take(service: String, key: String?)
 
     /// The command this press runs, given the queue as it is now; a refusal (with its token)
     /// when there is nothing it could do.
     public func command(in engine: QueueEngine) -> Result<Command, HallError> {
         switch self {
-        case let .take(service): return .success(.take(service: service, key: nil))
+        case let .take(service, key): return .success(.take(service: service, key: key))
         case let .rate(window, score):
             return .success(.rate(window: window, RatingInput(score: score, channel: .evaluator)))
         case let .action(action, w, toWindow):

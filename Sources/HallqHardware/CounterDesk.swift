@@ -21,6 +21,8 @@ public actor CounterDesk: Service {
     let logger: Logger
     private var callerFilters: [String: PressFilter] = [:]
     private var keypadFilters: [Int: PressFilter] = [:]
+    /// Per kiosk keypad, its double-press rule (`DoublePress`).
+    private var doublePress: [Int: DoublePress] = [:]
     private var windowKeypads: [Int: WindowKeypad] = [:]
     private var scanLines: [Int: ScanLine] = [:]
     private let commits: AsyncStream<QueueEngine>
@@ -87,7 +89,13 @@ public actor CounterDesk: Service {
             var origin = Origin(role: "keypad")
             switch devices.keypads[index].config.use {
             case let .kiosk(keys, name):
-                press = keys[key].map { .take(service: $0) }
+                press = keys[key].map { service in
+                    // A double press of the button is one ticket, as on the touchscreen.
+                    let k = doublePress[index, default: DoublePress()].key(service: service, at: at) {
+                        "button-" + UUID().uuidString.prefix(24).lowercased()
+                    }
+                    return .take(service: service, key: k)
+                }
                 origin.kiosk = name
             case .window: press = windowKeypads[index]?.press(key, at: at)
             }

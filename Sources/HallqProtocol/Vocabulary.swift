@@ -1,7 +1,8 @@
 import HallqCore
 
 /// The words every face uses for hallq's codes, Chinese first: each refusal token's sentence for
-/// the person at the screen, the rating levels' names, the window states' names. One place: the
+/// the person at the screen, the rating levels' names, the window states' names (and the one
+/// number the kiosk page shares with the button box, `DoublePress.seconds`). One place: the
 /// pages import them from `/assets/vocabulary.js`, which is written from these tables
 /// (`javaScriptModule`), and the reports and charts use the same names.
 public enum Vocabulary {
@@ -93,6 +94,9 @@ public enum Vocabulary {
             export const sentences = \(JSONValue.object(sentences).text);
             export const levelNames = \(JSONValue.object(levels).text);
             export const windowStates = \(JSONValue.object(states).text);
+            // A kiosk's double press (DoublePress): the same service again within this many
+            // seconds is the same press, one ticket.
+            export const doublePressSeconds = \(Int(DoublePress.seconds));
 
             """
     }

@@ -48,3 +48,23 @@ struct WindowViewTests {
         #expect(WindowView.of(1, in: d.engine, now: d.now).flashingUntil == d.now + 10_000)
     }
 }
+
+/// One rule for a double press, for the touchscreen and the button box.
+@Suite("DoublePress: the same service again within seconds is the same press")
+struct DoublePressTests {
+    @Test("within the window the key repeats; another service, another lane or later, a new key")
+    func keys() {
+        var d = DoublePress()
+        var n = 0
+        func fresh() -> String {
+            n += 1
+            return "k\(n)"
+        }
+        #expect(d.key(service: "A", at: 100, fresh: fresh) == "k1")
+        #expect(d.key(service: "A", at: 100.4, fresh: fresh) == "k1")
+        #expect(d.key(service: "A", at: 100 + DoublePress.seconds - 0.01, fresh: fresh) == "k1")
+        #expect(d.key(service: "A", at: 100 + DoublePress.seconds, fresh: fresh) == "k2")
+        #expect(d.key(service: "B", at: 105, fresh: fresh) == "k3")
+        #expect(d.key(service: "B", priority: true, at: 105.1, fresh: fresh) == "k4")
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HallqClient
+import HallqCore
 import HallqEncoders
 import HallqProtocol
 import HallqTestKit
@@ -205,20 +206,29 @@ struct CounterDeviceTests {
         try d.ask(.admin, ["op": "devices"])["devices"]?["keypads"]?.arrayValue?.first?["health"]?.stringValue
     }
 
-    @Test("a kiosk button box: one ticket per press even with auto-repeat, grabbed, from source keypad")
+    @Test(
+        "a kiosk button box: one ticket per press even with auto-repeat or a double press, grabbed, from source keypad")
     func kioskButtons() throws {
         let pad = try EmulatedKeypad()
-        let d = try DaemonHarness(config: Self.keypadConfig("kiosk = true\nkeys = { KEY_1 = \"A\" }"))
+        let d = try DaemonHarness(
+            config: Self.keypadConfig(
+                "kiosk = true\nkeys = { KEY_1 = \"A\", KEY_2 = \"B\" }\n\n[[service]]\nid = \"B\"\nname = \"计量授权\""))
         try d.start(extraEnv: pad.environment)
         #expect(try eventually { try self.keypadHealth(d) == "ok" }, "\(d.log)")
         #expect(pad.grabbed, "the keypad is grabbed (EVIOCGRAB)")
-        // KEY_1 (2, HID usage 0x7001e) held for 30 auto-repeats, then pressed once more later.
+        // KEY_1 (2, HID usage 0x7001e) held for 30 auto-repeats; pressed again 0.4 s after it
+        // was let go (a double press: the same ticket, DoublePress); once more 4 s later (a new
+        // ticket); then KEY_2 (B), whose ticket says every press before it has been run.
+        let up = 0.25 + 30 * 0.033
         try pad.replay(
-            EmulatedKeypad.press(2, scan: 0x7001E, repeats: 30) + EmulatedKeypad.press(2, scan: 0x7001E, at: 2.0))
-        #expect(try eventually { try self.waiting(d) == 2 })
+            EmulatedKeypad.press(2, scan: 0x7001E, repeats: 30) + EmulatedKeypad.press(2, scan: 0x7001E, at: up + 0.4)
+                + EmulatedKeypad.press(2, scan: 0x7001E, at: up + 0.4 + DoublePress.seconds + 0.2)
+                + EmulatedKeypad.press(3, scan: 0x7001F, at: up + 0.4 + DoublePress.seconds + 0.6))
+        #expect(try eventually { try !self.history(d, "B001").isEmpty })
         #expect(try waiting(d) == 2)
         let take = try #require(try history(d, "A001").first)
         #expect(take["event"] == "take" && take["role"] == "keypad")
+        #expect(try history(d, "A003").isEmpty)
         #expect(d.stop() == 0)
     }
 

@@ -19,6 +19,7 @@
 // browser; otherwise it asks for an enrolment code, and once revoked it says only 请联系工作人员.
 import { hallqLive, hallqMinutes, hallqClock, hallqPad, hallqHourMinute } from "/assets/live.js";
 import { hallqStaff, hallqSentence } from "/assets/staff.js";
+import { doublePressSeconds } from "/assets/vocabulary.js";
 
 let services = [];
 let lastLive = null;
@@ -157,7 +158,7 @@ function render(live) {
 
 function key(service, priority) {
   const now = Date.now();
-  if (lastPress && lastPress.service === service && lastPress.priority === priority && now - lastPress.at < 4000) {
+  if (lastPress && lastPress.service === service && lastPress.priority === priority && now - lastPress.at < doublePressSeconds * 1000) {
     return lastPress.key;
   }
   const k = "kiosk-" + (crypto.randomUUID ? crypto.randomUUID() : String(now) + Math.random()).slice(0, 40);
