@@ -39,6 +39,7 @@ struct Options: Sendable {
     var ops = 2000
     var mixedSeconds = 10.0
     var hallqd: String?
+    var eta: String?
     /// Keep the generated year here and reuse it on the next run (it takes minutes to write).
     var yearFile: String?
 
@@ -55,6 +56,7 @@ struct Options: Sendable {
             case "--ops": o.ops = Int(argv.popFirst() ?? "") ?? o.ops
             case "--mixed-seconds": o.mixedSeconds = Double(argv.popFirst() ?? "") ?? o.mixedSeconds
             case "--hallqd": o.hallqd = argv.popFirst()
+            case "--eta": o.eta = argv.popFirst()
             case "--year-file": o.yearFile = argv.popFirst()
             default:
                 FileHandle.standardError.write(Data("hallq-bench: unknown argument \(a)\n".utf8))
@@ -145,8 +147,13 @@ func floor(in dir: URL, commits: Int) throws -> Latencies {
 
 // MARK: - Load
 
-let loadHall =
+/// `--eta formula` takes the look-ahead estimator (a simulation of the whole queue, once a
+/// second at most, off the request path but on the same two cores) out of the load, to see the
+/// request path alone.
+nonisolated var loadHall: String {
     TestHallConfig.oneService(windows: 30, last: 999_999, width: 6) + DaemonHarness.generousLimits
+        + (options.eta.map { "\n[eta]\nmethod = \"\($0)\"\n" } ?? "")
+}
 
 func runLoad() throws {
     let daemon = try DaemonHarness(config: loadHall)
@@ -157,6 +164,7 @@ func runLoad() throws {
     let floorRate = 1000 / (fl.ms.reduce(0, +) / Double(fl.ms.count))
     print(
         "hallq-bench: release hallqd at \(DaemonHarness.binDir.path), \(ProcessInfo.processInfo.activeProcessorCount) cores"
+            + (options.eta.map { ", [eta] method = \($0)" } ?? "")
     )
     print(
         "floor: SQLite WAL synchronous=FULL (read back: 2) one-row commit, \(options.ops) commits on the state directory's disk"
@@ -212,8 +220,9 @@ func runLoad() throws {
     print("take, 8 clients:   \(Int(takeRate)) ops/s (\(rateRatio(takeRate)))")
     print("call, 8 clients (8 windows): \(Int(callRate)) ops/s (\(rateRatio(callRate)))")
 
-    // Mixed: enough waiting that every call finds a ticket.
-    let prefill = Int(min(60_000, max(2_000, callRate * options.mixedSeconds * 1.5)))
+    // Mixed: enough waiting that every call finds a ticket (30 clerks call faster than 8: three
+    // times the 8-client rate; 1.5 ran dry once the calls got faster).
+    let prefill = Int(min(60_000, max(2_000, callRate * options.mixedSeconds * 3)))
     onThreads(8) { _ in
         guard let k = try? daemon.client(.kiosk) else { return }
         for _ in 0..<(prefill / 8) { _ = try? k.request(["op": "take", "service": "A"]) }

@@ -62,6 +62,8 @@ public final class Hall: @unchecked Sendable {
     private let estimateQueue = DispatchQueue(label: "hallq.estimate", qos: .utility)
     /// When the last estimate started (seconds of uptime), and its result.
     private var lastEstimate: Double?
+    /// How long the last estimate took (seconds of uptime).
+    private var lastEstimateCost = 0.0
     private var latestEstimates: WaitEstimator.Estimates?
 
     /// The store is the writer's: the application's own parts (dispatcher, reports, sweeps) read
@@ -232,7 +234,8 @@ public final class Hall: @unchecked Sendable {
             return
         }
         estimating = true
-        let wait = lastEstimate.map { $0 + Self.estimateInterval - ProcessInfo.processInfo.systemUptime } ?? 0
+        let interval = max(Self.estimateInterval, Self.estimateShare * lastEstimateCost)
+        let wait = lastEstimate.map { $0 + interval - ProcessInfo.processInfo.systemUptime } ?? 0
         estimateLock.unlock()
         estimateQueue.asyncAfter(deadline: .now() + max(0, wait)) { self.estimateOnce() }
     }
@@ -241,11 +244,19 @@ public final class Hall: @unchecked Sendable {
     /// second, however busy the queue, and a ticket taken in between is shifted from the last.
     static let estimateInterval = 1.0
 
+    /// …and no sooner than this many times the last run's length after it: a queue long enough
+    /// that playing it forward takes a while (thousands waiting) costs at most a fifth of a
+    /// core, not a core (hallq-bench's 2,000 waiting: the estimator took half its CPU).
+    static let estimateShare = 5.0
+
     /// On `estimateQueue`. The result goes to readers at once and to the writer at the start of
     /// its next round (`latestEstimates`).
     private func estimateOnce() {
-        estimateLock.withLock { lastEstimate = ProcessInfo.processInfo.systemUptime }
+        let started = ProcessInfo.processInfo.systemUptime
+        estimateLock.withLock { lastEstimate = started }
         let estimates = WaitEstimator.estimate(snapshotEngine(), at: clock())
+        let cost = ProcessInfo.processInfo.systemUptime - started
+        estimateLock.withLock { lastEstimateCost = cost }
         committedLock.withLock { committed.estimates = estimates }
         estimateLock.lock()
         latestEstimates = estimates

@@ -51,12 +51,15 @@ public struct HallAssembly: Sendable {
         self.logger = logger
         self.reload = reload
         // The 好差评 upload looks at its outbox as soon as a rating with cases commits; the relay
-        // to the province is woken by every commit (it batches what piled up while it sent).
+        // to the province is woken by every commit while `[central]` is configured (it batches
+        // what piled up while it sent). Unconfigured, it looks again every 30 s: a ring per
+        // commit would wake it for nothing on the writer's every round (a task group and a timer
+        // each, seen in hallq-bench's profile).
         let upload = dispatcher.upload
         let relay = dispatcher.relay
         _ = hall.subscribe { c in
             if !c.effects.caseRatings.isEmpty { upload.wake() }
-            if !c.effects.events.isEmpty { relay.wake() }
+            if !c.effects.events.isEmpty, c.engine.config.central != nil { relay.wake() }
         }
     }
 
