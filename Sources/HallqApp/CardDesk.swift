@@ -3,7 +3,7 @@ import HallqCore
 import HallqProtocol
 
 /// The ID cards placed on kiosk readers, each held for its kiosk's next take for `hold_s`
-/// (docs/HARDWARE.md, the kiosk flow). Memory only: a restart forgets them, the store never
+/// (hardware/HARDWARE.md, the kiosk flow). Memory only: a restart forgets them, the store never
 /// sees the masked name, and a hold ends with the take it was for or its time.
 ///
 /// Whoever shows the card (the kiosk page's `card` op, `watch`) reads it here; `watchers` get a

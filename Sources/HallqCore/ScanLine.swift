@@ -1,4 +1,4 @@
-/// What a QR/barcode scanner types, turned back into a booking's code (docs/HARDWARE.md,
+/// What a QR/barcode scanner types, turned back into a booking's code (hardware/HARDWARE.md,
 /// scanners). A keyboard-wedge scanner types the code's characters as key presses and then Enter,
 /// all within a few tens of milliseconds; this reads libevdev key names.
 ///

@@ -3,7 +3,7 @@ import HallqCore
 import HallqEncoders
 import Logging
 
-/// One RS-485 line of window callers behind a USB serial adapter (docs/HARDWARE.md, callers).
+/// One RS-485 line of window callers behind a USB serial adapter (hardware/HARDWARE.md, callers).
 ///
 /// One thread per line owns the port: it reads the callers' frames, acknowledges each good frame
 /// from a configured address at once (as the protocol expects), hands what it means to `onInput`,

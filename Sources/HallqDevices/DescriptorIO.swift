@@ -1,4 +1,5 @@
 import Foundation
+import HallqCore
 import HallqEncoders
 
 #if canImport(Glibc)

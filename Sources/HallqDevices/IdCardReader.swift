@@ -17,7 +17,7 @@ struct IdCardLinkFailure: Error, CustomStringConvertible {
     var description: String
 }
 
-/// A second-generation ID-card reader (docs/HARDWARE.md, ID-card readers): one thread per reader
+/// A second-generation ID-card reader (hardware/HARDWARE.md, ID-card readers): one thread per reader
 /// opens it, checks the SAM answers, then polls find → select → read no faster than every
 /// `pollMs` (vendors advise more than 300 ms), and hands each card read to `onRead`.
 ///

@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// A USB keypad or kiosk button box: an input device read through libevdev
-/// (docs/HARDWARE.md, keypads). One thread per device opens it, grabs it (EVIOCGRAB: keystrokes
+/// (hardware/HARDWARE.md, keypads). One thread per device opens it, grabs it (EVIOCGRAB: keystrokes
 /// must not reach a console or a login prompt), and reports each key *press* by libevdev's name
 /// (KEY_KPENTER); releases and auto-repeat are not presses. When the device goes away it waits
 /// for it to come back, woken by inotify on the directory of its path (a udev by-id or rule name

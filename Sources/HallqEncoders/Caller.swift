@@ -1,7 +1,7 @@
 import HallqCore
 
 /// The RS-485 window callers (呼叫器) and their evaluators (评价器): frames, their bytes, and what a
-/// caller's frame means (../shared/HARDWARE.md §4, docs/HARDWARE.md). Pure: the bus driver feeds
+/// caller's frame means (../shared/HARDWARE.md §4, hardware/HARDWARE.md). Pure: the bus driver feeds
 /// bytes in and writes the frames this builds.
 ///
 /// A frame is `FF 68 L L 68 ADDR FUNC DATA… CS 16`: L counts ADDR, FUNC and DATA; CS is their

@@ -30,6 +30,9 @@ public enum EscPos {
     public static let chineseOn: [UInt8] = [0x1C, 0x26]
     public static func align(_ a: UInt8) -> [UInt8] { [0x1B, 0x61, a] }  // 0 left, 1 centre, 2 right
     public static func bold(_ on: Bool) -> [UInt8] { [0x1B, 0x45, on ? 1 : 0] }
+    /// ESC M n: Font A (0, 12×24 dots) or the smaller Font B (1, 9×17); Epson's ESC/POS
+    /// reference. CJK characters keep their own size: Font B shrinks the Latin and digits.
+    public static func fontB(_ on: Bool) -> [UInt8] { [0x1B, 0x4D, on ? 1 : 0] }
     /// GS ! n: width−1 in the high nibble, height−1 in the low one.
     public static func size(_ w: UInt8, _ h: UInt8) -> [UInt8] { [0x1D, 0x21, ((w - 1) << 4) | (h - 1)] }
     public static func feed(_ lines: UInt8) -> [UInt8] { [0x1B, 0x64, lines] }
@@ -55,9 +58,11 @@ public enum EscPos {
             case .title: out += bold(true) + size(2, 2)
             case .big: out += bold(true) + size(profile.bigSize.0, profile.bigSize.1)
             case .normal: out += bold(false) + size(1, 1)
-            case .small: out += bold(false) + size(1, 1)
+            case .small: out += bold(false) + size(1, 1) + fontB(true)
             }
             out += text(line.text) + [0x0A]
+            // Only a small line is in Font B: a ticket without one is the same bytes as before.
+            if line.style == .small { out += fontB(false) }
         }
         out += bold(false) + size(1, 1)
         if let payload = layout.qr, profile.nativeQR, !payload.isEmpty {

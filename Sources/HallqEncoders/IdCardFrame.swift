@@ -1,5 +1,5 @@
 /// The SAM frame protocol of second-generation ID-card readers (二代身份证阅读器, GA/T 467 as the
-/// open drivers speak it; ../shared/HARDWARE.md §5, docs/HARDWARE.md). Pure: the reader driver
+/// open drivers speak it; ../shared/HARDWARE.md §5, hardware/HARDWARE.md). Pure: the reader driver
 /// writes the commands built here and feeds what comes back to `IdCardFrameReader`.
 ///
 /// A frame is `AA AA AA 96 69`, a two-byte big-endian LEN counting everything after it up to

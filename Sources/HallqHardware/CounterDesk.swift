@@ -9,7 +9,7 @@ import ServiceLifecycle
 
 /// Turns presses on the counter hardware into ops, through the same dispatcher (and so the same
 /// engine rules, printer check and limits) as a socket client, and keeps each caller's digits
-/// current after every commit (docs/HARDWARE.md, callers and keypads).
+/// current after every commit (hardware/HARDWARE.md, callers and keypads).
 ///
 /// A window step runs with the window's signed-in clerk (the engine's rule); a refusal makes the
 /// caller beep twice and changes nothing. Events record `role` "caller" or "keypad".

@@ -15,7 +15,7 @@ public struct DeviceReport: Sendable, Equatable {
             self.health = health
         }
         /// Whether a ticket can be printed on it now.
-        public var canPrint: Bool { health == "online" || health == "paper-near-end" }
+        public var canPrint: Bool { PrinterHealth(rawValue: health)?.canPrint ?? false }
     }
 
     /// A kiosk and whether it can issue tickets now (its printer's health, or "none").

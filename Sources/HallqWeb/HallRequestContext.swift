@@ -14,7 +14,8 @@ public struct HallRequestContext: RequestContext, RemoteAddressRequestContext {
 
     public var remoteAddress: SocketAddress? { channel.remoteAddress }
 
-    /// Request bodies here are small JSON objects (a rating, later a login).
+    /// Request bodies here are small JSON objects (a rating, a login, an op's fields); the
+    /// bookings import, an array of up to 1,000, reads its own larger limit.
     public var maxUploadSize: Int { 8 * 1024 }
 
     /// Whether the client is on this machine (127.0.0.0/8 or ::1).

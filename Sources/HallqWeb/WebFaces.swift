@@ -136,7 +136,8 @@ public final class WebFaces: Sendable {
         staff.add(to: router)
         router.get("/api/staff/events") { request, context in try await self.staffEvents(request, context) }
         router.get("/metrics") { _, context in
-            // Until staff accounts exist (docs/HTTP.md), only this machine may read the figures.
+            // Only this machine reads the figures (Prometheus or an agent beside hallqd): they
+            // are the hall's, not a staff page's, and no session is asked of a scraper.
             guard context.isLoopback else {
                 return HTTPReply.error(HallError(.notAllowed, "metrics are served to the loopback address only"))
             }

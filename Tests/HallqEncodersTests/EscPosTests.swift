@@ -12,6 +12,7 @@ struct EscPosReading: Equatable {
         var height: Int
         var bold: Bool
         var centred: Bool
+        var fontB = false
     }
     var lines: [Line] = []
     var qr: String?
@@ -26,10 +27,13 @@ struct EscPosReading: Equatable {
         var h = 1
         var bold = false
         var align: UInt8 = 0
+        var fontB = false
         var text: [UInt8] = []
         func flush() {
             lines.append(
-                Line(text: GBText.decode(text, .gb18030) ?? "?", width: w, height: h, bold: bold, centred: align == 1))
+                Line(
+                    text: GBText.decode(text, .gb18030) ?? "?", width: w, height: h, bold: bold, centred: align == 1,
+                    fontB: fontB))
             text = []
         }
         while i < b.count {
@@ -44,6 +48,10 @@ struct EscPosReading: Equatable {
                 bold = b[i + 2] == 1
                 i += 3
             case 0x1B where i + 2 < b.count && b[i + 1] == 0x64: i += 3
+            // ESC M n: character font (Epson's ESC/POS reference; n = 0 or 48 Font A, 1 or 49 B).
+            case 0x1B where i + 2 < b.count && b[i + 1] == 0x4D:
+                fontB = b[i + 2] == 1 || b[i + 2] == 49
+                i += 3
             case 0x1C where i + 1 < b.count && b[i + 1] == 0x26:
                 chinese = true
                 i += 2
@@ -96,6 +104,8 @@ struct EscPosTests {
         let number = r.lines[2]
         #expect(number.width == 4 && number.height == 4 && number.bold && number.centred)
         #expect(r.lines[0].width == 2 && r.lines[3].width == 1)
+        // The issue time is small print (Font B); the lines around it are not.
+        #expect(r.lines[5].fontB && !r.lines[4].fontB && !r.lines[6].fontB)
         #expect(r.qr == "https://hall.example/t/2026-11-30/A012")
         #expect(Array(bytes.prefix(4)) == [0x1B, 0x40, 0x1C, 0x26])
         #expect(Array(bytes.suffix(4)) == [0x1D, 0x56, 0x42, 0x00])

@@ -4,7 +4,7 @@
 // one ticket), then shows the number, the people ahead, the estimate and the status page's QR
 // for a few seconds. Refusals become notices: not issuing now, printer out of paper.
 //
-// An ID card on the kiosk's reader (docs/HARDWARE.md) shows as the masked name (张*), 绿色通道
+// An ID card on the kiosk's reader (hardware/HARDWARE.md) shows as the masked name (张*), 绿色通道
 // when the holder's age gives it, and each service this person may not take greyed with the
 // reason; the next press takes the ticket for that person (hallqd holds the card for hold_s).
 // The page asks hallqd for the held card every second (`card` op): nothing of the card is kept
