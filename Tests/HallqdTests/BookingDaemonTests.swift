@@ -7,7 +7,7 @@ import Testing
 /// Bookings (预约) against the real hallqd: imported with hallqctl from a CSV file, checked in by
 /// code and by a scanned QR (an emulated USB keyboard-wedge scanner under umockdev, read by the
 /// real libevdev), kept across a restart, and marked no-show by the daemon's own sweeper.
-@Suite("bookings in hallqd", .serialized)
+@Suite("bookings in hallqd", .serialized, .onDaemonThreads)
 struct BookingDaemonTests {
     static let calendar = HallCalendar(timeZone: TimeZone(identifier: "Asia/Shanghai")!)
     static var today: String { calendar.day(Millis(Date().timeIntervalSince1970 * 1000)) }

@@ -12,7 +12,7 @@ import Glibc
 /// Halls shipping their logs to the province's PostgreSQL (docs/CENTRAL.md): the real hallqd,
 /// the real `hallq-central`, a real PostgreSQL cluster (pg_virtualenv, started by scripts/test),
 /// read back with psql.
-@Suite(.serialized) struct CentralTests {
+@Suite(.serialized, .onDaemonThreads) struct CentralTests {
     /// A hallqd of the demo hall shipping to `cluster` as `id`, through `port` if given (a proxy).
     func hall(
         _ cluster: CentralCluster, _ id: String, port: Int? = nil, before: String = "", central extra: String = ""

@@ -7,7 +7,7 @@ import Testing
 
 /// The real hallqd under libfaketime (Debian's faketime): its wall clock steps back and forth
 /// while the monotonic clock runs on, as on a machine whose time NTP corrects.
-@Suite("clock steps under libfaketime", .serialized)
+@Suite("clock steps under libfaketime", .serialized, .onDaemonThreads)
 struct ClockStepTests {
     static let library = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
     static let config = TestHallConfig.oneService() + "\n[queue]\nidempotency_s = 1\n"

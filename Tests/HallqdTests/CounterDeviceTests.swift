@@ -37,7 +37,7 @@ func key(_ address: UInt8 = 3, _ data: UInt8...) -> [UInt8] {
     CallerFrame(address: address, function: 1, data: data).bytes
 }
 
-@Suite("window callers on an emulated RS-485 line, keypads as emulated evdev devices", .serialized)
+@Suite("window callers on an emulated RS-485 line, keypads as emulated evdev devices", .serialized, .onDaemonThreads)
 struct CounterDeviceTests {
     /// The call key frame exactly as ../shared/HARDWARE.md prints it.
     static let callKeyFromDocument: [UInt8] = [0xFF, 0x68, 0x03, 0x03, 0x68, 0x03, 0x01, 0x0C, 0x10, 0x16]

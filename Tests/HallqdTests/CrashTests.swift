@@ -9,7 +9,7 @@ import Testing
 import Glibc
 #endif
 
-@Suite("kill -9 during load", .serialized)
+@Suite("kill -9 during load", .serialized, .onDaemonThreads)
 struct CrashTests {
     struct Acked: Sendable {
         var takes: [(key: String, label: String)] = []

@@ -5,7 +5,7 @@ import HallqProtocol
 import HallqTestKit
 import Testing
 
-@Suite("hallqd end to end", .serialized)
+@Suite("hallqd end to end", .serialized, .onDaemonThreads)
 struct DaemonTests {
     @Test("a small day through all three sockets, read back from SQLite")
     func day() throws {

@@ -14,7 +14,7 @@ import Glibc
 /// killed process), so the real hallqd runs under strace and the test reads the order of its
 /// system calls: the request read from the kiosk socket, the WAL writes, the WAL sync, the reply.
 /// (A sync of the WAL covers every frame written to it before the sync began.)
-@Suite("durability: acknowledged means synced", .serialized)
+@Suite("durability: acknowledged means synced", .serialized, .onDaemonThreads)
 struct DurabilityTests {
     @Test("the writer runs with synchronous = FULL, read back after GRDB's own WAL set-up")
     func writerReportsFull() throws {

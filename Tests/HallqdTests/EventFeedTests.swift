@@ -11,7 +11,7 @@ import Testing
 
 /// The watch fan-out, in process: a watcher that never reads is cut off at its byte budget, one
 /// that reads gets every event, and the commands do not wait for either.
-@Suite("event feed")
+@Suite("event feed", .onDaemonThreads)
 struct EventFeedTests {
     @Test("a silent watcher is closed at its byte budget; a reading one gets every event")
     func budget() async throws {

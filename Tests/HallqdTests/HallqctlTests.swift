@@ -4,7 +4,7 @@ import HallqTestKit
 import Testing
 
 /// hallqctl as people and scripts use it: the real binary against the real daemon.
-@Suite("hallqctl", .serialized)
+@Suite("hallqctl", .serialized, .onDaemonThreads)
 struct HallqctlTests {
     func ctl(_ d: DaemonHarness, _ args: [String], stdin: String? = nil) throws -> ProgramRun {
         try d.hallqctl(args, stdin: stdin)

@@ -10,7 +10,7 @@ import Glibc
 #endif
 
 /// What a hostile or careless environment did to hallqd, reproduced against the real binary.
-@Suite("hardening: hostile input and careless clients", .serialized)
+@Suite("hardening: hostile input and careless clients", .serialized, .onDaemonThreads)
 struct HostileInputTests {
     @Test("Int.min and friends in every integer field are BAD-REQUEST on clerk.sock and admin.sock; hallqd lives")
     func hostileIntegers() throws {
@@ -202,7 +202,7 @@ struct HostileInputTests {
 }
 
 /// Clients that hold slots, never read, or take too fast.
-@Suite("hardening: slow and greedy clients", .serialized)
+@Suite("hardening: slow and greedy clients", .serialized, .onDaemonThreads)
 struct GreedyClientTests {
     @Test("a line that never ends is TOO-SLOW; a full socket lets its longest-idle connection go for a new kiosk")
     func slowLoris() throws {
@@ -348,7 +348,7 @@ struct GreedyClientTests {
 }
 
 /// Where the password checks run in the real hallqd.
-@Suite("hardening: password checks below the queue")
+@Suite("hardening: password checks below the queue", .onDaemonThreads)
 struct PasswordPriorityTests {
     @Test("bcrypt runs on two threads of its own at nice 10; every other thread of hallqd below that")
     func passwordThreadsNiced() throws {

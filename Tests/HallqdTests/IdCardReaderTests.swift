@@ -49,7 +49,7 @@ func demoHallWithoutVoiceAndHTTP() throws -> String {
     return String(demo[..<cut.lowerBound])
 }
 
-@Suite("ID-card readers on an emulated serial port", .serialized)
+@Suite("ID-card readers on an emulated serial port", .serialized, .onDaemonThreads)
 struct IdCardReaderTests {
     func readerHealth(_ d: DaemonHarness) throws -> String? {
         try d.ask(.admin, ["op": "devices"])["devices"]?["keypads"]?.arrayValue?

@@ -101,7 +101,7 @@ final class NetworkPrinterReceiver: @unchecked Sendable {
 /// Two kiosks with a printer each: one on USB (the emulated printer, through the real libusb),
 /// one on the network (ESC/POS over TCP). Each kiosk's tickets come out of its own printer, and
 /// paper out on one refuses only that kiosk, naming the other.
-@Suite("kiosks with their own printers", .serialized)
+@Suite("kiosks with their own printers", .serialized, .onDaemonThreads)
 struct KioskPrintersTests {
     /// One service at one window: what every hall here shares before its printers.
     static let hall = """

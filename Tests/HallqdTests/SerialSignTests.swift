@@ -17,7 +17,7 @@ let serialHallConfig =
         scroll = "办理流程"
         """
 
-@Suite("signs on an emulated RS-485 adapter", .serialized)
+@Suite("signs on an emulated RS-485 adapter", .serialized, .onDaemonThreads)
 struct SerialSignTests {
     func last(_ frames: [EmulatedSerial.Frame], _ dst: UInt16) -> String? { frames.last { $0.dst == dst }?.text }
 
@@ -136,7 +136,7 @@ struct SerialSignTests {
     }
 }
 
-@Suite("Alpha and plain signs on an emulated adapter", .serialized)
+@Suite("Alpha and plain signs on an emulated adapter", .serialized, .onDaemonThreads)
 struct OtherSignProtocolTests {
     /// The serial hall with another protocol and English texts (Alpha signs have no CJK glyphs).
     func config(_ proto: String) -> String {
@@ -199,7 +199,7 @@ struct OtherSignProtocolTests {
     }
 }
 
-@Suite("a serial bus that cannot be set up")
+@Suite("a serial bus that cannot be set up", .onDaemonThreads)
 struct SerialSetupFailureTests {
     @Test("an adapter that is not plugged in: the bus is down with \"no such device\", hallqd keeps serving")
     func missingAdapter() throws {

@@ -23,7 +23,7 @@ let answeringHallConfig =
         height = 64
         """
 
-@Suite("signs that answer each frame", .serialized)
+@Suite("signs that answer each frame", .serialized, .onDaemonThreads)
 struct SignReplyTests {
     func last(_ frames: [EmulatedSerial.Frame], _ dst: UInt16) -> EmulatedSerial.Frame? {
         frames.last { $0.dst == dst }

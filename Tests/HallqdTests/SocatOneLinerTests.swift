@@ -5,7 +5,7 @@ import Testing
 
 /// The socat one-liners in README.md and docs/PROTOCOL.md, run as written (through sh and the
 /// real socat) against hallqd: every op answers, and the block covers every op.
-@Suite("socat one-liners from the docs")
+@Suite("socat one-liners from the docs", .onDaemonThreads)
 struct SocatOneLinerTests {
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()

@@ -10,7 +10,7 @@ import Glibc
 #endif
 
 /// What hallqd does with a damaged, read-only or world-readable state, started for real.
-@Suite("hardening: the state on disk", .serialized)
+@Suite("hardening: the state on disk", .serialized, .onDaemonThreads)
 struct StorageHardeningTests {
     var dbPath: (DaemonHarness) -> String { { $0.stateDir.appendingPathComponent("hallq.sqlite").path } }
 

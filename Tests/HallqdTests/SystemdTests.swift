@@ -63,7 +63,7 @@ final class NotifyListener {
     }
 }
 
-@Suite("systemd integration", .serialized)
+@Suite("systemd integration", .serialized, .onDaemonThreads)
 struct SystemdTests {
     static let units = [
         "hallqd.service", "hallqd-kiosk.socket", "hallqd-clerk.socket", "hallqd-admin.socket", "hallq-central.service",

@@ -44,7 +44,7 @@ func expectedTicket(_ d: DaemonHarness, config text: String, label: String) asyn
     return EscPos.ticket(layout, profile: .mm80)
 }
 
-@Suite("USB ticket printer, emulated under the real libusb", .serialized)
+@Suite("USB ticket printer, emulated under the real libusb", .serialized, .onDaemonThreads)
 struct UsbPrinterTests {
 
     @Test(

@@ -7,7 +7,7 @@ import HallqStore
 import HallqTestKit
 import Testing
 
-@Suite("usblp ticket printer (/dev/usb/lpN), emulated", .serialized)
+@Suite("usblp ticket printer (/dev/usb/lpN, .onDaemonThreads), emulated", .serialized)
 struct UsblpPrinterTests {
     let config = printerConfig(byID: false).replacingOccurrences(
         of: "kind = \"usb\"", with: "kind = \"usblp\"\npath = \"/dev/hallq/printer\"")

@@ -8,7 +8,7 @@ import Testing
 
 /// Voice calling through the real libasound into ALSA's `file:` device (no card needed), from a
 /// synthetic clip pack whose clip lengths are known, so the captured audio can be counted.
-@Suite("voice calling through ALSA's file device", .serialized)
+@Suite("voice calling through ALSA's file device", .serialized, .onDaemonThreads)
 struct VoiceCallingTests {
     /// Every clip 4 ms at 8 kHz except the chime; what matters is that lengths are exact.
     static func pack(_ dir: URL) throws -> ClipPack {
