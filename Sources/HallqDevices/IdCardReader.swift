@@ -28,13 +28,11 @@ struct IdCardLinkFailure: Error, CustomStringConvertible {
 /// `onRead` gets the parsed text in memory and must reduce it at once to what hallq keeps (a
 /// keyed hash, a birth date, a masked name: docs/PRIVACY.md). Nothing here logs a frame, a
 /// name or a number.
-public final class IdCardReader: @unchecked Sendable {
+public final class IdCardReader: Sendable {
     public let name: String
     let logger: Logger
     let onRead: @Sendable (IdCardText) -> Void
-    private let healthCell: HealthCell
-    private let stopFlag = StopFlag()
-    private let open: () throws(IdCardLinkFailure) -> any IdCardLink
+    private let life: DeviceLoop
     let pollMs: UInt32
 
     /// A reader on a serial port (`path`, best /dev/serial/by-id/…), 8N1 at `baud`.
@@ -43,7 +41,7 @@ public final class IdCardReader: @unchecked Sendable {
         onRead: @escaping @Sendable (IdCardText) -> Void
     ) -> IdCardReader {
         IdCardReader(name: "idcard \(path)", logger: logger, pollMs: pollMs, onRead: onRead) {
-            () throws(IdCardLinkFailure) -> any IdCardLink in
+            @Sendable () throws(IdCardLinkFailure) -> any IdCardLink in
             do {
                 return try SerialIdCardLink(
                     SerialPort(path: path, settings: .init(baud: baud, dataBits: 8, parity: .none, stopBits: 1)))
@@ -57,57 +55,52 @@ public final class IdCardReader: @unchecked Sendable {
         onRead: @escaping @Sendable (IdCardText) -> Void
     ) -> IdCardReader {
         IdCardReader(name: name, logger: logger, pollMs: pollMs, onRead: onRead) {
-            () throws(IdCardLinkFailure) -> any IdCardLink in
+            @Sendable () throws(IdCardLinkFailure) -> any IdCardLink in
             try UsbIdCardLink(vendor: vendor, product: product)
         }
     }
 
     init(
         name: String, logger: Logger, pollMs: UInt32, onRead: @escaping @Sendable (IdCardText) -> Void,
-        open: @escaping () throws(IdCardLinkFailure) -> any IdCardLink
+        open: @escaping @Sendable () throws(IdCardLinkFailure) -> any IdCardLink
     ) {
         self.name = name
         self.logger = logger
         self.pollMs = pollMs
         self.onRead = onRead
-        self.open = open
-        healthCell = HealthCell(
-            .starting, logger: logger, up: "ID-card reader up", down: "ID-card reader down",
-            metadata: ["device": .string(name)])
-        let t = Thread { [unowned self] in self.loop() }
-        t.name = "hallq-idcard"
-        t.start()
+        life = DeviceLoop(
+            health: HealthCell(
+                .starting, logger: logger, up: "ID-card reader up", down: "ID-card reader down",
+                metadata: ["device": .string(name)]))
+        // Up only once its security module answers (`poll`); a failing reader must not spin.
+        life.start(
+            thread: "hallq-idcard", upOnOpen: false,
+            open: { () throws(DeviceDown) in
+                do throws(IdCardLinkFailure) { return try open() } catch {
+                    throw DeviceDown(description: error.description)
+                }
+            },
+            serve: { [unowned self] (link: any IdCardLink) throws(DeviceDown) in
+                do throws(IdCardLinkFailure) { try self.poll(link) } catch {
+                    throw DeviceDown(description: error.description)
+                }
+            },
+            afterOpenFailure: { _ in Thread.sleep(forTimeInterval: 1) },
+            afterFailure: 0.3)
     }
 
-    public func stop() { stopFlag.set() }
+    public func stop() { life.stop() }
 
-    public var health: DeviceHealth { healthCell.value }
+    public var health: DeviceHealth { life.health.value }
 
-    private var isStopped: Bool { stopFlag.isSet }
-
-    private func loop() {
-        while !isStopped {
-            let link: any IdCardLink
-            do { link = try open() } catch {
-                healthCell.set(.down(error.description))
-                Thread.sleep(forTimeInterval: 1)
-                continue
-            }
-            do {
-                try poll(link)
-            } catch {
-                healthCell.set(.down(error.description))
-            }
-            if !isStopped { Thread.sleep(forTimeInterval: 0.3) }  // a failing reader must not spin
-        }
-    }
+    private var isStopped: Bool { life.isStopped }
 
     /// Polls an open reader until it fails or hallqd stops.
     private func poll(_ link: any IdCardLink) throws(IdCardLinkFailure) {
         guard let sam = try exchange(link, .samStatus, timeoutMs: 1000), sam.status == .ok else {
             throw IdCardLinkFailure(description: "\(name): the reader's security module (SAM) does not answer")
         }
-        healthCell.set(.ok)
+        life.health.set(.ok)
         /// The last number read, in memory only, until the reader says the card is gone.
         var onReader: String?
         while !isStopped {
