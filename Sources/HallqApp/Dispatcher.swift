@@ -67,14 +67,26 @@ public struct Dispatcher: Sendable {
         try await send(final)
     }
 
-    /// The reply to a request answered by one line (every op but `export` and `watch`).
+    /// The reply to a request answered by one line (every op but `export` and `watch`), as the
+    /// wire renders it.
     public func reply(to request: Request, id: JSONValue?, origin: Origin) async -> JSONValue {
+        switch await outcome(of: request, origin: origin) {
+        case let .success(fields): return Wire.ok(id: id, fields)
+        case let .failure(e): return Wire.error(id: id, e)
+        }
+    }
+
+    /// A request's outcome before any transport renders it: the answer's fields, or the refusal
+    /// as a `HallError` (an unexpected error logged and answered INTERNAL). In-process callers
+    /// (the HTTP op API, the charts, the report) use this rather than reading a rendered reply's
+    /// `ok` and `error` back.
+    public func outcome(of request: Request, origin: Origin) async -> Result<[String: JSONValue], HallError> {
         do {
-            return Wire.ok(id: id, try await answer(request, origin: origin))
+            return .success(try await answer(request, origin: origin))
         } catch let e as HallError {
-            return Wire.error(id: id, e)
+            return .failure(e)
         } catch {
-            return Wire.error(id: id, internalError(error))
+            return .failure(internalError(error))
         }
     }
 

@@ -123,7 +123,7 @@ actor PrintDesk {
     /// Prints a stored ticket again (admin `reprint`). Waits for the printer's answer.
     func reprint(_ t: Ticket) async -> Result<Void, HallError> {
         guard printer != nil else { return .failure(HallError(.printerOffline, "no printer is configured")) }
-        let engine = await hall.read { $0 }
+        let engine = hall.snapshotEngine()
         let ahead = t.state == .waiting ? engine.ahead(of: t) : 0
         let layout = TicketLayout.make(
             ticket: t, ahead: ahead, eta: t.state == .waiting ? engine.wait(for: t) : .zero,

@@ -60,7 +60,7 @@ actor SignBoard {
     func start() async {
         let limit = config.lobby?.recent ?? 5
         recentCalls = RecentCalls((try? await hall.recentCalls(limit: limit)) ?? [], limit: limit)
-        await refreshAll(hall.read { $0 })
+        await refreshAll(hall.snapshotEngine())
     }
 
     func stop() {
@@ -71,7 +71,7 @@ actor SignBoard {
     func reconfigure(_ c: HallConfig) async {
         config = c
         recentCalls = RecentCalls(recentCalls.calls, limit: c.lobby?.recent ?? 5)
-        await refreshAll(hall.read { $0 })
+        await refreshAll(hall.snapshotEngine())
     }
 
     /// Shows what a committed command changed.

@@ -273,12 +273,10 @@ final class StaffDesk: Sendable {
         }
         let origin = Origin(
             role: s.role.rawValue, account: s.account, client: context.remoteAddress?.ipAddress ?? "?")
-        let reply = await dispatcher.reply(to: r, id: id, origin: origin)
-        guard reply["ok"]?.boolValue == true else {
-            let token = reply["error"]?.stringValue.flatMap(HallError.Token.init(rawValue:)) ?? .internal
-            return HTTPReply.json(reply, status: HTTPReply.status(of: token))
+        switch await dispatcher.outcome(of: r, origin: origin) {
+        case let .success(fields): return HTTPReply.json(Wire.ok(id: id, fields))
+        case let .failure(e): return HTTPReply.json(Wire.error(id: id, e), status: HTTPReply.status(of: e.token))
         }
-        return HTTPReply.json(reply)
     }
 
     /// `GET /api/export.csv?from=…&to=…` (admin): the tickets as CSV, streamed as the store
@@ -318,15 +316,12 @@ final class StaffDesk: Sendable {
     func statsRows(
         _ from: String, _ to: String, _ by: StatsDimension, _ s: Sessions.Session
     ) async throws -> [JSONValue] {
-        let reply = await dispatcher.reply(
-            to: .stats(from: from, to: to, by: by), id: nil, origin: Origin(role: s.role.rawValue, account: s.account))
-        guard reply["ok"]?.boolValue == true else {
-            throw RefusalError(
-                HallError(
-                    reply["error"]?.stringValue.flatMap(HallError.Token.init(rawValue:)) ?? .internal,
-                    reply["message"]?.stringValue ?? ""))
+        let outcome = await dispatcher.outcome(
+            of: .stats(from: from, to: to, by: by), origin: Origin(role: s.role.rawValue, account: s.account))
+        switch outcome {
+        case let .success(fields): return fields["rows"]?.arrayValue ?? []
+        case let .failure(e): throw RefusalError(e)
         }
-        return reply["rows"]?.arrayValue ?? []
     }
 
     /// `GET /api/charts?from=…&to=…` (admin): every dashboard chart as SVG.
@@ -381,9 +376,10 @@ final class StaffDesk: Sendable {
             hall: engine.config.name, month: month, total: total, services: try await statsRows(from, to, .service, s),
             windows: try await statsRows(from, to, .window, s), days: days,
             serviceNames: Dictionary(engine.config.services.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a }))
-        let ratings = await dispatcher.reply(
-            to: .ratings(from: from, to: to, format: HaochaProfile.gbt39046.name), id: nil,
-            origin: Origin(role: s.role.rawValue, account: s.account))
+        let ratings = try await dispatcher.outcome(
+            of: .ratings(from: from, to: to, format: HaochaProfile.gbt39046.name),
+            origin: Origin(role: s.role.rawValue, account: s.account)
+        ).mapError(RefusalError.init).get()
         let html = MonthlyReport.html(
             model, days: days, hours: try await statsRows(from, to, .hour, s), total: total,
             haocha: HaochaSummary(json: ratings["summary"]))
