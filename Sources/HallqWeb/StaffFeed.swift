@@ -59,9 +59,12 @@ public final class StaffFeed: @unchecked Sendable {
 
     private func renderAndSend() async {
         while true {
+            // Only the clients there before the rendering starts: one that joins meanwhile got
+            // a rendering of its own, newer than this one.
+            let before = lock.withLock { Set(clients.keys) }
             let bytes = SSE.event("status", id: nil, data: await render())
             let sinks = lock.withLock { () -> [AsyncStream<ByteBuffer>.Continuation] in
-                Array(clients.values.map(\.sink))
+                clients.filter { before.contains($0.key) }.map(\.value.sink)
             }
             for s in sinks { yield(bytes, to: s) }
             let more = lock.withLock { () -> Bool in

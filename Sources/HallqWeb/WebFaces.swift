@@ -167,7 +167,13 @@ public final class WebFaces: Sendable {
         let last = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters.get("last_event_id")
         let (id, stream) = feed.join(lastEventID: last) { channel.close(promise: nil) }
         let feed = self.feed
-        return Response(
+        return Self.eventStream(stream) { feed.leave(id) }
+    }
+
+    /// A server-sent event stream's response: each chunk written as it comes, `ended` told when
+    /// the stream or the connection ends.
+    static func eventStream(_ stream: AsyncStream<ByteBuffer>, ended: @escaping @Sendable () -> Void) -> Response {
+        Response(
             status: .ok,
             headers: [
                 .contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store",
@@ -175,7 +181,7 @@ public final class WebFaces: Sendable {
                 HTTPField.Name("X-Accel-Buffering")!: "no",
             ],
             body: .init { writer in
-                defer { feed.leave(id) }
+                defer { ended() }
                 for await chunk in stream { try await writer.write(chunk) }
                 try await writer.finish(nil)
             })
@@ -197,17 +203,7 @@ public final class WebFaces: Sendable {
         let staff = self.staff
         let (client, stream) = await staffFeed.join { await staff.stillOpen(id) }
         let feed = staffFeed
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store",
-                HTTPField.Name("X-Accel-Buffering")!: "no",
-            ],
-            body: .init { writer in
-                defer { feed.leave(client) }
-                for await chunk in stream { try await writer.write(chunk) }
-                try await writer.finish(nil)
-            })
+        return Self.eventStream(stream) { feed.leave(client) }
     }
 
     // MARK: - A ticket's status and rating
