@@ -1,4 +1,3 @@
-import Dispatch
 import HallqCore
 import HallqProtocol
 
@@ -18,6 +17,3 @@ public protocol HallDevices: Sendable {
     /// A reloaded config: new texts, scopes and windows.
     func reconfigure(_ config: HallConfig) async
 }
-
-/// Seconds on the monotonic clock, for rate limits that a wall-clock step must not open or shut.
-public func monotonicSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }

@@ -41,7 +41,8 @@ public final class Keypad: Sendable {
 
     public var health: DeviceHealth { life.health.value }
 
-    /// Whether libevdev knows `name` as a key or button (the config's key names).
+    /// Whether libevdev knows `name` as a key or button: the config checks names against
+    /// HallqCore's `KeyNames`, and a test holds that table to this.
     public static func isKeyName(_ name: String) -> Bool { hq_key_known(name) != 0 }
 
     private var isStopped: Bool { life.isStopped }

@@ -4,7 +4,6 @@ import HallqCore
 import HallqDevices
 import HallqEncoders
 import HallqProtocol
-import HallqStore
 import Logging
 
 /// Keeps every window sign and the lobby screen showing the live queue, each window as its

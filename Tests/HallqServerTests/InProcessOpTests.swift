@@ -138,36 +138,44 @@ struct InProcessOpTests {
         await h.stop()
     }
 
-    @Test("a call flashes for call_hold_s although the announcement's report names the window at once")
-    func callHoldSurvivesAnnouncement() async throws {
-        // A sound card that is not there: the announcer reports the call dropped at once, an
-        // `announce` event for window 1 right behind the call.
-        let h = try InProcessHall(
+    /// A hall with a 600 s call hold and `[voice]` on a sound card that is not there: the
+    /// announcer reports each call dropped at once, an `announce` event for its window right
+    /// behind the call.
+    static func hallWithoutSoundCard() throws -> InProcessHall {
+        try InProcessHall(
             config: DaemonHarness.demoConfig
                 + "\n[signs]\ncall_hold_s = 600\n\n[voice]\ndevice = \"hw:CARD=NoSuchCard\"\nclips = \"/nonexistent\"\n"
         )
+    }
+
+    /// Waits for `label`'s announcement in the log, then pauses window 2 and waits for its sign:
+    /// the signs follow commits in order, so once that pause (committed last) is shown, window
+    /// 1's sign has followed everything before it.
+    static func signsCaughtUp(_ h: InProcessHall, announcing label: String) async -> Bool {
+        let announced = await eventuallyAsync(30) {
+            let events = await h.ask(.admin, ["op": "history", "ticket": .string(label)])["events"]?.arrayValue ?? []
+            return events.contains { $0["event"] == "announce" }
+        }
+        _ = await h.ask(.clerk, ["op": "pause", "window": 2])
+        let paused = await eventuallyAsync(30) { h.sign(2).contains("暂停服务") }
+        return announced && paused
+    }
+
+    @Test("a call flashes for call_hold_s although the announcement's report names the window at once")
+    func callHoldSurvivesAnnouncement() async throws {
+        let h = try Self.hallWithoutSoundCard()
         _ = await h.ask(.kiosk, ["op": "take", "service": "A"])
         _ = await h.ask(.clerk, ["op": "signin", "window": 1, "clerk": "张三"])
         #expect(await h.ask(.clerk, ["op": "call", "window": 1]).ok)
-        #expect(
-            await eventuallyAsync(30) {
-                let events = await h.ask(.admin, ["op": "history", "ticket": "A001"])["events"]?.arrayValue ?? []
-                return events.contains { $0["event"] == "announce" }
-            })
-        // The signs follow commits in order: once window 2's pause (committed later) is on its
-        // sign, window 1's sign has followed the announcement too. It must still be the call.
-        _ = await h.ask(.clerk, ["op": "pause", "window": 2])
-        #expect(await eventuallyAsync(30) { h.sign(2).contains("暂停服务") })
+        // Window 1's sign has followed the announcement's report: it must still be the call.
+        #expect(await Self.signsCaughtUp(h, announcing: "A001"))
         #expect(h.sign(1).contains("请A001号到1号窗口"), "\(h.sign(1))")
         await h.stop()
     }
 
     @Test("voice with no clip pack, then a rating at the window: the call still flashes for call_hold_s")
     func callHoldSurvivesRating() async throws {
-        let h = try InProcessHall(
-            config: DaemonHarness.demoConfig
-                + "\n[signs]\ncall_hold_s = 600\n\n[voice]\ndevice = \"hw:CARD=NoSuchCard\"\nclips = \"/nonexistent\"\n"
-        )
+        let h = try Self.hallWithoutSoundCard()
         _ = await h.ask(.kiosk, ["op": "take", "service": "A"])
         _ = await h.ask(.kiosk, ["op": "take", "service": "A"])
         _ = await h.ask(.clerk, ["op": "signin", "window": 1, "clerk": "张三"])
@@ -177,15 +185,8 @@ struct InProcessOpTests {
         // A001's rating arrives while A002's call flashes: a `rate` event that names window 1,
         // beside the announcement's report of the second call.
         #expect(await h.ask(.clerk, ["op": "rate", "window": 1, "score": 5]).ok)
-        #expect(
-            await eventuallyAsync(30) {
-                let events = await h.ask(.admin, ["op": "history", "ticket": "A002"])["events"]?.arrayValue ?? []
-                return events.contains { $0["event"] == "announce" }
-            })
-        // Signs follow commits in order: window 2's pause (committed last) on its sign means
-        // window 1's has seen the rating and the report too.
-        _ = await h.ask(.clerk, ["op": "pause", "window": 2])
-        #expect(await eventuallyAsync(30) { h.sign(2).contains("暂停服务") })
+        // Window 1's sign has followed the rating and the report too.
+        #expect(await Self.signsCaughtUp(h, announcing: "A002"))
         #expect(h.sign(1).contains("请A002号到1号窗口"), "\(h.sign(1))")
         await h.stop()
     }
